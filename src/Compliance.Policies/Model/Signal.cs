@@ -1,0 +1,49 @@
+namespace Compliance.Policies.Model;
+
+/// <summary>
+/// One observation by one classifier: "this input mentions character X with confidence 0.93".
+/// Signals are the only way classifier output reaches the policy engine, so every field an auditor
+/// needs to understand a decision (which model, which version, what was seen where) lives here.
+/// </summary>
+/// <param name="Classifier">Stable classifier name, e.g. <c>licensed-character-text</c>.</param>
+/// <param name="ModelVersion">Version of the model and of the data it ran on (for text: matcher version and catalog hash).</param>
+/// <param name="Kind">What was observed; see <see cref="SignalKinds"/>.</param>
+/// <param name="Entity">The catalog entity the signal is about, if any.</param>
+/// <param name="Score">Confidence in [0, 1].</param>
+/// <param name="Evidence">Where and how it was seen.</param>
+public sealed record Signal(
+    string Classifier,
+    string ModelVersion,
+    string Kind,
+    EntityRef? Entity,
+    double Score,
+    Evidence Evidence);
+
+/// <summary>The signal kinds the shipped classifiers emit; policies match on these strings.</summary>
+public static class SignalKinds
+{
+    public const string LicensedCharacter = "licensed_character";
+
+    /// <summary>A classifier failed or ran out of time; policies must never turn this into <c>allow</c>.</summary>
+    public const string ClassifierError = "classifier_error";
+}
+
+/// <summary>A reference to a catalog entity (a character today; a likeness later).</summary>
+/// <param name="Type">Entity type, e.g. <c>character</c>.</param>
+/// <param name="Id">Entity id.</param>
+/// <param name="Name">Canonical name at the time of the decision.</param>
+/// <param name="OwnerId">The rights holder (or person) who controls the entity.</param>
+public sealed record EntityRef(string Type, Guid Id, string Name, Guid? OwnerId);
+
+/// <summary>
+/// Where and how a signal was observed. Offsets are UTF-16 code-unit offsets into the original input,
+/// so <c>input.Substring(Start, Length) == MatchedText</c>.
+/// </summary>
+public sealed record Evidence(
+    string? MatchedText = null,
+    int? Start = null,
+    int? Length = null,
+    string? Alias = null,
+    string? MatchKind = null,
+    int? EditDistance = null,
+    string? Detail = null);
