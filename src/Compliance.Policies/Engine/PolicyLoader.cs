@@ -116,6 +116,25 @@ public static class PolicyLoader
     }
 }
 
+/// <summary>Remembers where the last parsed event ended, to locate errors the parser reports without a position.</summary>
+internal sealed class TrackingParser(IParser inner) : IParser
+{
+    public Mark LastMark { get; private set; } = Mark.Empty;
+
+    public YamlDotNet.Core.Events.ParsingEvent? Current => inner.Current;
+
+    public bool MoveNext()
+    {
+        var moved = inner.MoveNext();
+        if (inner.Current is { } current)
+        {
+            LastMark = current.End;
+        }
+
+        return moved;
+    }
+}
+
 /// <summary>A policy file's name and text.</summary>
 public sealed record PolicySource(string Name, string Content);
 
@@ -134,13 +153,21 @@ internal sealed class PolicyFileReader(string file, List<PolicyLoadError> errors
     {
         var before = errors.Count;
         var stream = new YamlStream();
+        var parser = new TrackingParser(new Parser(new StringReader(content)));
         try
         {
-            stream.Load(new StringReader(content));
+            stream.Load(parser);
         }
         catch (YamlException ex)
         {
             Error(ex.Start, $"not valid YAML: {ex.InnerException?.Message ?? ex.Message}");
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this (not a YamlException) on some malformed input, e.g. an
+            // unclosed flow mapping; the problem lies after the last event it parsed.
+            Error(parser.LastMark, "not valid YAML: the parser stopped after this line (unclosed bracket or quote?).");
             return null;
         }
 

@@ -1,0 +1,56 @@
+using Compliance.Policies.Engine;
+using Compliance.Policies.Model;
+
+namespace Compliance.Policies.Tests;
+
+public sealed class PolicyEngineTests
+{
+    private static readonly PolicySet Policies = PolicyLoader.LoadDirectory(RepositoryPaths.Policies).Set!;
+    private static readonly EntityRef Comet = new("character", Guid.NewGuid(), "Captain Comet", Guid.NewGuid());
+
+    private static Signal CharacterSignal(double score = 1.0) =>
+        new("licensed-character-text", "v1", SignalKinds.LicensedCharacter, Comet, score, new Evidence("Captain Comet", 5, 13));
+
+    [Fact]
+    public void DecisionNamesRulePolicyVersionSignalAndFact()
+    {
+        var fact = new GrantFact(Comet, GrantState.Denied, Guid.NewGuid());
+        var decision = PolicyEngine.Evaluate(Policies, new PolicyInput("prompt", [CharacterSignal()], [fact]));
+
+        Assert.Equal(Outcome.Block, decision.Outcome);
+        Assert.Equal(Policies.Version, decision.PolicyVersion);
+        var reason = Assert.Single(decision.Reasons);
+        Assert.Equal("denied-character-blocks", reason.Rule);
+        Assert.Equal("licensed-characters", reason.Policy);
+        Assert.Same(fact, reason.Fact);
+        Assert.Contains("Captain Comet", reason.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MissingFactIsNeverPermission()
+    {
+        var decision = PolicyEngine.Evaluate(Policies, new PolicyInput("prompt", [CharacterSignal()], []));
+        Assert.Equal(Outcome.Block, decision.Outcome);
+    }
+
+    [Fact]
+    public void SameInputGivesSameDecision()
+    {
+        var input = new PolicyInput("prompt", [CharacterSignal(0.7)], [new GrantFact(Comet, GrantState.None)]);
+        var a = PolicyEngine.Evaluate(Policies, input);
+        var b = PolicyEngine.Evaluate(Policies, input);
+        Assert.Equal(a.Outcome, b.Outcome);
+        Assert.Equal(a.Reasons, b.Reasons);
+    }
+
+    [Fact]
+    public void RevenueShareObligationCarriesBasisPoints()
+    {
+        var fact = new GrantFact(Comet, GrantState.AllowedWithRevenueShare, Guid.NewGuid(), 1250, AttributionRequired: true);
+        var decision = PolicyEngine.Evaluate(Policies, new PolicyInput("prompt", [CharacterSignal()], [fact]));
+        Assert.Equal(Outcome.Allow, decision.Outcome);
+        var usage = Assert.Single(decision.Obligations, o => o.Type == ObligationTypes.RecordUsage);
+        Assert.Equal(1250, usage.RevenueShareBasisPoints);
+        Assert.Contains(decision.Obligations, o => o.Type == ObligationTypes.Attribution);
+    }
+}
