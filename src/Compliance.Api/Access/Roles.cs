@@ -1,0 +1,44 @@
+using System.Security.Claims;
+
+namespace Compliance.Api.Access;
+
+/// <summary>The four roles an API key can carry. Each endpoint group names the roles it admits.</summary>
+internal static class Roles
+{
+    public const string Admin = "admin";
+    public const string Platform = "platform";
+    public const string RightsHolder = "rights_holder";
+    public const string Auditor = "auditor";
+
+    /// <summary>Authorization policy: auditors, and platforms for their own tenant.</summary>
+    public const string DecisionReaders = "decision_readers";
+
+    public static readonly string[] All = [Admin, Platform, RightsHolder, Auditor];
+}
+
+internal static class ComplianceClaims
+{
+    public const string TenantId = "compliance:tenant_id";
+    public const string RightsHolderId = "compliance:rights_holder_id";
+    public const string KeyId = "compliance:key_id";
+}
+
+/// <summary>Reads the caller's scope from the authenticated principal. Scope comes only from the key, never from the request.</summary>
+internal static class CallerExtensions
+{
+    public static Guid? TenantId(this ClaimsPrincipal user) => GuidClaim(user, ComplianceClaims.TenantId);
+
+    public static Guid? RightsHolderId(this ClaimsPrincipal user) => GuidClaim(user, ComplianceClaims.RightsHolderId);
+
+    public static Guid KeyId(this ClaimsPrincipal user) => GuidClaim(user, ComplianceClaims.KeyId) ?? Guid.Empty;
+
+    /// <summary>The tenant of a platform key; endpoints that require the platform role can rely on it.</summary>
+    public static Guid RequiredTenantId(this ClaimsPrincipal user) =>
+        user.TenantId() ?? throw new InvalidOperationException("A platform key without a tenant reached a platform endpoint.");
+
+    public static Guid RequiredRightsHolderId(this ClaimsPrincipal user) =>
+        user.RightsHolderId() ?? throw new InvalidOperationException("A rights-holder key without a rights holder reached a rights-holder endpoint.");
+
+    private static Guid? GuidClaim(ClaimsPrincipal user, string type) =>
+        Guid.TryParse(user.FindFirstValue(type), out var id) ? id : null;
+}

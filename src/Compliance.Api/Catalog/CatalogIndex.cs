@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using Compliance.Classifiers.Text;
+using Dapper;
+using Npgsql;
+
+namespace Compliance.Api.Catalog;
+
+/// <summary>
+/// Holds the name matcher built from the whole character catalog and swaps in a new one atomically
+/// when the catalog changes. Readers always see a complete matcher, old or new, never a half-built one.
+/// The node that made a change refreshes before it answers; other nodes follow through
+/// <see cref="CatalogFollower"/> (LISTEN/NOTIFY plus a poll of the catalog version).
+/// </summary>
+internal sealed class CatalogIndex(NpgsqlDataSource db, ILogger<CatalogIndex> logger) : INameMatcherSource
+{
+    private readonly SemaphoreSlim _rebuild = new(1, 1);
+    private volatile Snapshot _current = new(0, NameMatcher.Empty);
+
+    public NameMatcher Current => _current.Matcher;
+
+    public long Version => _current.CatalogVersion;
+
+    public bool Loaded => _current.CatalogVersion > 0;
+
+    public async Task RefreshAsync(CancellationToken ct = default)
+    {
+        await _rebuild.WaitAsync(ct);
+        try
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+            var version = await conn.ExecuteScalarAsync<long>(new CommandDefinition("select version from catalog_state where id = 1", transaction: tx, cancellationToken: ct));
+            if (version == _current.CatalogVersion)
+            {
+                return;
+            }
+
+            var watch = Stopwatch.StartNew();
+            var rows = await conn.QueryAsync<CatalogRow>(new CommandDefinition(
+                $"""
+                select id as {nameof(CatalogRow.Id)}, rights_holder_id as {nameof(CatalogRow.RightsHolderId)}, canonical_name as {nameof(CatalogRow.CanonicalName)},
+                       aliases as {nameof(CatalogRow.Aliases)}, franchise as {nameof(CatalogRow.Franchise)}
+                from characters
+                """,
+                transaction: tx,
+                cancellationToken: ct));
+            var matcher = NameMatcher.Build(rows.Select(r => new NamedEntity(
+                "character", r.Id, r.RightsHolderId, r.CanonicalName, r.Aliases, r.Franchise is null ? [] : [r.Franchise])));
+            _current = new Snapshot(version, matcher);
+            logger.LogInformation("Catalog version {Version} loaded: {Entities} characters, {Patterns} patterns in {Elapsed} ms",
+                version, matcher.EntityCount, matcher.PatternCount, watch.ElapsedMilliseconds);
+        }
+        finally
+        {
+            _rebuild.Release();
+        }
+    }
+
+    private sealed record Snapshot(long CatalogVersion, NameMatcher Matcher);
+
+    private sealed record CatalogRow(Guid Id, Guid RightsHolderId, string CanonicalName, string[] Aliases, string? Franchise);
+}
+
+/// <summary>Keeps this node's <see cref="CatalogIndex"/> current with changes made through any node.</summary>
+internal sealed class CatalogFollower(NpgsqlDataSource db, CatalogIndex index, ILogger<CatalogFollower> logger) : BackgroundService
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var conn = await db.OpenConnectionAsync(stoppingToken);
+                await using (var listen = new NpgsqlCommand("listen catalog_changed", conn))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                await index.RefreshAsync(stoppingToken);
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    // Wait for a notification, or poll anyway in case one was missed.
+                    await conn.WaitAsync(Poll, stoppingToken);
+                    await index.RefreshAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                logger.LogWarning(ex, "Catalog follower lost its connection; retrying");
+                await Task.Delay(Poll, stoppingToken);
+            }
+        }
+    }
+}

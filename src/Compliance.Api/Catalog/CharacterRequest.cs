@@ -1,0 +1,38 @@
+using FluentValidation;
+
+namespace Compliance.Api.Catalog;
+
+internal sealed record CharacterRequest(string? CanonicalName, IReadOnlyList<string>? Aliases, string? Franchise, string? Description);
+
+internal sealed record Character(Guid Id, Guid RightsHolderId, string CanonicalName, string[] Aliases, string? Franchise, string? Description, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+internal sealed class CharacterRequestValidator : AbstractValidator<CharacterRequest>
+{
+    public const int MaxAliases = 50;
+
+    public CharacterRequestValidator()
+    {
+        RuleFor(r => r.CanonicalName).NotEmpty().MaximumLength(200)
+            .Must(n => n is null || n.Trim().Length > 0).WithMessage("Canonical name must not be blank.");
+        RuleFor(r => r.Aliases).Must(a => a is null || a.Count <= MaxAliases).WithMessage($"At most {MaxAliases} aliases.");
+        RuleForEach(r => r.Aliases)
+            .Must(a => !string.IsNullOrWhiteSpace(a)).WithMessage("Aliases must not be empty or blank.")
+            .MaximumLength(200);
+        RuleFor(r => r.Aliases)
+            .Must(HaveNoDuplicates).WithMessage("Aliases must be distinct from each other and from the canonical name (ignoring case).")
+            .When(r => r.Aliases is not null);
+        RuleFor(r => r.Franchise).MaximumLength(200);
+        RuleFor(r => r.Description).MaximumLength(2000);
+    }
+
+    private static bool HaveNoDuplicates(CharacterRequest request, IReadOnlyList<string>? aliases)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (request.CanonicalName is { } name)
+        {
+            seen.Add(name.Trim());
+        }
+
+        return aliases!.Where(a => !string.IsNullOrWhiteSpace(a)).All(a => seen.Add(a.Trim()));
+    }
+}

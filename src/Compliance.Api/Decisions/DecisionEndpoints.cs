@@ -1,0 +1,119 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Compliance.Api.Access;
+using Compliance.Api.Infrastructure;
+using Compliance.Storage.Decisions;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Compliance.Api.Decisions;
+
+internal sealed record DecisionSummary(
+    Guid DecisionId, long Sequence, Guid TenantId, string Subject, string Outcome, string PolicyVersion,
+    string[] Rules, Guid[] EntityIds, string[] Classifiers, DateTimeOffset CreatedAt);
+
+internal sealed record DecisionPage(IReadOnlyList<DecisionSummary> Items, long? NextCursor);
+
+internal sealed record DecisionDetail(long Sequence, string PrevSha256, string EntrySha256, JsonElement Decision);
+
+/// <summary>
+/// Reading the decision log. Auditors read every tenant's decisions (or one tenant's, if their key is
+/// scoped to it); platforms read only their own. Nobody writes here: the log is appended to only by screening.
+/// </summary>
+internal static class DecisionEndpoints
+{
+    private const int MaxLimit = 500;
+    private static readonly string[] Outcomes = ["allow", "review", "block"];
+
+    public static RouteGroupBuilder MapDecisions(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/decisions").WithTags("Decisions");
+        group.MapGet("/", List).RequireAuthorization(Roles.DecisionReaders).WithName("ListDecisions")
+            .WithSummary("List decisions, newest first, filtered by outcome, time, tenant, rule, character or classifier; keyset-paginated by cursor.");
+        group.MapGet("/{id:guid}", Get).RequireAuthorization(Roles.DecisionReaders).WithName("GetDecision")
+            .WithSummary("One decision with its full evidence and its place in the hash chain.");
+        group.MapGet("/verify", Verify).RequireAuthorization(Roles.Auditor).WithName("VerifyDecisionLog")
+            .WithSummary("Re-walk the hash chain and name the first entry that was edited, deleted or reordered.");
+        return group;
+    }
+
+    private static async Task<Results<Ok<DecisionPage>, ProblemHttpResult>> List(
+        HttpContext http, NpgsqlDataSource db, CancellationToken ct,
+        string? outcome = null, DateTimeOffset? from = null, DateTimeOffset? to = null, Guid? tenantId = null,
+        string? rule = null, Guid? characterId = null, string? classifier = null, int limit = 50, long? cursor = null)
+    {
+        if (outcome is not null && !Outcomes.Contains(outcome))
+        {
+            return Problems.BadRequest("Unknown outcome.", "outcome must be allow, review or block.");
+        }
+
+        if (limit is < 1 or > MaxLimit)
+        {
+            return Problems.BadRequest("Bad limit.", $"limit must be between 1 and {MaxLimit}.");
+        }
+
+        if (ScopedTenant(http.User) is { } scoped)
+        {
+            if (tenantId is not null && tenantId != scoped)
+            {
+                return TypedResults.Problem(title: "Not your tenant.", detail: "This key reads only its own tenant's decisions.", statusCode: StatusCodes.Status403Forbidden);
+            }
+
+            tenantId = scoped;
+        }
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var items = (await conn.QueryAsync<DecisionSummary>(new CommandDefinition(
+            $"""
+            select id as {nameof(DecisionSummary.DecisionId)}, seq as {nameof(DecisionSummary.Sequence)}, tenant_id as {nameof(DecisionSummary.TenantId)},
+                   subject as {nameof(DecisionSummary.Subject)}, outcome as {nameof(DecisionSummary.Outcome)}, policy_version as {nameof(DecisionSummary.PolicyVersion)},
+                   rules as {nameof(DecisionSummary.Rules)}, entity_ids as {nameof(DecisionSummary.EntityIds)}, classifiers as {nameof(DecisionSummary.Classifiers)},
+                   created_at as {nameof(DecisionSummary.CreatedAt)}
+            from decisions
+            where (@cursor::bigint is null or seq < @cursor)
+              and (@tenantId::uuid is null or tenant_id = @tenantId)
+              and (@outcome::text is null or outcome = @outcome)
+              and (@from::timestamptz is null or created_at >= @from)
+              and (@to::timestamptz is null or created_at < @to)
+              and (@rule::text is null or rules @> array[@rule::text])
+              and (@characterId::uuid is null or entity_ids @> array[@characterId::uuid])
+              and (@classifier::text is null or classifiers @> array[@classifier::text])
+            order by seq desc
+            limit @take
+            """,
+            new { cursor, tenantId, outcome, from, to, rule, characterId, classifier, take = limit + 1 },
+            cancellationToken: ct))).ToList();
+        long? next = null;
+        if (items.Count > limit)
+        {
+            items.RemoveAt(limit);
+            next = items[^1].Sequence;
+        }
+
+        return TypedResults.Ok(new DecisionPage(items, next));
+    }
+
+    private static async Task<Results<Ok<DecisionDetail>, ProblemHttpResult>> Get(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<(long Seq, Guid TenantId, string Payload, byte[] Prev, byte[] Entry)>(new CommandDefinition(
+            "select seq, tenant_id, payload, prev_sha256, entry_sha256 from decisions where id = @id",
+            new { id },
+            cancellationToken: ct));
+        // Another tenant's decision is indistinguishable from a missing one.
+        if (row.Payload is null || (ScopedTenant(http.User) is { } scoped && row.TenantId != scoped))
+        {
+            return Problems.NotFound("Decision not found.");
+        }
+
+        using var doc = JsonDocument.Parse(row.Payload);
+        return TypedResults.Ok(new DecisionDetail(row.Seq, Convert.ToHexStringLower(row.Prev), Convert.ToHexStringLower(row.Entry), doc.RootElement.Clone()));
+    }
+
+    private static async Task<Ok<ChainVerification>> Verify(DecisionLog log, CancellationToken ct) =>
+        TypedResults.Ok(await log.VerifyAsync(ct));
+
+    /// <summary>Platform keys always, and auditor keys when scoped, see one tenant only.</summary>
+    private static Guid? ScopedTenant(ClaimsPrincipal user) => user.TenantId();
+}

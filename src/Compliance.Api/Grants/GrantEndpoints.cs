@@ -1,0 +1,109 @@
+using Compliance.Api.Access;
+using Compliance.Api.Infrastructure;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Compliance.Api.Grants;
+
+/// <summary>
+/// Rights holders grant, deny and revoke platforms' use of their characters. A new grant supersedes
+/// the previous one for the same character and platform; nothing is overwritten, so the history
+/// of terms stays readable. Every change is visible to the very next screening request, because
+/// screening reads grants from the database rather than from a cache.
+/// </summary>
+internal static class GrantEndpoints
+{
+    internal const string Columns = $"""
+        id as {nameof(Grant.Id)}, character_id as {nameof(Grant.CharacterId)}, tenant_id as {nameof(Grant.TenantId)},
+        rights_holder_id as {nameof(Grant.RightsHolderId)}, kind as {nameof(Grant.Kind)}, revenue_share_bps as {nameof(Grant.RevenueShareBasisPoints)},
+        attribution_required as {nameof(Grant.AttributionRequired)}, valid_from as {nameof(Grant.ValidFrom)}, valid_until as {nameof(Grant.ValidUntil)},
+        disallowed_contexts as {nameof(Grant.DisallowedContexts)}, created_at as {nameof(Grant.CreatedAt)}, revoked_at as {nameof(Grant.RevokedAt)},
+        revocation_reason as {nameof(Grant.RevocationReason)}
+        """;
+
+    public static RouteGroupBuilder MapGrants(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/grants").WithTags("Grants").RequireAuthorization(Roles.RightsHolder);
+        group.MapPost("/", Create).Validate<GrantRequest>().WithName("CreateGrant")
+            .WithSummary("Grant or deny a platform the use of one of your characters (supersedes the previous grant).");
+        group.MapGet("/", List).WithName("ListGrants").WithSummary("List your grants, newest first, with history.");
+        group.MapPost("/{id:guid}/revoke", Revoke).Validate<RevokeGrantRequest>().WithName("RevokeGrant")
+            .WithSummary("Revoke a grant with immediate effect.");
+        return group;
+    }
+
+    private static async Task<Results<Created<Grant>, ProblemHttpResult>> Create(GrantRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var holder = http.User.RequiredRightsHolderId();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var owns = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select from characters where id = @id and rights_holder_id = @holder)", new { id = request.CharacterId, holder }, cancellationToken: ct));
+        if (!owns)
+        {
+            return Problems.NotFound("Character not found.", "You can grant only characters in your own catalog.");
+        }
+
+        var tenantExists = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select from tenants where id = @id)", new { id = request.TenantId }, cancellationToken: ct));
+        if (!tenantExists)
+        {
+            return Problems.NotFound("Tenant not found.", $"No platform tenant {request.TenantId}.");
+        }
+
+        var created = await conn.QuerySingleAsync<Grant>(new CommandDefinition(
+            $"""
+            insert into grants (id, character_id, tenant_id, rights_holder_id, kind, revenue_share_bps, attribution_required,
+                                valid_from, valid_until, disallowed_contexts, created_by)
+            values (@id, @CharacterId, @TenantId, @holder, @Kind, @RevenueShareBasisPoints, @AttributionRequired,
+                    @ValidFrom, @ValidUntil, @contexts, @keyId)
+            returning {Columns}
+            """,
+            new
+            {
+                id = Guid.NewGuid(), request.CharacterId, request.TenantId, holder, request.Kind, request.RevenueShareBasisPoints,
+                request.AttributionRequired, request.ValidFrom, request.ValidUntil,
+                contexts = (request.DisallowedContexts ?? []).Distinct().ToArray(), keyId = http.User.KeyId(),
+            },
+            cancellationToken: ct));
+        return TypedResults.Created($"/v1/grants/{created.Id}", created);
+    }
+
+    private static async Task<Ok<IEnumerable<Grant>>> List(Guid? characterId, Guid? tenantId, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return TypedResults.Ok(await conn.QueryAsync<Grant>(new CommandDefinition(
+            $"""
+            select {Columns} from grants
+            where rights_holder_id = @holder
+              and (@characterId::uuid is null or character_id = @characterId)
+              and (@tenantId::uuid is null or tenant_id = @tenantId)
+            order by created_at desc
+            limit 1000
+            """,
+            new { holder = http.User.RequiredRightsHolderId(), characterId, tenantId },
+            cancellationToken: ct)));
+    }
+
+    private static async Task<Results<Ok<Grant>, ProblemHttpResult>> Revoke(Guid id, RevokeGrantRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var revoked = await conn.QuerySingleOrDefaultAsync<Grant>(new CommandDefinition(
+            $"""
+            update grants set revoked_at = now(), revoked_by = @keyId, revocation_reason = @reason
+            where id = @id and rights_holder_id = @holder and revoked_at is null
+            returning {Columns}
+            """,
+            new { id, holder = http.User.RequiredRightsHolderId(), keyId = http.User.KeyId(), reason = request.Reason },
+            cancellationToken: ct));
+        if (revoked is not null)
+        {
+            return TypedResults.Ok(revoked);
+        }
+
+        var exists = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select from grants where id = @id and rights_holder_id = @holder)",
+            new { id, holder = http.User.RequiredRightsHolderId() }, cancellationToken: ct));
+        return exists ? Problems.Conflict("Grant already revoked.") : Problems.NotFound("Grant not found.");
+    }
+}

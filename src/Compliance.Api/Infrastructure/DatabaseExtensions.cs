@@ -1,0 +1,62 @@
+using Compliance.Api.Catalog;
+using Compliance.Api.Demo;
+using Compliance.Storage.Local;
+using Compliance.Storage.Migrations;
+using Npgsql;
+
+namespace Compliance.Api.Infrastructure;
+
+internal static class DatabaseExtensions
+{
+    /// <summary>
+    /// Uses <c>ConnectionStrings:Compliance</c> (the app role) and <c>ConnectionStrings:ComplianceOwner</c>
+    /// (migrations; defaults to the app string) when configured; otherwise starts the embedded local
+    /// cluster under the checkout's git-ignored <c>.data/</c> folder.
+    /// </summary>
+    public static WebApplicationBuilder AddComplianceDatabase(this WebApplicationBuilder builder)
+    {
+        var app = builder.Configuration.GetConnectionString("Compliance");
+        var owner = builder.Configuration.GetConnectionString("ComplianceOwner");
+        if (string.IsNullOrEmpty(app))
+        {
+            var root = RepositoryRoot.Find(builder.Environment.ContentRootPath) ?? builder.Environment.ContentRootPath;
+            var dir = LocalPostgresLocation.Resolve(builder.Configuration["Database:LocalDirectory"] ?? Path.Combine(root, ".data", "postgres"));
+            var local = LocalPostgres.StartAsync(dir, Console.WriteLine).GetAwaiter().GetResult();
+            builder.Services.AddSingleton(local);
+            builder.Services.AddHostedService<LocalPostgresLifetime>();
+            (app, owner) = (local.Connections.App, local.Connections.Owner);
+        }
+
+        builder.Services.AddSingleton(new DatabaseConnections(owner ?? app, app));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(app));
+        return builder;
+    }
+
+    /// <summary>Applies migrations as the owner role, seeds demo data when asked, and loads the catalog.</summary>
+    public static async Task InitializeDatabaseAsync(this WebApplication app)
+    {
+        var connections = app.Services.GetRequiredService<DatabaseConnections>();
+        await using (var ownerDb = NpgsqlDataSource.Create(connections.Owner))
+        {
+            var ran = await Migrator.MigrateAsync(ownerDb);
+            if (ran.Count > 0)
+            {
+                app.Logger.LogInformation("Applied migrations: {Migrations}", string.Join(", ", ran));
+            }
+        }
+
+        if (app.Configuration.GetValue<bool>("Demo:Seed"))
+        {
+            await DemoData.SeedAsync(app.Services, app.Configuration, app.Environment);
+        }
+
+        await app.Services.GetRequiredService<CatalogIndex>().RefreshAsync();
+    }
+
+    private sealed class LocalPostgresLifetime(LocalPostgres local) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async Task StopAsync(CancellationToken cancellationToken) => await local.DisposeAsync();
+    }
+}

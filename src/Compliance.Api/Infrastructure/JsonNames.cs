@@ -1,0 +1,21 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Compliance.Policies.Model;
+
+namespace Compliance.Api.Infrastructure;
+
+/// <summary>One JSON shape for the API and the decision log: camelCase members, snake_case enum values.</summary>
+internal static class JsonNames
+{
+    public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        return options;
+    }
+
+    public static string Outcome(Outcome outcome) => JsonNamingPolicy.SnakeCaseLower.ConvertName(outcome.ToString());
+}

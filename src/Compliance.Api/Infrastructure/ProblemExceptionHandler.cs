@@ -1,0 +1,39 @@
+using System.Text.Json;
+using Compliance.Storage.Decisions;
+using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
+
+namespace Compliance.Api.Infrastructure;
+
+/// <summary>
+/// Maps the exceptions we expect to problem details: malformed or oversized requests are the
+/// caller's 4xx; an unavailable database or decision log is a 503 (and the request is not
+/// answered as allowed). Anything else is a 500 that says nothing internal.
+/// </summary>
+internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title, detail) = exception switch
+        {
+            BadHttpRequestException { InnerException: JsonException json } => (400, "The request body is not valid JSON.", json.Message),
+            BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "The request body is too large." : "The request is malformed.", bad.Message),
+            JsonException json => (400, "The request body is not valid JSON.", json.Message),
+            DecisionLogUnavailableException => (503, "The decision could not be recorded, so none is given.", "Retry later."),
+            NpgsqlException or TimeoutException => (503, "The database is unavailable.", "Retry later."),
+            _ => (500, "Unexpected error.", null as string),
+        };
+        if (status >= 500)
+        {
+            logger.LogError(exception, "Request {Method} {Path} failed with {Status}", httpContext.Request.Method, httpContext.Request.Path, status);
+        }
+
+        httpContext.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+}

@@ -1,0 +1,119 @@
+using System.Text.Json;
+using Compliance.Api.Access;
+using Compliance.Api.Catalog;
+using Compliance.Api.Grants;
+using Compliance.Api.Policies;
+using Compliance.Api.Screening;
+using Compliance.Classifiers;
+using Compliance.Classifiers.Text;
+using Compliance.Storage.Decisions;
+using Compliance.Storage.Local;
+using FluentValidation;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Compliance.Api.Infrastructure;
+
+/// <summary>Service registrations, one method per concern, called from Program.cs.</summary>
+internal static class ServiceExtensions
+{
+    public static WebApplicationBuilder AddCompliancePolicies(this WebApplicationBuilder builder)
+    {
+        var root = RepositoryRoot.Find(builder.Environment.ContentRootPath) ?? builder.Environment.ContentRootPath;
+        var directory = builder.Configuration["Policies:Directory"] ?? Path.Combine(root, "policies");
+        var watch = builder.Configuration.GetValue("Policies:Watch", true);
+        builder.Services.AddSingleton(sp => new PolicyStore(directory, watch, sp.GetRequiredService<ILogger<PolicyStore>>()));
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddComplianceScreening(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<CatalogIndex>();
+        builder.Services.AddSingleton<INameMatcherSource>(sp => sp.GetRequiredService<CatalogIndex>());
+        builder.Services.AddHostedService<CatalogFollower>();
+        builder.Services.AddSingleton<ITextClassifier, LicensedCharacterClassifier>();
+        builder.Services.AddSingleton<GrantLedger>();
+        builder.Services.AddSingleton(sp => new DecisionLog(sp.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.AddSingleton<DecisionRecorder>();
+        builder.Services.AddSingleton<PromptGate>();
+        builder.Services.Configure<ScreeningOptions>(builder.Configuration.GetSection("Screening"));
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddComplianceAccess(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin))
+            .AddPolicy(Roles.Platform, p => p.RequireRole(Roles.Platform))
+            .AddPolicy(Roles.RightsHolder, p => p.RequireRole(Roles.RightsHolder))
+            .AddPolicy(Roles.Auditor, p => p.RequireRole(Roles.Auditor))
+            .AddPolicy(Roles.DecisionReaders, p => p.RequireRole(Roles.Auditor, Roles.Platform))
+            // Anything not explicitly opened up needs a key.
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddComplianceHttp(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
+        builder.Services.ConfigureHttpJsonOptions(o => JsonNames.Configure(o.SerializerOptions));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.AddValidatorsFromAssemblyContaining<Program>(includeInternalTypes: true);
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Compliance API";
+            doc.Info.Description = "Screens prompts for licensed characters against rights holders' grants; every decision is logged, hash-chained.";
+            return Task.CompletedTask;
+        }));
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddComplianceObservability(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddHealthChecks()
+            .AddNpgSql(sp => sp.GetRequiredService<NpgsqlDataSource>(), name: "postgres", tags: ["ready"])
+            .AddCheck<PolicyHealthCheck>("policies", tags: ["ready"]);
+        var otel = builder.Services.AddOpenTelemetry()
+            .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddMeter("Compliance").AddPrometheusExporter())
+            .WithTracing(t => t.AddAspNetCoreInstrumentation().AddSource("Compliance.Screening").AddNpgsql());
+        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            otel.UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    public static WebApplication MapHealth(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains("ready"),
+            ResponseWriter = WriteHealth,
+            ResultStatusCodes = { [HealthStatus.Degraded] = StatusCodes.Status200OK },
+        }).AllowAnonymous();
+        return app;
+    }
+
+    private static Task WriteHealth(HttpContext http, HealthReport report)
+    {
+        http.Response.ContentType = "application/json";
+        return http.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description, data = e.Value.Data }),
+        }, JsonNames.Options));
+    }
+}

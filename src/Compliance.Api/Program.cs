@@ -1,0 +1,41 @@
+using Compliance.Api.Access;
+using Compliance.Api.Catalog;
+using Compliance.Api.Decisions;
+using Compliance.Api.Grants;
+using Compliance.Api.Infrastructure;
+using Compliance.Api.Screening;
+using Scalar.AspNetCore;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddComplianceDatabase();       // embedded local Postgres unless a connection string is configured
+builder.AddCompliancePolicies();       // policies/*.policy.yaml, validated, hot-reloaded
+builder.AddComplianceScreening();      // catalog index, classifiers, grant ledger, policy engine, decision log
+builder.AddComplianceAccess();         // API keys (hashed at rest) and one policy per role
+builder.AddComplianceHttp();           // problem details, validation, request limits, OpenAPI
+builder.AddComplianceObservability();  // health checks, metrics, traces
+
+var app = builder.Build();
+
+await app.InitializeDatabaseAsync();   // migrations as the owner role, demo data, catalog load
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();              // empty 401/403/404s become problem details too
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapOpenApi().AllowAnonymous();
+app.MapScalarApiReference().AllowAnonymous();
+app.MapPrometheusScrapingEndpoint().AllowAnonymous();
+app.MapHealth();
+
+app.MapScreening();                    // platforms: POST /v1/screen/prompt
+app.MapCharacters();                   // rights holders: their catalog
+app.MapGrants();                       // rights holders: grants, denials, revocations
+app.MapDecisions();                    // auditors (and platforms, for their own): the decision log
+app.MapAdmin();                        // admins: tenants, rights holders, keys
+
+await app.RunAsync();
+
+/// <summary>Entry point; public so WebApplicationFactory can host it in tests.</summary>
+public partial class Program;

@@ -1,0 +1,58 @@
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using Compliance.Policies.Model;
+using Compliance.Api.Infrastructure;
+using Compliance.Storage.Decisions;
+
+namespace Compliance.Api.Screening;
+
+/// <summary>What was screened, as recorded with the decision (the evidence an auditor opens).</summary>
+internal sealed record DecisionInput(string? Prompt, string? PromptSha256, string? Account, IReadOnlyList<string> Contexts);
+
+/// <summary>A decision as answered to the caller and as stored (JSON) in the decision log.</summary>
+internal sealed record DecisionView(
+    Guid DecisionId,
+    long? Sequence,
+    Guid TenantId,
+    string Subject,
+    Outcome Outcome,
+    string PolicyVersion,
+    DateTimeOffset CreatedAt,
+    IReadOnlyList<Reason> Reasons,
+    IReadOnlyList<Obligation> Obligations,
+    DecisionInput Input);
+
+/// <summary>Writes every decision to the log before it is answered, and counts it.</summary>
+internal sealed class DecisionRecorder(DecisionLog log, TimeProvider clock, IMeterFactory meters)
+{
+    private readonly Counter<long> _decisions = meters.Create("Compliance").CreateCounter<long>("compliance.decisions", description: "Decisions recorded, by subject and outcome.");
+
+    public async Task<DecisionView> RecordAsync(Guid tenantId, string subject, PolicyDecision decision, DecisionInput input, CancellationToken ct)
+    {
+        var view = new DecisionView(
+            Guid.CreateVersion7(),
+            null,
+            tenantId,
+            subject,
+            decision.Outcome,
+            decision.PolicyVersion,
+            DecisionLog.TruncateToMicroseconds(clock.GetUtcNow()),
+            decision.Reasons,
+            decision.Obligations,
+            input);
+        var entry = new DecisionEntry(
+            view.DecisionId,
+            tenantId,
+            subject,
+            JsonNames.Outcome(decision.Outcome),
+            decision.PolicyVersion,
+            decision.Reasons.Select(r => r.Rule).Distinct().ToArray(),
+            decision.Reasons.Select(r => r.Signal?.Entity?.Id).OfType<Guid>().Distinct().ToArray(),
+            decision.Reasons.Select(r => r.Signal?.Classifier).OfType<string>().Distinct().ToArray(),
+            view.CreatedAt,
+            JsonSerializer.Serialize(view, JsonNames.Options));
+        var seq = await log.AppendAsync(entry, ct);
+        _decisions.Add(1, new KeyValuePair<string, object?>("subject", subject), new KeyValuePair<string, object?>("outcome", entry.Outcome));
+        return view with { Sequence = seq };
+    }
+}
