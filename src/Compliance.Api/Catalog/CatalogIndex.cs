@@ -58,7 +58,14 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, ILogger<CatalogIndex> lo
 
     private sealed record Snapshot(long CatalogVersion, NameMatcher Matcher);
 
-    private sealed record CatalogRow(Guid Id, Guid RightsHolderId, string CanonicalName, string[] Aliases, string? Franchise);
+    private sealed record CatalogRow
+    {
+        public Guid Id { get; init; }
+        public Guid RightsHolderId { get; init; }
+        public string CanonicalName { get; init; } = "";
+        public string[] Aliases { get; init; } = [];
+        public string? Franchise { get; init; }
+    }
 }
 
 /// <summary>Keeps this node's <see cref="CatalogIndex"/> current with changes made through any node.</summary>

@@ -4,7 +4,17 @@ namespace Compliance.Api.Catalog;
 
 internal sealed record CharacterRequest(string? CanonicalName, IReadOnlyList<string>? Aliases, string? Franchise, string? Description);
 
-internal sealed record Character(Guid Id, Guid RightsHolderId, string CanonicalName, string[] Aliases, string? Franchise, string? Description, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+internal sealed record Character
+{
+    public Guid Id { get; init; }
+    public Guid RightsHolderId { get; init; }
+    public string CanonicalName { get; init; } = "";
+    public string[] Aliases { get; init; } = [];
+    public string? Franchise { get; init; }
+    public string? Description { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+}
 
 internal sealed class CharacterRequestValidator : AbstractValidator<CharacterRequest>
 {

@@ -9,9 +9,19 @@ using Npgsql;
 
 namespace Compliance.Api.Decisions;
 
-internal sealed record DecisionSummary(
-    Guid DecisionId, long Sequence, Guid TenantId, string Subject, string Outcome, string PolicyVersion,
-    string[] Rules, Guid[] EntityIds, string[] Classifiers, DateTimeOffset CreatedAt);
+internal sealed record DecisionSummary
+{
+    public Guid DecisionId { get; init; }
+    public long Sequence { get; init; }
+    public Guid TenantId { get; init; }
+    public string Subject { get; init; } = "";
+    public string Outcome { get; init; } = "";
+    public string PolicyVersion { get; init; } = "";
+    public string[] Rules { get; init; } = [];
+    public Guid[] EntityIds { get; init; } = [];
+    public string[] Classifiers { get; init; } = [];
+    public DateTimeOffset CreatedAt { get; init; }
+}
 
 internal sealed record DecisionPage(IReadOnlyList<DecisionSummary> Items, long? NextCursor);
 

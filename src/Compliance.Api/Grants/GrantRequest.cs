@@ -15,20 +15,22 @@ internal sealed record GrantRequest(
 
 internal sealed record RevokeGrantRequest(string? Reason);
 
-internal sealed record Grant(
-    Guid Id,
-    Guid CharacterId,
-    Guid TenantId,
-    Guid RightsHolderId,
-    string Kind,
-    int? RevenueShareBasisPoints,
-    bool AttributionRequired,
-    DateTimeOffset? ValidFrom,
-    DateTimeOffset? ValidUntil,
-    string[] DisallowedContexts,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset? RevokedAt,
-    string? RevocationReason);
+internal sealed record Grant
+{
+    public Guid Id { get; init; }
+    public Guid CharacterId { get; init; }
+    public Guid TenantId { get; init; }
+    public Guid RightsHolderId { get; init; }
+    public string Kind { get; init; } = "";
+    public int? RevenueShareBasisPoints { get; init; }
+    public bool AttributionRequired { get; init; }
+    public DateTimeOffset? ValidFrom { get; init; }
+    public DateTimeOffset? ValidUntil { get; init; }
+    public string[] DisallowedContexts { get; init; } = [];
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? RevokedAt { get; init; }
+    public string? RevocationReason { get; init; }
+}
 
 internal static class GrantKinds
 {
