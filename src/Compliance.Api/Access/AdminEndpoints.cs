@@ -12,7 +12,12 @@ internal sealed record CreateRightsHolderRequest(string? Name);
 
 internal sealed record CreateKeyRequest(string? Name, string? Role, Guid? TenantId, Guid? RightsHolderId);
 
-internal sealed record NamedResource(Guid Id, string Name, DateTimeOffset CreatedAt);
+internal sealed record NamedResource
+{
+    public Guid Id { get; init; }
+    public string Name { get; init; } = "";
+    public DateTimeOffset CreatedAt { get; init; }
+}
 
 internal sealed record CreatedKey(Guid Id, string Name, string Role, Guid? TenantId, Guid? RightsHolderId, string Key, string Note);
 

@@ -65,7 +65,7 @@ internal static class ServiceExtensions
 
     public static WebApplicationBuilder AddComplianceHttp(this WebApplicationBuilder builder)
     {
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes);
         builder.Services.ConfigureHttpJsonOptions(o => JsonNames.Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();

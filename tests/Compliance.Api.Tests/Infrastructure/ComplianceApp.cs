@@ -1,0 +1,104 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Compliance.Api.Access;
+using Compliance.Storage.Local;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Compliance.Api.Tests.Infrastructure;
+
+public sealed class ComplianceAppOptions(DatabaseConnections database)
+{
+    public DatabaseConnections Database { get; } = database;
+
+    public string? PoliciesDirectory { get; set; }
+
+    public Action<IServiceCollection>? Services { get; set; }
+
+    public Dictionary<string, string?> Settings { get; } = [];
+}
+
+/// <summary>The real host (Program) on a real database, driven over in-memory HTTP.</summary>
+public sealed class ComplianceApp(ComplianceAppOptions options) : WebApplicationFactory<Program>
+{
+    public DatabaseConnections Database => options.Database;
+
+    public Task StartAsync()
+    {
+        _ = Server; // builds and starts the host: migrations run here
+        return Task.CompletedTask;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Compliance", options.Database.App);
+        builder.UseSetting("ConnectionStrings:ComplianceOwner", options.Database.Owner);
+        builder.UseSetting("Demo:Seed", "false");
+        if (options.PoliciesDirectory is not null)
+        {
+            builder.UseSetting("Policies:Directory", options.PoliciesDirectory);
+        }
+
+        foreach (var (k, v) in options.Settings)
+        {
+            builder.UseSetting(k, v);
+        }
+
+        if (options.Services is not null)
+        {
+            builder.ConfigureTestServices(options.Services);
+        }
+    }
+
+    public HttpClient ClientWithKey(string? key)
+    {
+        var client = CreateClient();
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return client;
+    }
+
+    public async Task<string> CreateKeyAsync(string role, Guid? tenantId = null, Guid? rightsHolderId = null)
+    {
+        var store = Services.GetRequiredService<ApiKeyStore>();
+        return (await store.CreateAsync("test " + role, role, tenantId, rightsHolderId, default)).Key;
+    }
+
+    /// <summary>A fresh cast for one test: two platforms, two rights holders, an auditor and an admin, each with its own client.</summary>
+    public async Task<World> NewWorldAsync()
+    {
+        var admin = ClientWithKey(await CreateKeyAsync(Roles.Admin));
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var tenant = await CreateAsync(admin, "/v1/admin/tenants", "Platform " + suffix);
+        var otherTenant = await CreateAsync(admin, "/v1/admin/tenants", "Other platform " + suffix);
+        var holder = await CreateAsync(admin, "/v1/admin/rights-holders", "Studio " + suffix);
+        var otherHolder = await CreateAsync(admin, "/v1/admin/rights-holders", "Other studio " + suffix);
+        return new World(
+            this,
+            tenant,
+            otherTenant,
+            holder,
+            otherHolder,
+            admin,
+            ClientWithKey(await CreateKeyAsync(Roles.Platform, tenant)),
+            ClientWithKey(await CreateKeyAsync(Roles.Platform, otherTenant)),
+            ClientWithKey(await CreateKeyAsync(Roles.RightsHolder, rightsHolderId: holder)),
+            ClientWithKey(await CreateKeyAsync(Roles.RightsHolder, rightsHolderId: otherHolder)),
+            ClientWithKey(await CreateKeyAsync(Roles.Auditor)));
+    }
+
+    private static async Task<Guid> CreateAsync(HttpClient admin, string path, string name)
+    {
+        var response = await admin.PostAsJsonAsync(path, new { name });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<IdOnly>())!.Id;
+    }
+
+    private sealed record IdOnly(Guid Id);
+}

@@ -1,0 +1,102 @@
+using Compliance.Storage.Local;
+using Npgsql;
+
+namespace Compliance.Api.Tests.Infrastructure;
+
+/// <summary>
+/// One real PostgreSQL server for the whole test run: the project-local cluster under
+/// <c>.data/test-postgres</c> (created and started if needed, stopped at the end), or the server named
+/// by <c>COMPLIANCE_TEST_PG</c> (an owner connection string) when set. Each app under test gets
+/// its own fresh database, migrated by the app itself on start.
+/// </summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    private readonly List<string> _databases = [];
+    private LocalPostgres? _local;
+    private ComplianceApp? _shared;
+
+    public DatabaseConnections Server { get; private set; } = new("", "");
+
+    public async Task InitializeAsync()
+    {
+        var external = Environment.GetEnvironmentVariable("COMPLIANCE_TEST_PG");
+        if (!string.IsNullOrEmpty(external))
+        {
+            Server = new DatabaseConnections(external, external);
+            return;
+        }
+
+        var root = RepositoryRoot.Find(AppContext.BaseDirectory) ?? throw new InvalidOperationException("Compliance.sln not found.");
+        _local = await LocalPostgres.StartAsync(LocalPostgresLocation.Resolve(Path.Combine(root, ".data", "test-postgres")));
+        Server = _local.Connections;
+    }
+
+    /// <summary>The app most tests share; tests isolate themselves by creating their own tenants and holders.</summary>
+    public async Task<ComplianceApp> SharedAppAsync()
+    {
+        _shared ??= await CreateAppAsync("shared");
+        return _shared;
+    }
+
+    /// <summary>A separate app on a fresh database, for tests that tamper with the log or change services.</summary>
+    public async Task<ComplianceApp> CreateAppAsync(string name, Action<ComplianceAppOptions>? configure = null)
+    {
+        var db = await NewDatabaseAsync(name);
+        var options = new ComplianceAppOptions(db);
+        configure?.Invoke(options);
+        var app = new ComplianceApp(options);
+        await app.StartAsync();
+        return app;
+    }
+
+    public async Task<DatabaseConnections> NewDatabaseAsync(string name)
+    {
+        var dbName = $"t_{name.ToLowerInvariant()}_{Guid.NewGuid():N}"[..40];
+        _databases.Add(dbName);
+        if (_local is not null)
+        {
+            return await _local.CreateDatabaseAsync(dbName);
+        }
+
+        await using var conn = new NpgsqlConnection(Server.Owner);
+        await conn.OpenAsync();
+        await using (var cmd = new NpgsqlCommand($"create database {dbName}", conn))
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var cs = new NpgsqlConnectionStringBuilder(Server.Owner) { Database = dbName }.ConnectionString;
+        return new DatabaseConnections(cs, cs);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_shared is not null)
+        {
+            await _shared.DisposeAsync();
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        var admin = new NpgsqlConnectionStringBuilder(Server.Owner) { Database = "postgres" };
+        await using (var conn = new NpgsqlConnection(admin.ConnectionString))
+        {
+            await conn.OpenAsync();
+            foreach (var db in _databases)
+            {
+                await using var drop = new NpgsqlCommand($"drop database if exists {db} with (force)", conn);
+                await drop.ExecuteNonQueryAsync();
+            }
+        }
+
+        if (_local is not null)
+        {
+            await _local.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
+{
+    public const string Name = "postgres";
+}
