@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the service and its tests need from the machine, once: PostgreSQL server binaries
+# (Debian's postgresql package) when initdb/pg_ctl are missing. Idempotent and quiet when all is there.
+set -euo pipefail
+
+have_pg() {
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { command -v initdb >/dev/null && command -v pg_ctl >/dev/null; }
+}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_updated=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if ! have_pg; then
+  echo "setup: installing PostgreSQL server binaries (Debian package postgresql)..."
+  # The project runs its own cluster; don't let the package create and start a system one.
+  as_root mkdir -p /etc/postgresql-common
+  echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
+  apt_install postgresql
+fi
+
+if ! command -v dotnet >/dev/null; then
+  echo "setup: the .NET 10 SDK is required (dotnet on PATH)." >&2
+  exit 1
+fi

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, policy cases, and integration/HTTP tests on a real PostgreSQL that the
+# test fixture creates and starts itself (or the server in COMPLIANCE_TEST_PG). Ends with the line
+# "N passed, N failed" counted from the TRX results.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh || exit 1
+
+results="TestResults"
+rm -rf "$results"
+dotnet test Compliance.sln -c Release --logger "trx" --results-directory "$results" "$@"
+status=$?
+
+passed=0; failed=0; total=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); total=$((total + ${t:-0}))
+done
+
+if [ "$total" -eq 0 ]; then
+  echo "No test results were found: that is a failure, not a pass." >&2
+  status=1
+fi
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1  # a build or runner failure counts, even when no single test reported it
+fi
+echo "$passed passed, $failed failed"
+exit "$status"
