@@ -1,0 +1,173 @@
+using System.Numerics;
+using Compliance.Imaging.Pdq;
+
+namespace Compliance.Imaging.Matching;
+
+/// <summary>
+/// An immutable block of entries with one bucket table per 16-bit chunk; only the tombstone bitmap and
+/// the writer's live count change after construction.
+/// </summary>
+internal sealed class Segment
+{
+    public const int ChunkCount = 16;
+    public const int ChunkBits = 16;
+    private const int BucketCount = 1 << ChunkBits;
+    private const int StartsPerChunk = BucketCount + 1;
+
+    private readonly long[] _ids;
+    private readonly ulong[] _words;
+
+    // Chunk c's bucket v holds the slots _postings[c·n + _starts[c·(2¹⁶+1) + v] ..< c·n + _starts[... + v + 1]].
+    private readonly int[] _starts;
+    private readonly int[] _postings;
+
+    private Segment(long[] ids, ulong[] words, int[] starts, int[] postings)
+    {
+        _ids = ids;
+        _words = words;
+        _starts = starts;
+        _postings = postings;
+        Deleted = new long[(ids.Length + 63) / 64];
+        LiveCount = ids.Length;
+    }
+
+    public int Count => _ids.Length;
+
+    /// <summary>Entries not removed; read and written only under the index's writer lock.</summary>
+    public int LiveCount { get; set; }
+
+    public long[] Deleted { get; }
+
+    /// <summary>Builds the bucket tables. <paramref name="ids"/> must be ascending and distinct.</summary>
+    public static Segment Build(long[] ids, ulong[] words)
+    {
+        var n = ids.Length;
+        var starts = new int[ChunkCount * StartsPerChunk];
+        var postings = new int[checked(ChunkCount * n)];
+        for (var c = 0; c < ChunkCount; c++)
+        {
+            var chunkStarts = starts.AsSpan(c * StartsPerChunk, StartsPerChunk);
+            for (var slot = 0; slot < n; slot++)
+            {
+                chunkStarts[ChunkOf(words, slot, c) + 1]++;
+            }
+
+            for (var v = 1; v < StartsPerChunk; v++)
+            {
+                chunkStarts[v] += chunkStarts[v - 1];
+            }
+
+            // Counting sort of slots by chunk value; slots stay ascending within a bucket.
+            var cursor = chunkStarts[..BucketCount].ToArray();
+            var chunkPostings = postings.AsSpan(c * n, n);
+            for (var slot = 0; slot < n; slot++)
+            {
+                chunkPostings[cursor[ChunkOf(words, slot, c)]++] = slot;
+            }
+        }
+
+        return new Segment(ids, words, starts, postings);
+    }
+
+    /// <summary>The live entries of one or two segments, merged by id into a new segment.</summary>
+    public static Segment Merge(Segment first, Segment? second)
+    {
+        var total = first.LiveCount + (second?.LiveCount ?? 0);
+        var ids = new long[total];
+        var words = new ulong[4 * total];
+        int i = 0, j = 0, k = 0;
+        while (true)
+        {
+            i = first.NextLive(i);
+            j = second?.NextLive(j) ?? 0;
+            var firstDone = i >= first.Count;
+            var secondDone = second is null || j >= second.Count;
+            if (firstDone && secondDone)
+            {
+                break;
+            }
+
+            var takeFirst = secondDone || (!firstDone && first._ids[i] <= second!._ids[j]);
+            var from = takeFirst ? first : second!;
+            var slot = takeFirst ? i++ : j++;
+            ids[k] = from._ids[slot];
+            from._words.AsSpan(4 * slot, 4).CopyTo(words.AsSpan(4 * k, 4));
+            k++;
+        }
+
+        return Build(ids, words);
+    }
+
+    private int NextLive(int slot)
+    {
+        while (slot < Count && Tombstones.IsSet(Deleted, slot))
+        {
+            slot++;
+        }
+
+        return slot;
+    }
+
+    /// <summary>The slot holding <paramref name="id"/> if it is present and not removed, else -1.</summary>
+    public int FindLive(long id)
+    {
+        var slot = Array.BinarySearch(_ids, id);
+        return slot >= 0 && !Tombstones.IsSet(Deleted, slot) ? slot : -1;
+    }
+
+    public void Query(PdqHash query, int maxDistance, int[] masks, List<PdqMatch> matches)
+    {
+        var n = _ids.Length;
+        var radius = maxDistance / ChunkCount;
+        for (var c = 0; c < ChunkCount; c++)
+        {
+            var queryChunk = ChunkOf(query, c);
+            var chunkStarts = _starts.AsSpan(c * StartsPerChunk, StartsPerChunk);
+            var chunkPostings = _postings.AsSpan(c * n, n);
+            foreach (var mask in masks)
+            {
+                var value = queryChunk ^ mask;
+                var bucket = chunkPostings[chunkStarts[value]..chunkStarts[value + 1]];
+                foreach (var slot in bucket)
+                {
+                    var distance = Distance(_words, slot, query);
+                    if (distance <= maxDistance && FirstChunkWithin(slot, query, radius) == c
+                        && !Tombstones.IsSet(Deleted, slot))
+                    {
+                        matches.Add(new PdqMatch(_ids[slot], HashAt(_words, slot), distance));
+                    }
+                }
+            }
+        }
+    }
+
+    // The chunk a query reaches this entry from first; reporting only from there removes duplicates.
+    private int FirstChunkWithin(int slot, PdqHash query, int radius)
+    {
+        for (var c = 0; c < ChunkCount; c++)
+        {
+            if (BitOperations.PopCount((uint)(ChunkOf(_words, slot, c) ^ ChunkOf(query, c))) <= radius)
+            {
+                return c;
+            }
+        }
+
+        return -1;
+    }
+
+    public static int Distance(ulong[] words, int slot, PdqHash query)
+    {
+        var w = words.AsSpan(4 * slot, 4);
+        return BitOperations.PopCount(w[0] ^ query.W0) + BitOperations.PopCount(w[1] ^ query.W1)
+            + BitOperations.PopCount(w[2] ^ query.W2) + BitOperations.PopCount(w[3] ^ query.W3);
+    }
+
+    public static PdqHash HashAt(ulong[] words, int slot) =>
+        new(words[4 * slot], words[(4 * slot) + 1], words[(4 * slot) + 2], words[(4 * slot) + 3]);
+
+    private static int ChunkOf(ulong[] words, int slot, int chunk) =>
+        (int)((words[(4 * slot) + (chunk >> 2)] >> ((chunk & 3) * ChunkBits)) & 0xFFFF);
+
+    private static int ChunkOf(PdqHash hash, int chunk) =>
+        (int)((hash[chunk >> 2] >> ((chunk & 3) * ChunkBits)) & 0xFFFF);
+}
