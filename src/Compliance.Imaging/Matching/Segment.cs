@@ -1,4 +1,8 @@
+using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Compliance.Imaging.Pdq;
 
 namespace Compliance.Imaging.Matching;
@@ -124,19 +128,65 @@ internal sealed class Segment
             var queryChunk = ChunkOf(query, c);
             var chunkStarts = _starts.AsSpan(c * StartsPerChunk, StartsPerChunk);
             var chunkPostings = _postings.AsSpan(c * n, n);
+            // Gather this chunk's candidates first so prefetching runs across bucket boundaries.
+            var total = 0;
             foreach (var mask in masks)
             {
                 var value = queryChunk ^ mask;
-                var bucket = chunkPostings[chunkStarts[value]..chunkStarts[value + 1]];
-                foreach (var slot in bucket)
+                total += chunkStarts[value + 1] - chunkStarts[value];
+            }
+
+            var candidates = ArrayPool<int>.Shared.Rent(total);
+            try
+            {
+                var filled = 0;
+                foreach (var mask in masks)
                 {
-                    var distance = Distance(_words, slot, query);
-                    if (distance <= maxDistance && FirstChunkWithin(slot, query, radius) == c
-                        && !Tombstones.IsSet(Deleted, slot))
-                    {
-                        matches.Add(new PdqMatch(_ids[slot], HashAt(_words, slot), distance));
-                    }
+                    var value = queryChunk ^ mask;
+                    var bucket = chunkPostings[chunkStarts[value]..chunkStarts[value + 1]];
+                    bucket.CopyTo(candidates.AsSpan(filled));
+                    filled += bucket.Length;
                 }
+
+                ScanCandidates(candidates.AsSpan(0, total), c, query, maxDistance, radius, matches);
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(candidates);
+            }
+        }
+    }
+
+    // Candidates sit at random places in a large array, so the scan is bound by memory latency: prefetching
+    // a few candidates ahead lets those misses overlap.
+    private const int PrefetchDistance = 16;
+
+    private unsafe void ScanCandidates(ReadOnlySpan<int> bucket, int chunk, PdqHash query, int maxDistance, int radius, List<PdqMatch> matches)
+    {
+        ref var words = ref MemoryMarshal.GetArrayDataReference(_words);
+        if (Sse.IsSupported)
+        {
+            for (var p = 0; p < Math.Min(PrefetchDistance, bucket.Length); p++)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref words, 4 * bucket[p])));
+            }
+        }
+
+        for (var p = 0; p < bucket.Length; p++)
+        {
+            if (Sse.IsSupported && p + PrefetchDistance < bucket.Length)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref words, 4 * bucket[p + PrefetchDistance])));
+            }
+
+            var slot = bucket[p];
+            ref var w = ref Unsafe.Add(ref words, 4 * slot);
+            var distance = BitOperations.PopCount(w ^ query.W0) + BitOperations.PopCount(Unsafe.Add(ref w, 1) ^ query.W1)
+                + BitOperations.PopCount(Unsafe.Add(ref w, 2) ^ query.W2) + BitOperations.PopCount(Unsafe.Add(ref w, 3) ^ query.W3);
+            if (distance <= maxDistance && FirstChunkWithin(slot, query, radius) == chunk
+                && !Tombstones.IsSet(Deleted, slot))
+            {
+                matches.Add(new PdqMatch(_ids[slot], HashAt(_words, slot), distance));
             }
         }
     }
