@@ -76,6 +76,53 @@ public sealed class PdqIndexTests
     }
 
     [Fact]
+    public void WideChunkLayoutAnswersLikeLinearScanIncludingAfterRemovals()
+    {
+        var random = new Random(31337);
+        using var linear = new LinearScanIndex();
+        var mih = new PdqIndex(bufferCapacity: 1024, wideLayoutThreshold: 2048);
+        var queries = Enumerable.Range(0, 6).Select(_ => RandomHash(random)).ToArray();
+        var hashes = new List<PdqHash>();
+        for (var i = 0; i < 15_000; i++)
+        {
+            hashes.Add(RandomHash(random));
+        }
+
+        foreach (var query in queries)
+        {
+            for (var d = 0; d <= 40; d++)
+            {
+                hashes.Add(AtDistance(query, d, random));
+            }
+        }
+
+        var ids = Enumerable.Range(0, hashes.Count).Select(i => (long)i).ToArray();
+        mih.AddRange(ids[..10_000], hashes.ToArray()[..10_000]);
+        for (var i = 0; i < hashes.Count; i++)
+        {
+            linear.Add(ids[i], hashes[i]);
+            if (i >= 10_000)
+            {
+                mih.Add(ids[i], hashes[i]);
+            }
+        }
+
+        for (long id = 0; id < hashes.Count; id += 7)
+        {
+            Assert.True(mih.Remove(id));
+            linear.Remove(id);
+        }
+
+        foreach (var query in queries)
+        {
+            foreach (var radius in Radii.Append(48).Append(64))
+            {
+                Assert.Equal(linear.Query(query, radius), mih.Query(query, radius));
+            }
+        }
+    }
+
+    [Fact]
     public void RemovedEntriesAreNotReturnedAndResultsStillEqualLinearScan()
     {
         var random = new Random(99);

@@ -1,21 +1,23 @@
-using System.Numerics;
 using Compliance.Imaging.Pdq;
 
 namespace Compliance.Imaging.Matching;
 
 /// <summary>
 /// Multi-index hashing (Norouzi, Punjani and Fleet) over 256-bit PDQ hashes: each hash is cut into
-/// 16 chunks of 16 bits, and every chunk value has a bucket of the entries that share it.
+/// m contiguous chunks, and every chunk value has a bucket of the entries that share it.
 /// </summary>
 /// <remarks>
 /// <para><b>Why it is exact.</b> If a stored hash is within <c>d</c> bits of the query, the differing bits fall
-/// in 16 chunks, so at least one chunk differs in at most <c>r = ⌊d/16⌋</c> bits (pigeonhole). A query
-/// therefore visits, in every chunk, the buckets of all values within <c>r</c> bits of the query's chunk
-/// (1 + 16 buckets per chunk for d ≤ 31), checks each candidate's full distance, and reports a match only
-/// from the first chunk that would find it, so nothing is missed or reported twice.</para>
+/// in m chunks, so at least one chunk differs in at most <c>r = ⌊d/m⌋</c> bits (pigeonhole). A query
+/// therefore visits, in every chunk, the buckets of all values within <c>r</c> bits of the query's chunk,
+/// checks each candidate's full distance, and reports a match only from the first chunk that would find
+/// it, so nothing is missed or reported twice. Any d from 0 to 256 is answered exactly; the layouts are
+/// tuned for PDQ's usual d ≤ 31: 16 chunks of 16 bits (17 probes per chunk) for segments under
+/// <see cref="ChunkLayout.WideThreshold"/> entries, 12 chunks of 21–22 bits (232–254 probes per chunk, a
+/// handful of entries per bucket) above it.</para>
 /// <para><b>Layout.</b> Entries live in immutable segments of flat arrays: ids (sorted, for removal by binary
-/// search), hashes as four <see cref="ulong"/>s each, and per chunk a CSR bucket table (65,537 starts plus
-/// one <see cref="int"/> slot per entry) — about 104 bytes per entry and no per-entry objects. New entries
+/// search), hashes as four <see cref="ulong"/>s each, and per chunk a CSR bucket table (2^width + 1 starts plus
+/// one <see cref="int"/> slot per entry) — 88 to 104 bytes per entry and no per-entry objects. New entries
 /// go to an append-only buffer that is scanned linearly and sealed into a segment when full; segments are
 /// merged like a binary counter (a segment absorbs the next one when it is at most twice its size), so there
 /// are O(log n) of them. <see cref="AddRange"/> builds one segment directly.</para>
@@ -34,15 +36,23 @@ public sealed class PdqIndex : IPdqIndex
 
     private readonly Lock _writeLock = new();
     private readonly int _bufferCapacity;
+    private readonly int _wideLayoutThreshold;
     private readonly Dictionary<long, int> _bufferSlotById = [];
     private volatile Snapshot _snapshot;
     private int _count;
 
     /// <summary>Creates an empty index.</summary>
     public PdqIndex(int bufferCapacity = DefaultBufferCapacity)
+        : this(bufferCapacity, ChunkLayout.WideThreshold)
+    {
+    }
+
+    /// <summary>Lets tests exercise the wide chunk layout on small data.</summary>
+    internal PdqIndex(int bufferCapacity, int wideLayoutThreshold)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bufferCapacity);
         _bufferCapacity = bufferCapacity;
+        _wideLayoutThreshold = wideLayoutThreshold;
         _snapshot = new Snapshot([], new AppendBuffer(bufferCapacity), 0);
     }
 
@@ -110,7 +120,7 @@ public sealed class PdqIndex : IPdqIndex
             LinearScanIndex.Write(words, i, hashes[order[i]]);
         }
 
-        var segment = Segment.Build(sortedIds, words);
+        var segment = Segment.Build(sortedIds, words, _wideLayoutThreshold);
         lock (_writeLock)
         {
             var snapshot = _snapshot;
@@ -122,7 +132,7 @@ public sealed class PdqIndex : IPdqIndex
                 }
             }
 
-            _snapshot = snapshot with { Segments = AppendAndMerge(snapshot.Segments, segment) };
+            _snapshot = snapshot with { Segments = AppendAndMerge(snapshot.Segments, segment, _wideLayoutThreshold) };
             Volatile.Write(ref _count, _count + sortedIds.Length);
         }
     }
@@ -157,7 +167,7 @@ public sealed class PdqIndex : IPdqIndex
                 {
                     // Mostly tombstones: rebuild so queries stop paying for dead candidates.
                     var compacted = (Segment[])segments.Clone();
-                    compacted[s] = Segment.Merge(segment, null);
+                    compacted[s] = Segment.Merge(segment, null, _wideLayoutThreshold);
                     _snapshot = snapshot with { Segments = Array.FindAll(compacted, x => x.Count > 0) };
                 }
 
@@ -174,10 +184,9 @@ public sealed class PdqIndex : IPdqIndex
         ArgumentOutOfRangeException.ThrowIfNegative(maxDistance);
         var snapshot = _snapshot;
         var matches = new List<PdqMatch>();
-        var masks = NeighbourMasks.WithinRadius(Math.Min(maxDistance / Segment.ChunkCount, Segment.ChunkBits));
         foreach (var segment in snapshot.Segments)
         {
-            segment.Query(query, maxDistance, masks, matches);
+            segment.Query(query, maxDistance, matches);
         }
 
         var buffer = snapshot.Buffer;
@@ -235,19 +244,19 @@ public sealed class PdqIndex : IPdqIndex
                 buffer.Words.AsSpan(4 * slots[i], 4).CopyTo(words.AsSpan(4 * i, 4));
             }
 
-            segments = AppendAndMerge(segments, Segment.Build(ids, words));
+            segments = AppendAndMerge(segments, Segment.Build(ids, words, _wideLayoutThreshold), _wideLayoutThreshold);
         }
 
         _bufferSlotById.Clear();
         return new Snapshot(segments, new AppendBuffer(_bufferCapacity), 0);
     }
 
-    private static Segment[] AppendAndMerge(Segment[] segments, Segment added)
+    private static Segment[] AppendAndMerge(Segment[] segments, Segment added, int wideLayoutThreshold)
     {
         var list = new List<Segment>(segments) { added };
         while (list.Count >= 2 && list[^2].LiveCount <= 2 * list[^1].LiveCount)
         {
-            var merged = Segment.Merge(list[^2], list[^1]);
+            var merged = Segment.Merge(list[^2], list[^1], wideLayoutThreshold);
             list.RemoveRange(list.Count - 2, 2);
             list.Add(merged);
         }
@@ -275,19 +284,4 @@ internal static class Tombstones
     public static void Set(long[] bits, int slot) => Interlocked.Or(ref bits[slot >> 6], 1L << (slot & 63));
 
     public static bool IsSet(long[] bits, int slot) => ((Volatile.Read(ref bits[slot >> 6]) >> (slot & 63)) & 1) != 0;
-}
-
-/// <summary>All 16-bit masks with at most r bits set, cached per r.</summary>
-internal static class NeighbourMasks
-{
-    private static readonly int[]?[] Cache = new int[]?[Segment.ChunkBits + 1];
-
-    public static int[] WithinRadius(int radius)
-    {
-        // Racing builders produce identical arrays, so a plain publish is enough.
-        return Cache[radius] ??= Enumerable.Range(0, 1 << Segment.ChunkBits)
-            .Where(m => BitOperations.PopCount((uint)m) <= radius)
-            .OrderBy(m => BitOperations.PopCount((uint)m))
-            .ToArray();
-    }
 }

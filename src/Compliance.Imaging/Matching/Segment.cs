@@ -8,27 +8,25 @@ using Compliance.Imaging.Pdq;
 namespace Compliance.Imaging.Matching;
 
 /// <summary>
-/// An immutable block of entries with one bucket table per 16-bit chunk; only the tombstone bitmap and
-/// the writer's live count change after construction.
+/// An immutable block of entries with one bucket table per chunk (see <see cref="ChunkLayout"/>); only
+/// the tombstone bitmap and the writer's live count change after construction.
 /// </summary>
 internal sealed class Segment
 {
-    public const int ChunkCount = 16;
-    public const int ChunkBits = 16;
-    private const int BucketCount = 1 << ChunkBits;
-    private const int StartsPerChunk = BucketCount + 1;
-
     private readonly long[] _ids;
     private readonly ulong[] _words;
+    private readonly ChunkLayout _layout;
 
-    // Chunk c's bucket v holds the slots _postings[c·n + _starts[c·(2¹⁶+1) + v] ..< c·n + _starts[... + v + 1]].
+    // Chunk c's bucket v holds the slots _postings[c·n + s[v] ..< c·n + s[v + 1]], where s is chunk c's
+    // run of _starts beginning at _layout.StartsBase(c).
     private readonly int[] _starts;
     private readonly int[] _postings;
 
-    private Segment(long[] ids, ulong[] words, int[] starts, int[] postings)
+    private Segment(long[] ids, ulong[] words, ChunkLayout layout, int[] starts, int[] postings)
     {
         _ids = ids;
         _words = words;
+        _layout = layout;
         _starts = starts;
         _postings = postings;
         Deleted = new long[(ids.Length + 63) / 64];
@@ -43,38 +41,43 @@ internal sealed class Segment
     public long[] Deleted { get; }
 
     /// <summary>Builds the bucket tables. <paramref name="ids"/> must be ascending and distinct.</summary>
-    public static Segment Build(long[] ids, ulong[] words)
+    public static Segment Build(long[] ids, ulong[] words, int wideLayoutThreshold)
     {
         var n = ids.Length;
-        var starts = new int[ChunkCount * StartsPerChunk];
-        var postings = new int[checked(ChunkCount * n)];
-        for (var c = 0; c < ChunkCount; c++)
+        var layout = n >= wideLayoutThreshold ? ChunkLayout.Wide : ChunkLayout.Narrow;
+        var starts = new int[layout.StartsLength];
+        var postings = new int[checked(layout.Count * n)];
+        var chunkValues = new int[n];
+        for (var c = 0; c < layout.Count; c++)
         {
-            var chunkStarts = starts.AsSpan(c * StartsPerChunk, StartsPerChunk);
+            var buckets = 1 << layout.Width(c);
+            var chunkStarts = starts.AsSpan(layout.StartsBase(c), buckets + 1);
             for (var slot = 0; slot < n; slot++)
             {
-                chunkStarts[ChunkOf(words, slot, c) + 1]++;
+                var value = layout.Extract(words, slot, c);
+                chunkValues[slot] = value;
+                chunkStarts[value + 1]++;
             }
 
-            for (var v = 1; v < StartsPerChunk; v++)
+            for (var v = 1; v <= buckets; v++)
             {
                 chunkStarts[v] += chunkStarts[v - 1];
             }
 
             // Counting sort of slots by chunk value; slots stay ascending within a bucket.
-            var cursor = chunkStarts[..BucketCount].ToArray();
+            var cursor = chunkStarts[..buckets].ToArray();
             var chunkPostings = postings.AsSpan(c * n, n);
             for (var slot = 0; slot < n; slot++)
             {
-                chunkPostings[cursor[ChunkOf(words, slot, c)]++] = slot;
+                chunkPostings[cursor[chunkValues[slot]]++] = slot;
             }
         }
 
-        return new Segment(ids, words, starts, postings);
+        return new Segment(ids, words, layout, starts, postings);
     }
 
     /// <summary>The live entries of one or two segments, merged by id into a new segment.</summary>
-    public static Segment Merge(Segment first, Segment? second)
+    public static Segment Merge(Segment first, Segment? second, int wideLayoutThreshold)
     {
         var total = first.LiveCount + (second?.LiveCount ?? 0);
         var ids = new long[total];
@@ -99,7 +102,7 @@ internal sealed class Segment
             k++;
         }
 
-        return Build(ids, words);
+        return Build(ids, words, wideLayoutThreshold);
     }
 
     private int NextLive(int slot)
@@ -119,15 +122,18 @@ internal sealed class Segment
         return slot >= 0 && !Tombstones.IsSet(Deleted, slot) ? slot : -1;
     }
 
-    public void Query(PdqHash query, int maxDistance, int[] masks, List<PdqMatch> matches)
+    public void Query(PdqHash query, int maxDistance, List<PdqMatch> matches)
     {
         var n = _ids.Length;
-        var radius = maxDistance / ChunkCount;
-        for (var c = 0; c < ChunkCount; c++)
+        var radius = maxDistance / _layout.Count;
+        for (var c = 0; c < _layout.Count; c++)
         {
-            var queryChunk = ChunkOf(query, c);
-            var chunkStarts = _starts.AsSpan(c * StartsPerChunk, StartsPerChunk);
+            var width = _layout.Width(c);
+            var masks = ChunkLayout.NeighbourMasks(width, radius);
+            var queryChunk = _layout.Extract(query.W0, query.W1, query.W2, query.W3, c);
+            var chunkStarts = _starts.AsSpan(_layout.StartsBase(c), (1 << width) + 1);
             var chunkPostings = _postings.AsSpan(c * n, n);
+
             // Gather this chunk's candidates first so prefetching runs across bucket boundaries.
             var total = 0;
             foreach (var mask in masks)
@@ -194,9 +200,11 @@ internal sealed class Segment
     // The chunk a query reaches this entry from first; reporting only from there removes duplicates.
     private int FirstChunkWithin(int slot, PdqHash query, int radius)
     {
-        for (var c = 0; c < ChunkCount; c++)
+        for (var c = 0; c < _layout.Count; c++)
         {
-            if (BitOperations.PopCount((uint)(ChunkOf(_words, slot, c) ^ ChunkOf(query, c))) <= radius)
+            var stored = _layout.Extract(_words, slot, c);
+            var wanted = _layout.Extract(query.W0, query.W1, query.W2, query.W3, c);
+            if (ChunkLayout.Distance(stored, wanted) <= radius)
             {
                 return c;
             }
@@ -214,10 +222,4 @@ internal sealed class Segment
 
     public static PdqHash HashAt(ulong[] words, int slot) =>
         new(words[4 * slot], words[(4 * slot) + 1], words[(4 * slot) + 2], words[(4 * slot) + 3]);
-
-    private static int ChunkOf(ulong[] words, int slot, int chunk) =>
-        (int)((words[(4 * slot) + (chunk >> 2)] >> ((chunk & 3) * ChunkBits)) & 0xFFFF);
-
-    private static int ChunkOf(PdqHash hash, int chunk) =>
-        (int)((hash[chunk >> 2] >> ((chunk & 3) * ChunkBits)) & 0xFFFF);
 }
