@@ -62,4 +62,36 @@ public sealed class PdqHashTests
     [Fact]
     public void BufferShorterThanTheImageIsRefused() =>
         Assert.Throws<ArgumentException>(() => PdqHasher.Hash(new byte[10], 10, 10, 10, PdqPixelFormat.Gray8));
+
+    [Theory]
+    [InlineData(37, 1)]
+    [InlineData(200, 2)]
+    [InlineData(513, 5)]
+    public void VectorisedColumnFilterOnTransposedDataEqualsScalarRowFilterBitForBit(int length, int window)
+    {
+        var random = new Random(length);
+        const int Rows = 13;
+        var input = Enumerable.Range(0, Rows * length).Select(_ => (float)(random.NextDouble() * 255)).ToArray();
+        var transposed = new float[input.Length];
+        for (var i = 0; i < Rows; i++)
+        {
+            for (var j = 0; j < length; j++)
+            {
+                transposed[(j * Rows) + i] = input[(i * length) + j];
+            }
+        }
+
+        var scalar = new float[input.Length];
+        PdqTransform.BoxAlongRows(input, scalar, Rows, length, window);
+        var vectorised = new float[input.Length];
+        PdqTransform.BoxAlongCols(transposed, vectorised, length, Rows, window);
+
+        for (var i = 0; i < Rows; i++)
+        {
+            for (var j = 0; j < length; j++)
+            {
+                Assert.Equal(scalar[(i * length) + j], vectorised[(j * Rows) + i]);
+            }
+        }
+    }
 }

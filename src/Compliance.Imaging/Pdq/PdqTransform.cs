@@ -67,7 +67,7 @@ internal static class PdqTransform
     public static int JaroszWindowSize(int oldDimension, int newDimension) =>
         (oldDimension + (2 * newDimension) - 1) / (2 * newDimension);
 
-    private static void BoxAlongRows(ReadOnlySpan<float> input, Span<float> output, int rows, int cols, int window)
+    internal static void BoxAlongRows(ReadOnlySpan<float> input, Span<float> output, int rows, int cols, int window)
     {
         for (var i = 0; i < rows; i++)
         {
@@ -118,7 +118,7 @@ internal static class PdqTransform
 
     // The same running mean down every column, done a row at a time across all columns so memory is
     // read sequentially; each column's sum sees exactly the additions the scalar version would.
-    private static void BoxAlongCols(ReadOnlySpan<float> input, Span<float> output, int rows, int cols, int window)
+    internal static void BoxAlongCols(ReadOnlySpan<float> input, Span<float> output, int rows, int cols, int window)
     {
         var (phase1, phase2, phase3, phase4) = Phases(rows, window);
         var sums = new float[cols];
