@@ -1,0 +1,18 @@
+using BenchmarkDotNet.Running;
+using Compliance.Imaging.Bench;
+
+// dotnet run -c Release --project bench/Compliance.Imaging.Bench -- pdq            (BenchmarkDotNet, hashing)
+// dotnet run -c Release --project bench/Compliance.Imaging.Bench -- index [N...]   (custom loop, radius queries)
+if (args.Length > 0 && args[0] == "index")
+{
+    var sizes = args.Length > 1 ? args.Skip(1).Select(int.Parse).ToArray() : [1_000_000, 10_000_000];
+    foreach (var size in sizes)
+    {
+        IndexQueryBench.Run(size);
+    }
+
+    return 0;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(PdqHashBenchmarks).Assembly).Run(args.Length > 0 && args[0] == "pdq" ? args[1..] : args);
+return 0;
