@@ -100,7 +100,8 @@ public sealed record PolicyCase
             EntityRef? entity = s.Entity is null
                 ? null
                 : new EntityRef(s.EntityType, StableId(s.Entity), s.Entity, StableId("owner:" + s.Entity));
-            signals.Add(new Signal("policy-case", "case", s.Kind, entity, s.Score, new Evidence(MatchedText: s.Entity, Detail: s.Detail)));
+            signals.Add(new Signal(s.Classifier, "case", s.Kind, entity, s.Score,
+                new Evidence(MatchedText: s.Entity, Detail: s.Detail, Distance: s.Distance, Similarity: s.Similarity)));
             if (entity is not null && s.Grant is not null)
             {
                 if (!GrantStates.TryParse(s.Grant, out var state))
@@ -128,6 +129,9 @@ public sealed record CaseSignal
     public int? RevenueShareBps { get; init; }
     public bool AttributionRequired { get; init; }
     public string? Detail { get; init; }
+    public string Classifier { get; init; } = "policy-case";
+    public int? Distance { get; init; }
+    public double? Similarity { get; init; }
 }
 
 public sealed record CaseExpectation

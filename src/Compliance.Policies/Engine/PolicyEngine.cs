@@ -120,6 +120,34 @@ public static class PolicyEngine
             }
         }
 
+        if (when.Classifiers.Count > 0 && !when.Classifiers.Contains(signal.Classifier, StringComparer.Ordinal))
+        {
+            return false;
+        }
+
+        // A distance or similarity condition never holds for a signal that carries no such measure.
+        var distance = signal.Evidence.Distance;
+        if (when.DistanceAtMost is { } atMost && !(distance <= atMost))
+        {
+            return false;
+        }
+
+        if (when.DistanceAbove is { } above && !(distance > above))
+        {
+            return false;
+        }
+
+        var similarity = signal.Evidence.Similarity;
+        if (when.SimilarityAtLeast is { } simAtLeast && !(similarity >= simAtLeast))
+        {
+            return false;
+        }
+
+        if (when.SimilarityBelow is { } simBelow && !(similarity < simBelow))
+        {
+            return false;
+        }
+
         if (when.ScoreBelow is { } below && !(signal.Score < below))
         {
             return false;
@@ -160,7 +188,9 @@ public static class PolicyEngine
             .Replace("{score}", signal.Score.ToString("0.###", CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{grant}", GrantStates.ToName(fact?.State ?? GrantState.None), StringComparison.Ordinal)
             .Replace("{match}", signal.Evidence.MatchedText ?? "-", StringComparison.Ordinal)
-            .Replace("{detail}", signal.Evidence.Detail ?? "-", StringComparison.Ordinal);
+            .Replace("{detail}", signal.Evidence.Detail ?? "-", StringComparison.Ordinal)
+            .Replace("{distance}", signal.Evidence.Distance?.ToString(CultureInfo.InvariantCulture) ?? "-", StringComparison.Ordinal)
+            .Replace("{similarity}", signal.Evidence.Similarity?.ToString("0.###", CultureInfo.InvariantCulture) ?? "-", StringComparison.Ordinal);
 }
 
 /// <summary>The obligation types the engine knows how to attach.</summary>

@@ -143,7 +143,11 @@ internal sealed class PolicyFileReader(string file, List<PolicyLoadError> errors
 {
     private static readonly string[] FileKeys = ["policy", "description", "defaults", "rules"];
     private static readonly string[] RuleKeys = ["id", "description", "when", "outcome", "reason", "obligations"];
-    private static readonly string[] WhenKeys = ["signal", "subject", "entity_type", "grant", "score_below", "score_at_least"];
+    private static readonly string[] WhenKeys =
+    [
+        "signal", "subject", "entity_type", "classifier", "grant", "score_below", "score_at_least",
+        "distance_at_most", "distance_above", "similarity_at_least", "similarity_below",
+    ];
     private static readonly string[] DefaultKeys = ["no_signals", "unmatched_signal"];
     private static readonly string[] DefaultRuleKeys = ["outcome", "reason"];
 
@@ -301,7 +305,28 @@ internal sealed class PolicyFileReader(string file, List<PolicyLoadError> errors
             Error(node.Start, $"score_at_least ({atLeast}) must be less than score_below ({below}); the rule could never match.");
         }
 
-        return new RuleCondition(signals, subjects, entityTypes, grants, below, atLeast);
+        var distanceAtMost = Distance(node, "distance_at_most");
+        var distanceAbove = Distance(node, "distance_above");
+        if (distanceAtMost is not null && distanceAbove is not null && distanceAbove >= distanceAtMost)
+        {
+            Error(node.Start, $"distance_above ({distanceAbove}) must be less than distance_at_most ({distanceAtMost}); the rule could never match.");
+        }
+
+        var similarityAtLeast = Score(node, "similarity_at_least");
+        var similarityBelow = Score(node, "similarity_below");
+        if (similarityAtLeast is not null && similarityBelow is not null && similarityAtLeast >= similarityBelow)
+        {
+            Error(node.Start, $"similarity_at_least ({similarityAtLeast}) must be less than similarity_below ({similarityBelow}); the rule could never match.");
+        }
+
+        return new RuleCondition(signals, subjects, entityTypes, grants, below, atLeast)
+        {
+            Classifiers = StringList(Child(node, "classifier"), "classifier").Select(s => s.Value).ToList(),
+            DistanceAtMost = distanceAtMost,
+            DistanceAbove = distanceAbove,
+            SimilarityAtLeast = similarityAtLeast,
+            SimilarityBelow = similarityBelow,
+        };
     }
 
     private PolicyDefaults? ReadDefaults(YamlNode node)
@@ -375,6 +400,23 @@ internal sealed class PolicyFileReader(string file, List<PolicyLoadError> errors
         }
 
         Error(child.Start, $"{key} must be a number between 0 and 1.");
+        return null;
+    }
+
+    private int? Distance(YamlMappingNode node, string key)
+    {
+        if (Child(node, key) is not { } child)
+        {
+            return null;
+        }
+
+        if (child is YamlScalarNode { Value: { } v } &&
+            int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var d) && d is >= 0 and <= 256)
+        {
+            return d;
+        }
+
+        Error(child.Start, $"{key} must be a whole number between 0 and 256 (bits of a 256-bit hash).");
         return null;
     }
 

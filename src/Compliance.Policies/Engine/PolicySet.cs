@@ -31,7 +31,23 @@ public sealed record RuleCondition(
     IReadOnlyList<string> EntityTypes,
     IReadOnlyList<GrantState> Grants,
     double? ScoreBelow,
-    double? ScoreAtLeast);
+    double? ScoreAtLeast)
+{
+    /// <summary>Classifier names (e.g. <c>reference-image-pdq</c>); empty means any.</summary>
+    public IReadOnlyList<string> Classifiers { get; init; } = [];
+
+    /// <summary>Holds when the evidence has a Hamming distance of at most this.</summary>
+    public int? DistanceAtMost { get; init; }
+
+    /// <summary>Holds when the evidence has a Hamming distance above this.</summary>
+    public int? DistanceAbove { get; init; }
+
+    /// <summary>Holds when the evidence has a similarity of at least this.</summary>
+    public double? SimilarityAtLeast { get; init; }
+
+    /// <summary>Holds when the evidence has a similarity below this.</summary>
+    public double? SimilarityBelow { get; init; }
+}
 
 /// <summary>What happens when nothing was signalled, and when a signal matches no rule (fail closed).</summary>
 public sealed record PolicyDefaults(DefaultRule NoSignals, DefaultRule UnmatchedSignal)

@@ -36,8 +36,10 @@ public static class SignalKinds
 public sealed record EntityRef(string Type, Guid Id, string Name, Guid? OwnerId);
 
 /// <summary>
-/// Where and how a signal was observed. Offsets are UTF-16 code-unit offsets into the original input,
-/// so <c>input.Substring(Start, Length) == MatchedText</c>.
+/// Where and how a signal was observed. For text, offsets are UTF-16 code-unit offsets into the
+/// original input, so <c>input.Substring(Start, Length) == MatchedText</c>. For images, the matched
+/// reference, the PDQ Hamming distance and/or embedding cosine similarity, the dihedral variant that
+/// matched, and for video the frame index and timestamp.
 /// </summary>
 public sealed record Evidence(
     string? MatchedText = null,
@@ -46,4 +48,10 @@ public sealed record Evidence(
     string? Alias = null,
     string? MatchKind = null,
     int? EditDistance = null,
-    string? Detail = null);
+    string? Detail = null,
+    Guid? ReferenceId = null,
+    int? Distance = null,
+    double? Similarity = null,
+    string? Variant = null,
+    int? FrameIndex = null,
+    double? TimestampSeconds = null);
