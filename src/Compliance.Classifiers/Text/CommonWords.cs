@@ -1,7 +1,7 @@
 namespace Compliance.Classifiers.Text;
 
 /// <summary>
-/// The 10,000 most frequent lower-case English words (wamerican-small ranked by SUBTLEX-US counts; provenance in
+/// The 20,000 most frequent lower-case English words (wamerican-small ranked by SUBTLEX-US counts; provenance in
 /// <c>Resources/common-words.txt</c> and <c>tools/text-matcher/gen_common_words.js</c>), held as skeleton hashes.
 /// An alias that is one of them is ambiguous, and a fuzzy candidate that is one of them is rejected.
 /// </summary>

@@ -30,7 +30,7 @@ public sealed class NameMatcher
     private readonly int[] _aliasEntity;
     private readonly string[] _aliasText;
     private readonly byte[] _aliasRole;
-    private readonly bool[] _aliasAmbiguous;
+    private readonly Ambiguity[] _aliasAmbiguity;
     private readonly ulong[] _aliasGaps;
     private readonly byte[] _aliasParts;
 
@@ -53,7 +53,7 @@ public sealed class NameMatcher
         _aliasEntity = [.. state.AliasEntity];
         _aliasText = [.. state.AliasText];
         _aliasRole = [.. state.AliasRole];
-        _aliasAmbiguous = [.. state.AliasAmbiguous];
+        _aliasAmbiguity = [.. state.AliasAmbiguity];
         _aliasGaps = [.. state.AliasGaps];
         _aliasParts = [.. state.AliasParts];
 
@@ -311,7 +311,7 @@ public sealed class NameMatcher
                     for (var i = _patternAliasStart[pattern]; i < _patternAliasStart[pattern + 1]; i++)
                     {
                         var alias = _patternAliases[i];
-                        if (_aliasRole[alias] == RoleName && !_aliasAmbiguous[alias] && _aliasParts[alias] >= count)
+                        if (_aliasRole[alias] == RoleName && _aliasAmbiguity[alias] == Ambiguity.None && _aliasParts[alias] >= count)
                         {
                             hits.Add(new Hit(alias, start, end - 1, distance, IsFuzzy: true));
                         }
@@ -386,16 +386,22 @@ public sealed class NameMatcher
             }
 
             var entity = _aliasEntity[alias];
-            if (_aliasAmbiguous[alias] && !IsCorroborated(entity, hit, hits))
+            var start = skeleton.Starts[hit.Start];
+            var length = skeleton.Ends[hit.End] - start;
+            var matched = text.Substring(start, length);
+            var ambiguous = _aliasAmbiguity[alias] switch
+            {
+                Ambiguity.Word => true,
+                Ambiguity.Phrase => !IsTitleCased(matched),
+                _ => false,
+            };
+            if (ambiguous && !IsCorroborated(entity, hit, hits))
             {
                 continue;
             }
 
-            var start = skeleton.Starts[hit.Start];
-            var length = skeleton.Ends[hit.End] - start;
-            var matched = text.Substring(start, length);
             var (kind, confidence) = hit.IsFuzzy ? (NameMatchKind.Fuzzy, FuzzyConfidence(hit.Distance, hit.End - hit.Start + 1))
-                : _aliasAmbiguous[alias] ? (NameMatchKind.Corroborated, CorroboratedConfidence)
+                : ambiguous ? (NameMatchKind.Corroborated, CorroboratedConfidence)
                 : SpelledAsAlias(matched, _aliasText[alias], skeleton, hit, _aliasGaps[alias]) ? (NameMatchKind.Exact, 1.0)
                 : (NameMatchKind.Obfuscated, ObfuscatedConfidence);
             candidates.Add((entity, new NameMatch(_entities[entity], _aliasText[alias], start, length, matched, kind, hit.Distance, confidence)));
@@ -458,7 +464,7 @@ public sealed class NameMatcher
         foreach (var other in hits)
         {
             var alias = other.Alias;
-            if (_aliasEntity[alias] == entity && (_aliasRole[alias] == RoleContext || !_aliasAmbiguous[alias])
+            if (_aliasEntity[alias] == entity && (_aliasRole[alias] == RoleContext || _aliasAmbiguity[alias] == Ambiguity.None)
                 && (other.End < hit.Start || other.Start > hit.End))
             {
                 return true;
@@ -470,7 +476,8 @@ public sealed class NameMatcher
 
     /// <summary>
     /// Whether the text spells the alias plainly: the same letters and digits ignoring case, with no more separators
-    /// than the alias has ("Spider Man", "spiderman" for "Spider-Man"; not "S.p.i.d.e.r-M.a.n", "Sp1derman").
+    /// than the alias has and no invisible characters ("Spider Man", "spiderman" for "Spider-Man"; not
+    /// "S.p.i.d.e.r-M.a.n", "Sp1derman", "spider\u200Bman").
     /// </summary>
     private static bool SpelledAsAlias(string matched, string alias, Skeleton skeleton, Hit hit, ulong aliasGaps)
     {
@@ -480,7 +487,7 @@ public sealed class NameMatcher
             gaps += (skeleton.Flags[k] & Skeleton.GapBefore) != 0 ? 1 : 0;
         }
 
-        if (gaps > BitOperations.PopCount(aliasGaps))
+        if (gaps > BitOperations.PopCount(aliasGaps) || matched.Any(c => char.GetUnicodeCategory(c) == UnicodeCategory.Format))
         {
             return false;
         }
@@ -510,6 +517,38 @@ public sealed class NameMatcher
         }
     }
 
+    /// <summary>Every word of four or more letters starts with a capital, as names are written.</summary>
+    private static bool IsTitleCased(string matched)
+    {
+        var any = false;
+        var i = 0;
+        while (i < matched.Length)
+        {
+            while (i < matched.Length && !char.IsLetterOrDigit(matched[i]))
+            {
+                i++;
+            }
+
+            var start = i;
+            while (i < matched.Length && char.IsLetterOrDigit(matched[i]))
+            {
+                i++;
+            }
+
+            if (i - start >= 4)
+            {
+                if (!char.IsUpper(matched[start]))
+                {
+                    return false;
+                }
+
+                any = true;
+            }
+        }
+
+        return any;
+    }
+
     /// <summary>0.85 for one edit in a name of 9+ symbols, 0.05 less for a shorter name and for each further edit.</summary>
     private static double FuzzyConfidence(int distance, int length) =>
         0.85 - (0.05 * (distance - 1)) - (length < 9 ? 0.05 : 0.0);
@@ -533,7 +572,7 @@ public sealed class NameMatcher
             for (var i = _patternAliasStart[p]; i < _patternAliasStart[p + 1]; i++)
             {
                 var alias = _patternAliases[i];
-                if (allowed == 0 || _aliasRole[alias] != RoleName || _aliasAmbiguous[alias])
+                if (allowed == 0 || _aliasRole[alias] != RoleName || _aliasAmbiguity[alias] != Ambiguity.None)
                 {
                     continue;
                 }
@@ -644,6 +683,17 @@ public sealed class NameMatcher
         return Convert.ToHexStringLower(hash.GetHashAndReset().AsSpan(0, 6));
     }
 
+    private enum Ambiguity : byte
+    {
+        None,
+
+        /// <summary>Short or a common word: fires only when corroborated.</summary>
+        Word,
+
+        /// <summary>Only common or short words: fires when title-cased or corroborated.</summary>
+        Phrase,
+    }
+
     /// <summary>A match of one alias over skeleton positions [Start, End] before corroboration and collapsing.</summary>
     private readonly record struct Hit(int Alias, int Start, int End, int Distance, bool IsFuzzy);
 
@@ -656,7 +706,7 @@ public sealed class NameMatcher
 
         internal List<byte> AliasRole { get; } = [];
 
-        internal List<bool> AliasAmbiguous { get; } = [];
+        internal List<Ambiguity> AliasAmbiguity { get; } = [];
 
         internal List<ulong> AliasGaps { get; } = [];
 
@@ -696,7 +746,7 @@ public sealed class NameMatcher
                 AliasEntity.Add(entity);
                 AliasText.Add(text.Trim());
                 AliasRole.Add(role);
-                AliasAmbiguous.Add(IsAmbiguous(symbols, firstPartEnd, options));
+                AliasAmbiguity.Add(AmbiguityOf(symbols, gaps, options));
                 AliasGaps.Add(gaps);
                 AliasParts.Add((byte)Math.Min(parts, byte.MaxValue));
                 AliasSkeletons.Add(symbols);
@@ -708,20 +758,40 @@ public sealed class NameMatcher
         }
 
         /// <summary>
-        /// Short aliases, common words, and an article before one ("The Flash") fire only when corroborated.
+        /// Short aliases and common words ("Storm", "Flash") fire only when corroborated; so do phrases made only of
+        /// common or short words ("The Flash", "Dark Knight") unless the text writes them title-cased.
         /// </summary>
-        private static bool IsAmbiguous(ushort[] symbols, int firstPartEnd, NameMatcherOptions options)
+        private static Ambiguity AmbiguityOf(ushort[] symbols, ulong gaps, NameMatcherOptions options)
         {
             bool Weak(ReadOnlySpan<ushort> s) =>
                 s.Length < options.MinUnambiguousLength || (options.CommonWordsAreAmbiguous && CommonWords.Contains(s));
 
             if (Weak(symbols))
             {
-                return true;
+                return Ambiguity.Word;
             }
 
-            var first = symbols.AsSpan(0, firstPartEnd);
-            return firstPartEnd < symbols.Length && IsArticle(first) && Weak(symbols.AsSpan(firstPartEnd));
+            if (gaps == 0)
+            {
+                return Ambiguity.None;
+            }
+
+            var partStart = 0;
+            for (var k = 1; k <= symbols.Length; k++)
+            {
+                if (k == symbols.Length || (k < 64 && (gaps & (1UL << k)) != 0))
+                {
+                    var part = symbols.AsSpan(partStart, k - partStart);
+                    if (!Weak(part) && !IsArticle(part))
+                    {
+                        return Ambiguity.None;
+                    }
+
+                    partStart = k;
+                }
+            }
+
+            return Ambiguity.Phrase;
         }
 
         private static bool IsArticle(ReadOnlySpan<ushort> part) =>

@@ -164,6 +164,11 @@ public static class TextNormalizer
                 var anyLeet = false;
                 foreach (var part in line.AsSpan(tab + 1).Split(' '))
                 {
+                    if (part.End.Value == part.Start.Value)
+                    {
+                        continue;
+                    }
+
                     var target = int.Parse(line.AsSpan(tab + 1)[part], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
                     if (target > 0xFFFF)
                     {
