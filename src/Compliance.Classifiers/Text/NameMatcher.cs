@@ -32,6 +32,7 @@ public sealed class NameMatcher
     private readonly byte[] _aliasRole;
     private readonly Ambiguity[] _aliasAmbiguity;
     private readonly ulong[] _aliasGaps;
+    private readonly ulong[] _aliasCapitals;
     private readonly byte[] _aliasParts;
 
     // Per pattern (distinct skeleton): symbols in one flat array, and its aliases.
@@ -55,6 +56,7 @@ public sealed class NameMatcher
         _aliasRole = [.. state.AliasRole];
         _aliasAmbiguity = [.. state.AliasAmbiguity];
         _aliasGaps = [.. state.AliasGaps];
+        _aliasCapitals = [.. state.AliasCapitals];
         _aliasParts = [.. state.AliasParts];
 
         // Sort aliases by skeleton; equal skeletons share one pattern.
@@ -246,7 +248,7 @@ public sealed class NameMatcher
         for (var w = 0; w < words; w++)
         {
             var word = skeleton.Span[wordStarts[w]..wordStarts[w + 1]];
-            common[w] = AllPartsCommon(skeleton, wordStarts[w], wordStarts[w + 1]);
+            common[w] = CommonWords.Contains(word);
             known[w] = _aliasWords!.Contains(SkeletonHash.Fingerprint(SkeletonHash.Of(word)));
         }
 
@@ -285,6 +287,12 @@ public sealed class NameMatcher
                 }
 
                 var window = skeleton.Span[start..end];
+                var parts = 1;
+                for (var k = start + 1; k < end; k++)
+                {
+                    parts += (skeleton.Flags[k] & Skeleton.GapBefore) != 0 ? 1 : 0;
+                }
+
                 candidates.Clear();
                 Probe(fuzzy, SkeletonHash.Of(window), candidates);
                 SkeletonHash.OfDeletions(window, deletions);
@@ -311,7 +319,7 @@ public sealed class NameMatcher
                     for (var i = _patternAliasStart[pattern]; i < _patternAliasStart[pattern + 1]; i++)
                     {
                         var alias = _patternAliases[i];
-                        if (_aliasRole[alias] == RoleName && _aliasAmbiguity[alias] == Ambiguity.None && _aliasParts[alias] >= count)
+                        if (_aliasRole[alias] == RoleName && _aliasAmbiguity[alias] != Ambiguity.Word && _aliasParts[alias] == parts)
                         {
                             hits.Add(new Hit(alias, start, end - 1, distance, IsFuzzy: true));
                         }
@@ -350,25 +358,6 @@ public sealed class NameMatcher
         }
     }
 
-    private static bool AllPartsCommon(Skeleton skeleton, int start, int end)
-    {
-        var partStart = start;
-        for (var i = start + 1; i <= end; i++)
-        {
-            if (i == end || (skeleton.Flags[i] & Skeleton.GapBefore) != 0)
-            {
-                if (!CommonWords.Contains(skeleton.Span[partStart..i]))
-                {
-                    return false;
-                }
-
-                partStart = i;
-            }
-        }
-
-        return true;
-    }
-
     private int AllowedDistance(int patternLength) =>
         patternLength >= _options.MinFuzzyLengthForDistance2 ? Math.Min(2, _options.MaxFuzzyDistance)
         : patternLength >= _options.MinFuzzyLength ? Math.Min(1, _options.MaxFuzzyDistance)
@@ -392,10 +381,10 @@ public sealed class NameMatcher
             var ambiguous = _aliasAmbiguity[alias] switch
             {
                 Ambiguity.Word => true,
-                Ambiguity.Phrase => !IsTitleCased(matched),
+                Ambiguity.Phrase => hit.IsFuzzy ? !IsTitleCased(matched) : !IsCapitalisedAsAlias(text, skeleton, hit.Start, _aliasCapitals[alias]),
                 _ => false,
             };
-            if (ambiguous && !IsCorroborated(entity, hit, hits))
+            if (ambiguous && (hit.IsFuzzy || !IsCorroborated(entity, hit, hits)))
             {
                 continue;
             }
@@ -517,7 +506,22 @@ public sealed class NameMatcher
         }
     }
 
-    /// <summary>Every word of four or more letters starts with a capital, as names are written.</summary>
+    /// <summary>Each word of the alias (3+ letters, not an article) starts with a capital in the text, as names are written.</summary>
+    private static bool IsCapitalisedAsAlias(string text, Skeleton skeleton, int start, ulong capitals)
+    {
+        for (var bits = capitals; bits != 0; bits &= bits - 1)
+        {
+            var position = start + BitOperations.TrailingZeroCount(bits);
+            if (position >= skeleton.Length || char.IsLower(text[skeleton.Starts[position]]))
+            {
+                return false;
+            }
+        }
+
+        return capitals != 0;
+    }
+
+    /// <summary>Every word of three or more letters except "the" and "and" starts with a capital.</summary>
     private static bool IsTitleCased(string matched)
     {
         var any = false;
@@ -535,7 +539,8 @@ public sealed class NameMatcher
                 i++;
             }
 
-            if (i - start >= 4)
+            var word = matched.AsSpan(start, i - start);
+            if (word.Length >= 3 && !word.Equals("the", StringComparison.OrdinalIgnoreCase) && !word.Equals("and", StringComparison.OrdinalIgnoreCase))
             {
                 if (!char.IsUpper(matched[start]))
                 {
@@ -572,7 +577,7 @@ public sealed class NameMatcher
             for (var i = _patternAliasStart[p]; i < _patternAliasStart[p + 1]; i++)
             {
                 var alias = _patternAliases[i];
-                if (allowed == 0 || _aliasRole[alias] != RoleName || _aliasAmbiguity[alias] != Ambiguity.None)
+                if (allowed == 0 || _aliasRole[alias] != RoleName || _aliasAmbiguity[alias] == Ambiguity.Word)
                 {
                     continue;
                 }
@@ -710,6 +715,9 @@ public sealed class NameMatcher
 
         internal List<ulong> AliasGaps { get; } = [];
 
+        /// <summary>Skeleton positions that start a word of 3+ symbols other than an article: capitalised in a name.</summary>
+        internal List<ulong> AliasCapitals { get; } = [];
+
         internal List<byte> AliasParts { get; } = [];
 
         internal List<ushort[]> AliasSkeletons { get; } = [];
@@ -748,6 +756,7 @@ public sealed class NameMatcher
                 AliasRole.Add(role);
                 AliasAmbiguity.Add(AmbiguityOf(symbols, gaps, options));
                 AliasGaps.Add(gaps);
+                AliasCapitals.Add(CapitalPositions(symbols, gaps));
                 AliasParts.Add((byte)Math.Min(parts, byte.MaxValue));
                 AliasSkeletons.Add(symbols);
             }
@@ -792,6 +801,27 @@ public sealed class NameMatcher
             }
 
             return Ambiguity.Phrase;
+        }
+
+        private static ulong CapitalPositions(ushort[] symbols, ulong gaps)
+        {
+            ulong capitals = 0;
+            var partStart = 0;
+            for (var k = 1; k <= symbols.Length; k++)
+            {
+                if (k == symbols.Length || (k < 64 && (gaps & (1UL << k)) != 0))
+                {
+                    var part = symbols.AsSpan(partStart, k - partStart);
+                    if (part.Length >= 3 && !IsArticle(part) && partStart < 64)
+                    {
+                        capitals |= 1UL << partStart;
+                    }
+
+                    partStart = k;
+                }
+            }
+
+            return capitals;
         }
 
         private static bool IsArticle(ReadOnlySpan<ushort> part) =>

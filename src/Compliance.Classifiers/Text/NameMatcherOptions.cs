@@ -19,8 +19,8 @@ public sealed record NameMatcherOptions
     /// <summary>Shortest alias skeleton that may match at distance 2 (when <see cref="MaxFuzzyDistance"/> is 2). Default 12.</summary>
     public int MinFuzzyLengthForDistance2 { get; init; } = 12;
 
-    /// <summary>Most whitespace-separated words a fuzzy window may span. Default 3.</summary>
-    public int MaxFuzzyWindowWords { get; init; } = 3;
+    /// <summary>Most whitespace-separated words a fuzzy window may span. Default 4 ("Clown Prince of Crime").</summary>
+    public int MaxFuzzyWindowWords { get; init; } = 4;
 
     /// <summary>Alias skeletons shorter than this are ambiguous: they only fire when corroborated. Default 4.</summary>
     public int MinUnambiguousLength { get; init; } = 4;

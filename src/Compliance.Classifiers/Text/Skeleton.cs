@@ -52,6 +52,8 @@ internal sealed class Skeleton
         var anyGap = true;
         var hardGap = true;
         var previousIsWord = false;
+        var previousSegmentIsSingle = false;
+        var segmentSymbols = 0;
         var i = 0;
         while (i < text.Length)
         {
@@ -74,7 +76,16 @@ internal sealed class Skeleton
                     previousIsWord = false;
                     break;
                 default:
-                    skeleton.AppendChar(scratch[..count], i, i + width, kind, previousIsWord, anyGap, hardGap);
+                    // Spelt-out letters ("B a r r y", "D.e.a.d.p.o.o.l") collapse like adjacent ones.
+                    if (anyGap)
+                    {
+                        previousSegmentIsSingle = segmentSymbols == 1;
+                        segmentSymbols = 0;
+                    }
+
+                    var spelledOut = anyGap && previousSegmentIsSingle && count == 1 && IsSingleSymbolSegment(text, i + width);
+                    segmentSymbols += count;
+                    skeleton.AppendChar(scratch[..count], i, i + width, kind, previousIsWord, anyGap, hardGap, spelledOut);
                     anyGap = hardGap = false;
                     previousIsWord = kind == TextNormalizer.CharKind.Word;
                     break;
@@ -84,6 +95,24 @@ internal sealed class Skeleton
         }
 
         return skeleton;
+    }
+
+    /// <summary>Whether the code point at <paramref name="next"/> ends the segment (a separator or the end of text).</summary>
+    private static bool IsSingleSymbolSegment(string text, int next)
+    {
+        Span<ushort> scratch = stackalloc ushort[MaxSymbolsPerChar];
+        while (next < text.Length)
+        {
+            var width = TextNormalizer.Classify(text, next, scratch, out _, out var kind);
+            if (kind != TextNormalizer.CharKind.Ignorable)
+            {
+                return kind is TextNormalizer.CharKind.Soft or TextNormalizer.CharKind.Hard;
+            }
+
+            next += width;
+        }
+
+        return true;
     }
 
     internal void Return()
@@ -98,12 +127,18 @@ internal sealed class Skeleton
         Length = 0;
     }
 
-    private void AppendChar(ReadOnlySpan<ushort> symbols, int start, int end, TextNormalizer.CharKind kind, bool previousIsWord, bool anyGap, bool hardGap)
+    private void AppendChar(ReadOnlySpan<ushort> symbols, int start, int end, TextNormalizer.CharKind kind, bool previousIsWord, bool anyGap, bool hardGap, bool spelledOut)
     {
         for (var k = 0; k < symbols.Length; k++)
         {
             var symbol = symbols[k];
             var adjacent = k > 0 || !anyGap;
+            if (spelledOut && Length > 0 && Symbols[Length - 1] == symbol)
+            {
+                Ends[Length - 1] = end;
+                continue;
+            }
+
             if (Length > 0 && adjacent && Symbols[Length - 1] == symbol)
             {
                 // A run of one symbol ("Baaatman", "Bi11") collapses; the run's end moves, its flags stay.
