@@ -22,6 +22,7 @@ internal static class TextMatcherLatency
         build.Stop();
         var after = GC.GetTotalMemory(forceFullCollection: true);
         Print($"build: {build.Elapsed.TotalSeconds:F2} s, {matcher.PatternCount:N0} patterns, managed memory +{(after - before) / 1048576.0:F0} MiB");
+        Print($"size: {matcher.Size.Aliases:N0} aliases, {matcher.Size.TrieNodes:N0} trie nodes, {matcher.Size.FuzzyEntries:N0} fuzzy entries");
 
         var prompt = $"{entities[33_333].CanonicalName} meets {entities[50_000].Aliases[0].Replace('o', '0')}: ";
         while (prompt.Length < 2_000)

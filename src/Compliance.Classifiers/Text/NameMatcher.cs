@@ -112,6 +112,9 @@ public sealed class NameMatcher
     /// <summary>Number of distinct skeletons (names and context terms) in the trie.</summary>
     public int PatternCount => _patternOffsets.Length - 1;
 
+    /// <summary>Trie nodes and fuzzy-index entries, for the size figures in the benchmark.</summary>
+    internal (int TrieNodes, int FuzzyEntries, int Aliases) Size => (_trie.NodeCount, _fuzzy?.Count ?? 0, _aliasText.Length);
+
     /// <summary>Builds a matcher for <paramref name="entities"/>. Cost is linear in the total length of their names.</summary>
     public static NameMatcher Build(IEnumerable<NamedEntity> entities, NameMatcherOptions? options = null)
     {

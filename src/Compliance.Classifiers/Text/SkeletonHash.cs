@@ -77,7 +77,8 @@ internal sealed class FingerprintTable
         }
 
         _entries = [.. packed.Take(distinct)];
-        var bits = Math.Clamp((int)Math.Ceiling(Math.Log2(Math.Max(distinct, 2))), 4, 22);
+        // About eight entries a bucket: the scan stays within a cache line or two and the directory stays small.
+        var bits = Math.Clamp((int)Math.Ceiling(Math.Log2(Math.Max(distinct, 2))) - 3, 4, 22);
         _shift = 32 - bits;
         _directory = new int[(1 << bits) + 1];
         var entry = 0;
