@@ -361,8 +361,12 @@ public sealed class NameMatcher
         }
     }
 
+    /// <summary>Names longer than this (in symbols) are matched exactly only; it also bounds the fuzzy scratch space.</summary>
+    private const int MaxFuzzySkeletonLength = 64;
+
     private int AllowedDistance(int patternLength) =>
-        patternLength >= _options.MinFuzzyLengthForDistance2 ? Math.Min(2, _options.MaxFuzzyDistance)
+        patternLength > MaxFuzzySkeletonLength ? 0
+        : patternLength >= _options.MinFuzzyLengthForDistance2 ? Math.Min(2, _options.MaxFuzzyDistance)
         : patternLength >= _options.MinFuzzyLength ? Math.Min(1, _options.MaxFuzzyDistance)
         : 0;
 

@@ -303,6 +303,28 @@ public sealed class NameMatcherTests
     }
 
     [Fact]
+    public void NamesInOtherScriptsMatch()
+    {
+        var pikachu = TestCatalog.Entity("ピカチュウ", ["Пикачу"], []);
+        var matcher = NameMatcher.Build([pikachu]);
+
+        Assert.Equal(["ピカチュウ", "ПИКАЧУ"], matcher.Find("ピカチュウ と ПИКАЧУ").Select(m => m.MatchedText));
+    }
+
+    [Fact]
+    public void VeryLongNamesAndPromptsAreHandled()
+    {
+        var longName = string.Join(' ', Enumerable.Repeat("Zorblax", 60));
+        var entity = TestCatalog.Entity(longName, [], []);
+        var matcher = NameMatcher.Build([.. TestCatalog.All, entity]);
+        var prompt = string.Concat(Enumerable.Repeat("a storm over the sea, ", 5_000)) + longName + " and Batman";
+
+        var matches = matcher.Find(prompt);
+
+        Assert.Equal([longName, "Batman"], matches.Select(m => m.MatchedText));
+    }
+
+    [Fact]
     public void InvalidOptionsAreRejected()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => NameMatcher.Build([], new NameMatcherOptions { MaxFuzzyDistance = 3 }));
