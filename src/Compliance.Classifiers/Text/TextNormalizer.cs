@@ -107,13 +107,6 @@ public static class TextNormalizer
         return 2;
     }
 
-    internal static bool IsWordChar(string text, int index, out int width)
-    {
-        Span<ushort> scratch = stackalloc ushort[Skeleton.MaxSymbolsPerChar];
-        width = Classify(text, index, scratch, out _, out var kind);
-        return kind == CharKind.Word;
-    }
-
     private static CharKind KindOf(UnicodeCategory category) => category switch
     {
         UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
