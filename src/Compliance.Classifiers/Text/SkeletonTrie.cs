@@ -2,7 +2,7 @@ namespace Compliance.Classifiers.Text;
 
 /// <summary>
 /// A trie over skeleton symbols in three flat arrays, nodes numbered breadth-first so that the children of a node are
-/// a contiguous, symbol-sorted run of node ids: no per-node objects and no edge array (9 bytes a node), plus a dense
+/// a contiguous, symbol-sorted run of node ids: no per-node objects and no edge array (10 bytes a node), plus a dense
 /// table for the root's Latin children where every walk starts.
 /// </summary>
 /// <remarks>
