@@ -1,0 +1,18 @@
+using BenchmarkDotNet.Running;
+
+namespace Compliance.Bench;
+
+internal static class Program
+{
+    private static void Main(string[] args)
+    {
+        // BenchmarkDotNet's percentiles are over iteration means; per-call tail latency needs its own loop.
+        if (args is ["--text-matcher-latency", ..])
+        {
+            TextMatcherLatency.Run();
+            return;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
+}

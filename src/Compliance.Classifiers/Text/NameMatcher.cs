@@ -1,0 +1,852 @@
+using System.Globalization;
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Compliance.Classifiers.Text;
+
+/// <summary>
+/// Finds the names of catalog entities in a text, resisting the usual evasions: case, diacritics, look-alike
+/// letters, leetspeak, separators or zero-width characters inside names, repeated letters, and (for long names)
+/// small misspellings. Build once per catalog; instances are immutable and <see cref="Find"/> is thread-safe.
+/// </summary>
+/// <remarks>
+/// Exact and obfuscated matches come from one walk of a skeleton trie at each word start of the text; fuzzy
+/// matches from a symmetric deletion index over 1–3 word windows. Both cost per prompt character is independent of
+/// the catalog size. Design, thresholds and measured figures: docs/text-matcher.md.
+/// </remarks>
+public sealed class NameMatcher
+{
+    private const string AlgorithmVersion = "name-matcher/1";
+    private const double ObfuscatedConfidence = 0.95;
+    private const double CorroboratedConfidence = 0.7;
+    private const byte RoleName = 0;
+    private const byte RoleContext = 1;
+
+    private readonly NameMatcherOptions _options;
+    private readonly NamedEntity[] _entities;
+
+    // Per alias (names and context terms): entity index, original spelling, role, ambiguity, word gaps, parts.
+    private readonly int[] _aliasEntity;
+    private readonly string[] _aliasText;
+    private readonly byte[] _aliasRole;
+    private readonly Ambiguity[] _aliasAmbiguity;
+    private readonly ulong[] _aliasGaps;
+    private readonly ulong[] _aliasCapitals;
+    private readonly byte[] _aliasParts;
+
+    // Per pattern (distinct skeleton): symbols in one flat array, and its aliases.
+    private readonly ushort[] _patternSymbols;
+    private readonly int[] _patternOffsets;
+    private readonly int[] _patternAliasStart;
+    private readonly int[] _patternAliases;
+
+    private readonly SkeletonTrie _trie;
+    private readonly FingerprintTable? _fuzzy;
+    private readonly FingerprintTable? _aliasWords;
+    private readonly int _fuzzyMinLength;
+    private readonly int _fuzzyMaxLength;
+
+    private NameMatcher(NameMatcherOptions options, NamedEntity[] entities, BuildState state)
+    {
+        _options = options;
+        _entities = entities;
+        _aliasEntity = [.. state.AliasEntity];
+        _aliasText = [.. state.AliasText];
+        _aliasRole = [.. state.AliasRole];
+        _aliasAmbiguity = [.. state.AliasAmbiguity];
+        _aliasGaps = [.. state.AliasGaps];
+        _aliasCapitals = [.. state.AliasCapitals];
+        _aliasParts = [.. state.AliasParts];
+
+        // Sort aliases by skeleton; equal skeletons share one pattern.
+        var order = Enumerable.Range(0, state.AliasSkeletons.Count).ToArray();
+        var skeletons = state.AliasSkeletons;
+        Array.Sort(order, (x, y) =>
+        {
+            var c = skeletons[x].AsSpan().SequenceCompareTo(skeletons[y]);
+            return c != 0 ? c : x.CompareTo(y);
+        });
+        var patterns = new List<ushort[]>();
+        var aliasStart = new List<int>();
+        _patternAliases = new int[order.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            if (i == 0 || !skeletons[order[i]].AsSpan().SequenceEqual(skeletons[order[i - 1]]))
+            {
+                patterns.Add(skeletons[order[i]]);
+                aliasStart.Add(i);
+            }
+
+            _patternAliases[i] = order[i];
+        }
+
+        aliasStart.Add(order.Length);
+        _patternAliasStart = [.. aliasStart];
+        _patternOffsets = new int[patterns.Count + 1];
+        for (var p = 0; p < patterns.Count; p++)
+        {
+            _patternOffsets[p + 1] = _patternOffsets[p] + patterns[p].Length;
+        }
+
+        _patternSymbols = new ushort[_patternOffsets[^1]];
+        for (var p = 0; p < patterns.Count; p++)
+        {
+            patterns[p].CopyTo(_patternSymbols, _patternOffsets[p]);
+        }
+
+        _trie = new SkeletonTrie(patterns);
+        (_fuzzy, _aliasWords, _fuzzyMinLength, _fuzzyMaxLength) = BuildFuzzyIndex(patterns);
+        Version = ComputeVersion(options, entities);
+    }
+
+    /// <summary>A matcher with no entities; it finds nothing.</summary>
+    public static NameMatcher Empty { get; } = Build([]);
+
+    /// <summary>Short content hash of the entity set, the options and the algorithm; the same input gives the same value.</summary>
+    public string Version { get; }
+
+    /// <summary>Number of entities in the catalog.</summary>
+    public int EntityCount => _entities.Length;
+
+    /// <summary>Number of distinct skeletons (names and context terms) in the trie.</summary>
+    public int PatternCount => _patternOffsets.Length - 1;
+
+    /// <summary>Trie nodes and fuzzy-index entries, for the size figures in the benchmark.</summary>
+    internal (int TrieNodes, int FuzzyEntries, int Aliases) Size => (_trie.NodeCount, _fuzzy?.Count ?? 0, _aliasText.Length);
+
+    /// <summary>Builds a matcher for <paramref name="entities"/>. Cost is linear in the total length of their names.</summary>
+    public static NameMatcher Build(IEnumerable<NamedEntity> entities, NameMatcherOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(entities);
+        options ??= NameMatcherOptions.Default;
+        options.Validate();
+        var list = entities.ToArray();
+        var state = new BuildState();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var e = 0; e < list.Length; e++)
+        {
+            var entity = list[e] ?? throw new ArgumentException("Entities must not be null.", nameof(entities));
+            seen.Clear();
+            state.AddAlias(e, entity.CanonicalName, RoleName, seen, options);
+            foreach (var alias in entity.Aliases ?? [])
+            {
+                state.AddAlias(e, alias, RoleName, seen, options);
+            }
+
+            foreach (var term in entity.ContextTerms ?? [])
+            {
+                state.AddAlias(e, term, RoleContext, seen, options);
+            }
+        }
+
+        return new NameMatcher(options, list, state);
+    }
+
+    /// <summary>Finds the catalog names in <paramref name="text"/>, ordered by position.</summary>
+    public IReadOnlyList<NameMatch> Find(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length == 0 || PatternCount == 0)
+        {
+            return [];
+        }
+
+        var skeleton = Skeleton.Create(text);
+        try
+        {
+            var hits = new List<Hit>();
+            FindExact(skeleton, hits);
+            if (_fuzzy is not null)
+            {
+                FindFuzzy(skeleton, hits);
+            }
+
+            return hits.Count == 0 ? [] : Resolve(text, skeleton, hits);
+        }
+        finally
+        {
+            skeleton.Return();
+        }
+    }
+
+    private ReadOnlySpan<ushort> Pattern(int pattern) =>
+        _patternSymbols.AsSpan(_patternOffsets[pattern], _patternOffsets[pattern + 1] - _patternOffsets[pattern]);
+
+    private void FindExact(Skeleton skeleton, List<Hit> hits)
+    {
+        var symbols = skeleton.Symbols;
+        var flags = skeleton.Flags;
+        for (var start = 0; start < skeleton.Length; start++)
+        {
+            if ((flags[start] & Skeleton.WordStart) == 0)
+            {
+                continue;
+            }
+
+            var node = 0;
+            for (var end = start; end < skeleton.Length; end++)
+            {
+                node = _trie.Step(node, symbols[end]);
+                if (node < 0)
+                {
+                    break;
+                }
+
+                var pattern = _trie.PatternAt(node);
+                if (pattern < 0 || (flags[end] & Skeleton.BoundaryAfter) == 0)
+                {
+                    continue;
+                }
+
+                for (var i = _patternAliasStart[pattern]; i < _patternAliasStart[pattern + 1]; i++)
+                {
+                    var alias = _patternAliases[i];
+                    if (GapsFit(skeleton, start, end, _aliasGaps[alias]))
+                    {
+                        hits.Add(new Hit(alias, start, end, 0, IsFuzzy: false));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whitespace inside a match must fall where the alias itself has a break ("spider man" for "Spider-Man"), unless
+    /// every symbol is spaced out ("s p i d e r m a n"): otherwise "dead pool" would be "Deadpool".
+    /// </summary>
+    private static bool GapsFit(Skeleton skeleton, int start, int end, ulong aliasGaps)
+    {
+        var misplaced = false;
+        var spacedOut = true;
+        for (var k = 1; k <= end - start; k++)
+        {
+            var flags = skeleton.Flags[start + k];
+            spacedOut &= (flags & Skeleton.GapBefore) != 0;
+            misplaced |= (flags & Skeleton.HardGapBefore) != 0 && k < 64 && (aliasGaps & (1UL << k)) == 0;
+        }
+
+        return !misplaced || spacedOut;
+    }
+
+    private void FindFuzzy(Skeleton skeleton, List<Hit> hits)
+    {
+        var fuzzy = _fuzzy!;
+        var maxDistance = _options.MaxFuzzyDistance;
+
+        // Words: runs of symbols between whitespace.
+        var wordStarts = new List<int>();
+        for (var i = 0; i < skeleton.Length; i++)
+        {
+            if ((skeleton.Flags[i] & Skeleton.HardGapBefore) != 0)
+            {
+                wordStarts.Add(i);
+            }
+        }
+
+        wordStarts.Add(skeleton.Length);
+        var words = wordStarts.Count - 1;
+        var common = new bool[words];
+        var known = new bool[words];
+        for (var w = 0; w < words; w++)
+        {
+            var word = skeleton.Span[wordStarts[w]..wordStarts[w + 1]];
+            common[w] = CommonWords.Contains(word);
+            known[w] = _aliasWords!.Contains(SkeletonHash.Fingerprint(SkeletonHash.Of(word)));
+        }
+
+        var exactSpans = new HashSet<(int, int)>();
+        foreach (var hit in hits)
+        {
+            exactSpans.Add((hit.Start, hit.End));
+        }
+
+        Span<ulong> deletions = stackalloc ulong[_fuzzyMaxLength + 1];
+        var candidates = new List<int>();
+        for (var first = 0; first < words; first++)
+        {
+            var unknown = 0;
+            var allCommon = true;
+            for (var count = 1; count <= _options.MaxFuzzyWindowWords && first + count <= words; count++)
+            {
+                var last = first + count - 1;
+                unknown += known[last] ? 0 : 1;
+                allCommon &= common[last];
+                var start = wordStarts[first];
+                var end = wordStarts[last + 1];
+                var length = end - start;
+                if (length > _fuzzyMaxLength)
+                {
+                    break;
+                }
+
+                // A window of ordinary words is not a misspelt name; in a multi-word window all but the edited
+                // words must be words of some eligible alias.
+                if (length < _fuzzyMinLength || allCommon || (count > 1 && unknown > maxDistance)
+                    || (skeleton.Flags[start] & Skeleton.WordStart) == 0 || (skeleton.Flags[end - 1] & Skeleton.BoundaryAfter) == 0
+                    || exactSpans.Contains((start, end - 1)))
+                {
+                    continue;
+                }
+
+                var window = skeleton.Span[start..end];
+                var parts = 1;
+                for (var k = start + 1; k < end; k++)
+                {
+                    parts += (skeleton.Flags[k] & Skeleton.GapBefore) != 0 ? 1 : 0;
+                }
+
+                candidates.Clear();
+                Probe(fuzzy, SkeletonHash.Of(window), candidates);
+                SkeletonHash.OfDeletions(window, deletions);
+                foreach (var hash in deletions[..window.Length])
+                {
+                    Probe(fuzzy, hash, candidates);
+                }
+
+                if (maxDistance >= 2)
+                {
+                    ProbeSecondDeletions(fuzzy, window, candidates);
+                }
+
+                foreach (var pattern in candidates)
+                {
+                    var symbols = Pattern(pattern);
+                    var allowed = AllowedDistance(symbols.Length);
+                    var distance = OsaDistance.Bounded(window, symbols, allowed);
+                    if (distance == 0 || distance > allowed)
+                    {
+                        continue;
+                    }
+
+                    for (var i = _patternAliasStart[pattern]; i < _patternAliasStart[pattern + 1]; i++)
+                    {
+                        var alias = _patternAliases[i];
+                        if (_aliasRole[alias] == RoleName && _aliasAmbiguity[alias] != Ambiguity.Word && _aliasParts[alias] == parts)
+                        {
+                            hits.Add(new Hit(alias, start, end - 1, distance, IsFuzzy: true));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void ProbeSecondDeletions(FingerprintTable fuzzy, ReadOnlySpan<ushort> window, List<int> candidates)
+    {
+        Span<ushort> shorter = stackalloc ushort[window.Length];
+        Span<ulong> hashes = stackalloc ulong[window.Length];
+        for (var k = 0; k < window.Length; k++)
+        {
+            window[..k].CopyTo(shorter);
+            window[(k + 1)..].CopyTo(shorter[k..]);
+            var variant = shorter[..(window.Length - 1)];
+            SkeletonHash.OfDeletions(variant, hashes);
+            foreach (var hash in hashes[..variant.Length])
+            {
+                Probe(fuzzy, hash, candidates);
+            }
+        }
+    }
+
+    private static void Probe(FingerprintTable fuzzy, ulong hash, List<int> candidates)
+    {
+        var fingerprint = SkeletonHash.Fingerprint(hash);
+        foreach (var entry in fuzzy.Bucket(fingerprint))
+        {
+            if ((uint)(entry >> 32) == fingerprint && !candidates.Contains((int)(uint)entry))
+            {
+                candidates.Add((int)(uint)entry);
+            }
+        }
+    }
+
+    /// <summary>Names longer than this (in symbols) are matched exactly only; it also bounds the fuzzy scratch space.</summary>
+    private const int MaxFuzzySkeletonLength = 64;
+
+    private int AllowedDistance(int patternLength) =>
+        patternLength > MaxFuzzySkeletonLength ? 0
+        : patternLength >= _options.MinFuzzyLengthForDistance2 ? Math.Min(2, _options.MaxFuzzyDistance)
+        : patternLength >= _options.MinFuzzyLength ? Math.Min(1, _options.MaxFuzzyDistance)
+        : 0;
+
+    private List<NameMatch> Resolve(string text, Skeleton skeleton, List<Hit> hits)
+    {
+        var candidates = new List<(int Entity, NameMatch Match)>();
+        foreach (var hit in hits)
+        {
+            var alias = hit.Alias;
+            if (_aliasRole[alias] != RoleName)
+            {
+                continue;
+            }
+
+            var entity = _aliasEntity[alias];
+            var start = skeleton.Starts[hit.Start];
+            var length = skeleton.Ends[hit.End] - start;
+            var matched = text.Substring(start, length);
+            var ambiguous = _aliasAmbiguity[alias] switch
+            {
+                Ambiguity.Word => true,
+                Ambiguity.Phrase => hit.IsFuzzy ? !IsTitleCased(matched) : !IsCapitalisedAsAlias(text, skeleton, hit.Start, _aliasCapitals[alias]),
+                _ => false,
+            };
+            if (ambiguous && (hit.IsFuzzy || !IsCorroborated(entity, hit, hits)))
+            {
+                continue;
+            }
+
+            var (kind, confidence) = hit.IsFuzzy ? (NameMatchKind.Fuzzy, FuzzyConfidence(hit.Distance, hit.End - hit.Start + 1))
+                : ambiguous ? (NameMatchKind.Corroborated, CorroboratedConfidence)
+                : SpelledAsAlias(matched, _aliasText[alias], skeleton, hit, _aliasGaps[alias]) ? (NameMatchKind.Exact, 1.0)
+                : (NameMatchKind.Obfuscated, ObfuscatedConfidence);
+            candidates.Add((entity, new NameMatch(_entities[entity], _aliasText[alias], start, length, matched, kind, hit.Distance, confidence)));
+        }
+
+        // Overlapping matches of one entity collapse to the best; different entities keep theirs.
+        candidates.Sort((x, y) =>
+        {
+            var c = x.Entity.CompareTo(y.Entity);
+            if (c == 0)
+            {
+                c = y.Match.Confidence.CompareTo(x.Match.Confidence);
+            }
+
+            if (c == 0)
+            {
+                c = y.Match.Length.CompareTo(x.Match.Length);
+            }
+
+            return c != 0 ? c : x.Match.Start.CompareTo(y.Match.Start);
+        });
+        var kept = new List<NameMatch>();
+        var entityFirst = 0;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            if (i > 0 && candidates[i].Entity != candidates[i - 1].Entity)
+            {
+                entityFirst = kept.Count;
+            }
+
+            var match = candidates[i].Match;
+            var overlaps = false;
+            for (var k = entityFirst; k < kept.Count && !overlaps; k++)
+            {
+                overlaps = match.Start < kept[k].Start + kept[k].Length && kept[k].Start < match.Start + match.Length;
+            }
+
+            if (!overlaps)
+            {
+                kept.Add(match);
+            }
+        }
+
+        kept.Sort((x, y) =>
+        {
+            var c = x.Start.CompareTo(y.Start);
+            if (c == 0)
+            {
+                c = y.Length.CompareTo(x.Length);
+            }
+
+            return c != 0 ? c : x.Entity.Id.CompareTo(y.Entity.Id);
+        });
+        return kept;
+    }
+
+    /// <summary>An ambiguous alias counts only beside another name or a context term of the same entity.</summary>
+    private bool IsCorroborated(int entity, Hit hit, List<Hit> hits)
+    {
+        foreach (var other in hits)
+        {
+            var alias = other.Alias;
+            if (_aliasEntity[alias] == entity && (_aliasRole[alias] == RoleContext || _aliasAmbiguity[alias] == Ambiguity.None)
+                && (other.End < hit.Start || other.Start > hit.End))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether the text spells the alias plainly: the same letters and digits ignoring case, with no more separators
+    /// than the alias has and no invisible characters ("Spider Man", "spiderman" for "Spider-Man"; not
+    /// "S.p.i.d.e.r-M.a.n", "Sp1derman", "spider\u200Bman").
+    /// </summary>
+    private static bool SpelledAsAlias(string matched, string alias, Skeleton skeleton, Hit hit, ulong aliasGaps)
+    {
+        var gaps = 0;
+        for (var k = hit.Start + 1; k <= hit.End; k++)
+        {
+            gaps += (skeleton.Flags[k] & Skeleton.GapBefore) != 0 ? 1 : 0;
+        }
+
+        if (gaps > BitOperations.PopCount(aliasGaps) || matched.Any(c => char.GetUnicodeCategory(c) == UnicodeCategory.Format))
+        {
+            return false;
+        }
+
+        int i = 0, j = 0;
+        while (true)
+        {
+            while (i < matched.Length && !char.IsLetterOrDigit(matched[i]))
+            {
+                i++;
+            }
+
+            while (j < alias.Length && !char.IsLetterOrDigit(alias[j]))
+            {
+                j++;
+            }
+
+            if (i == matched.Length || j == alias.Length)
+            {
+                return i == matched.Length && j == alias.Length;
+            }
+
+            if (char.ToLowerInvariant(matched[i++]) != char.ToLowerInvariant(alias[j++]))
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Each word of the alias (3+ letters, not an article) starts with a capital in the text, as names are written.</summary>
+    private static bool IsCapitalisedAsAlias(string text, Skeleton skeleton, int start, ulong capitals)
+    {
+        for (var bits = capitals; bits != 0; bits &= bits - 1)
+        {
+            var position = start + BitOperations.TrailingZeroCount(bits);
+            if (position >= skeleton.Length || char.IsLower(text[skeleton.Starts[position]]))
+            {
+                return false;
+            }
+        }
+
+        return capitals != 0;
+    }
+
+    /// <summary>Every word of three or more letters except "the" and "and" starts with a capital.</summary>
+    private static bool IsTitleCased(string matched)
+    {
+        var any = false;
+        var i = 0;
+        while (i < matched.Length)
+        {
+            while (i < matched.Length && !char.IsLetterOrDigit(matched[i]))
+            {
+                i++;
+            }
+
+            var start = i;
+            while (i < matched.Length && char.IsLetterOrDigit(matched[i]))
+            {
+                i++;
+            }
+
+            var word = matched.AsSpan(start, i - start);
+            if (word.Length >= 3 && !word.Equals("the", StringComparison.OrdinalIgnoreCase) && !word.Equals("and", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!char.IsUpper(matched[start]))
+                {
+                    return false;
+                }
+
+                any = true;
+            }
+        }
+
+        return any;
+    }
+
+    /// <summary>0.85 for one edit in a name of 9+ symbols, 0.05 less for a shorter name and for each further edit.</summary>
+    private static double FuzzyConfidence(int distance, int length) =>
+        0.85 - (0.05 * (distance - 1)) - (length < 9 ? 0.05 : 0.0);
+
+    private (FingerprintTable? Index, FingerprintTable? Words, int MinLength, int MaxLength) BuildFuzzyIndex(List<ushort[]> patterns)
+    {
+        if (_options.MaxFuzzyDistance == 0)
+        {
+            return (null, null, 0, 0);
+        }
+
+        var entries = new List<ulong>();
+        var words = new List<ulong>();
+        var maxLength = 0;
+        var hashes = new ulong[patterns.Count == 0 ? 1 : patterns.Max(p => p.Length) + 1];
+        for (var p = 0; p < patterns.Count; p++)
+        {
+            var symbols = patterns[p];
+            var allowed = AllowedDistance(symbols.Length);
+            var eligible = false;
+            for (var i = _patternAliasStart[p]; i < _patternAliasStart[p + 1]; i++)
+            {
+                var alias = _patternAliases[i];
+                if (allowed == 0 || _aliasRole[alias] != RoleName || _aliasAmbiguity[alias] == Ambiguity.Word)
+                {
+                    continue;
+                }
+
+                eligible = true;
+                AddAliasWords(symbols, _aliasGaps[alias], words);
+            }
+
+            if (!eligible)
+            {
+                continue;
+            }
+
+            maxLength = Math.Max(maxLength, symbols.Length);
+            entries.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(SkeletonHash.Of(symbols)), p));
+            SkeletonHash.OfDeletions(symbols, hashes);
+            for (var k = 0; k < symbols.Length; k++)
+            {
+                entries.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(hashes[k]), p));
+            }
+
+            if (allowed >= 2)
+            {
+                var shorter = new ushort[symbols.Length - 1];
+                for (var k = 0; k < symbols.Length; k++)
+                {
+                    symbols.AsSpan(0, k).CopyTo(shorter);
+                    symbols.AsSpan(k + 1).CopyTo(shorter.AsSpan(k));
+                    SkeletonHash.OfDeletions(shorter, hashes);
+                    for (var m = 0; m < shorter.Length; m++)
+                    {
+                        entries.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(hashes[m]), p));
+                    }
+                }
+            }
+        }
+
+        if (entries.Count == 0)
+        {
+            return (null, null, 0, 0);
+        }
+
+        return (new FingerprintTable(entries), new FingerprintTable(words),
+            _options.MinFuzzyLength - _options.MaxFuzzyDistance, maxLength + _options.MaxFuzzyDistance);
+    }
+
+    /// <summary>Every part of a multi-part alias, and every run of adjacent parts, as a fingerprint.</summary>
+    private static void AddAliasWords(ushort[] symbols, ulong gaps, List<ulong> words)
+    {
+        if (gaps == 0)
+        {
+            return;
+        }
+
+        var bounds = new List<int> { 0 };
+        for (var k = 1; k < Math.Min(symbols.Length, 64); k++)
+        {
+            if ((gaps & (1UL << k)) != 0)
+            {
+                bounds.Add(k);
+            }
+        }
+
+        bounds.Add(symbols.Length);
+        for (var a = 0; a < bounds.Count - 1; a++)
+        {
+            for (var b = a + 1; b < bounds.Count; b++)
+            {
+                var part = symbols.AsSpan(bounds[a], bounds[b] - bounds[a]);
+                words.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(SkeletonHash.Of(part)), 0));
+            }
+        }
+    }
+
+    private static string ComputeVersion(NameMatcherOptions options, NamedEntity[] entities)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(string? value)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(value ?? "\u0000"));
+            hash.AppendData("\u001F"u8);
+        }
+
+        Add(AlgorithmVersion);
+        Add(string.Create(CultureInfo.InvariantCulture,
+            $"{options.MaxFuzzyDistance},{options.MinFuzzyLength},{options.MinFuzzyLengthForDistance2},{options.MaxFuzzyWindowWords},{options.MinUnambiguousLength},{options.CommonWordsAreAmbiguous}"));
+        foreach (var entity in entities.OrderBy(e => e.Id).ThenBy(e => e.CanonicalName, StringComparer.Ordinal).ThenBy(e => e.Type, StringComparer.Ordinal))
+        {
+            Add(entity.Type);
+            Add(entity.Id.ToString("N"));
+            Add(entity.OwnerId?.ToString("N"));
+            Add(entity.CanonicalName);
+            Add("aliases");
+            foreach (var alias in entity.Aliases ?? [])
+            {
+                Add(alias);
+            }
+
+            Add("context");
+            foreach (var term in entity.ContextTerms ?? [])
+            {
+                Add(term);
+            }
+
+            hash.AppendData("\u001E"u8);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset().AsSpan(0, 6));
+    }
+
+    private enum Ambiguity : byte
+    {
+        None,
+
+        /// <summary>Short or a common word: fires only when corroborated.</summary>
+        Word,
+
+        /// <summary>Only common or short words: fires when title-cased or corroborated.</summary>
+        Phrase,
+    }
+
+    /// <summary>A match of one alias over skeleton positions [Start, End] before corroboration and collapsing.</summary>
+    private readonly record struct Hit(int Alias, int Start, int End, int Distance, bool IsFuzzy);
+
+    /// <summary>Aliases as they are collected, before the pattern tables are laid out.</summary>
+    private sealed class BuildState
+    {
+        internal List<int> AliasEntity { get; } = [];
+
+        internal List<string> AliasText { get; } = [];
+
+        internal List<byte> AliasRole { get; } = [];
+
+        internal List<Ambiguity> AliasAmbiguity { get; } = [];
+
+        internal List<ulong> AliasGaps { get; } = [];
+
+        /// <summary>Skeleton positions that start a word of 3+ symbols other than an article: capitalised in a name.</summary>
+        internal List<ulong> AliasCapitals { get; } = [];
+
+        internal List<byte> AliasParts { get; } = [];
+
+        internal List<ushort[]> AliasSkeletons { get; } = [];
+
+        internal void AddAlias(int entity, string? text, byte role, HashSet<string> seen, NameMatcherOptions options)
+        {
+            if (string.IsNullOrWhiteSpace(text) || !seen.Add((role == RoleName ? "n:" : "c:") + text.Trim()))
+            {
+                return;
+            }
+
+            var skeleton = Skeleton.Create(text);
+            try
+            {
+                if (skeleton.Length == 0)
+                {
+                    return;
+                }
+
+                ulong gaps = 0;
+                var parts = 1;
+                var firstPartEnd = skeleton.Length;
+                for (var k = 1; k < skeleton.Length; k++)
+                {
+                    if ((skeleton.Flags[k] & Skeleton.GapBefore) != 0)
+                    {
+                        gaps |= k < 64 ? 1UL << k : 0;
+                        parts++;
+                        firstPartEnd = Math.Min(firstPartEnd, k);
+                    }
+                }
+
+                var symbols = skeleton.Span.ToArray();
+                AliasEntity.Add(entity);
+                AliasText.Add(text.Trim());
+                AliasRole.Add(role);
+                AliasAmbiguity.Add(AmbiguityOf(symbols, gaps, options));
+                AliasGaps.Add(gaps);
+                AliasCapitals.Add(CapitalPositions(symbols, gaps));
+                AliasParts.Add((byte)Math.Min(parts, byte.MaxValue));
+                AliasSkeletons.Add(symbols);
+            }
+            finally
+            {
+                skeleton.Return();
+            }
+        }
+
+        /// <summary>
+        /// Short aliases and common words ("Storm", "Flash") fire only when corroborated; so do phrases made only of
+        /// common or short words ("The Flash", "Dark Knight") unless the text writes them title-cased.
+        /// </summary>
+        private static Ambiguity AmbiguityOf(ushort[] symbols, ulong gaps, NameMatcherOptions options)
+        {
+            bool Weak(ReadOnlySpan<ushort> s) =>
+                s.Length < options.MinUnambiguousLength || (options.CommonWordsAreAmbiguous && CommonWords.Contains(s));
+
+            if (Weak(symbols))
+            {
+                return Ambiguity.Word;
+            }
+
+            if (gaps == 0)
+            {
+                return Ambiguity.None;
+            }
+
+            var partStart = 0;
+            for (var k = 1; k <= symbols.Length; k++)
+            {
+                if (k == symbols.Length || (k < 64 && (gaps & (1UL << k)) != 0))
+                {
+                    var part = symbols.AsSpan(partStart, k - partStart);
+                    if (!Weak(part) && !IsArticle(part))
+                    {
+                        return Ambiguity.None;
+                    }
+
+                    partStart = k;
+                }
+            }
+
+            return Ambiguity.Phrase;
+        }
+
+        private static ulong CapitalPositions(ushort[] symbols, ulong gaps)
+        {
+            ulong capitals = 0;
+            var partStart = 0;
+            for (var k = 1; k <= symbols.Length; k++)
+            {
+                if (k == symbols.Length || (k < 64 && (gaps & (1UL << k)) != 0))
+                {
+                    var part = symbols.AsSpan(partStart, k - partStart);
+                    if (part.Length >= 3 && !IsArticle(part) && partStart < 64)
+                    {
+                        capitals |= 1UL << partStart;
+                    }
+
+                    partStart = k;
+                }
+            }
+
+            return capitals;
+        }
+
+        private static bool IsArticle(ReadOnlySpan<ushort> part) =>
+            part.SequenceEqual(Articles.The) || part.SequenceEqual(Articles.A) || part.SequenceEqual(Articles.An);
+    }
+
+    private static class Articles
+    {
+        internal static readonly ushort[] The = Symbols("the");
+        internal static readonly ushort[] A = Symbols("a");
+        internal static readonly ushort[] An = Symbols("an");
+
+        private static ushort[] Symbols(string word)
+        {
+            var skeleton = Skeleton.Create(word);
+            var symbols = skeleton.Span.ToArray();
+            skeleton.Return();
+            return symbols;
+        }
+    }
+}

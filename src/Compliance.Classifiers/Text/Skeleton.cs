@@ -1,0 +1,191 @@
+using System.Buffers;
+
+namespace Compliance.Classifiers.Text;
+
+/// <summary>
+/// The skeleton of one text (see <see cref="TextNormalizer"/>) with, for each symbol, the UTF-16 range of the
+/// original text it stands for and flags about what surrounds it there. Arrays are rented; call <see cref="Return"/>.
+/// </summary>
+internal sealed class Skeleton
+{
+    /// <summary>The most symbols one code point may fold to (e.g. a ligature or a compatibility square).</summary>
+    internal const int MaxSymbolsPerChar = 4;
+
+    /// <summary>The char before this symbol, ignoring zero-width and combining characters, is not a letter or digit.</summary>
+    internal const byte WordStart = 1;
+
+    /// <summary>Whitespace stands between the previous symbol and this one (or this is the first symbol).</summary>
+    internal const byte HardGapBefore = 2;
+
+    /// <summary>Any separator (whitespace or punctuation) stands between the previous symbol and this one.</summary>
+    internal const byte GapBefore = 4;
+
+    /// <summary>The char after this symbol, ignoring zero-width and combining characters, is not a letter or digit.</summary>
+    internal const byte BoundaryAfter = 8;
+
+    private Skeleton(int capacity)
+    {
+        Symbols = ArrayPool<ushort>.Shared.Rent(capacity);
+        Starts = ArrayPool<int>.Shared.Rent(capacity);
+        Ends = ArrayPool<int>.Shared.Rent(capacity);
+        Flags = ArrayPool<byte>.Shared.Rent(capacity);
+    }
+
+    internal ushort[] Symbols { get; private set; }
+
+    /// <summary>Offset in the original text of the first UTF-16 unit of the code point(s) a symbol stands for.</summary>
+    internal int[] Starts { get; private set; }
+
+    /// <summary>Exclusive end offset in the original text, including trailing combining and zero-width characters.</summary>
+    internal int[] Ends { get; private set; }
+
+    internal byte[] Flags { get; private set; }
+
+    internal int Length { get; private set; }
+
+    internal ReadOnlySpan<ushort> Span => Symbols.AsSpan(0, Length);
+
+    internal static Skeleton Create(string text)
+    {
+        var skeleton = new Skeleton(text.Length + MaxSymbolsPerChar);
+        Span<ushort> scratch = stackalloc ushort[MaxSymbolsPerChar];
+        var anyGap = true;
+        var hardGap = true;
+        var previousIsWord = false;
+        var previousSegmentIsSingle = false;
+        var segmentSymbols = 0;
+        var i = 0;
+        while (i < text.Length)
+        {
+            var width = TextNormalizer.Classify(text, i, scratch, out var count, out var kind);
+            switch (kind)
+            {
+                case TextNormalizer.CharKind.Ignorable:
+                    if (skeleton.Length > 0 && !anyGap)
+                    {
+                        skeleton.Ends[skeleton.Length - 1] = i + width;
+                    }
+
+                    break;
+                case TextNormalizer.CharKind.Hard:
+                    hardGap = anyGap = true;
+                    previousIsWord = false;
+                    break;
+                case TextNormalizer.CharKind.Soft:
+                    anyGap = true;
+                    previousIsWord = false;
+                    break;
+                default:
+                    // Spelt-out letters ("B a r r y", "D.e.a.d.p.o.o.l") collapse like adjacent ones.
+                    if (anyGap)
+                    {
+                        previousSegmentIsSingle = segmentSymbols == 1;
+                        segmentSymbols = 0;
+                    }
+
+                    var spelledOut = anyGap && previousSegmentIsSingle && count == 1 && IsSingleSymbolSegment(text, i + width);
+                    segmentSymbols += count;
+                    skeleton.AppendChar(scratch[..count], i, i + width, kind, previousIsWord, anyGap, hardGap, spelledOut);
+                    anyGap = hardGap = false;
+                    previousIsWord = kind == TextNormalizer.CharKind.Word;
+                    break;
+            }
+
+            i += width;
+        }
+
+        return skeleton;
+    }
+
+    /// <summary>Whether the code point at <paramref name="next"/> ends the segment (a separator or the end of text).</summary>
+    private static bool IsSingleSymbolSegment(string text, int next)
+    {
+        Span<ushort> scratch = stackalloc ushort[MaxSymbolsPerChar];
+        while (next < text.Length)
+        {
+            var width = TextNormalizer.Classify(text, next, scratch, out _, out var kind);
+            if (kind != TextNormalizer.CharKind.Ignorable)
+            {
+                return kind is TextNormalizer.CharKind.Soft or TextNormalizer.CharKind.Hard;
+            }
+
+            next += width;
+        }
+
+        return true;
+    }
+
+    internal void Return()
+    {
+        ArrayPool<ushort>.Shared.Return(Symbols);
+        ArrayPool<int>.Shared.Return(Starts);
+        ArrayPool<int>.Shared.Return(Ends);
+        ArrayPool<byte>.Shared.Return(Flags);
+        Symbols = [];
+        Starts = Ends = [];
+        Flags = [];
+        Length = 0;
+    }
+
+    private void AppendChar(ReadOnlySpan<ushort> symbols, int start, int end, TextNormalizer.CharKind kind, bool previousIsWord, bool anyGap, bool hardGap, bool spelledOut)
+    {
+        for (var k = 0; k < symbols.Length; k++)
+        {
+            var symbol = symbols[k];
+            var adjacent = k > 0 || !anyGap;
+            if (spelledOut && Length > 0 && Symbols[Length - 1] == symbol)
+            {
+                Ends[Length - 1] = end;
+                continue;
+            }
+
+            if (Length > 0 && adjacent && Symbols[Length - 1] == symbol)
+            {
+                // A run of one symbol ("Baaatman", "Bi11") collapses; the run's end moves, its flags stay.
+                Ends[Length - 1] = end;
+                continue;
+            }
+
+            if (Length > 0 && adjacent && (k > 0 || kind == TextNormalizer.CharKind.Word))
+            {
+                Flags[Length - 1] &= unchecked((byte)~BoundaryAfter);
+            }
+
+            if (Length == Symbols.Length)
+            {
+                Grow();
+            }
+
+            byte flags = BoundaryAfter;
+            if (k == 0)
+            {
+                flags |= previousIsWord ? (byte)0 : WordStart;
+                flags |= anyGap ? GapBefore : (byte)0;
+                flags |= hardGap ? HardGapBefore : (byte)0;
+            }
+
+            Symbols[Length] = symbol;
+            Starts[Length] = start;
+            Ends[Length] = end;
+            Flags[Length] = flags;
+            Length++;
+        }
+    }
+
+    private void Grow()
+    {
+        var size = Symbols.Length * 2;
+        Symbols = Regrow(Symbols, size);
+        Starts = Regrow(Starts, size);
+        Ends = Regrow(Ends, size);
+        Flags = Regrow(Flags, size);
+    }
+
+    private static T[] Regrow<T>(T[] old, int size)
+    {
+        var fresh = ArrayPool<T>.Shared.Rent(size);
+        old.AsSpan().CopyTo(fresh);
+        ArrayPool<T>.Shared.Return(old);
+        return fresh;
+    }
+}

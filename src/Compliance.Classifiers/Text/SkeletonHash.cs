@@ -1,0 +1,173 @@
+namespace Compliance.Classifiers.Text;
+
+/// <summary>64-bit hashes of skeletons and of their one-symbol deletions, the latter in linear time.</summary>
+internal static class SkeletonHash
+{
+    private const ulong Base = 0x100000001B3;
+
+    internal static ulong Of(ReadOnlySpan<ushort> symbols)
+    {
+        ulong raw = 0;
+        foreach (var symbol in symbols)
+        {
+            raw = (raw * Base) + symbol + 1UL;
+        }
+
+        return Finish(raw, symbols.Length);
+    }
+
+    /// <summary>Writes into <paramref name="hashes"/>[k] the hash of <paramref name="symbols"/> without symbol k.</summary>
+    internal static void OfDeletions(ReadOnlySpan<ushort> symbols, Span<ulong> hashes)
+    {
+        var n = symbols.Length;
+        Span<ulong> suffix = n <= 256 ? stackalloc ulong[n + 1] : new ulong[n + 1];
+        Span<ulong> power = n <= 256 ? stackalloc ulong[n + 1] : new ulong[n + 1];
+        power[0] = 1;
+        for (var i = 1; i <= n; i++)
+        {
+            power[i] = power[i - 1] * Base;
+        }
+
+        suffix[n] = 0;
+        for (var i = n - 1; i >= 0; i--)
+        {
+            suffix[i] = ((symbols[i] + 1UL) * power[n - 1 - i]) + suffix[i + 1];
+        }
+
+        ulong prefix = 0;
+        for (var k = 0; k < n; k++)
+        {
+            // raw(s without k) = prefix(s[..k]) · B^(n-1-k) + suffix(s[k+1..])
+            hashes[k] = Finish((prefix * power[n - 1 - k]) + suffix[k + 1], n - 1);
+            prefix = (prefix * Base) + symbols[k] + 1UL;
+        }
+    }
+
+    internal static uint Fingerprint(ulong hash) => (uint)(hash >> 32) | 1u;
+
+    private static ulong Finish(ulong raw, int length)
+    {
+        var z = raw ^ ((ulong)length * 0x9E3779B97F4A7C15);
+        z = (z ^ (z >> 33)) * 0xFF51AFD7ED558CCD;
+        z = (z ^ (z >> 33)) * 0xC4CEB9FE1A85EC53;
+        return z ^ (z >> 33);
+    }
+}
+
+/// <summary>
+/// A read-only multimap from 32-bit fingerprints to ints: one sorted array of packed (fingerprint, value) pairs
+/// and a directory on the fingerprint's top bits, so a lookup is two memory reads and a short scan. 8 bytes an entry.
+/// </summary>
+internal sealed class FingerprintTable
+{
+    private readonly ulong[] _entries;
+    private readonly int[] _directory;
+    private readonly int _shift;
+
+    internal FingerprintTable(List<ulong> packed)
+    {
+        packed.Sort();
+        var distinct = 0;
+        for (var i = 0; i < packed.Count; i++)
+        {
+            if (i == 0 || packed[i] != packed[i - 1])
+            {
+                packed[distinct++] = packed[i];
+            }
+        }
+
+        _entries = [.. packed.Take(distinct)];
+        // About eight entries a bucket: the scan stays within a cache line or two and the directory stays small.
+        var bits = Math.Clamp((int)Math.Ceiling(Math.Log2(Math.Max(distinct, 2))) - 3, 4, 22);
+        _shift = 32 - bits;
+        _directory = new int[(1 << bits) + 1];
+        var entry = 0;
+        for (var bucket = 0; bucket < 1 << bits; bucket++)
+        {
+            _directory[bucket] = entry;
+            while (entry < _entries.Length && (int)((_entries[entry] >> 32) >> _shift) == bucket)
+            {
+                entry++;
+            }
+        }
+
+        _directory[1 << bits] = _entries.Length;
+    }
+
+    internal int Count => _entries.Length;
+
+    internal static ulong Pack(uint fingerprint, int value) => ((ulong)fingerprint << 32) | (uint)value;
+
+    /// <summary>Entries whose fingerprint shares a bucket with <paramref name="fingerprint"/>; compare the high half.</summary>
+    internal ReadOnlySpan<ulong> Bucket(uint fingerprint)
+    {
+        var bucket = (int)(fingerprint >> _shift);
+        return _entries.AsSpan(_directory[bucket], _directory[bucket + 1] - _directory[bucket]);
+    }
+
+    internal bool Contains(uint fingerprint)
+    {
+        foreach (var entry in Bucket(fingerprint))
+        {
+            if ((uint)(entry >> 32) == fingerprint)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>Optimal string alignment distance (Damerau with adjacent transpositions, no substring edited twice).</summary>
+internal static class OsaDistance
+{
+    /// <returns>The distance, or <paramref name="max"/> + 1 when it exceeds <paramref name="max"/>.</returns>
+    internal static int Bounded(ReadOnlySpan<ushort> a, ReadOnlySpan<ushort> b, int max)
+    {
+        if (Math.Abs(a.Length - b.Length) > max)
+        {
+            return max + 1;
+        }
+
+        var width = b.Length + 1;
+        Span<int> rows = width * 3 <= 1024 ? stackalloc int[width * 3] : new int[width * 3];
+        var previous2 = rows[..width];
+        var previous = rows.Slice(width, width);
+        var current = rows.Slice(width * 2, width);
+        for (var j = 0; j < width; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            var rowMin = i;
+            for (var j = 1; j < width; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                var value = Math.Min(Math.Min(previous[j] + 1, current[j - 1] + 1), previous[j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    value = Math.Min(value, previous2[j - 2] + 1);
+                }
+
+                current[j] = value;
+                rowMin = Math.Min(rowMin, value);
+            }
+
+            if (rowMin > max)
+            {
+                return max + 1;
+            }
+
+            var recycled = previous2;
+            previous2 = previous;
+            previous = current;
+            current = recycled;
+        }
+
+        return Math.Min(previous[b.Length], max + 1);
+    }
+}
