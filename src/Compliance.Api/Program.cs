@@ -3,6 +3,7 @@ using Compliance.Api.Catalog;
 using Compliance.Api.Decisions;
 using Compliance.Api.Grants;
 using Compliance.Api.Infrastructure;
+using Compliance.Api.References;
 using Compliance.Api.Screening;
 using Scalar.AspNetCore;
 
@@ -20,6 +21,7 @@ var app = builder.Build();
 await app.InitializeDatabaseAsync();   // migrations as the owner role, demo data, catalog load
 
 app.UseExceptionHandler();
+app.UseRouting();
 app.UseStatusCodePages();              // empty 401/403/404s become problem details too
 app.UseRequestLimits();                // oversized bodies get a 413 before they are read
 app.UseAuthentication();
@@ -32,6 +34,7 @@ app.MapHealth();
 
 app.MapScreening();                    // platforms: POST /v1/screen/prompt
 app.MapCharacters();                   // rights holders: their catalog
+app.MapReferences();                   // rights holders: reference images and hashes of their characters
 app.MapGrants();                       // rights holders: grants, denials, revocations
 app.MapDecisions();                    // auditors (and platforms, for their own): the decision log
 app.MapAdmin();                        // admins: tenants, rights holders, keys

@@ -68,8 +68,8 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, ILogger<CatalogIndex> lo
     }
 }
 
-/// <summary>Keeps this node's <see cref="CatalogIndex"/> current with changes made through any node.</summary>
-internal sealed class CatalogFollower(NpgsqlDataSource db, CatalogIndex index, ILogger<CatalogFollower> logger) : BackgroundService
+/// <summary>Keeps this node's <see cref="CatalogIndex"/> and reference bank current with changes made through any node.</summary>
+internal sealed class CatalogFollower(NpgsqlDataSource db, CatalogIndex index, References.ReferenceBankIndex references, ILogger<CatalogFollower> logger) : BackgroundService
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
 
@@ -80,17 +80,19 @@ internal sealed class CatalogFollower(NpgsqlDataSource db, CatalogIndex index, I
             try
             {
                 await using var conn = await db.OpenConnectionAsync(stoppingToken);
-                await using (var listen = new NpgsqlCommand("listen catalog_changed", conn))
+                await using (var listen = new NpgsqlCommand("listen catalog_changed; listen references_changed", conn))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
                 await index.RefreshAsync(stoppingToken);
+                await references.RefreshAsync(stoppingToken);
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     // Wait for a notification, or poll anyway in case one was missed.
                     await conn.WaitAsync(Poll, stoppingToken);
                     await index.RefreshAsync(stoppingToken);
+                    await references.RefreshAsync(stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

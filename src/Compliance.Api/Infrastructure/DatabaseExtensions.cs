@@ -51,6 +51,7 @@ internal static class DatabaseExtensions
         }
 
         await app.Services.GetRequiredService<CatalogIndex>().RefreshAsync();
+        await app.Services.GetRequiredService<References.ReferenceBankIndex>().RefreshAsync();
     }
 
     private sealed class LocalPostgresLifetime(LocalPostgres local) : IHostedService

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Compliance.Imaging.Decoding;
 using Compliance.Storage.Decisions;
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
@@ -12,6 +13,14 @@ namespace Compliance.Api.Infrastructure;
 /// </summary>
 internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
+    /// <summary>Too big is 413, not an image we accept is 415, broken bytes are 400.</summary>
+    private static int ImageStatus(ImageRejectionReason reason) => reason switch
+    {
+        ImageRejectionReason.TooLarge or ImageRejectionReason.TooManyBytes => StatusCodes.Status413PayloadTooLarge,
+        ImageRejectionReason.UnrecognisedFormat => StatusCodes.Status415UnsupportedMediaType,
+        _ => StatusCodes.Status400BadRequest,
+    };
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var (status, title, detail) = exception switch
@@ -19,6 +28,8 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             BadHttpRequestException { InnerException: JsonException json } => (400, "The request body is not valid JSON.", json.Message),
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "The request body is too large." : "The request is malformed.", bad.Message),
             JsonException json => (400, "The request body is not valid JSON.", json.Message),
+            ImageRejectedException image => (ImageStatus(image.Reason), "The image was rejected: " + image.Reason, image.Message),
+            InvalidDataException data => (400, "The request body is malformed.", data.Message),
             DecisionLogUnavailableException => (503, "The decision could not be recorded, so none is given.", "Retry later."),
             NpgsqlException or TimeoutException => (503, "The database is unavailable.", "Retry later."),
             _ => (500, "Unexpected error.", null as string),
@@ -29,6 +40,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         }
 
         httpContext.Response.StatusCode = status;
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,

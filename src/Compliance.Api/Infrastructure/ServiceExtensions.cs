@@ -5,7 +5,11 @@ using Compliance.Api.Grants;
 using Compliance.Api.Policies;
 using Compliance.Api.Screening;
 using Compliance.Classifiers;
+using Compliance.Classifiers.Images;
 using Compliance.Classifiers.Text;
+using Compliance.Api.References;
+using Compliance.Imaging.Decoding;
+using Compliance.Storage.Blobs;
 using Compliance.Storage.Decisions;
 using Compliance.Storage.Local;
 using FluentValidation;
@@ -38,6 +42,14 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<INameMatcherSource>(sp => sp.GetRequiredService<CatalogIndex>());
         builder.Services.AddHostedService<CatalogFollower>();
         builder.Services.AddSingleton<ITextClassifier, LicensedCharacterClassifier>();
+        builder.Services.AddSingleton<ReferenceBankIndex>();
+        builder.Services.AddSingleton<IReferenceBank>(sp => sp.GetRequiredService<ReferenceBankIndex>());
+        builder.Services.AddSingleton<IImageClassifier, ReferencePdqClassifier>();
+        builder.Services.AddSingleton(new SafeImageDecoder());
+        var root = RepositoryRoot.Find(builder.Environment.ContentRootPath) ?? builder.Environment.ContentRootPath;
+        builder.Services.AddSingleton(new LocalBlobStore(builder.Configuration["Blobs:Directory"] ?? Path.Combine(root, ".data", "blobs")));
+        builder.Services.AddSingleton<DecisionPipeline>();
+        builder.Services.AddSingleton<ImageGate>();
         builder.Services.AddSingleton<GrantLedger>();
         builder.Services.AddSingleton(sp => new DecisionLog(sp.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<DecisionRecorder>();
@@ -65,7 +77,8 @@ internal static class ServiceExtensions
 
     public static WebApplicationBuilder AddComplianceHttp(this WebApplicationBuilder builder)
     {
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = RequestLimits.MaxBodyBytes);
+        // Kestrel's own ceiling must admit the largest upload; RequestLimits narrows it per endpoint.
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 512L * 1024 * 1024);
         builder.Services.ConfigureHttpJsonOptions(o => JsonNames.Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();

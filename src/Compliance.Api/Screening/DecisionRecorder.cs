@@ -7,7 +7,19 @@ using Compliance.Storage.Decisions;
 namespace Compliance.Api.Screening;
 
 /// <summary>What was screened, as recorded with the decision (the evidence an auditor opens).</summary>
-internal sealed record DecisionInput(string? Prompt, string? PromptSha256, string? Account, IReadOnlyList<string> Contexts);
+internal sealed record DecisionInput(string? Prompt, string? PromptSha256, string? Account, IReadOnlyList<string> Contexts)
+{
+    /// <summary>For images and videos: what was uploaded (the bytes themselves are not kept).</summary>
+    public MediaInput? Media { get; init; }
+}
+
+/// <summary>An uploaded image or video as recorded: its SHA-256, type, size and, for video, duration and frames screened.</summary>
+internal sealed record MediaInput(string Sha256, string MediaType, long Bytes, int Width, int Height)
+{
+    public double? DurationSeconds { get; init; }
+
+    public int? FramesScreened { get; init; }
+}
 
 /// <summary>A decision as answered to the caller and as stored (JSON) in the decision log.</summary>
 internal sealed record DecisionView(

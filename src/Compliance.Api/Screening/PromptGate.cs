@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using Compliance.Api.Grants;
-using Compliance.Api.Policies;
 using Compliance.Classifiers;
-using Compliance.Policies.Engine;
 using Compliance.Policies.Model;
 using Microsoft.Extensions.Options;
 
@@ -12,25 +9,21 @@ namespace Compliance.Api.Screening;
 
 internal sealed class ScreeningOptions
 {
-    /// <summary>How long one classifier may take on one prompt before it counts as failed.</summary>
+    /// <summary>How long one classifier may take on one input before it counts as failed.</summary>
     public TimeSpan ClassifierBudget { get; set; } = TimeSpan.FromMilliseconds(250);
 }
 
 /// <summary>
-/// The prompt gate: text classifiers produce signals, the grant ledger supplies facts, the policy
-/// engine decides, and the decision is logged before it is returned. A classifier that throws or
-/// overruns its budget becomes a <see cref="SignalKinds.ClassifierError"/> signal, which no valid
-/// policy can allow.
+/// The prompt gate: text classifiers produce signals (each under its time budget; failures become
+/// classifier-error signals), then the decision pipeline looks up grants, decides and logs.
 /// </summary>
 internal sealed class PromptGate(
     IEnumerable<ITextClassifier> classifiers,
-    GrantLedger ledger,
-    PolicyStore policies,
-    DecisionRecorder recorder,
+    DecisionPipeline pipeline,
     IOptions<ScreeningOptions> options,
     ILogger<PromptGate> logger)
 {
-    private static readonly ActivitySource Activity = new("Compliance.Screening");
+    internal static readonly ActivitySource Activity = new("Compliance.Screening");
     private readonly ITextClassifier[] _classifiers = classifiers.ToArray();
 
     public async Task<DecisionView> ScreenAsync(Guid tenantId, ScreenPromptRequest request, CancellationToken ct)
@@ -41,39 +34,12 @@ internal sealed class PromptGate(
         var signals = new List<Signal>();
         foreach (var classifier in _classifiers)
         {
-            signals.AddRange(await RunAsync(classifier, prompt, ct));
+            signals.AddRange(await Guarded.RunAsync(classifier.Name, t => classifier.ClassifyAsync(prompt, t), options.Value.ClassifierBudget, logger, ct));
         }
 
-        var entities = signals.Select(s => s.Entity).OfType<EntityRef>().ToList();
-        var facts = await ledger.ResolveAsync(tenantId, entities, contexts.ToArray(), ct);
-        var decision = PolicyEngine.Evaluate(policies.Current, new PolicyInput("prompt", signals, facts));
         var input = new DecisionInput(prompt, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))), request.Account, contexts);
-        var view = await recorder.RecordAsync(tenantId, "prompt", decision, input, ct);
+        var view = await pipeline.DecideAsync(tenantId, "prompt", signals, contexts, input, ct);
         activity?.SetTag("compliance.outcome", view.Outcome.ToString());
         return view;
     }
-
-    private async Task<IReadOnlyList<Signal>> RunAsync(ITextClassifier classifier, string text, CancellationToken ct)
-    {
-        var budget = options.Value.ClassifierBudget;
-        try
-        {
-            // Task.Run so that a classifier stuck in synchronous work still cannot hold the request past its budget.
-            return await Task.Run(() => classifier.ClassifyAsync(text, ct).AsTask(), ct).WaitAsync(budget, ct);
-        }
-        catch (TimeoutException)
-        {
-            logger.LogWarning("Classifier {Classifier} exceeded its {Budget} ms budget", classifier.Name, budget.TotalMilliseconds);
-            return [Failure(classifier, $"timed out after {budget.TotalMilliseconds:0} ms")];
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            // Any failure of a classifier is a signal, never a silent allow.
-            logger.LogError(ex, "Classifier {Classifier} failed", classifier.Name);
-            return [Failure(classifier, ex.GetType().Name + ": " + ex.Message)];
-        }
-    }
-
-    private static Signal Failure(ITextClassifier classifier, string detail) =>
-        new(classifier.Name, "n/a", SignalKinds.ClassifierError, null, 1.0, new Evidence(Detail: detail));
 }

@@ -1,6 +1,7 @@
 using Compliance.Api.Access;
 using Compliance.Api.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Compliance.Api.Screening;
 
@@ -11,7 +12,21 @@ internal static class ScreeningEndpoints
         var group = app.MapGroup("/v1/screen").WithTags("Screening").RequireAuthorization(Roles.Platform);
         group.MapPost("/prompt", ScreenPrompt).Validate<ScreenPromptRequest>().WithName("ScreenPrompt")
             .WithSummary("Screen a prompt before generating: allow, block or review, with reasons, obligations and the policy version.");
+        group.MapPost("/image", ScreenImage).DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(MediaTypes.MaxImageBytes + (64 * 1024)))
+            .Accepts<IFormFile>("multipart/form-data").WithName("ScreenImage")
+            .WithSummary("Screen an uploaded image (multipart field 'file': PNG, JPEG or WebP, at most 20 MiB) against reference banks.");
         return group;
+    }
+
+    private static async Task<Results<Ok<DecisionView>, ProblemHttpResult>> ScreenImage(HttpContext http, ImageGate gate, CancellationToken ct)
+    {
+        var upload = await Uploads.ReadAsync(http, MediaTypes.MaxImageBytes, ct);
+        if (upload.Problem is not null)
+        {
+            return upload.Problem;
+        }
+
+        return TypedResults.Ok(await gate.ScreenAsync(http.User.RequiredTenantId(), upload.Bytes!, upload.Account, upload.Contexts, ct));
     }
 
     private static async Task<Ok<DecisionView>> ScreenPrompt(ScreenPromptRequest request, HttpContext http, PromptGate gate, CancellationToken ct) =>

@@ -1,0 +1,47 @@
+using System.Security.Cryptography;
+using Compliance.Classifiers.Images;
+using Compliance.Imaging.Decoding;
+using Compliance.Policies.Model;
+using Microsoft.Extensions.Options;
+
+namespace Compliance.Api.Screening;
+
+/// <summary>
+/// The image gate: decode safely (size limits before pixels), run the image classifiers under their
+/// budgets, then decide and log through the shared pipeline. Also screens frames for the video gate.
+/// </summary>
+internal sealed class ImageGate(
+    IEnumerable<IImageClassifier> classifiers,
+    SafeImageDecoder decoder,
+    DecisionPipeline pipeline,
+    IOptions<ScreeningOptions> options,
+    ILogger<ImageGate> logger)
+{
+    private readonly IImageClassifier[] _classifiers = classifiers.ToArray();
+
+    public async Task<DecisionView> ScreenAsync(Guid tenantId, byte[] bytes, string? account, IReadOnlyList<string> contexts, CancellationToken ct)
+    {
+        using var activity = PromptGate.Activity.StartActivity("screen image");
+        var mediaType = MediaTypes.SniffImage(bytes)
+            ?? throw new ImageRejectedException(ImageRejectionReason.UnrecognisedFormat, "Only PNG, JPEG and WebP images are accepted.");
+        var image = decoder.Decode(bytes);
+        var signals = await ClassifyAsync(image, ct);
+        var input = new DecisionInput(null, null, account, contexts)
+        {
+            Media = new MediaInput(Convert.ToHexStringLower(SHA256.HashData(bytes)), mediaType, bytes.Length, image.Width, image.Height),
+        };
+        return await pipeline.DecideAsync(tenantId, "image", signals, contexts, input, ct);
+    }
+
+    /// <summary>Runs every image classifier on one decoded image; failures come back as classifier-error signals.</summary>
+    public async Task<IReadOnlyList<Signal>> ClassifyAsync(DecodedImage image, CancellationToken ct)
+    {
+        var signals = new List<Signal>();
+        foreach (var classifier in _classifiers)
+        {
+            signals.AddRange(await Guarded.RunAsync(classifier.Name, t => classifier.ClassifyAsync(image, t), options.Value.ClassifierBudget, logger, ct));
+        }
+
+        return signals;
+    }
+}

@@ -1,0 +1,15 @@
+namespace Compliance.Api.Screening;
+
+/// <summary>Recognises the accepted image formats by their leading bytes, not by what the client claims.</summary>
+internal static class MediaTypes
+{
+    public const long MaxImageBytes = 20L * 1024 * 1024;
+
+    public static string? SniffImage(ReadOnlySpan<byte> bytes) => bytes switch
+    {
+        [0x89, (byte)'P', (byte)'N', (byte)'G', ..] => "image/png",
+        [0xFF, 0xD8, 0xFF, ..] => "image/jpeg",
+        [(byte)'R', (byte)'I', (byte)'F', (byte)'F', _, _, _, _, (byte)'W', (byte)'E', (byte)'B', (byte)'P', ..] => "image/webp",
+        _ => null,
+    };
+}

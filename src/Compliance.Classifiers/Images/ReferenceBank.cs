@@ -1,0 +1,18 @@
+using Compliance.Imaging.Matching;
+using Compliance.Imaging.Pdq;
+
+namespace Compliance.Classifiers.Images;
+
+/// <summary>One matchable reference: a rights holder's image (or bare hash) of one character.</summary>
+public sealed record ReferenceEntry(long Id, Guid PublicId, Guid CharacterId, Guid RightsHolderId, string CharacterName, PdqHash Pdq);
+
+/// <summary>The reference bank as the image classifiers see it: an index and the entries behind its ids.</summary>
+public interface IReferenceBank
+{
+    /// <summary>Changes whenever a reference is added or removed; recorded as part of each signal's model version.</summary>
+    long Version { get; }
+
+    IPdqIndex PdqIndex { get; }
+
+    bool TryGet(long id, out ReferenceEntry entry);
+}

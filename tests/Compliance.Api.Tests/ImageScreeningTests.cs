@@ -1,0 +1,179 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Compliance.Api.Tests.Infrastructure;
+
+namespace Compliance.Api.Tests;
+
+/// <summary>Reference banks and image screening, on real photographs. Each test has its own database so banks do not mix.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ImageScreeningTests(PostgresFixture postgres)
+{
+    private async Task<(World World, Guid Character, string Name)> WorldWithReferenceAsync(string image = "bridge-1-original.png")
+    {
+        var app = await postgres.CreateAppAsync("images");
+        var world = await app.NewWorldAsync();
+        var (character, name) = await world.CharacterAsync("Bridge Spirit");
+        var upload = await world.RightsHolder.PostAsync($"/v1/characters/{character}/references", TestImages.Form(TestImages.Read(image), image));
+        Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        var created = await World.Json(upload);
+        Assert.Equal(TestImages.ExpectedHash(image), created["pdqHash"]!.GetValue<string>());
+        Assert.True(created["matchable"]!.GetValue<bool>());
+        return (world, character, name);
+    }
+
+    private static async Task<System.Text.Json.Nodes.JsonObject> ScreenImageAsync(World world, string image)
+    {
+        var response = await world.Platform.PostAsync("/v1/screen/image", TestImages.Form(TestImages.Read(image), image));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await World.Json(response);
+    }
+
+    [Theory]
+    [InlineData("bridge-2-rotate-90.png", "rotate")]
+    [InlineData("bridge-5-flipx.png", "flip")]
+    [InlineData("jpeg-bridge-1-original.jpg", "original")]
+    [InlineData("bridge-1-original.png", "original")]
+    public async Task TransformedCopyOfAReferenceIsBlockedWithItsEvidence(string image, string variantFragment)
+    {
+        var (world, character, _) = await WorldWithReferenceAsync();
+
+        var decision = await ScreenImageAsync(world, image);
+
+        Assert.Equal("block", decision["outcome"]!.GetValue<string>());
+        Assert.Equal("image", decision["subject"]!.GetValue<string>());
+        var signal = decision["reasons"]![0]!["signal"]!;
+        Assert.Equal("reference-image-pdq", signal["classifier"]!.GetValue<string>());
+        Assert.Equal(character, signal["entity"]!["id"]!.GetValue<Guid>());
+        Assert.Equal(world.RightsHolderId, signal["entity"]!["ownerId"]!.GetValue<Guid>());
+        Assert.InRange(signal["evidence"]!["distance"]!.GetValue<int>(), 0, 31);
+        Assert.Contains(variantFragment, signal["evidence"]!["variant"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.NotNull(signal["evidence"]!["referenceId"]);
+        Assert.Equal(64, decision["input"]!["media"]!["sha256"]!.GetValue<string>().Length);
+    }
+
+    [Fact]
+    public async Task UnrelatedPhotoIsAllowed()
+    {
+        var (world, _, _) = await WorldWithReferenceAsync();
+        var decision = await ScreenImageAsync(world, "pen-and-coaster-flat.png");
+        Assert.Equal("allow", decision["outcome"]!.GetValue<string>());
+        Assert.Equal("default.no_signals", decision["reasons"]![0]!["rule"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task GrantedCharacterInAnImageIsAllowedWithObligations()
+    {
+        var (world, character, _) = await WorldWithReferenceAsync();
+        await world.GrantAsync(character, new { kind = "allow_with_revenue_share", revenueShareBasisPoints = 700 });
+        var decision = await ScreenImageAsync(world, "bridge-3-rotate-180.png");
+        Assert.Equal("allow", decision["outcome"]!.GetValue<string>());
+        Assert.Contains(decision["obligations"]!.AsArray(), o => o!["type"]!.GetValue<string>() == "record_usage");
+    }
+
+    [Fact]
+    public async Task DeletedReferenceStopsMatchingAtOnce()
+    {
+        var (world, character, _) = await WorldWithReferenceAsync();
+        var list = await world.RightsHolder.GetFromJsonAsync<List<Dictionary<string, object>>>($"/v1/characters/{character}/references");
+        var reference = Assert.Single(list!)["id"].ToString();
+
+        Assert.Equal(HttpStatusCode.NoContent, (await world.RightsHolder.DeleteAsync($"/v1/characters/{character}/references/{reference}")).StatusCode);
+
+        Assert.Equal("allow", (await ScreenImageAsync(world, "bridge-1-original.png"))["outcome"]!.GetValue<string>());
+        Assert.Empty((await world.RightsHolder.GetFromJsonAsync<List<Dictionary<string, object>>>($"/v1/characters/{character}/references"))!);
+    }
+
+    [Fact]
+    public async Task HashOnlyReferencesImportedFromCsvMatch()
+    {
+        var app = await postgres.CreateAppAsync("hashes");
+        var world = await app.NewWorldAsync();
+        var (character, _) = await world.CharacterAsync("Secret Art");
+        var csv = $"pdq_hash,quality,file\n{TestImages.ExpectedHash("bridge-1-original.png")},100,bridge.png\n\n# a comment\n{new string('0', 64)},10,blank.png\n";
+
+        var response = await world.RightsHolder.PostAsync($"/v1/characters/{character}/references/hashes", new StringContent(csv, Encoding.UTF8, "text/csv"));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var result = await World.Json(response);
+        Assert.Equal(2, result["imported"]!.GetValue<int>());
+        Assert.Equal(1, result["notMatchable"]!.GetValue<int>());
+        var decision = await ScreenImageAsync(world, "bridge-4-rotate-270.png");
+        Assert.Equal("block", decision["outcome"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task CsvWithBadLinesIsRejectedWholeAndNamesEachLine()
+    {
+        var app = await postgres.CreateAppAsync("badcsv");
+        var world = await app.NewWorldAsync();
+        var (character, _) = await world.CharacterAsync("Secret Art");
+        var csv = $"{TestImages.ExpectedHash("bridge-1-original.png")},100\nnot-a-hash,50\n{new string('a', 64)},101\nonlyonefield\n";
+
+        var response = await world.RightsHolder.PostAsync($"/v1/characters/{character}/references/hashes", new StringContent(csv, Encoding.UTF8, "text/csv"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("line 2:", body, StringComparison.Ordinal);
+        Assert.Contains("line 3:", body, StringComparison.Ordinal);
+        Assert.Contains("line 4:", body, StringComparison.Ordinal);
+        Assert.Empty((await world.RightsHolder.GetFromJsonAsync<List<Dictionary<string, object>>>($"/v1/characters/{character}/references"))!);
+    }
+
+    [Fact]
+    public async Task RightsHolderCannotTouchAnotherHoldersReferences()
+    {
+        var (world, character, _) = await WorldWithReferenceAsync();
+        var intruder = world.OtherRightsHolder;
+        Assert.Equal(HttpStatusCode.NotFound, (await intruder.GetAsync($"/v1/characters/{character}/references")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await intruder.PostAsync($"/v1/characters/{character}/references", TestImages.Form(TestImages.Read("P.png")))).StatusCode);
+        var list = await world.RightsHolder.GetFromJsonAsync<List<Dictionary<string, object>>>($"/v1/characters/{character}/references");
+        var reference = list![0]["id"].ToString();
+        Assert.Equal(HttpStatusCode.NotFound, (await intruder.DeleteAsync($"/v1/characters/{character}/references/{reference}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await world.Platform.GetAsync($"/v1/characters/{character}/references")).StatusCode);
+    }
+
+    public static TheoryData<string, byte[], HttpStatusCode> BadImages() => new()
+    {
+        { "zero bytes", [], HttpStatusCode.BadRequest },
+        { "random bytes", Enumerable.Range(0, 4096).Select(i => (byte)((i * 7919) % 251)).ToArray(), HttpStatusCode.UnsupportedMediaType },
+        { "truncated png", TestImages.Read("bridge-1-original.png")[..3000], HttpStatusCode.BadRequest },
+        { "decompression bomb", TestImages.PngDeclaring(100_000, 100_000), HttpStatusCode.RequestEntityTooLarge },
+        { "gif", "GIF89a\x01\x00\x01\x00\x00\x00\x00;"u8.ToArray(), HttpStatusCode.UnsupportedMediaType },
+        { "text", "hello, I am not an image"u8.ToArray(), HttpStatusCode.UnsupportedMediaType },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadImages))]
+    public async Task BadImagesGetAClearProblemNotA500(string what, byte[] bytes, HttpStatusCode expected)
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var response = await world.Platform.PostAsync("/v1/screen/image", TestImages.Form(bytes, what));
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var (character, _) = await world.CharacterAsync("Bad Upload");
+        var upload = await world.RightsHolder.PostAsync($"/v1/characters/{character}/references", TestImages.Form(bytes, what));
+        Assert.Equal(expected, upload.StatusCode);
+    }
+
+    [Fact]
+    public async Task NonMultipartAndMissingFileAreRejected()
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var json = await world.Platform.PostAsJsonAsync("/v1/screen/image", new { file = "x" });
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
+        var noFile = new MultipartFormDataContent { { new StringContent("x"), "other" } };
+        var missing = await world.Platform.PostAsync("/v1/screen/image", noFile);
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task UploadOverTheSizeLimitIs413()
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var huge = new byte[21 * 1024 * 1024];
+        TestImages.Read("P.png").CopyTo(huge, 0);
+        var response = await world.Platform.PostAsync("/v1/screen/image", TestImages.Form(huge, "huge.png"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+}
