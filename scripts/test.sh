@@ -8,8 +8,14 @@ scripts/setup.sh || exit 1
 
 results="TestResults"
 rm -rf "$results"
-dotnet test Compliance.sln -c Release --logger "trx" --results-directory "$results" "$@"
-status=$?
+dotnet build Compliance.sln -c Release -nologo || { echo "0 passed, 0 failed"; echo "The build failed." >&2; exit 1; }
+
+# One run per test project, each writing its own named TRX file, so no result file can overwrite another.
+status=0
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  dotnet test "$project" -c Release --no-build --logger "trx;LogFileName=$name.trx" --results-directory "$results" "$@" || status=1
+done
 
 passed=0; failed=0; total=0
 for trx in "$results"/*.trx; do
