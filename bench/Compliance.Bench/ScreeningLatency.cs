@@ -29,7 +29,7 @@ internal static class ScreeningLatency
         foreach (var size in new[] { 1_000, 100_000 })
         {
             var entities = SyntheticCatalog.Generate(size);
-            var classifier = new LicensedCharacterClassifier(new FixedSource(NameMatcher.Build(entities)));
+            var classifier = new NameClassifier(new FixedSource(NameMatcher.Build(entities)));
             foreach (var length in new[] { 100, 2_000 })
             {
                 var prompt = Prompt(entities, length);

@@ -37,7 +37,7 @@ public sealed class DecisionLogTests(PostgresFixture postgres)
         Assert.Equal(64, detail["entrySha256"]!.GetValue<string>().Length);
         var reason = detail["decision"]!["reasons"]![0]!;
         Assert.Equal(name, reason["signal"]!["evidence"]!["matchedText"]!.GetValue<string>());
-        Assert.Equal("licensed-character-text", reason["signal"]!["classifier"]!.GetValue<string>());
+        Assert.Equal("names-text", reason["signal"]!["classifier"]!.GetValue<string>());
         Assert.NotNull(reason["signal"]!["modelVersion"]);
         Assert.Equal(blocked["policyVersion"]!.GetValue<string>(), detail["decision"]!["policyVersion"]!.GetValue<string>());
     }

@@ -9,7 +9,7 @@ public sealed class PolicyEngineTests
     private static readonly EntityRef Comet = new("character", Guid.NewGuid(), "Captain Comet", Guid.NewGuid());
 
     private static Signal CharacterSignal(double score = 1.0) =>
-        new("licensed-character-text", "v1", SignalKinds.LicensedCharacter, Comet, score, new Evidence("Captain Comet", 5, 13));
+        new("names-text", "v1", SignalKinds.LicensedCharacter, Comet, score, new Evidence("Captain Comet", 5, 13));
 
     [Fact]
     public void DecisionNamesRulePolicyVersionSignalAndFact()

@@ -10,7 +10,7 @@ internal sealed record CreateTenantRequest(string? Name);
 
 internal sealed record CreateRightsHolderRequest(string? Name);
 
-internal sealed record CreateKeyRequest(string? Name, string? Role, Guid? TenantId, Guid? RightsHolderId);
+internal sealed record CreateKeyRequest(string? Name, string? Role, Guid? TenantId, Guid? RightsHolderId, Guid? LikenessProfileId = null);
 
 internal sealed record NamedResource
 {
@@ -19,7 +19,7 @@ internal sealed record NamedResource
     public DateTimeOffset CreatedAt { get; init; }
 }
 
-internal sealed record CreatedKey(Guid Id, string Name, string Role, Guid? TenantId, Guid? RightsHolderId, string Key, string Note);
+internal sealed record CreatedKey(Guid Id, string Name, string Role, Guid? TenantId, Guid? RightsHolderId, Guid? LikenessProfileId, string Key, string Note);
 
 internal sealed class NameRequestValidator : AbstractValidator<CreateTenantRequest>
 {
@@ -38,7 +38,9 @@ internal sealed class CreateKeyRequestValidator : AbstractValidator<CreateKeyReq
         RuleFor(r => r.Name).NotEmpty().MaximumLength(200);
         RuleFor(r => r.Role).NotEmpty().Must(r => Roles.All.Contains(r)).WithMessage($"Role must be one of: {string.Join(", ", Roles.All)}.");
         RuleFor(r => r.TenantId).NotNull().When(r => r.Role == Roles.Platform).WithMessage("A platform key needs tenantId.");
-        RuleFor(r => r.TenantId).Null().When(r => r.Role is Roles.RightsHolder or Roles.Admin).WithMessage("Only platform and auditor keys take tenantId.");
+        RuleFor(r => r.TenantId).Null().When(r => r.Role is Roles.RightsHolder or Roles.Admin or Roles.LikenessOwner).WithMessage("Only platform and auditor keys take tenantId.");
+        RuleFor(r => r.LikenessProfileId).NotNull().When(r => r.Role == Roles.LikenessOwner).WithMessage("A likeness_owner key needs likenessProfileId.");
+        RuleFor(r => r.LikenessProfileId).Null().When(r => r.Role != Roles.LikenessOwner).WithMessage("Only likeness_owner keys take likenessProfileId.");
         RuleFor(r => r.RightsHolderId).NotNull().When(r => r.Role == Roles.RightsHolder).WithMessage("A rights_holder key needs rightsHolderId.");
         RuleFor(r => r.RightsHolderId).Null().When(r => r.Role != Roles.RightsHolder).WithMessage("Only rights_holder keys take rightsHolderId.");
     }
@@ -84,15 +86,20 @@ internal static class AdminEndpoints
                 return Problems.NotFound("Tenant not found.", $"No tenant {t}.");
             }
 
+            if (request.LikenessProfileId is { } lp && !await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select from likeness_profiles where id = @lp)", new { lp }, cancellationToken: ct)))
+            {
+                return Problems.NotFound("Likeness profile not found.", $"No likeness profile {lp}.");
+            }
+
             if (request.RightsHolderId is { } r && !await conn.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select from rights_holders where id = @r)", new { r }, cancellationToken: ct)))
             {
                 return Problems.NotFound("Rights holder not found.", $"No rights holder {r}.");
             }
         }
 
-        var (record, key) = await keys.CreateAsync(request.Name!, request.Role!, request.TenantId, request.RightsHolderId, ct);
+        var (record, key) = await keys.CreateAsync(request.Name!, request.Role!, request.TenantId, request.RightsHolderId, ct, request.LikenessProfileId);
         return TypedResults.Created($"/v1/admin/keys/{record.Id}",
-            new CreatedKey(record.Id, record.Name, record.Role, record.TenantId, record.RightsHolderId, key, "Store this key now: it is not shown again."));
+            new CreatedKey(record.Id, record.Name, record.Role, record.TenantId, record.RightsHolderId, record.LikenessProfileId, key, "Store this key now: it is not shown again."));
     }
 
     private static async Task<Results<NoContent, NotFound>> RevokeKey(Guid id, ApiKeyStore keys, CancellationToken ct) =>

@@ -58,6 +58,11 @@ internal sealed class ApiKeyAuthenticationHandler(
             claims.Add(new Claim(ComplianceClaims.RightsHolderId, r.ToString()));
         }
 
+        if (record.LikenessProfileId is { } p)
+        {
+            claims.Add(new Claim(ComplianceClaims.LikenessProfileId, p.ToString()));
+        }
+
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
     }
 

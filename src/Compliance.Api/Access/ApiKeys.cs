@@ -6,7 +6,10 @@ using Npgsql;
 namespace Compliance.Api.Access;
 
 /// <summary>A key's stored identity: what it may do and for whom. The secret itself is never stored.</summary>
-internal sealed record ApiKeyRecord(Guid Id, string Role, Guid? TenantId, Guid? RightsHolderId, string Name);
+internal sealed record ApiKeyRecord(Guid Id, string Role, Guid? TenantId, Guid? RightsHolderId, string Name)
+{
+    public Guid? LikenessProfileId { get; init; }
+}
 
 /// <summary>
 /// API keys look like <c>cmp_&lt;prefix&gt;_&lt;secret&gt;</c>. The prefix finds the row; the 256-bit
@@ -15,7 +18,8 @@ internal sealed record ApiKeyRecord(Guid Id, string Role, Guid? TenantId, Guid? 
 /// </summary>
 internal sealed class ApiKeyStore(NpgsqlDataSource dataSource)
 {
-    public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(string name, string role, Guid? tenantId, Guid? rightsHolderId, CancellationToken ct)
+    public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(
+        string name, string role, Guid? tenantId, Guid? rightsHolderId, CancellationToken ct, Guid? likenessProfileId = null)
     {
         var id = Guid.NewGuid();
         var prefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
@@ -23,12 +27,12 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(
             """
-            insert into api_keys (id, prefix, secret_sha256, name, role, tenant_id, rights_holder_id)
-            values (@id, @prefix, @hash, @name, @role, @tenantId, @rightsHolderId)
+            insert into api_keys (id, prefix, secret_sha256, name, role, tenant_id, rights_holder_id, likeness_profile_id)
+            values (@id, @prefix, @hash, @name, @role, @tenantId, @rightsHolderId, @likenessProfileId)
             """,
-            new { id, prefix, hash = Hash(secret), name, role, tenantId, rightsHolderId },
+            new { id, prefix, hash = Hash(secret), name, role, tenantId, rightsHolderId, likenessProfileId },
             cancellationToken: ct));
-        return (new ApiKeyRecord(id, role, tenantId, rightsHolderId, name), $"cmp_{prefix}_{secret}");
+        return (new ApiKeyRecord(id, role, tenantId, rightsHolderId, name) { LikenessProfileId = likenessProfileId }, $"cmp_{prefix}_{secret}");
     }
 
     public async Task<ApiKeyRecord?> FindAsync(string presented, CancellationToken ct)
@@ -43,7 +47,8 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         var row = await conn.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition(
             $"""
             select id as {nameof(KeyRow.Id)}, secret_sha256 as {nameof(KeyRow.SecretSha256)}, role as {nameof(KeyRow.Role)},
-                   tenant_id as {nameof(KeyRow.TenantId)}, rights_holder_id as {nameof(KeyRow.RightsHolderId)}, name as {nameof(KeyRow.Name)}
+                   tenant_id as {nameof(KeyRow.TenantId)}, rights_holder_id as {nameof(KeyRow.RightsHolderId)}, name as {nameof(KeyRow.Name)},
+                   likeness_profile_id as {nameof(KeyRow.LikenessProfileId)}
             from api_keys where prefix = @prefix and revoked_at is null
             """,
             new { prefix = parts[1] },
@@ -53,7 +58,7 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource)
             return null;
         }
 
-        return new ApiKeyRecord(row.Id, row.Role, row.TenantId, row.RightsHolderId, row.Name);
+        return new ApiKeyRecord(row.Id, row.Role, row.TenantId, row.RightsHolderId, row.Name) { LikenessProfileId = row.LikenessProfileId };
     }
 
     public async Task<bool> RevokeAsync(Guid id, CancellationToken ct)
@@ -67,5 +72,14 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource)
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '-').TrimEnd('=').Replace('-', 'x');
 
-    private sealed record KeyRow(Guid Id, byte[] SecretSha256, string Role, Guid? TenantId, Guid? RightsHolderId, string Name);
+    private sealed record KeyRow
+    {
+        public Guid Id { get; init; }
+        public byte[] SecretSha256 { get; init; } = [];
+        public string Role { get; init; } = "";
+        public Guid? TenantId { get; init; }
+        public Guid? RightsHolderId { get; init; }
+        public string Name { get; init; } = "";
+        public Guid? LikenessProfileId { get; init; }
+    }
 }

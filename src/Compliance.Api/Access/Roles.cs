@@ -9,11 +9,12 @@ internal static class Roles
     public const string Platform = "platform";
     public const string RightsHolder = "rights_holder";
     public const string Auditor = "auditor";
+    public const string LikenessOwner = "likeness_owner";
 
     /// <summary>Authorization policy: auditors, and platforms for their own tenant.</summary>
     public const string DecisionReaders = "decision_readers";
 
-    public static readonly string[] All = [Admin, Platform, RightsHolder, Auditor];
+    public static readonly string[] All = [Admin, Platform, RightsHolder, Auditor, LikenessOwner];
 }
 
 internal static class ComplianceClaims
@@ -21,6 +22,7 @@ internal static class ComplianceClaims
     public const string TenantId = "compliance:tenant_id";
     public const string RightsHolderId = "compliance:rights_holder_id";
     public const string KeyId = "compliance:key_id";
+    public const string LikenessProfileId = "compliance:likeness_profile_id";
 }
 
 /// <summary>Reads the caller's scope from the authenticated principal. Scope comes only from the key, never from the request.</summary>
@@ -29,6 +31,9 @@ internal static class CallerExtensions
     public static Guid? TenantId(this ClaimsPrincipal user) => GuidClaim(user, ComplianceClaims.TenantId);
 
     public static Guid? RightsHolderId(this ClaimsPrincipal user) => GuidClaim(user, ComplianceClaims.RightsHolderId);
+
+    public static Guid RequiredLikenessProfileId(this ClaimsPrincipal user) =>
+        GuidClaim(user, ComplianceClaims.LikenessProfileId) ?? throw new InvalidOperationException("A likeness-owner key without a profile reached a likeness endpoint.");
 
     public static Guid KeyId(this ClaimsPrincipal user) => GuidClaim(user, ComplianceClaims.KeyId) ?? Guid.Empty;
 

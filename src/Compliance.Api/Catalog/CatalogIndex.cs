@@ -36,18 +36,24 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, ILogger<CatalogIndex> lo
             }
 
             var watch = Stopwatch.StartNew();
+            // One matcher for every name we look for: characters, registered people (names and
+            // handles) and public figures. The entity type says which signal a match becomes.
             var rows = await conn.QueryAsync<CatalogRow>(new CommandDefinition(
                 $"""
-                select id as {nameof(CatalogRow.Id)}, rights_holder_id as {nameof(CatalogRow.RightsHolderId)}, canonical_name as {nameof(CatalogRow.CanonicalName)},
-                       aliases as {nameof(CatalogRow.Aliases)}, franchise as {nameof(CatalogRow.Franchise)}
+                select 'character' as {nameof(CatalogRow.Type)}, id as {nameof(CatalogRow.Id)}, rights_holder_id as {nameof(CatalogRow.OwnerId)},
+                       canonical_name as {nameof(CatalogRow.Name)}, aliases as {nameof(CatalogRow.Aliases)},
+                       case when franchise is null then array[]::text[] else array[franchise] end as {nameof(CatalogRow.Context)}
                 from characters
+                union all
+                select 'likeness', id, id, display_name, name_variants || handles, array[]::text[] from likeness_profiles
+                union all
+                select 'public_figure', id, profile_id, name, aliases, array[]::text[] from public_figures where removed_at is null
                 """,
                 transaction: tx,
                 cancellationToken: ct));
-            var matcher = NameMatcher.Build(rows.Select(r => new NamedEntity(
-                "character", r.Id, r.RightsHolderId, r.CanonicalName, r.Aliases, r.Franchise is null ? [] : [r.Franchise])));
+            var matcher = NameMatcher.Build(rows.Select(r => new NamedEntity(r.Type, r.Id, r.OwnerId, r.Name, r.Aliases, r.Context)));
             _current = new Snapshot(version, matcher);
-            logger.LogInformation("Catalog version {Version} loaded: {Entities} characters, {Patterns} patterns in {Elapsed} ms",
+            logger.LogInformation("Catalog version {Version} loaded: {Entities} names of characters and people, {Patterns} patterns in {Elapsed} ms",
                 version, matcher.EntityCount, matcher.PatternCount, watch.ElapsedMilliseconds);
         }
         finally
@@ -60,11 +66,12 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, ILogger<CatalogIndex> lo
 
     private sealed record CatalogRow
     {
+        public string Type { get; init; } = "";
         public Guid Id { get; init; }
-        public Guid RightsHolderId { get; init; }
-        public string CanonicalName { get; init; } = "";
+        public Guid? OwnerId { get; init; }
+        public string Name { get; init; } = "";
         public string[] Aliases { get; init; } = [];
-        public string? Franchise { get; init; }
+        public string[] Context { get; init; } = [];
     }
 }
 

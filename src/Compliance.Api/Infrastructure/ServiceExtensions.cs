@@ -41,7 +41,7 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<CatalogIndex>();
         builder.Services.AddSingleton<INameMatcherSource>(sp => sp.GetRequiredService<CatalogIndex>());
         builder.Services.AddHostedService<CatalogFollower>();
-        builder.Services.AddSingleton<ITextClassifier, LicensedCharacterClassifier>();
+        builder.Services.AddSingleton<ITextClassifier, NameClassifier>();
         builder.Services.AddSingleton<ReferenceBankIndex>();
         builder.Services.AddSingleton<IReferenceBank>(sp => sp.GetRequiredService<ReferenceBankIndex>());
         builder.Services.AddSingleton<IImageClassifier, ReferencePdqClassifier>();
@@ -51,6 +51,7 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<DecisionPipeline>();
         builder.Services.AddSingleton<ImageGate>();
         builder.Services.AddSingleton<GrantLedger>();
+        builder.Services.AddSingleton<Likeness.LikenessLedger>();
         builder.Services.AddSingleton(sp => new DecisionLog(sp.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<DecisionRecorder>();
         builder.Services.AddSingleton<PromptGate>();
@@ -69,6 +70,7 @@ internal static class ServiceExtensions
             .AddPolicy(Roles.Platform, p => p.RequireRole(Roles.Platform))
             .AddPolicy(Roles.RightsHolder, p => p.RequireRole(Roles.RightsHolder))
             .AddPolicy(Roles.Auditor, p => p.RequireRole(Roles.Auditor))
+            .AddPolicy(Roles.LikenessOwner, p => p.RequireRole(Roles.LikenessOwner))
             .AddPolicy(Roles.DecisionReaders, p => p.RequireRole(Roles.Auditor, Roles.Platform))
             // Anything not explicitly opened up needs a key.
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());

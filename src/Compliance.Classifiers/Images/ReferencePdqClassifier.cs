@@ -48,7 +48,7 @@ public sealed class ReferencePdqClassifier(IReferenceBank bank) : IImageClassifi
                 ClassifierName,
                 version,
                 SignalKinds.LicensedCharacter,
-                new EntityRef(LicensedCharacterClassifier.EntityType, b.Entry.CharacterId, b.Entry.CharacterName, b.Entry.RightsHolderId),
+                new EntityRef(EntityTypes.Character, b.Entry.CharacterId, b.Entry.CharacterName, b.Entry.RightsHolderId),
                 1.0 - (b.Distance / 64.0),
                 new Evidence(
                     ReferenceId: b.Entry.PublicId,

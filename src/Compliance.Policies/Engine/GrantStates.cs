@@ -15,6 +15,8 @@ public static class GrantStates
         ["not_yet_valid"] = GrantState.NotYetValid,
         ["revoked"] = GrantState.Revoked,
         ["context_restricted"] = GrantState.ContextRestricted,
+        ["not_consented"] = GrantState.NotConsented,
+        ["account_required"] = GrantState.AccountRequired,
     };
 
     private static readonly Dictionary<GrantState, string> ToNames = ByName.ToDictionary(kv => kv.Value, kv => kv.Key);

@@ -20,6 +20,10 @@ public enum GrantState
     Revoked,
     /// <summary>A grant exists and is valid, but the request falls in one of its disallowed contexts.</summary>
     ContextRestricted,
+    /// <summary>Likeness: consent is on record, but not for the requesting account or tenant.</summary>
+    NotConsented,
+    /// <summary>Likeness: the request did not say which account is asking, so consent cannot be checked.</summary>
+    AccountRequired,
 }
 
 /// <summary>What the grant ledger says about one entity for the requesting tenant.</summary>

@@ -5,7 +5,7 @@ namespace Compliance.Policies.Model;
 /// Signals are the only way classifier output reaches the policy engine, so every field an auditor
 /// needs to understand a decision (which model, which version, what was seen where) lives here.
 /// </summary>
-/// <param name="Classifier">Stable classifier name, e.g. <c>licensed-character-text</c>.</param>
+/// <param name="Classifier">Stable classifier name, e.g. <c>names-text</c>.</param>
 /// <param name="ModelVersion">Version of the model and of the data it ran on (for text: matcher version and catalog hash).</param>
 /// <param name="Kind">What was observed; see <see cref="SignalKinds"/>.</param>
 /// <param name="Entity">The catalog entity the signal is about, if any.</param>
@@ -23,6 +23,12 @@ public sealed record Signal(
 public static class SignalKinds
 {
     public const string LicensedCharacter = "licensed_character";
+
+    /// <summary>A registered person's name, handle or face.</summary>
+    public const string Likeness = "likeness";
+
+    /// <summary>A name or face on the admin-maintained list of public figures.</summary>
+    public const string PublicFigure = "public_figure";
 
     /// <summary>A classifier failed or ran out of time; policies must never turn this into <c>allow</c>.</summary>
     public const string ClassifierError = "classifier_error";
