@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the service and its tests need from the machine, once: PostgreSQL server binaries
-# (Debian's postgresql package) when initdb/pg_ctl are missing. Idempotent and quiet when all is there.
+# (Debian's postgresql package) when initdb/pg_ctl are missing, and ffmpeg/ffprobe (Debian's ffmpeg
+# package) for frame sampling when either is missing. Idempotent and quiet when all is there.
 set -euo pipefail
 
 have_pg() {
@@ -26,6 +27,11 @@ if ! have_pg; then
   as_root mkdir -p /etc/postgresql-common
   echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
   apt_install postgresql
+fi
+
+if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
+  echo "setup: installing ffmpeg and ffprobe (Debian package ffmpeg)..."
+  apt_install ffmpeg
 fi
 
 if ! command -v dotnet >/dev/null; then
