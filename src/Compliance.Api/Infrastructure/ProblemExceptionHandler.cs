@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Compliance.Generation.Frames;
 using Compliance.Imaging.Decoding;
 using Compliance.Storage.Decisions;
 using Microsoft.AspNetCore.Diagnostics;
@@ -21,6 +22,14 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         _ => StatusCodes.Status400BadRequest,
     };
 
+    private static int VideoStatus(VideoRejectionReason reason) => reason switch
+    {
+        VideoRejectionReason.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        VideoRejectionReason.NotAVideo => StatusCodes.Status415UnsupportedMediaType,
+        VideoRejectionReason.TooLong or VideoRejectionReason.Timeout => StatusCodes.Status422UnprocessableEntity,
+        _ => StatusCodes.Status400BadRequest,
+    };
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var (status, title, detail) = exception switch
@@ -30,6 +39,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             JsonException json => (400, "The request body is not valid JSON.", json.Message),
             ImageRejectedException image => (ImageStatus(image.Reason), "The image was rejected: " + image.Reason, image.Message),
             InvalidDataException data => (400, "The request body is malformed.", data.Message),
+            VideoRejectedException video => (VideoStatus(video.Reason), "The video was rejected: " + video.Reason, video.Message),
             DecisionLogUnavailableException => (503, "The decision could not be recorded, so none is given.", "Retry later."),
             NpgsqlException or TimeoutException => (503, "The database is unavailable.", "Retry later."),
             _ => (500, "Unexpected error.", null as string),

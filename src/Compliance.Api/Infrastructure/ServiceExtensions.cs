@@ -8,6 +8,7 @@ using Compliance.Classifiers;
 using Compliance.Classifiers.Images;
 using Compliance.Classifiers.Text;
 using Compliance.Api.References;
+using Compliance.Generation.Frames;
 using Compliance.Imaging.Decoding;
 using Compliance.Storage.Blobs;
 using Compliance.Storage.Decisions;
@@ -50,6 +51,9 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton(new LocalBlobStore(builder.Configuration["Blobs:Directory"] ?? Path.Combine(root, ".data", "blobs")));
         builder.Services.AddSingleton<DecisionPipeline>();
         builder.Services.AddSingleton<ImageGate>();
+        builder.Services.AddSingleton(new FrameSampler(builder.Configuration.GetSection("Video").Get<FrameSamplerOptions>() ?? new FrameSamplerOptions()));
+        builder.Services.AddSingleton<VideoGate>();
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(o => o.MultipartBodyLengthLimit = VideoGate.MaxVideoBytes + (1024 * 1024));
         builder.Services.AddSingleton<GrantLedger>();
         builder.Services.AddSingleton<Likeness.LikenessLedger>();
         builder.Services.AddSingleton(sp => new DecisionLog(sp.GetRequiredService<NpgsqlDataSource>()));
