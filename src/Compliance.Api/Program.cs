@@ -3,6 +3,7 @@ using Compliance.Api.Catalog;
 using Compliance.Api.Decisions;
 using Compliance.Api.Grants;
 using Compliance.Api.Infrastructure;
+using Compliance.Api.Likeness;
 using Compliance.Api.References;
 using Compliance.Api.Screening;
 using Scalar.AspNetCore;
@@ -37,7 +38,9 @@ app.MapCharacters();                   // rights holders: their catalog
 app.MapReferences();                   // rights holders: reference images and hashes of their characters
 app.MapGrants();                       // rights holders: grants, denials, revocations
 app.MapDecisions();                    // auditors (and platforms, for their own): the decision log
+app.MapLikeness();                     // likeness owners: their profile, consent, and decisions about them
 app.MapAdmin();                        // admins: tenants, rights holders, keys
+app.MapPeopleAdmin();                  // admins: likeness profiles, public figures
 
 await app.RunAsync();
 

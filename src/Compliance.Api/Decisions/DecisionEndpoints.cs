@@ -25,6 +25,10 @@ internal sealed record DecisionSummary
 
 internal sealed record DecisionPage(IReadOnlyList<DecisionSummary> Items, long? NextCursor);
 
+internal sealed record DecisionFilter(
+    Guid? TenantId = null, string? Outcome = null, DateTimeOffset? From = null, DateTimeOffset? To = null,
+    string? Rule = null, Guid? EntityId = null, string? Classifier = null, Guid[]? EntityIds = null);
+
 internal sealed record DecisionDetail(long Sequence, string PrevSha256, string EntrySha256, JsonElement Decision);
 
 /// <summary>
@@ -74,6 +78,13 @@ internal static class DecisionEndpoints
         }
 
         await using var conn = await db.OpenConnectionAsync(ct);
+        var filter = new DecisionFilter(tenantId, outcome, from, to, rule, characterId, classifier);
+        return TypedResults.Ok(await PageAsync(conn, filter, limit, cursor, ct));
+    }
+
+    /// <summary>One page of decisions, newest first, keyset-paginated on the sequence number.</summary>
+    internal static async Task<DecisionPage> PageAsync(NpgsqlConnection conn, DecisionFilter f, int limit, long? cursor, CancellationToken ct)
+    {
         var items = (await conn.QueryAsync<DecisionSummary>(new CommandDefinition(
             $"""
             select id as {nameof(DecisionSummary.DecisionId)}, seq as {nameof(DecisionSummary.Sequence)}, tenant_id as {nameof(DecisionSummary.TenantId)},
@@ -82,17 +93,18 @@ internal static class DecisionEndpoints
                    created_at as {nameof(DecisionSummary.CreatedAt)}
             from decisions
             where (@cursor::bigint is null or seq < @cursor)
-              and (@tenantId::uuid is null or tenant_id = @tenantId)
-              and (@outcome::text is null or outcome = @outcome)
-              and (@from::timestamptz is null or created_at >= @from)
-              and (@to::timestamptz is null or created_at < @to)
-              and (@rule::text is null or rules @> array[@rule::text])
-              and (@characterId::uuid is null or entity_ids @> array[@characterId::uuid])
-              and (@classifier::text is null or classifiers @> array[@classifier::text])
+              and (@TenantId::uuid is null or tenant_id = @TenantId)
+              and (@Outcome::text is null or outcome = @Outcome)
+              and (@From::timestamptz is null or created_at >= @From)
+              and (@To::timestamptz is null or created_at < @To)
+              and (@Rule::text is null or rules @> array[@Rule::text])
+              and (@EntityId::uuid is null or entity_ids @> array[@EntityId::uuid])
+              and (@Classifier::text is null or classifiers @> array[@Classifier::text])
+              and (@AnyOf::uuid[] is null or entity_ids && @AnyOf::uuid[])
             order by seq desc
             limit @take
             """,
-            new { cursor, tenantId, outcome, from, to, rule, characterId, classifier, take = limit + 1 },
+            new { cursor, f.TenantId, f.Outcome, f.From, f.To, f.Rule, f.EntityId, f.Classifier, AnyOf = f.EntityIds, take = limit + 1 },
             cancellationToken: ct))).ToList();
         long? next = null;
         if (items.Count > limit)
@@ -101,7 +113,7 @@ internal static class DecisionEndpoints
             next = items[^1].Sequence;
         }
 
-        return TypedResults.Ok(new DecisionPage(items, next));
+        return new DecisionPage(items, next);
     }
 
     private static async Task<Results<Ok<DecisionDetail>, ProblemHttpResult>> Get(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)

@@ -88,7 +88,9 @@ internal static class ServiceExtensions
         builder.Services.ConfigureHttpJsonOptions(o => JsonNames.Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
-        builder.Services.AddValidatorsFromAssemblyContaining<Program>(includeInternalTypes: true);
+        // NameListValidator is composed into others with a label, never resolved on its own.
+        builder.Services.AddValidatorsFromAssemblyContaining<Program>(
+            filter: r => r.ValidatorType != typeof(Likeness.NameListValidator), includeInternalTypes: true);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Compliance API";
