@@ -39,6 +39,6 @@ mkdir -p "$dest"
 find "$data_dir" -maxdepth 1 -type f \( -name '*.png' -o -name '*.jpg' \) -exec cp {} "$dest/" \;
 cat >"$marker" <<MD
 Sample images copied from the Debian package python3-skimage $version (scikit-image's skimage/data),
-by scripts/test-images.sh. Not committed; The docstrings of skimage.data (in the same package) give each image's origin and licence.
+by scripts/test-images.sh. Not committed. The docstrings of skimage.data (in the same package) give each image's origin and licence.
 MD
 echo "test-images: $(find "$dest" -maxdepth 1 \( -name '*.png' -o -name '*.jpg' \) | wc -l) images from python3-skimage $version in $dest"
