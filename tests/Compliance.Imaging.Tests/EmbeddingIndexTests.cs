@@ -30,6 +30,23 @@ public sealed class EmbeddingIndexTests
     }
 
     [Fact]
+    public void AnEntryWithVariantsScoresItsBestVariant()
+    {
+        using var index = new EmbeddingIndex(dimension: 3, variantsPerEntry: 2);
+        index.Add(1, [new float[] { 1, 0, 0 }, new float[] { 0, 1, 0 }]);
+        index.Add(2, [0, 0, 1]);
+
+        Assert.Equal(1, Assert.Single(index.TopK([0, 1, 0], k: 2, minCosine: 0.9f)).Id);
+        Assert.Equal(1, Assert.Single(index.TopK([1, 0, 0], k: 2, minCosine: 0.9f)).Id);
+        Assert.Equal(2, Assert.Single(index.TopK([0, 0, 1], k: 2, minCosine: 0.9f)).Id);
+        Assert.Throws<ArgumentException>(() => index.Add(3, [new float[] { 1, 0, 0 }]));
+
+        Assert.True(index.Remove(1));
+        Assert.Equal(2, Assert.Single(index.TopK([0, 0, 1], k: 2, minCosine: 0.9f)).Id);
+        Assert.Empty(index.TopK([0, 1, 0], k: 2, minCosine: 0.1f));
+    }
+
+    [Fact]
     public void EqualCosinesAreOrderedById()
     {
         using var index = new EmbeddingIndex(dimension: 2);

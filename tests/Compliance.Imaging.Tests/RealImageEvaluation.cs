@@ -4,8 +4,11 @@ using Compliance.Imaging.Pdq;
 
 namespace Compliance.Imaging.Tests;
 
-/// <summary>PDQ distance (best of the reference's 8 dihedral variants) and embedding cosine of one query against one reference.</summary>
-internal sealed record PairScore(string Reference, string QueryImage, string Transform, int PdqDistance, bool PdqMatchable, float Cosine)
+/// <summary>
+/// PDQ distance and embedding cosine of one query against one reference, each the best over the reference's
+/// 8 dihedral variants; <see cref="PlainCosine"/> is the cosine with the reference's unrotated embedding alone.
+/// </summary>
+internal sealed record PairScore(string Reference, string QueryImage, string Transform, int PdqDistance, bool PdqMatchable, float Cosine, float PlainCosine)
 {
     public bool Genuine => Reference == QueryImage;
 
@@ -25,15 +28,15 @@ public sealed class RealImageEvaluation : IDisposable
     public RealImageEvaluation()
     {
         var decoder = new SafeImageDecoder();
-        var references = new List<(string Name, PdqDihedralResult Pdq, float[] Embedding)>();
+        var references = new List<(string Name, PdqDihedralResult Pdq, float[][] Embeddings)>();
         var queries = new List<(string Image, string Transform, PdqResult Pdq, float[] Embedding)>();
         foreach (var name in TestImages.References)
         {
             var path = TestImages.PathOf(name);
             var decoded = decoder.DecodeFile(path);
-            var embedding = _embedder.Embed(decoded);
-            references.Add((name, PdqHasher.HashDihedral(decoded), embedding));
-            queries.Add((name, Original, PdqHasher.Hash(decoded), embedding));
+            var embeddings = _embedder.EmbedDihedral(decoded);
+            references.Add((name, PdqHasher.HashDihedral(decoded), embeddings));
+            queries.Add((name, Original, PdqHasher.Hash(decoded), embeddings[0]));
 
             using var bitmap = ImageTransforms.Load(path);
             foreach (var transform in ImageTransforms.All)
@@ -46,9 +49,10 @@ public sealed class RealImageEvaluation : IDisposable
         var left = references.Single(r => r.Name == "motorcycle_left.png");
         var right = decoder.DecodeFile(TestImages.PathOf("motorcycle_right.png"));
         var rightHash = PdqHasher.Hash(right).Hash;
+        var rightEmbedding = _embedder.Embed(right);
         StereoPair = new PairScore(
             left.Name, "motorcycle_right.png", Original, left.Pdq.Hashes.Min(h => h.HammingDistance(rightHash)), true,
-            VisualEmbedder.Cosine(left.Embedding, _embedder.Embed(right)));
+            left.Embeddings.Max(e => VisualEmbedder.Cosine(e, rightEmbedding)), VisualEmbedder.Cosine(left.Embeddings[0], rightEmbedding));
 
         Pairs = [.. from r in references
                     from q in queries
@@ -58,7 +62,8 @@ public sealed class RealImageEvaluation : IDisposable
                         q.Transform,
                         r.Pdq.Hashes.Min(h => h.HammingDistance(q.Pdq.Hash)),
                         r.Pdq.Quality >= PdqHasher.MatchableQuality && q.Pdq.IsMatchable,
-                        VisualEmbedder.Cosine(r.Embedding, q.Embedding))];
+                        r.Embeddings.Max(e => VisualEmbedder.Cosine(e, q.Embedding)),
+                        VisualEmbedder.Cosine(r.Embeddings[0], q.Embedding))];
         ModelVersion = _embedder.ModelVersion;
     }
 

@@ -15,14 +15,14 @@ public sealed class RealImageMatchingTests(RealImageEvaluation evaluation, ITest
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>Measured 134/140 (95.7 %); the bound leaves room for two flips from another CPU's float rounding.</summary>
+    /// <summary>Measured 136/140 (97.1 %); the bound leaves room for two flips from another CPU's float rounding.</summary>
     [Fact]
-    public void PdqOrEmbeddingRecallsAtLeast93PercentOfAlteredCopies()
+    public void PdqOrEmbeddingRecallsAtLeast95PercentOfAlteredCopies()
     {
         var genuine = evaluation.Genuine.ToList();
         var missed = genuine.Where(p => !IsMatch(p)).ToList();
         var recall = 1.0 - ((double)missed.Count / genuine.Count);
-        Assert.True(recall >= 0.93, $"Recall {recall:P1}; missed: {Describe(missed)}");
+        Assert.True(recall >= 0.95, $"Recall {recall:P1}; missed: {Describe(missed)}");
     }
 
     /// <summary>Measured ≥ 90 % for every transform (crop, watermark and rotation are the hard ones).</summary>
@@ -35,6 +35,14 @@ public sealed class RealImageMatchingTests(RealImageEvaluation evaluation, ITest
             var recall = 1.0 - ((double)missed.Count / group.Count());
             Assert.True(recall >= 0.85, $"{group.Key}: recall {recall:P0}; missed: {Describe(missed)}");
         }
+    }
+
+    /// <summary>Measured: the 4 copies missed by both signals score 0.796–0.838, inside the review band.</summary>
+    [Fact]
+    public void EveryAlteredCopyIsAtLeastSentToReview()
+    {
+        var unflagged = evaluation.Genuine.Where(p => !IsMatch(p) && p.Cosine < ImageMatchThresholds.EmbeddingReviewCosine).ToList();
+        Assert.True(unflagged.Count == 0, $"Neither matched nor sent to review: {Describe(unflagged)}");
     }
 
     [Fact]
@@ -75,13 +83,13 @@ public sealed class RealImageMatchingTests(RealImageEvaluation evaluation, ITest
         var text = new StringBuilder();
         text.AppendLine(Inv, $"model: {evaluation.ModelVersion}");
         text.AppendLine();
-        text.AppendLine("| image | transform | PDQ distance | cosine | PDQ | embedding | recalled |");
-        text.AppendLine("|---|---|---:|---:|:-:|:-:|:-:|");
+        text.AppendLine("| image | transform | PDQ distance | cosine (8 variants) | cosine (unrotated only) | PDQ | embedding | recalled |");
+        text.AppendLine("|---|---|---:|---:|---:|:-:|:-:|:-:|");
         foreach (var p in evaluation.Genuine.OrderBy(p => p.Transform, StringComparer.Ordinal).ThenBy(p => p.Reference, StringComparer.Ordinal))
         {
             var pdq = p.PdqMatches(ImageMatchThresholds.PdqMaxDistance);
             var emb = p.Cosine >= ImageMatchThresholds.EmbeddingMatchCosine;
-            text.AppendLine(Inv, $"| {p.Reference} | {p.Transform} | {p.PdqDistance}{(p.PdqMatchable ? "" : " (q<50)")} | {p.Cosine:F3} | {Mark(pdq)} | {Mark(emb)} | {Mark(pdq || emb)} |");
+            text.AppendLine(Inv, $"| {p.Reference} | {p.Transform} | {p.PdqDistance}{(p.PdqMatchable ? "" : " (q<50)")} | {p.Cosine:F3} | {p.PlainCosine:F3} | {Mark(pdq)} | {Mark(emb)} | {Mark(pdq || emb)} |");
         }
 
         text.AppendLine();
@@ -103,6 +111,12 @@ public sealed class RealImageMatchingTests(RealImageEvaluation evaluation, ITest
         text.AppendLine();
         Summary(text, "genuine (reference vs its altered copies)", evaluation.Genuine.ToList());
         Summary(text, "impostor (reference vs other images and their copies)", evaluation.Impostors.ToList());
+        var plain = evaluation.Impostors.Select(p => p.PlainCosine).Order().ToList();
+        var plainGenuine = evaluation.Genuine.ToList();
+        text.AppendLine(Inv,
+            $"- unrotated reference embedding only: impostor cosine median {plain[plain.Count / 2]:F3}, max {plain[^1]:F3}; "
+            + $"embedding recall at {ImageMatchThresholds.EmbeddingMatchCosine} {(double)plainGenuine.Count(p => p.PlainCosine >= ImageMatchThresholds.EmbeddingMatchCosine) / plainGenuine.Count:P1}, "
+            + $"either {(double)plainGenuine.Count(p => p.PdqMatches(ImageMatchThresholds.PdqMaxDistance) || p.PlainCosine >= ImageMatchThresholds.EmbeddingMatchCosine) / plainGenuine.Count:P1}");
         text.AppendLine();
         text.AppendLine("Highest impostor cosines:");
         foreach (var p in evaluation.Impostors.OrderByDescending(p => p.Cosine).Take(8))
@@ -110,7 +124,7 @@ public sealed class RealImageMatchingTests(RealImageEvaluation evaluation, ITest
             text.AppendLine(Inv, $"- {p.Cosine:F3}: {p.Reference} vs {p.QueryImage} ({p.Transform}), PDQ {p.PdqDistance}");
         }
 
-        text.AppendLine(Inv, $"Stereo pair motorcycle_left vs motorcycle_right: PDQ {evaluation.StereoPair.PdqDistance}, cosine {evaluation.StereoPair.Cosine:F3}");
+        text.AppendLine(Inv, $"Stereo pair motorcycle_left vs motorcycle_right: PDQ {evaluation.StereoPair.PdqDistance}, cosine {evaluation.StereoPair.Cosine:F3} (unrotated only {evaluation.StereoPair.PlainCosine:F3})");
         text.AppendLine("Lowest impostor PDQ distances:");
         foreach (var p in evaluation.Impostors.OrderBy(p => p.PdqDistance).Take(5))
         {

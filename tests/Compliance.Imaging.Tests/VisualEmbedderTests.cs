@@ -87,6 +87,51 @@ public sealed class VisualEmbedderTests(VisualEmbedderTests.Model model) : IClas
     }
 
     [Fact]
+    public void DihedralVariantsStartWithThePlainEmbeddingAndCoverARotatedCopy()
+    {
+        var path = TestImages.PathOf("rocket.jpg");
+        var image = Decoder.DecodeFile(path);
+        using var bitmap = SkiaSharp.SKBitmap.Decode(path);
+        var rotated = Decoder.Decode(ImageTransforms.All.Single(t => t.Name == "rotate-90").Apply(bitmap));
+
+        var variants = model.Embedder.EmbedDihedral(image);
+        var query = model.Embedder.Embed(rotated);
+
+        Assert.Equal(VisualEmbedder.DihedralCount, variants.Length);
+        Assert.Equal(model.Embedder.Embed(image), variants[0]);
+        Assert.True(VisualEmbedder.Cosine(variants[0], query) < 0.8f, "the plain embedding should not already match a rotation");
+        Assert.True(variants.Max(v => VisualEmbedder.Cosine(v, query)) > 0.99f);
+    }
+
+    [Fact]
+    public void DihedralTransformsAreTheEightDistinctSymmetriesOfTheSquare()
+    {
+        var source = Enumerable.Range(0, 3 * VisualEmbedder.InputSize * VisualEmbedder.InputSize).Select(i => (float)i).ToArray();
+        var seen = new HashSet<string>();
+        var turned = new float[source.Length];
+        var twice = new float[source.Length];
+        for (var t = 0; t < VisualEmbedder.DihedralCount; t++)
+        {
+            VisualEmbedder.ApplyDihedral(source, turned, t);
+            Assert.True(seen.Add(string.Join(',', turned.Take(3 * VisualEmbedder.InputSize))), $"transform {t} repeats another");
+            Assert.Equal(source.Order(), turned.Order());
+        }
+
+        // Quarter turn applied four times, and a mirror applied twice, give the identity.
+        source.CopyTo(turned, 0);
+        for (var i = 0; i < 4; i++)
+        {
+            VisualEmbedder.ApplyDihedral(turned, twice, 1);
+            twice.CopyTo(turned, 0);
+        }
+
+        Assert.Equal(source, turned);
+        VisualEmbedder.ApplyDihedral(source, turned, 4);
+        VisualEmbedder.ApplyDihedral(turned, twice, 4);
+        Assert.Equal(source, twice);
+    }
+
+    [Fact]
     public void MissingModelFileIsReportedWithItsPath()
     {
         var path = Path.Combine(Path.GetTempPath(), "no-such-model.onnx");

@@ -2,41 +2,51 @@ using System.Numerics.Tensors;
 
 namespace Compliance.Imaging.Embedding;
 
-/// <summary>One stored embedding at or above the query's minimum cosine.</summary>
+/// <summary>One stored entry at or above the query's minimum cosine (the best over the entry's variants).</summary>
 public readonly record struct EmbeddingMatch(long Id, float Cosine);
 
 /// <summary>
 /// Brute-force cosine search over L2-normalised embeddings stored row by row in one contiguous float
 /// matrix, so a query is one SIMD dot product per row (<see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>).
-/// At 512 dimensions a scan reads 2 KiB per entry: tens of thousands of references answer in a few
-/// milliseconds, which is the scale this is for; beyond that use an approximate index.
+/// An entry may hold several variants (e.g. the eight rotations and mirrors from
+/// <see cref="VisualEmbedder.EmbedDihedral"/>) in adjacent rows; it scores the best of them.
+/// At 512 dimensions a scan reads 2 KiB per row: tens of thousands of references answer in milliseconds,
+/// which is the scale this is for; beyond that use an approximate index.
 /// </summary>
 /// <remarks>
 /// Vectors are normalised on the way in, so callers may pass raw ones. Any number of concurrent
-/// <see cref="TopK"/> calls run in parallel; <see cref="Add"/> and <see cref="Remove"/> take the write side of a
-/// reader-writer lock (removal moves the last row into the hole, so rows are never stable for a reader
+/// <see cref="TopK"/> calls run in parallel; <c>Add</c> and <see cref="Remove"/> take the write side of a
+/// reader-writer lock (removal moves the last entry into the hole, so rows are not stable for a reader
 /// without the lock).
 /// </remarks>
 public sealed class EmbeddingIndex : IDisposable
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
-    private readonly Dictionary<long, int> _rowOfId = [];
+    private readonly Dictionary<long, int> _entryOfId = [];
+    private readonly int _entryLength;
     private float[] _matrix;
     private long[] _ids;
     private int _count;
 
-    /// <summary>An empty index of vectors of the given length.</summary>
-    public EmbeddingIndex(int dimension = VisualEmbedder.Dimension, int initialCapacity = 1024)
+    /// <summary>An empty index of vectors of the given length, each entry holding <paramref name="variantsPerEntry"/> of them.</summary>
+    public EmbeddingIndex(int dimension = VisualEmbedder.Dimension, int variantsPerEntry = 1, int initialCapacity = 1024)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(variantsPerEntry);
         ArgumentOutOfRangeException.ThrowIfNegative(initialCapacity);
         Dimension = dimension;
-        _matrix = new float[(long)Math.Max(initialCapacity, 1) * dimension];
-        _ids = new long[Math.Max(initialCapacity, 1)];
+        VariantsPerEntry = variantsPerEntry;
+        _entryLength = checked(dimension * variantsPerEntry);
+        var capacity = Math.Max(initialCapacity, 1);
+        _matrix = new float[checked(capacity * _entryLength)];
+        _ids = new long[capacity];
     }
 
     /// <summary>Length of every stored vector.</summary>
     public int Dimension { get; }
+
+    /// <summary>Rows per entry; a query scores the best of them.</summary>
+    public int VariantsPerEntry { get; }
 
     /// <summary>Number of stored entries.</summary>
     public int Count
@@ -55,35 +65,37 @@ public sealed class EmbeddingIndex : IDisposable
         }
     }
 
-    /// <summary>Stores a vector under an id that is not already present.</summary>
+    /// <summary>Stores one vector under an id that is not already present (repeated in every variant row).</summary>
     /// <exception cref="ArgumentException">The id is present, the length is wrong, or the vector is all zeros or not finite.</exception>
     public void Add(long id, ReadOnlySpan<float> embedding)
     {
         var row = Normalised(embedding);
-        _lock.EnterWriteLock();
-        try
+        var entry = new float[_entryLength];
+        for (var variant = 0; variant < VariantsPerEntry; variant++)
         {
-            if (_rowOfId.ContainsKey(id))
-            {
-                throw new ArgumentException($"Id {id} is already in the index.", nameof(id));
-            }
-
-            if (_count == _ids.Length)
-            {
-                var capacity = checked(_ids.Length * 2);
-                Array.Resize(ref _ids, capacity);
-                Array.Resize(ref _matrix, checked(capacity * Dimension));
-            }
-
-            row.CopyTo(_matrix.AsSpan(_count * Dimension, Dimension));
-            _ids[_count] = id;
-            _rowOfId.Add(id, _count);
-            _count++;
+            row.CopyTo(entry, variant * Dimension);
         }
-        finally
+
+        Store(id, entry);
+    }
+
+    /// <summary>Stores exactly <see cref="VariantsPerEntry"/> vectors under an id that is not already present.</summary>
+    /// <exception cref="ArgumentException">The id is present, the count or a length is wrong, or a vector is all zeros or not finite.</exception>
+    public void Add(long id, IReadOnlyList<float[]> variants)
+    {
+        ArgumentNullException.ThrowIfNull(variants);
+        if (variants.Count != VariantsPerEntry)
         {
-            _lock.ExitWriteLock();
+            throw new ArgumentException($"Expected {VariantsPerEntry} variants, got {variants.Count}.", nameof(variants));
         }
+
+        var entry = new float[_entryLength];
+        for (var variant = 0; variant < VariantsPerEntry; variant++)
+        {
+            Normalised(variants[variant]).CopyTo(entry, variant * Dimension);
+        }
+
+        Store(id, entry);
     }
 
     /// <summary>Removes the entry with this id; false if there is none.</summary>
@@ -92,17 +104,17 @@ public sealed class EmbeddingIndex : IDisposable
         _lock.EnterWriteLock();
         try
         {
-            if (!_rowOfId.Remove(id, out var row))
+            if (!_entryOfId.Remove(id, out var entry))
             {
                 return false;
             }
 
             var last = _count - 1;
-            if (row != last)
+            if (entry != last)
             {
-                _matrix.AsSpan(last * Dimension, Dimension).CopyTo(_matrix.AsSpan(row * Dimension, Dimension));
-                _ids[row] = _ids[last];
-                _rowOfId[_ids[row]] = row;
+                Rows(last).CopyTo(Rows(entry));
+                _ids[entry] = _ids[last];
+                _entryOfId[_ids[entry]] = entry;
             }
 
             _count = last;
@@ -115,8 +127,8 @@ public sealed class EmbeddingIndex : IDisposable
     }
 
     /// <summary>
-    /// The at most <paramref name="k"/> entries most similar to <paramref name="query"/> whose cosine is at
-    /// least <paramref name="minCosine"/>, best first (ties by id).
+    /// The at most <paramref name="k"/> entries most similar to <paramref name="query"/> whose cosine (best over
+    /// the entry's variants) is at least <paramref name="minCosine"/>, best first (ties by id).
     /// </summary>
     public IReadOnlyList<EmbeddingMatch> TopK(ReadOnlySpan<float> query, int k, float minCosine = -1f)
     {
@@ -132,22 +144,28 @@ public sealed class EmbeddingIndex : IDisposable
         _lock.EnterReadLock();
         try
         {
-            for (var row = 0; row < _count; row++)
+            for (var entry = 0; entry < _count; entry++)
             {
-                var cosine = TensorPrimitives.Dot(normalised, _matrix.AsSpan(row * Dimension, Dimension));
+                var rows = Rows(entry);
+                var cosine = float.NegativeInfinity;
+                for (var variant = 0; variant < VariantsPerEntry; variant++)
+                {
+                    cosine = MathF.Max(cosine, TensorPrimitives.Dot(normalised, rows.Slice(variant * Dimension, Dimension)));
+                }
+
                 if (cosine < minCosine)
                 {
                     continue;
                 }
 
-                var priority = (cosine, -_ids[row]);
+                var priority = (cosine, -_ids[entry]);
                 if (best.Count < k)
                 {
-                    best.Enqueue(new EmbeddingMatch(_ids[row], cosine), priority);
+                    best.Enqueue(new EmbeddingMatch(_ids[entry], cosine), priority);
                 }
                 else if (best.TryPeek(out _, out var weakest) && priority.CompareTo(weakest) > 0)
                 {
-                    best.EnqueueDequeue(new EmbeddingMatch(_ids[row], cosine), priority);
+                    best.EnqueueDequeue(new EmbeddingMatch(_ids[entry], cosine), priority);
                 }
             }
         }
@@ -167,6 +185,36 @@ public sealed class EmbeddingIndex : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _lock.Dispose();
+
+    private Span<float> Rows(int entry) => _matrix.AsSpan(entry * _entryLength, _entryLength);
+
+    private void Store(long id, float[] entry)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_entryOfId.ContainsKey(id))
+            {
+                throw new ArgumentException($"Id {id} is already in the index.", nameof(id));
+            }
+
+            if (_count == _ids.Length)
+            {
+                var capacity = checked(_ids.Length * 2);
+                Array.Resize(ref _ids, capacity);
+                Array.Resize(ref _matrix, checked(capacity * _entryLength));
+            }
+
+            entry.CopyTo(Rows(_count));
+            _ids[_count] = id;
+            _entryOfId.Add(id, _count);
+            _count++;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
 
     private float[] Normalised(ReadOnlySpan<float> vector)
     {

@@ -27,6 +27,9 @@ public sealed class VisualEmbedder : IDisposable
     /// <summary>Side of the square the image is resized to before inference.</summary>
     public const int InputSize = 224;
 
+    /// <summary>Number of rotations and mirrors <see cref="EmbedDihedral"/> returns.</summary>
+    public const int DihedralCount = 8;
+
     /// <summary>The NuGet package version the model files come from.</summary>
     public const string ModelPackageVersion = "0.23.1";
 
@@ -105,15 +108,31 @@ public sealed class VisualEmbedder : IDisposable
 
         var planes = new float[3 * PlaneLength];
         FillRgbPlanes(image, planes);
+        return Infer(planes);
+    }
 
-        using var input = OrtValue.CreateTensorValueFromMemory(planes, InputShape);
-        using var runOptions = new RunOptions();
-        using var preprocessed = _preprocess.Run(runOptions, [PreprocessInputName], [input], [PreprocessOutputName]);
-        using var features = _model.Run(runOptions, [ModelInputName], [preprocessed[0]], [ModelOutputName]);
+    /// <summary>
+    /// The embeddings of the image in all eight rotations and mirrors (the first is <see cref="Embed"/>'s),
+    /// for references: the network is not rotation-invariant, so a rotated copy is matched by taking the best
+    /// cosine over a reference's variants (as <see cref="PdqHasher.HashDihedral(DecodedImage)"/> does for PDQ).
+    /// Costs eight inferences. Thread-safe.
+    /// </summary>
+    public float[][] EmbedDihedral(DecodedImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ObjectDisposedException.ThrowIf(_disposed, this);
 
-        var embedding = features[0].GetTensorDataAsSpan<float>().ToArray();
-        Normalise(embedding);
-        return embedding;
+        var planes = new float[3 * PlaneLength];
+        FillRgbPlanes(image, planes);
+        var variants = new float[DihedralCount][];
+        var turned = new float[planes.Length];
+        for (var transform = 0; transform < DihedralCount; transform++)
+        {
+            ApplyDihedral(planes, turned, transform);
+            variants[transform] = Infer(turned);
+        }
+
+        return variants;
     }
 
     /// <summary>Cosine similarity of two vectors of equal length; 0 when either is all zeros.</summary>
@@ -182,6 +201,51 @@ public sealed class VisualEmbedder : IDisposable
             planes[i] = rgba[(i * 4) + 0];
             planes[PlaneLength + i] = rgba[(i * 4) + 1];
             planes[(2 * PlaneLength) + i] = rgba[(i * 4) + 2];
+        }
+    }
+
+    private float[] Infer(float[] planes)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(planes, InputShape);
+        using var runOptions = new RunOptions();
+        using var preprocessed = _preprocess.Run(runOptions, [PreprocessInputName], [input], [PreprocessOutputName]);
+        using var features = _model.Run(runOptions, [ModelInputName], [preprocessed[0]], [ModelOutputName]);
+
+        var embedding = features[0].GetTensorDataAsSpan<float>().ToArray();
+        Normalise(embedding);
+        return embedding;
+    }
+
+    /// <summary>
+    /// Writes the square planes turned by <paramref name="transform"/>: 0–3 are 0°, 90°, 180°, 270° clockwise,
+    /// 4–7 the same after a left-right mirror. Turning the stretched square equals stretching the turned image.
+    /// </summary>
+    internal static void ApplyDihedral(ReadOnlySpan<float> source, Span<float> destination, int transform)
+    {
+        const int Last = InputSize - 1;
+        var mirror = transform >= 4;
+        var quarterTurns = transform % 4;
+        for (var y = 0; y < InputSize; y++)
+        {
+            for (var x = 0; x < InputSize; x++)
+            {
+                var (sx, sy) = (x, y);
+                for (var turn = 0; turn < quarterTurns; turn++)
+                {
+                    (sx, sy) = (sy, Last - sx);
+                }
+
+                if (mirror)
+                {
+                    sx = Last - sx;
+                }
+
+                var from = (sy * InputSize) + sx;
+                var to = (y * InputSize) + x;
+                destination[to] = source[from];
+                destination[PlaneLength + to] = source[PlaneLength + from];
+                destination[(2 * PlaneLength) + to] = source[(2 * PlaneLength) + from];
+            }
         }
     }
 
