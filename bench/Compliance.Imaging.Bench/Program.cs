@@ -3,6 +3,7 @@ using Compliance.Imaging.Bench;
 
 // dotnet run -c Release --project bench/Compliance.Imaging.Bench -- pdq            (BenchmarkDotNet, hashing)
 // dotnet run -c Release --project bench/Compliance.Imaging.Bench -- index [N...]   (custom loop, radius queries)
+// dotnet run -c Release --project bench/Compliance.Imaging.Bench -- embedding      (BenchmarkDotNet, ResNet18 + cosine index)
 if (args.Length > 0 && args[0] == "index")
 {
     var sizes = args.Length > 1 ? args.Skip(1).Select(int.Parse).ToArray() : [1_000_000, 10_000_000];
@@ -14,5 +15,11 @@ if (args.Length > 0 && args[0] == "index")
     return 0;
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(PdqHashBenchmarks).Assembly).Run(args.Length > 0 && args[0] == "pdq" ? args[1..] : args);
+if (args.Length > 0 && args[0] == "embedding")
+{
+    BenchmarkSwitcher.FromTypes([typeof(EmbeddingBenchmarks), typeof(EmbeddingIndexBenchmarks)]).Run(args[1..]);
+    return 0;
+}
+
+BenchmarkSwitcher.FromTypes([typeof(PdqHashBenchmarks)]).Run(args.Length > 0 && args[0] == "pdq" ? args[1..] : args);
 return 0;
