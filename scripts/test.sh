@@ -5,6 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || exit 1
+scripts/test-images.sh || exit 1   # public-domain photos from Debian's python3-skimage, for image-matching tests
 
 results="TestResults"
 rm -rf "$results"

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Compliance.Api.Tests.Infrastructure;
+using SkiaSharp;
 
 namespace Compliance.Api.Tests;
 
@@ -50,6 +51,26 @@ public sealed class ImageScreeningTests(PostgresFixture postgres)
         Assert.Contains(variantFragment, signal["evidence"]!["variant"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.NotNull(signal["evidence"]!["referenceId"]);
         Assert.Equal(64, decision["input"]!["media"]!["sha256"]!.GetValue<string>().Length);
+    }
+
+    [Fact]
+    public async Task CroppedCopyThatPdqMissesIsCaughtByTheEmbedding()
+    {
+        var (world, character, _) = await WorldWithReferenceAsync();
+        using var original = SKBitmap.Decode(TestImages.Read("bridge-1-original.png"));
+        var crop = new SKRectI(original.Width / 10, original.Height / 10, original.Width * 9 / 10, original.Height * 9 / 10);
+        using var cropped = new SKBitmap(crop.Width, crop.Height);
+        Assert.True(original.ExtractSubset(cropped, crop));
+        using var jpeg = SKImage.FromBitmap(cropped).Encode(SKEncodedImageFormat.Jpeg, 60);
+
+        var response = await world.Platform.PostAsync("/v1/screen/image", TestImages.Form(jpeg.ToArray(), "crop.jpg"));
+
+        var decision = await World.Json(response);
+        Assert.NotEqual("allow", decision["outcome"]!.GetValue<string>());
+        var signal = decision["reasons"]!.AsArray().Select(r => r!["signal"]!).Single(s => s["classifier"]!.GetValue<string>() == "reference-image-embedding");
+        Assert.Equal(character, signal["entity"]!["id"]!.GetValue<Guid>());
+        Assert.InRange(signal["evidence"]!["similarity"]!.GetValue<double>(), 0.75, 1.0);
+        Assert.StartsWith("resnet18-onnx/", signal["modelVersion"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -10,6 +10,7 @@ using Compliance.Classifiers.Text;
 using Compliance.Api.References;
 using Compliance.Generation.Frames;
 using Compliance.Imaging.Decoding;
+using Compliance.Imaging.Embedding;
 using Compliance.Storage.Blobs;
 using Compliance.Storage.Decisions;
 using Compliance.Storage.Local;
@@ -46,6 +47,8 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<ReferenceBankIndex>();
         builder.Services.AddSingleton<IReferenceBank>(sp => sp.GetRequiredService<ReferenceBankIndex>());
         builder.Services.AddSingleton<IImageClassifier, ReferencePdqClassifier>();
+        builder.Services.AddSingleton(new VisualEmbedder());  // one ONNX session per model, loaded once
+        builder.Services.AddSingleton<IImageClassifier, ReferenceEmbeddingClassifier>();
         builder.Services.AddSingleton(new SafeImageDecoder());
         var root = RepositoryRoot.Find(builder.Environment.ContentRootPath) ?? builder.Environment.ContentRootPath;
         builder.Services.AddSingleton(new LocalBlobStore(builder.Configuration["Blobs:Directory"] ?? Path.Combine(root, ".data", "blobs")));

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Compliance.Classifiers.Images;
+using Compliance.Imaging.Embedding;
 using Compliance.Imaging.Matching;
 using Compliance.Imaging.Pdq;
 using Dapper;
@@ -17,6 +18,7 @@ internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceB
 {
     private const long LookBack = 1000;
     private readonly PdqIndex _pdq = new();
+    private readonly EmbeddingIndex _embeddings = new(VisualEmbedder.Dimension, VisualEmbedder.DihedralCount);
     private readonly ConcurrentDictionary<long, ReferenceEntry> _entries = new();
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private long _lastChange;
@@ -24,6 +26,8 @@ internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceB
     public long Version => Interlocked.Read(ref _lastChange);
 
     public IPdqIndex PdqIndex => _pdq;
+
+    public EmbeddingIndex Embeddings => _embeddings;
 
     public int Count => _entries.Count;
 
@@ -47,28 +51,51 @@ internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceB
                 """,
                 new { since = Math.Max(0, _lastChange - LookBack) },
                 cancellationToken: ct));
-            var added = 0;
             var removed = 0;
             var last = _lastChange;
+            var toAdd = new List<Row>();
             foreach (var row in rows)
             {
                 last = Math.Max(last, row.ChangeSeq);
-                if (row.Deleted || !row.Matchable)
+                if (row.Deleted)
                 {
                     if (_entries.TryRemove(row.Id, out _))
                     {
                         _pdq.Remove(row.Id);
+                        _embeddings.Remove(row.Id);
                         removed++;
                     }
                 }
                 else if (!_entries.ContainsKey(row.Id))
                 {
-                    var entry = new ReferenceEntry(row.Id, row.PublicId, row.CharacterId, row.RightsHolderId, row.CharacterName, PdqHash.Parse(row.PdqHash));
-                    _pdq.Add(row.Id, entry.Pdq);
-                    _entries[row.Id] = entry;
-                    added++;
+                    toAdd.Add(row);
                 }
             }
+
+            // Embeddings (8 × 512 floats a reference) are fetched only for references this node does not hold yet.
+            var embeddings = toAdd.Count == 0 ? [] : (await conn.QueryAsync<(long Id, float[] Embedding)>(new CommandDefinition(
+                    "select id, embedding from reference_images where id = any(@ids) and embedding is not null",
+                    new { ids = toAdd.Select(r => r.Id).ToArray() },
+                    cancellationToken: ct)))
+                .ToDictionary(r => r.Id, r => r.Embedding);
+            foreach (var row in toAdd)
+            {
+                var entry = new ReferenceEntry(row.Id, row.PublicId, row.CharacterId, row.RightsHolderId, row.CharacterName, PdqHash.Parse(row.PdqHash));
+                // A low-quality PDQ hash (a featureless image) is not used for matching; its embedding still is.
+                if (row.Matchable)
+                {
+                    _pdq.Add(row.Id, entry.Pdq);
+                }
+
+                if (embeddings.TryGetValue(row.Id, out var flat) && flat.Length == VisualEmbedder.Dimension * VisualEmbedder.DihedralCount)
+                {
+                    _embeddings.Add(row.Id, flat.Chunk(VisualEmbedder.Dimension).ToArray());
+                }
+
+                _entries[row.Id] = entry;
+            }
+
+            var added = toAdd.Count;
 
             Interlocked.Exchange(ref _lastChange, last);
             if (added + removed > 0)

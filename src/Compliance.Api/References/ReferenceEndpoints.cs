@@ -3,6 +3,7 @@ using Compliance.Api.Access;
 using Compliance.Api.Infrastructure;
 using Compliance.Api.Screening;
 using Compliance.Imaging.Decoding;
+using Compliance.Imaging.Embedding;
 using Compliance.Imaging.Pdq;
 using Compliance.Storage.Blobs;
 using Dapper;
@@ -60,7 +61,8 @@ internal static class ReferenceEndpoints
     }
 
     private static async Task<Results<Created<Reference>, ProblemHttpResult>> Upload(
-        Guid characterId, HttpContext http, NpgsqlDataSource db, LocalBlobStore blobs, SafeImageDecoder decoder, ReferenceBankIndex bank, CancellationToken ct)
+        Guid characterId, HttpContext http, NpgsqlDataSource db, LocalBlobStore blobs, SafeImageDecoder decoder, VisualEmbedder embedder,
+        ReferenceBankIndex bank, CancellationToken ct)
     {
         var holder = http.User.RequiredRightsHolderId();
         if (!await OwnsAsync(db, characterId, holder, ct))
@@ -79,19 +81,23 @@ internal static class ReferenceEndpoints
             ?? throw new ImageRejectedException(ImageRejectionReason.UnrecognisedFormat, "Only PNG, JPEG and WebP images are accepted.");
         var image = decoder.Decode(bytes);
         var pdq = PdqHasher.Hash(image);
+        // Eight embeddings (rotations and mirrors): ResNet18 alone does not recognise a rotated copy.
+        var embedding = embedder.EmbedDihedral(image).SelectMany(e => e).ToArray();
         var sha = await blobs.PutAsync(bytes, ct);
         await using var conn = await db.OpenConnectionAsync(ct);
         var created = await conn.QuerySingleAsync<Reference>(new CommandDefinition(
             $"""
             insert into reference_images (public_id, character_id, rights_holder_id, source, blob_sha256, media_type, width, height, file_name,
-                                          pdq_hash, pdq_quality, matchable)
-            values (@id, @characterId, @holder, 'image', @sha, @mediaType, @width, @height, @fileName, @hash, @quality, @matchable)
+                                          pdq_hash, pdq_quality, matchable, embedding, embedding_model)
+            values (@id, @characterId, @holder, 'image', @sha, @mediaType, @width, @height, @fileName, @hash, @quality, @matchable,
+                    @embedding, @embeddingModel)
             returning {Columns}
             """,
             new
             {
                 id = Guid.NewGuid(), characterId, holder, sha, mediaType, width = image.Width, height = image.Height,
                 fileName = Truncate(upload.FileName, 255), hash = pdq.Hash.ToString(), quality = pdq.Quality, matchable = pdq.IsMatchable,
+                embedding, embeddingModel = embedder.ModelVersion,
             },
             cancellationToken: ct));
         await bank.RefreshAsync(ct);

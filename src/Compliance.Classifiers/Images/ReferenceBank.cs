@@ -1,3 +1,4 @@
+using Compliance.Imaging.Embedding;
 using Compliance.Imaging.Matching;
 using Compliance.Imaging.Pdq;
 
@@ -13,6 +14,9 @@ public interface IReferenceBank
     long Version { get; }
 
     IPdqIndex PdqIndex { get; }
+
+    /// <summary>Embeddings of the references that have an image (8 rotations/mirrors each); hash-only references have none.</summary>
+    EmbeddingIndex Embeddings { get; }
 
     bool TryGet(long id, out ReferenceEntry entry);
 }
