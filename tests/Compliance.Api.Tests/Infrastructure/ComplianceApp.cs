@@ -64,10 +64,10 @@ public sealed class ComplianceApp(ComplianceAppOptions options) : WebApplication
         return client;
     }
 
-    public async Task<string> CreateKeyAsync(string role, Guid? tenantId = null, Guid? rightsHolderId = null)
+    public async Task<string> CreateKeyAsync(string role, Guid? tenantId = null, Guid? rightsHolderId = null, Guid? likenessProfileId = null)
     {
         var store = Services.GetRequiredService<ApiKeyStore>();
-        return (await store.CreateAsync("test " + role, role, tenantId, rightsHolderId, default)).Key;
+        return (await store.CreateAsync("test " + role, role, tenantId, rightsHolderId, default, likenessProfileId)).Key;
     }
 
     /// <summary>A fresh cast for one test: two platforms, two rights holders, an auditor and an admin, each with its own client.</summary>
