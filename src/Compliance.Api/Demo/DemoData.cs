@@ -53,12 +53,23 @@ internal static class DemoData
             """,
             new { g1 = Guid.NewGuid(), g2 = Guid.NewGuid(), g3 = Guid.NewGuid(), knight, luma, rex, tenant, studio });
 
+        // A person who has registered their likeness, and a public figure nobody may depict without consent.
+        var person = Guid.NewGuid();
+        await conn.ExecuteAsync(
+            """
+            insert into likeness_profiles (id, display_name, name_variants, handles) values (@person, 'Ada Quill', array['Ada Q.'], array['@adaquill']);
+            insert into likeness_consents (id, profile_id, mode, allowed_tenants) values (@consent, @person, 'tenant', array[@tenant]);
+            insert into public_figures (id, name, aliases) values (@figure, 'President Orla Brennan', array['Orla Brennan']);
+            """,
+            new { person, consent = Guid.NewGuid(), tenant, figure = Guid.NewGuid() });
+
         var created = new List<(string Env, string Key)>
         {
             ("ADMIN_KEY", (await keys.CreateAsync("demo admin", Roles.Admin, null, null, default)).Key),
             ("PLATFORM_KEY", (await keys.CreateAsync("demo platform", Roles.Platform, tenant, null, default)).Key),
             ("RIGHTS_HOLDER_KEY", (await keys.CreateAsync("demo studios", Roles.RightsHolder, null, studio, default)).Key),
             ("AUDITOR_KEY", (await keys.CreateAsync("demo auditor", Roles.Auditor, null, null, default)).Key),
+            ("LIKENESS_OWNER_KEY", (await keys.CreateAsync("Ada Quill", Roles.LikenessOwner, null, null, default, person)).Key),
         };
 
         var text = new StringBuilder();
