@@ -15,7 +15,7 @@ public sealed record FaceModelOptions
     /// <summary>Face embedder: input [1,3,112,112] aligned face, output [1,D].</summary>
     public required string EmbedderPath { get; init; }
 
-    /// <summary>Liveness (anti-spoof) classifier: input [1,3,128,128], output [1,3] logits, class 1 = live.</summary>
+    /// <summary>Liveness (anti-spoof) classifier: input [1,3,128,128], output [1,3] logits, class 0 = live.</summary>
     public required string LivenessPath { get; init; }
 
     /// <summary>Detections scoring below this are dropped (the package's <c>confidence_threshold</c>).</summary>

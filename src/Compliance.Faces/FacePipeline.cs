@@ -22,8 +22,11 @@ public sealed class FacePipeline : IDisposable
     /// <summary>The package's liveness crop: the face box scaled 2.7× about its centre (more context shows screen and paper edges).</summary>
     internal const float LivenessCropScale = 2.7f;
 
-    /// <summary>Index of the "live" class in the liveness output (MiniFASNet convention: 0 = print, 1 = live, 2 = replay).</summary>
-    internal const int LiveClass = 1;
+    /// <summary>
+    /// Index of the "live" class in the liveness output. The package reports softmax[0] as its liveness result; on real
+    /// colour photos class 0 dominates (astronaut.png: 0.999), which confirms it (docs/models.md).
+    /// </summary>
+    internal const int LiveClass = 0;
 
     /// <summary>Canonical 5-point template of the 112×112 aligned face (the package's REFERENCE_FACIAL_POINTS).</summary>
     internal static readonly FacePoint[] AlignmentTemplate =
