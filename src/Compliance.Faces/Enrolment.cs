@@ -49,8 +49,11 @@ public static class Enrolment
     /// <summary>Laplacian variance of the aligned face below which it is too blurred to enrol.</summary>
     public const float MinSharpness = 40f;
 
-    /// <summary>Spoof score (1 − P(live)) above which the photo is refused as a likely photo-of-a-photo or screen.</summary>
-    public const float MaxSpoofScore = 0.90f;
+    /// <summary>
+    /// Spoof score (1 − P(live)) above which the photo is refused as a likely photo of a print or screen: the point where
+    /// the liveness model rates "not live" likelier than "live". Greyscale photos score high (docs/likeness.md).
+    /// </summary>
+    public const float MaxSpoofScore = 0.50f;
 
     /// <summary>Checks the faces <see cref="FacePipeline.Analyze"/> found in one reference photo.</summary>
     public static EnrolmentOutcome Check(IReadOnlyList<DetectedFace> faces)

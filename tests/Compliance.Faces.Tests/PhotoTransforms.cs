@@ -47,6 +47,10 @@ public static class PhotoTransforms
     public static byte[] Resized(SKImage source, float factor) => PngOwned(Draw(source, Scaled(source, factor), (c, _) => c.Scale(factor)));
 
     /// <summary>PNG bytes of an image the caller keeps.</summary>
+    /// <summary>The photo with a Gaussian blur of <paramref name="sigma"/> pixels, PNG-encoded.</summary>
+    public static byte[] Blurred(SKImage source, float sigma) =>
+        PngOwned(Draw(source, source.Info.Size, (_, p) => p.ImageFilter = SKImageFilter.CreateBlur(sigma, sigma)));
+
     public static byte[] Png(SKImage image) => EncodeBorrowed(image, SKEncodedImageFormat.Png, 100);
 
     private static byte[] PngOwned(SKImage image) => Encode(image, SKEncodedImageFormat.Png, 100);
