@@ -6,6 +6,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || exit 1
 scripts/test-images.sh || exit 1   # public-domain photos from Debian's python3-skimage, for image-matching tests
+# The face tests run the real models on real photos; both are fetched (and checksum-verified) into .data/.
+scripts/face-models.sh || exit 1
+scripts/face-test-images.sh || exit 1
 
 results="TestResults"
 rm -rf "$results"

@@ -1,0 +1,96 @@
+using System.Runtime.InteropServices;
+using Compliance.Imaging.Decoding;
+using Compliance.Imaging.Pdq;
+using SkiaSharp;
+
+namespace Compliance.Faces;
+
+/// <summary>
+/// Every crop, resize and alignment the models need is one affine warp of the source into a small RGBA raster,
+/// drawn by SkiaSharp with bilinear sampling (and mipmaps, so large downscales do not alias).
+/// </summary>
+internal static class FaceRaster
+{
+    private static readonly SKSamplingOptions Sampling = new(SKFilterMode.Linear, SKMipmapMode.Linear);
+
+    public static SKImage ToSkImage(DecodedImage image)
+    {
+        var info = image.Format switch
+        {
+            PdqPixelFormat.Gray8 => new SKImageInfo(image.Width, image.Height, SKColorType.Gray8, SKAlphaType.Opaque),
+            PdqPixelFormat.Rgba8888 => new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul),
+            PdqPixelFormat.Bgra8888 => new SKImageInfo(image.Width, image.Height, SKColorType.Bgra8888, SKAlphaType.Unpremul),
+            _ => throw new ArgumentException($"Pixel format {image.Format} is not supported by the face pipeline.", nameof(image)),
+        };
+        var length = image.RowBytes * (image.Height - 1) + info.BytesPerPixel * image.Width;
+        return SKImage.FromPixelCopy(info, image.Pixels.Span[..length], image.RowBytes)
+            ?? throw new ArgumentException("SkiaSharp could not wrap the decoded pixels.", nameof(image));
+    }
+
+    /// <summary>Draws <paramref name="source"/> through <paramref name="sourceToTarget"/> into a width×height RGBA buffer (black outside the source).</summary>
+    public static byte[] Warp(SKImage source, SKMatrix sourceToTarget, int width, int height)
+    {
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        using var bitmap = new SKBitmap(info);
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColors.Black);
+            canvas.SetMatrix(sourceToTarget);
+            canvas.DrawImage(source, 0, 0, Sampling);
+        }
+
+        return bitmap.GetPixelSpan().ToArray();
+    }
+
+    /// <summary>Maps the rectangle (x, y, w, h) of the source onto the whole width×height target.</summary>
+    public static SKMatrix RectToTarget(float x, float y, float w, float h, int width, int height)
+    {
+        var sx = width / w;
+        var sy = height / h;
+        return new SKMatrix(sx, 0, -x * sx, 0, sy, -y * sy, 0, 0, 1);
+    }
+
+    /// <summary>Planar float tensor [3, h, w] in R, G, B order from RGBA, as (v − offset) / scale.</summary>
+    public static void ToPlanarRgb(ReadOnlySpan<byte> rgba, Span<float> tensor, float offset, float scale)
+    {
+        var plane = rgba.Length / 4;
+        var pixels = MemoryMarshal.Cast<byte, uint>(rgba);
+        for (var i = 0; i < plane; i++)
+        {
+            var p = pixels[i];
+            tensor[i] = ((p & 0xFF) - offset) / scale;
+            tensor[plane + i] = (((p >> 8) & 0xFF) - offset) / scale;
+            tensor[(2 * plane) + i] = (((p >> 16) & 0xFF) - offset) / scale;
+        }
+    }
+
+    /// <summary>ITU-R BT.601 luma (what OpenCV's RGB2GRAY computes), 0–255.</summary>
+    public static void ToGray(ReadOnlySpan<byte> rgba, Span<float> gray)
+    {
+        for (var i = 0; i < gray.Length; i++)
+        {
+            gray[i] = (0.299f * rgba[4 * i]) + (0.587f * rgba[(4 * i) + 1]) + (0.114f * rgba[(4 * i) + 2]);
+        }
+    }
+
+    /// <summary>Variance of the 4-neighbour Laplacian: a standard focus measure.</summary>
+    public static float LaplacianVariance(ReadOnlySpan<float> gray, int width, int height)
+    {
+        double sum = 0, sumSquares = 0;
+        var n = 0;
+        for (var y = 1; y < height - 1; y++)
+        {
+            for (var x = 1; x < width - 1; x++)
+            {
+                var i = (y * width) + x;
+                double l = gray[i - 1] + gray[i + 1] + gray[i - width] + gray[i + width] - (4 * gray[i]);
+                sum += l;
+                sumSquares += l * l;
+                n++;
+            }
+        }
+
+        var mean = sum / n;
+        return (float)((sumSquares / n) - (mean * mean));
+    }
+}
