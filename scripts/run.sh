@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/face-models.sh   # the face models (npm package, checksum-verified) into .data/models/face
 exec dotnet run --project src/Compliance.Api "$@"

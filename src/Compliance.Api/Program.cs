@@ -39,6 +39,7 @@ app.MapReferences();                   // rights holders: reference images and h
 app.MapGrants();                       // rights holders: grants, denials, revocations
 app.MapDecisions();                    // auditors (and platforms, for their own): the decision log
 app.MapLikeness();                     // likeness owners: their profile, consent, and decisions about them
+app.MapEnrolments();                   // likeness owners: enrolled face images
 app.MapAdmin();                        // admins: tenants, rights holders, keys
 app.MapPeopleAdmin();                  // admins: likeness profiles, public figures
 

@@ -60,6 +60,9 @@ public sealed class DetectedFace
     /// <summary>Probability, 0–1, that the face is a presentation attack (printed photo, screen, mask) rather than live: 1 − P(live).</summary>
     public float SpoofScore { get; }
 
+    /// <summary>1 − P(real) from the optional deepfake model; null when no deepfake model is configured.</summary>
+    public float? DeepfakeScore { get; init; }
+
     /// <summary>Size, detector confidence and sharpness.</summary>
     public FaceQuality Quality { get; }
 }

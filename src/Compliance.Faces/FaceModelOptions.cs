@@ -18,6 +18,13 @@ public sealed record FaceModelOptions
     /// <summary>Liveness (anti-spoof) classifier: input [1,3,128,128], output [1,3] logits, class 0 = live.</summary>
     public required string LivenessPath { get; init; }
 
+    /// <summary>
+    /// Optional operator-supplied deepfake (synthetic-face) classifier. Contract: one input [1,3,H,W] (H and W read from
+    /// the model) taking the face box scaled 2.7× about its centre, planar RGB, values 0–255; first output holds
+    /// logits whose class 0 means "real". When null, no deepfake score is computed and decisions say so.
+    /// </summary>
+    public string? DeepfakePath { get; init; }
+
     /// <summary>Detections scoring below this are dropped (the package's <c>confidence_threshold</c>).</summary>
     public float DetectionThreshold { get; init; } = 0.65f;
 

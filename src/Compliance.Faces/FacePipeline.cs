@@ -43,6 +43,9 @@ public sealed class FacePipeline : IDisposable
     private readonly InferenceSession _landmarks;
     private readonly InferenceSession _embedder;
     private readonly InferenceSession _liveness;
+    private readonly InferenceSession? _deepfake;
+    private readonly int _deepfakeHeight;
+    private readonly int _deepfakeWidth;
     private readonly RunOptions _runOptions = new();
 
     /// <summary>Loads the four models.</summary>
@@ -52,7 +55,8 @@ public sealed class FacePipeline : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.IntraOpThreads);
         _options = options;
-        var paths = new[] { options.DetectorPath, options.LandmarkPath, options.EmbedderPath, options.LivenessPath };
+        var paths = new[] { options.DetectorPath, options.LandmarkPath, options.EmbedderPath, options.LivenessPath }
+            .Concat(options.DeepfakePath is null ? [] : [options.DeepfakePath]).ToArray();
         foreach (var path in paths)
         {
             if (!File.Exists(path))
@@ -73,7 +77,21 @@ public sealed class FacePipeline : IDisposable
         _landmarks = new InferenceSession(options.LandmarkPath, sessionOptions);
         _embedder = new InferenceSession(options.EmbedderPath, sessionOptions);
         _liveness = new InferenceSession(options.LivenessPath, sessionOptions);
+        if (options.DeepfakePath is not null)
+        {
+            _deepfake = new InferenceSession(options.DeepfakePath, sessionOptions);
+            var shape = _deepfake.InputMetadata[_deepfake.InputNames[0]].Dimensions;
+            if (shape.Length != 4 || shape[1] != 3 || shape[2] <= 0 || shape[3] <= 0)
+            {
+                throw new InvalidOperationException($"Deepfake model '{options.DeepfakePath}' must take one [1,3,H,W] input; it takes [{string.Join(",", shape)}].");
+            }
+
+            (_deepfakeHeight, _deepfakeWidth) = (shape[2], shape[3]);
+        }
     }
+
+    /// <summary>Whether an operator-supplied deepfake model is loaded (its absence is reported in decisions).</summary>
+    public bool HasDeepfakeModel => _deepfake is not null;
 
     /// <summary>Detector, landmark, embedder and liveness model, each with a short SHA-256 of its file: cite them in decisions.</summary>
     public IReadOnlyList<ModelVersion> ModelVersions { get; }
@@ -100,6 +118,7 @@ public sealed class FacePipeline : IDisposable
         _landmarks.Dispose();
         _embedder.Dispose();
         _liveness.Dispose();
+        _deepfake?.Dispose();
         _runOptions.Dispose();
     }
 
@@ -176,6 +195,7 @@ public sealed class FacePipeline : IDisposable
         var sharpness = FaceRaster.LaplacianVariance(gray, AlignedSide, AlignedSide);
 
         var spoof = 1f - LivenessProbabilities(source, box)[LiveClass];
+        float? deepfake = _deepfake is null ? null : 1f - Probabilities(_deepfake, source, box, _deepfakeWidth, _deepfakeHeight)[0];
         return new DetectedFace(
             box,
             detectionScore,
@@ -183,7 +203,10 @@ public sealed class FacePipeline : IDisposable
             points,
             embedding,
             spoof,
-            new FaceQuality(box.MinSide, detectionScore, sharpness));
+            new FaceQuality(box.MinSide, detectionScore, sharpness))
+        {
+            DeepfakeScore = deepfake,
+        };
     }
 
     private FacePoint[] PredictLandmarks(SKImage source, FaceBox box)
@@ -249,14 +272,17 @@ public sealed class FacePipeline : IDisposable
         return embedding;
     }
 
-    internal float[] LivenessProbabilities(SKImage source, FaceBox box)
+    internal float[] LivenessProbabilities(SKImage source, FaceBox box) => Probabilities(_liveness, source, box, LivenessSide, LivenessSide);
+
+    /// <summary>Softmax of a face classifier that takes the 2.7×-scaled face crop as planar RGB 0–255 (liveness, and the deepfake slot).</summary>
+    private float[] Probabilities(InferenceSession session, SKImage source, FaceBox box, int width, int height)
     {
         var crop = ScaledCrop(box, LivenessCropScale, source.Width, source.Height);
-        var rgba = FaceRaster.Warp(source, FaceRaster.RectToTarget(crop.X, crop.Y, crop.Width, crop.Height, LivenessSide, LivenessSide), LivenessSide, LivenessSide);
-        var input = new float[3 * LivenessSide * LivenessSide];
+        var rgba = FaceRaster.Warp(source, FaceRaster.RectToTarget(crop.X, crop.Y, crop.Width, crop.Height, width, height), width, height);
+        var input = new float[3 * width * height];
         FaceRaster.ToPlanarRgb(rgba, input, 0f, 1f);
-        using var inputValue = OrtValue.CreateTensorValueFromMemory(input, [1, 3, LivenessSide, LivenessSide]);
-        using var outputs = _liveness.Run(_runOptions, [_liveness.InputNames[0]], [inputValue], [_liveness.OutputNames[0]]);
+        using var inputValue = OrtValue.CreateTensorValueFromMemory(input, [1, 3, height, width]);
+        using var outputs = session.Run(_runOptions, [session.InputNames[0]], [inputValue], [session.OutputNames[0]]);
         var logits = outputs[0].GetTensorDataAsSpan<float>();
         var max = float.MinValue;
         foreach (var l in logits)

@@ -76,7 +76,8 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, ILogger<CatalogIndex> lo
 }
 
 /// <summary>Keeps this node's <see cref="CatalogIndex"/> and reference bank current with changes made through any node.</summary>
-internal sealed class CatalogFollower(NpgsqlDataSource db, CatalogIndex index, References.ReferenceBankIndex references, ILogger<CatalogFollower> logger) : BackgroundService
+internal sealed class CatalogFollower(
+    NpgsqlDataSource db, CatalogIndex index, References.ReferenceBankIndex references, Likeness.FaceBankIndex faces, ILogger<CatalogFollower> logger) : BackgroundService
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
 
@@ -87,19 +88,21 @@ internal sealed class CatalogFollower(NpgsqlDataSource db, CatalogIndex index, R
             try
             {
                 await using var conn = await db.OpenConnectionAsync(stoppingToken);
-                await using (var listen = new NpgsqlCommand("listen catalog_changed; listen references_changed", conn))
+                await using (var listen = new NpgsqlCommand("listen catalog_changed; listen references_changed; listen enrolments_changed", conn))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
                 await index.RefreshAsync(stoppingToken);
                 await references.RefreshAsync(stoppingToken);
+                await faces.RefreshAsync(stoppingToken);
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     // Wait for a notification, or poll anyway in case one was missed.
                     await conn.WaitAsync(Poll, stoppingToken);
                     await index.RefreshAsync(stoppingToken);
                     await references.RefreshAsync(stoppingToken);
+                    await faces.RefreshAsync(stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

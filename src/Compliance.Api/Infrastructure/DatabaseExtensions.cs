@@ -52,6 +52,7 @@ internal static class DatabaseExtensions
 
         await app.Services.GetRequiredService<CatalogIndex>().RefreshAsync();
         await app.Services.GetRequiredService<References.ReferenceBankIndex>().RefreshAsync();
+        await app.Services.GetRequiredService<Likeness.FaceBankIndex>().RefreshAsync();
     }
 
     private sealed class LocalPostgresLifetime(LocalPostgres local) : IHostedService

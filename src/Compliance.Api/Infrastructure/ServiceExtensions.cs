@@ -8,6 +8,7 @@ using Compliance.Classifiers;
 using Compliance.Classifiers.Images;
 using Compliance.Classifiers.Text;
 using Compliance.Api.References;
+using Compliance.Faces;
 using Compliance.Generation.Frames;
 using Compliance.Imaging.Decoding;
 using Compliance.Imaging.Embedding;
@@ -40,6 +41,7 @@ internal static class ServiceExtensions
     public static WebApplicationBuilder AddComplianceScreening(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
+        var root = RepositoryRoot.Find(builder.Environment.ContentRootPath) ?? builder.Environment.ContentRootPath;
         builder.Services.AddSingleton<CatalogIndex>();
         builder.Services.AddSingleton<INameMatcherSource>(sp => sp.GetRequiredService<CatalogIndex>());
         builder.Services.AddHostedService<CatalogFollower>();
@@ -49,8 +51,13 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<IImageClassifier, ReferencePdqClassifier>();
         builder.Services.AddSingleton(new VisualEmbedder());  // one ONNX session per model, loaded once
         builder.Services.AddSingleton<IImageClassifier, ReferenceEmbeddingClassifier>();
+        var faceModels = FaceModelOptions.FromDirectory(builder.Configuration["Faces:ModelDirectory"] ?? Path.Combine(root, ".data", "models", "face"))
+            with { DeepfakePath = builder.Configuration["Faces:DeepfakeModelPath"] is { Length: > 0 } deepfake ? deepfake : null };
+        builder.Services.AddSingleton(_ => new FacePipeline(faceModels));  // missing models stop start-up, naming scripts/face-models.sh
+        builder.Services.AddSingleton<Likeness.FaceBankIndex>();
+        builder.Services.AddSingleton<IFaceBank>(sp => sp.GetRequiredService<Likeness.FaceBankIndex>());
+        builder.Services.AddSingleton<IImageClassifier, FaceMatchClassifier>();
         builder.Services.AddSingleton(new SafeImageDecoder());
-        var root = RepositoryRoot.Find(builder.Environment.ContentRootPath) ?? builder.Environment.ContentRootPath;
         builder.Services.AddSingleton(new LocalBlobStore(builder.Configuration["Blobs:Directory"] ?? Path.Combine(root, ".data", "blobs")));
         builder.Services.AddSingleton<DecisionPipeline>();
         builder.Services.AddSingleton<ImageGate>();

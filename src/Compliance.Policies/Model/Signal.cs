@@ -30,6 +30,9 @@ public static class SignalKinds
     /// <summary>A name or face on the admin-maintained list of public figures.</summary>
     public const string PublicFigure = "public_figure";
 
+    /// <summary>A face that matched nobody enrolled: recorded with its box and spoof score so every face is explained.</summary>
+    public const string FaceDetected = "face_detected";
+
     /// <summary>A classifier failed or ran out of time; policies must never turn this into <c>allow</c>.</summary>
     public const string ClassifierError = "classifier_error";
 }
@@ -60,4 +63,7 @@ public sealed record Evidence(
     double? Similarity = null,
     string? Variant = null,
     int? FrameIndex = null,
-    double? TimestampSeconds = null);
+    double? TimestampSeconds = null,
+    IReadOnlyList<int>? FaceBox = null,
+    double? SpoofScore = null,
+    double? DeepfakeScore = null);
