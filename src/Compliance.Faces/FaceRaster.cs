@@ -15,6 +15,27 @@ internal static class FaceRaster
 
     public static SKImage ToSkImage(DecodedImage image)
     {
+        if (image.Format == PdqPixelFormat.Rgb888)
+        {
+            // Video frames arrive as packed RGB; SkiaSharp has no 3-byte colour type, so widen to RGBA.
+            var rgba = new byte[image.Width * image.Height * 4];
+            var src = image.Pixels.Span;
+            for (var y = 0; y < image.Height; y++)
+            {
+                var row = src.Slice(y * image.RowBytes, image.Width * 3);
+                var dst = rgba.AsSpan(y * image.Width * 4, image.Width * 4);
+                for (var x = 0; x < image.Width; x++)
+                {
+                    dst[(x * 4) + 0] = row[(x * 3) + 0];
+                    dst[(x * 4) + 1] = row[(x * 3) + 1];
+                    dst[(x * 4) + 2] = row[(x * 3) + 2];
+                    dst[(x * 4) + 3] = 255;
+                }
+            }
+
+            image = new DecodedImage(rgba, image.Width, image.Height, image.Width * 4, PdqPixelFormat.Rgba8888);
+        }
+
         var info = image.Format switch
         {
             PdqPixelFormat.Gray8 => new SKImageInfo(image.Width, image.Height, SKColorType.Gray8, SKAlphaType.Opaque),
