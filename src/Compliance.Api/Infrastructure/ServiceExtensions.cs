@@ -51,8 +51,17 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<IImageClassifier, ReferencePdqClassifier>();
         builder.Services.AddSingleton(new VisualEmbedder());  // one ONNX session per model, loaded once
         builder.Services.AddSingleton<IImageClassifier, ReferenceEmbeddingClassifier>();
-        var faceModels = FaceModelOptions.FromDirectory(builder.Configuration["Faces:ModelDirectory"] ?? Path.Combine(root, ".data", "models", "face"))
-            with { DeepfakePath = builder.Configuration["Faces:DeepfakeModelPath"] is { Length: > 0 } deepfake ? deepfake : null };
+        // Model paths are configuration: a folder of the default file names, each file overridable, and the optional deepfake slot.
+        var faces = builder.Configuration.GetSection("Faces");
+        var defaults = FaceModelOptions.FromDirectory(faces["ModelDirectory"] ?? Path.Combine(root, ".data", "models", "face"));
+        var faceModels = defaults with
+        {
+            DetectorPath = faces["DetectorPath"] ?? defaults.DetectorPath,
+            LandmarkPath = faces["LandmarkPath"] ?? defaults.LandmarkPath,
+            EmbedderPath = faces["EmbedderPath"] ?? defaults.EmbedderPath,
+            LivenessPath = faces["LivenessPath"] ?? defaults.LivenessPath,
+            DeepfakePath = faces["DeepfakeModelPath"] is { Length: > 0 } deepfake ? deepfake : null,
+        };
         builder.Services.AddSingleton(_ => new FacePipeline(faceModels));  // missing models stop start-up, naming scripts/face-models.sh
         builder.Services.AddSingleton<Likeness.FaceBankIndex>();
         builder.Services.AddSingleton<IFaceBank>(sp => sp.GetRequiredService<Likeness.FaceBankIndex>());

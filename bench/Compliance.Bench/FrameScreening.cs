@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Globalization;
+using Compliance.Classifiers.Images;
+using Compliance.Faces;
+using Compliance.Generation.Frames;
+using Compliance.Imaging.Decoding;
+using Compliance.Imaging.Embedding;
+using Compliance.Imaging.Matching;
+using Compliance.Imaging.Pdq;
+
+namespace Compliance.Bench;
+
+/// <summary>
+/// Frames screened per second for a 10-second 720p video: ffmpeg sampling (1 fps + scene changes) and,
+/// on every sampled frame, the three image classifiers the frame gate runs (PDQ reference match,
+/// ResNet18 embedding match, face detection + matching), against banks of 1,000 references and
+/// 1,000 enrolled faces. Sampling alone is measured in the same run as the baseline.
+/// </summary>
+internal static class FrameScreening
+{
+    private sealed class Bank : IReferenceBank, IFaceBank
+    {
+        public long Version => 1;
+
+        public IPdqIndex PdqIndex { get; } = new PdqIndex();
+
+        public EmbeddingIndex Embeddings { get; } = new(VisualEmbedder.Dimension, VisualEmbedder.DihedralCount);
+
+        public FaceEmbeddingIndex Index { get; } = new(512);
+
+        public bool TryGet(long id, out ReferenceEntry entry)
+        {
+            entry = new ReferenceEntry(id, Guid.Empty, Guid.Empty, Guid.Empty, "bench", default);
+            return true;
+        }
+
+        public bool TryGet(long id, out EnrolledFace face)
+        {
+            face = new EnrolledFace(id, Guid.Empty, Guid.Empty, "bench");
+            return true;
+        }
+    }
+
+    internal static async Task RunAsync(string repoRoot)
+    {
+        var bank = new Bank();
+        var random = new Random(7);
+        for (var i = 0; i < 1_000; i++)
+        {
+            bank.PdqIndex.Add(i, new PdqHash((ulong)random.NextInt64(), (ulong)random.NextInt64(), (ulong)random.NextInt64(), (ulong)random.NextInt64()));
+            bank.Embeddings.Add(i, Enumerable.Range(0, VisualEmbedder.DihedralCount).Select(_ => RandomUnit(random, VisualEmbedder.Dimension)).ToArray());
+            bank.Index.Add(i, RandomUnit(random, 512));
+        }
+
+        using var embedder = new VisualEmbedder();
+        using var faces = new FacePipeline(FaceModelOptions.FromDirectory(Path.Combine(repoRoot, ".data", "models", "face")));
+        IImageClassifier[] classifiers = [new ReferencePdqClassifier(bank), new ReferenceEmbeddingClassifier(bank, embedder), new FaceMatchClassifier(bank, faces)];
+        var sampler = new FrameSampler(new FrameSamplerOptions());
+        var folder = Directory.CreateTempSubdirectory("frame-bench-").FullName;
+        try
+        {
+            var pattern = Path.Combine(folder, "pattern.mp4");
+            Ffmpeg("-f", "lavfi", "-t", "10", "-i", "testsrc2=size=1280x720:rate=30", "-pix_fmt", "yuv420p", "-c:v", "libx264", pattern);
+            var face = Path.Combine(folder, "face.mp4");
+            Ffmpeg("-loop", "1", "-t", "10", "-framerate", "30", "-i", Path.Combine(repoRoot, ".data", "test-images", "faces", "astronaut.png"),
+                "-vf", "scale=1280:720,setsar=1,format=yuv420p", "-c:v", "libx264", face);
+
+            Console.WriteLine("| video (10 s, 1280×720, 30 fps) | what | frames | seconds | frames/s |");
+            Console.WriteLine("|---|---|---:|---:|---:|");
+            foreach (var (name, path) in new[] { ("test pattern (no faces)", pattern), ("portrait (one face)", face) })
+            {
+                await Measure(sampler, path, name, "sampling only (baseline)", []);
+                await Measure(sampler, path, name, "sampling + PDQ + embedding + faces", classifiers);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    private static async Task Measure(FrameSampler sampler, string path, string video, string what, IImageClassifier[] classifiers)
+    {
+        var best = double.MaxValue;
+        var frames = 0;
+        for (var run = 0; run < 3; run++)
+        {
+            var watch = Stopwatch.StartNew();
+            var summary = await sampler.SampleAsync(path, async (frame, ct) =>
+            {
+                var image = new DecodedImage(frame.Rgb24.ToArray(), frame.Width, frame.Height, frame.Stride, PdqPixelFormat.Rgb888);
+                foreach (var c in classifiers)
+                {
+                    await c.ClassifyAsync(image, ct);
+                }
+            }, CancellationToken.None);
+            best = Math.Min(best, watch.Elapsed.TotalSeconds);
+            frames = summary.FrameCount;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {video} | {what} | {frames} | {best:F2} | {frames / best:F1} |"));
+    }
+
+    private static float[] RandomUnit(Random random, int dimension)
+    {
+        var v = new float[dimension];
+        for (var i = 0; i < dimension; i++)
+        {
+            v[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        var norm = MathF.Sqrt(v.Sum(x => x * x));
+        return v.Select(x => x / norm).ToArray();
+    }
+
+    private static void Ffmpeg(params string[] args)
+    {
+        var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
+        foreach (var a in new[] { "-hide_banner", "-nostdin", "-y", "-loglevel", "error" }.Concat(args))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException("ffmpeg failed: " + err);
+        }
+    }
+}
