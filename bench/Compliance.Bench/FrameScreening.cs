@@ -26,7 +26,9 @@ internal static class FrameScreening
 
         public EmbeddingIndex Embeddings { get; } = new(VisualEmbedder.Dimension, VisualEmbedder.DihedralCount);
 
-        public FaceEmbeddingIndex Index { get; } = new(512);
+        EmbeddingIndex IFaceBank.Index => FaceIndex;
+
+        public EmbeddingIndex FaceIndex { get; } = new(512);
 
         public bool TryGet(long id, out ReferenceEntry entry)
         {
@@ -49,7 +51,7 @@ internal static class FrameScreening
         {
             bank.PdqIndex.Add(i, new PdqHash((ulong)random.NextInt64(), (ulong)random.NextInt64(), (ulong)random.NextInt64(), (ulong)random.NextInt64()));
             bank.Embeddings.Add(i, Enumerable.Range(0, VisualEmbedder.DihedralCount).Select(_ => RandomUnit(random, VisualEmbedder.Dimension)).ToArray());
-            bank.Index.Add(i, RandomUnit(random, 512));
+            bank.FaceIndex.Add(i, RandomUnit(random, 512));
         }
 
         using var embedder = new VisualEmbedder();

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Compliance.Faces.Bench;
 
 /// <summary>
-/// Top-10 search with a cosine floor over N random unit 512-d embeddings: <see cref="FaceEmbeddingIndex"/> vs a naive
+/// Top-10 search with a cosine floor over N random unit 512-d embeddings: <see cref="Compliance.Imaging.Embedding.EmbeddingIndex"/> vs a naive
 /// LINQ scan over a List of float[] in the same process, answers compared. A custom Stopwatch loop so every query's
 /// latency is kept for p50/p99.
 /// </summary>
@@ -19,7 +19,7 @@ internal static class IndexSearchBench
     public static void Run(int size)
     {
         var random = new Random(11);
-        using var index = new FaceEmbeddingIndex(Dimension, size);
+        using var index = new Compliance.Imaging.Embedding.EmbeddingIndex(Dimension, 1, size);
         var naive = new List<(long Id, float[] Vector)>(size);
         var build = Stopwatch.StartNew();
         for (long id = 0; id < size; id++)
@@ -52,7 +52,7 @@ internal static class IndexSearchBench
 
         for (var q = 0; q < 20; q++)
         {
-            index.Search(queries[q], K, MinCosine);
+            index.TopK(queries[q], K, MinCosine);
         }
 
         var latencies = new double[Queries];
@@ -60,7 +60,7 @@ internal static class IndexSearchBench
         for (var q = 0; q < Queries; q++)
         {
             var start = Stopwatch.GetTimestamp();
-            hits += index.Search(queries[q], K, MinCosine).Count;
+            hits += index.TopK(queries[q], K, MinCosine).Count;
             latencies[q] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
 
@@ -78,7 +78,7 @@ internal static class IndexSearchBench
                 .Select(m => m.Id)
                 .ToList();
             baseline[q] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            if (!expected.SequenceEqual(index.Search(query, K, MinCosine).Select(m => m.Id)))
+            if (!expected.SequenceEqual(index.TopK(query, K, MinCosine).Select(m => m.Id)))
             {
                 mismatches++;
             }
@@ -87,7 +87,7 @@ internal static class IndexSearchBench
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"N={size:N0} dim={Dimension} build={build.Elapsed.TotalSeconds:0.0}s matrix={(long)size * Dimension * 4 / 1048576.0:0} MiB hits={hits}"));
-        Console.WriteLine(Line("FaceEmbeddingIndex", latencies));
+        Console.WriteLine(Line("EmbeddingIndex", latencies));
         Console.WriteLine(Line("naive LINQ", baseline));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mismatches vs LINQ: {mismatches}/{BaselineQueries}"));
     }

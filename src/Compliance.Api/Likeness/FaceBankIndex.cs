@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Compliance.Classifiers.Images;
-using Compliance.Faces;
+using Compliance.Imaging.Embedding;
 using Dapper;
 using Npgsql;
 
@@ -19,7 +19,7 @@ internal sealed class FaceBankIndex(NpgsqlDataSource db, ILogger<FaceBankIndex> 
 
     public long Version => Interlocked.Read(ref _lastChange);
 
-    public FaceEmbeddingIndex Index { get; } = new(512, 1024);
+    public EmbeddingIndex Index { get; } = new(512);
 
     public bool TryGet(long id, out EnrolledFace face) => _faces.TryGetValue(id, out face!);
 

@@ -56,7 +56,7 @@ internal sealed class VideoGate(FrameSampler sampler, ImageGate images, Decision
             var signals = Condense(collected);
             var input = new DecisionInput(null, null, account, contexts)
             {
-                Media = new MediaInput(sha, "video/" + summary.Metadata.FormatName.Split(',')[0], file.Length, summary.Metadata.Width, summary.Metadata.Height)
+                Media = new MediaInput(sha, MediaType(summary.Metadata.FormatName), file.Length, summary.Metadata.Width, summary.Metadata.Height)
                 {
                     DurationSeconds = Math.Round(summary.Metadata.Duration.TotalSeconds, 3),
                     FramesScreened = summary.FrameCount,
@@ -70,6 +70,16 @@ internal sealed class VideoGate(FrameSampler sampler, ImageGate images, Decision
             File.Delete(temp);
         }
     }
+
+    /// <summary>ffprobe names container families ("mov,mp4,m4a,3gp,3g2,mj2"); this picks the usual media type.</summary>
+    internal static string MediaType(string formatName) => formatName switch
+    {
+        var f when f.Contains("mp4", StringComparison.Ordinal) => "video/mp4",
+        var f when f.Contains("webm", StringComparison.Ordinal) => "video/webm",
+        var f when f.Contains("matroska", StringComparison.Ordinal) => "video/x-matroska",
+        var f when f.Contains("avi", StringComparison.Ordinal) => "video/x-msvideo",
+        var f => "video/" + f.Split(',')[0],
+    };
 
     /// <summary>Keeps, per entity, the signals of its best frames; one error signal per failing classifier.</summary>
     internal static List<Signal> Condense(IReadOnlyList<Signal> signals)

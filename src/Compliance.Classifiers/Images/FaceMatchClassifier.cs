@@ -1,6 +1,7 @@
 using Compliance.Classifiers.Text;
 using Compliance.Faces;
 using Compliance.Imaging.Decoding;
+using Compliance.Imaging.Embedding;
 using Compliance.Policies.Model;
 
 namespace Compliance.Classifiers.Images;
@@ -13,7 +14,8 @@ public interface IFaceBank
 {
     long Version { get; }
 
-    FaceEmbeddingIndex Index { get; }
+    /// <summary>One embedding per enrolled face (the same exact top-k index the reference bank uses).</summary>
+    EmbeddingIndex Index { get; }
 
     bool TryGet(long id, out EnrolledFace face);
 }
@@ -48,7 +50,7 @@ public sealed class FaceMatchClassifier(IFaceBank bank, FacePipeline pipeline) :
             cancellationToken.ThrowIfCancellationRequested();
             var box = new[] { (int)face.Box.X, (int)face.Box.Y, (int)face.Box.Width, (int)face.Box.Height };
             var deepfake = face.DeepfakeScore is { } d ? $"deepfake score {d:0.###}" : "no deepfake model configured";
-            var best = bank.Index.Search(face.Embedding, 1, FaceMatchThresholds.ReviewFrom);
+            var best = bank.Index.TopK(face.Embedding, 1, FaceMatchThresholds.ReviewFrom);
             if (best.Count > 0 && bank.TryGet(best[0].Id, out var enrolled))
             {
                 signals.Add(new Signal(
