@@ -39,7 +39,7 @@ internal sealed class ImageGate(
         var signals = new List<Signal>();
         foreach (var classifier in _classifiers)
         {
-            signals.AddRange(await Guarded.RunAsync(classifier.Name, t => classifier.ClassifyAsync(image, t), options.Value.ClassifierBudget, logger, ct));
+            signals.AddRange(await Guarded.RunAsync(classifier.Name, t => classifier.ClassifyAsync(image, t), options.Value.ImageClassifierBudget, logger, ct));
         }
 
         return signals;
