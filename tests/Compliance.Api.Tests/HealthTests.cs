@@ -16,6 +16,8 @@ public sealed class HealthTests(PostgresFixture postgres)
         var body = await ready.Content.ReadAsStringAsync();
         Assert.Contains("postgres", body, StringComparison.Ordinal);
         Assert.Contains("sha256:", body, StringComparison.Ordinal);
+        Assert.Contains("fr_detect@", body, StringComparison.Ordinal);
+        Assert.Contains("resnet18-onnx/", body, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -62,7 +62,7 @@ internal static class ServiceExtensions
             LivenessPath = faces["LivenessPath"] ?? defaults.LivenessPath,
             DeepfakePath = faces["DeepfakeModelPath"] is { Length: > 0 } deepfake ? deepfake : null,
         };
-        builder.Services.AddSingleton(_ => new FacePipeline(faceModels));  // missing models stop start-up, naming scripts/face-models.sh
+        builder.Services.AddSingleton(new FacePipeline(faceModels));  // loaded now: missing models stop start-up, naming scripts/face-models.sh
         builder.Services.AddSingleton<Likeness.FaceBankIndex>();
         builder.Services.AddSingleton<IFaceBank>(sp => sp.GetRequiredService<Likeness.FaceBankIndex>());
         builder.Services.AddSingleton<IImageClassifier, FaceMatchClassifier>();
@@ -123,7 +123,8 @@ internal static class ServiceExtensions
     {
         builder.Services.AddHealthChecks()
             .AddNpgSql(sp => sp.GetRequiredService<NpgsqlDataSource>(), name: "postgres", tags: ["ready"])
-            .AddCheck<PolicyHealthCheck>("policies", tags: ["ready"]);
+            .AddCheck<PolicyHealthCheck>("policies", tags: ["ready"])
+            .AddCheck<ModelsHealthCheck>("models", tags: ["ready"]);
         var otel = builder.Services.AddOpenTelemetry()
             .WithMetrics(m => m.AddAspNetCoreInstrumentation().AddMeter("Compliance").AddPrometheusExporter())
             .WithTracing(t => t.AddAspNetCoreInstrumentation().AddSource("Compliance.Screening").AddNpgsql());
