@@ -71,6 +71,7 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<DecisionPipeline>();
         builder.Services.AddSingleton<ImageGate>();
         builder.Services.AddSingleton(new FrameSampler(builder.Configuration.GetSection("Video").Get<FrameSamplerOptions>() ?? new FrameSamplerOptions()));
+        builder.Services.AddSingleton<FrameScreener>();
         builder.Services.AddSingleton<VideoGate>();
         builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(o => o.MultipartBodyLengthLimit = VideoGate.MaxVideoBytes + (1024 * 1024));
         builder.Services.AddSingleton<GrantLedger>();

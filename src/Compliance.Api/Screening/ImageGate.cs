@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Compliance.Classifiers;
 using Compliance.Classifiers.Images;
 using Compliance.Imaging.Decoding;
 using Compliance.Policies.Model;
@@ -34,14 +35,6 @@ internal sealed class ImageGate(
     }
 
     /// <summary>Runs every image classifier on one decoded image; failures come back as classifier-error signals.</summary>
-    public async Task<IReadOnlyList<Signal>> ClassifyAsync(DecodedImage image, CancellationToken ct)
-    {
-        var signals = new List<Signal>();
-        foreach (var classifier in _classifiers)
-        {
-            signals.AddRange(await Guarded.RunAsync(classifier.Name, t => classifier.ClassifyAsync(image, t), options.Value.ImageClassifierBudget, logger, ct));
-        }
-
-        return signals;
-    }
+    public Task<IReadOnlyList<Signal>> ClassifyAsync(DecodedImage image, CancellationToken ct) =>
+        ClassifierGuard.RunAllAsync(_classifiers, image, options.Value.ImageClassifierBudget, logger.LogClassifierFailure, ct);
 }

@@ -30,6 +30,8 @@ internal sealed class PromptGate(
     ILogger<PromptGate> logger)
 {
     internal static readonly ActivitySource Activity = new("Compliance.Screening");
+
+    private void LogFailure(string classifier, Exception? exception) => logger.LogClassifierFailure(classifier, exception);
     private readonly ITextClassifier[] _classifiers = classifiers.ToArray();
 
     public async Task<DecisionView> ScreenAsync(Guid tenantId, ScreenPromptRequest request, CancellationToken ct)
@@ -40,7 +42,7 @@ internal sealed class PromptGate(
         var signals = new List<Signal>();
         foreach (var classifier in _classifiers)
         {
-            signals.AddRange(await Guarded.RunAsync(classifier.Name, t => classifier.ClassifyAsync(prompt, t), options.Value.ClassifierBudget, logger, ct));
+            signals.AddRange(await ClassifierGuard.RunAsync(classifier.Name, t => classifier.ClassifyAsync(prompt, t), options.Value.ClassifierBudget, LogFailure, ct));
         }
 
         var input = new DecisionInput(prompt, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))), request.Account, contexts);

@@ -1,0 +1,52 @@
+using Compliance.Imaging.Decoding;
+using Compliance.Policies.Model;
+
+namespace Compliance.Classifiers;
+
+/// <summary>
+/// Runs classifiers under a time budget. A classifier that throws or overruns becomes a
+/// <see cref="SignalKinds.ClassifierError"/> signal naming it and why: never a silent allow.
+/// </summary>
+public static class ClassifierGuard
+{
+    /// <summary>Called with the classifier's name and the exception (null for a time-out) whenever one fails, e.g. to log it.</summary>
+    public delegate void FailureObserver(string classifier, Exception? exception);
+
+    public static async Task<IReadOnlyList<Signal>> RunAsync(
+        string classifier, Func<CancellationToken, ValueTask<IReadOnlyList<Signal>>> classify, TimeSpan budget, FailureObserver? onFailure, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(budget);
+        try
+        {
+            // Task.Run so that a classifier stuck in synchronous work still cannot hold the request past its budget.
+            return await Task.Run(() => classify(timeout.Token).AsTask(), timeout.Token).WaitAsync(budget, ct);
+        }
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            onFailure?.Invoke(classifier, null);
+            return [Failure(classifier, $"timed out after {budget.TotalMilliseconds:0} ms")];
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            onFailure?.Invoke(classifier, ex);
+            return [Failure(classifier, ex.GetType().Name + ": " + ex.Message)];
+        }
+    }
+
+    /// <summary>Runs every image classifier on one image, each under <paramref name="budget"/>.</summary>
+    public static async Task<IReadOnlyList<Signal>> RunAllAsync(
+        IReadOnlyList<Images.IImageClassifier> classifiers, DecodedImage image, TimeSpan budget, FailureObserver? onFailure, CancellationToken ct)
+    {
+        var signals = new List<Signal>();
+        foreach (var classifier in classifiers)
+        {
+            signals.AddRange(await RunAsync(classifier.Name, t => classifier.ClassifyAsync(image, t), budget, onFailure, ct));
+        }
+
+        return signals;
+    }
+
+    private static Signal Failure(string classifier, string detail) =>
+        new(classifier, "n/a", SignalKinds.ClassifierError, null, 1.0, new Evidence(Detail: detail));
+}
