@@ -39,9 +39,12 @@ public sealed class PostgresFixture : IAsyncLifetime
     }
 
     /// <summary>A separate app on a fresh database, for tests that tamper with the log or change services.</summary>
-    public async Task<ComplianceApp> CreateAppAsync(string name, Action<ComplianceAppOptions>? configure = null)
+    public async Task<ComplianceApp> CreateAppAsync(string name, Action<ComplianceAppOptions>? configure = null) =>
+        await CreateAppOnAsync(await NewDatabaseAsync(name), configure);
+
+    /// <summary>Another API node on an existing database: how the service scales out.</summary>
+    public async Task<ComplianceApp> CreateAppOnAsync(DatabaseConnections db, Action<ComplianceAppOptions>? configure = null)
     {
-        var db = await NewDatabaseAsync(name);
         var options = new ComplianceAppOptions(db);
         configure?.Invoke(options);
         var app = new ComplianceApp(options);
