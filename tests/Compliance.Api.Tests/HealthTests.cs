@@ -25,10 +25,14 @@ public sealed class HealthTests(PostgresFixture postgres)
     {
         var client = (await postgres.SharedAppAsync()).CreateClient();
         var doc = await client.GetStringAsync("/openapi/v1.json");
-        foreach (var path in new[] { "/v1/screen/prompt", "/v1/characters", "/v1/grants", "/v1/decisions", "/v1/decisions/verify" })
+        foreach (var path in new[] { "/v1/screen/prompt", "/v1/screen/image", "/v1/screen/video", "/v1/characters", "/v1/grants", "/v1/decisions", "/v1/decisions/verify", "/v1/likeness/consent", "/v1/likeness/enrolments" })
         {
             Assert.Contains($"\"{path}\"", doc, StringComparison.Ordinal);
         }
+
+        var ui = await client.GetAsync("/scalar/v1");
+        Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
+        Assert.Equal("text/html", ui.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
