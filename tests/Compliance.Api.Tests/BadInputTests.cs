@@ -47,6 +47,26 @@ public sealed class BadInputTests(PostgresFixture postgres)
         await AssertProblem(await world.Platform.PostAsJsonAsync("/v1/screen/prompt", new { prompt }), HttpStatusCode.BadRequest);
     }
 
+    public static TheoryData<string> StrangeButValidPrompts => new()
+    {
+        "\ud800 a lone surrogate",
+        "emoji 🦊🔥 and RTL שלום and CJK 狐狸",
+        string.Concat(Enumerable.Repeat("\u200b", 9_000)),
+        string.Concat(Enumerable.Repeat("e\u0301", 4_000)),
+        "\u0000 nul and \u001b escape",
+        string.Concat(Enumerable.Repeat("a.", 4_999)),
+    };
+
+    [Theory]
+    [MemberData(nameof(StrangeButValidPrompts))]
+    public async Task StrangeUnicodeIsScreenedNotCrashedOn(string prompt)
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var response = await world.Platform.PostAsJsonAsync("/v1/screen/prompt", new { prompt });
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal("allow", (await World.Json(response))["outcome"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task EmptyBodyIsRejected()
     {
