@@ -33,9 +33,15 @@ internal static class ContextCalibration
             Print($"| {context} | {chosen:F3} | {shipped:F3} | {c.Precision:F2} | {c.Recall:F2} | {h.Precision:F2} | {h.Recall:F2} | {h.TruePositives}/{h.FalsePositives}/{h.Positives} | {positives[0]:F3}/{positives[positives.Count / 2]:F3} | {negative.Score:F3} ({negative.Label}) |");
         }
 
+        PrintErrors("calibration", scored.Where(s => s.Row.Calibration));
+        PrintErrors("held-out", scored.Where(s => !s.Row.Calibration));
+    }
+
+    private static void PrintErrors(string half, IEnumerable<(ContextPromptSet.LabelledPrompt Row, Dictionary<string, ContextScore> Scores)> scored)
+    {
         Console.WriteLine();
-        Console.WriteLine("held-out errors at the shipped thresholds:");
-        foreach (var (row, scores) in scored.Where(s => !s.Row.Calibration))
+        Console.WriteLine($"{half} errors at the shipped thresholds (one-vs-rest: a second context on a prompt counts as a false positive):");
+        foreach (var (row, scores) in scored)
         {
             var detected = scores.Values.Where(s => s.Detected).Select(s => s.Context).ToHashSet();
             var missed = row.Label != ContextPromptSet.None && !detected.Contains(row.Label);

@@ -21,6 +21,7 @@ internal static class ContentContextAnchors
             "a stabbing with a knife, blood on the floor",
             "an explosion kills people, bodies in the rubble",
             "someone is beaten, tortured and badly injured",
+            "a warrior kills his opponent with a sword or spear",
         ]),
         new(ContentContextClassifier.Sexual,
         [
@@ -35,6 +36,7 @@ internal static class ContentContextAnchors
         [
             "a political campaign rally for a presidential candidate",
             "a politician giving a speech about an election",
+            "the president signing a law in the government office",
             "protesters marching against the government with banners",
             "a debate between political parties before the vote",
             "propaganda poster supporting a political party",
@@ -50,6 +52,7 @@ internal static class ContentContextAnchors
             "a meth lab cooking illegal drugs",
             "people high on drugs at a rave, taking ecstasy",
             "a cannabis plantation with weed being harvested",
+            "a junkie passed out with a needle in his arm",
         ]),
         new(ContentContextClassifier.Alcohol,
         [
@@ -80,6 +83,8 @@ internal static class ContentContextAnchors
             "a scary nightmare with a shadowy creature screaming",
             "a horror film jump scare in an abandoned asylum",
             "a serial killer with a mask stalking victims at night",
+            "a gory body horror scene with a grotesque creature",
+            "a cursed spirit crawling toward the camera in a scary film",
         ]),
         new(ContentContextClassifier.Hate,
         [
@@ -90,6 +95,8 @@ internal static class ContentContextAnchors
             "a white supremacist propaganda video",
             "mocking and dehumanizing gay people",
             "an extremist group spreading hatred against a minority",
+            "racist abuse of a black person by a crowd",
+            "people insulting and spitting on a muslim woman",
         ]),
         new(ContentContextClassifier.Advertising,
         [
@@ -100,15 +107,18 @@ internal static class ContentContextAnchors
             "a marketing ad for a new smartphone",
             "a billboard advertisement for a car brand",
             "a product showcase ending with the company's call to action",
+            "a fast food commercial promoting a new menu item",
         ]),
         new(ContentContextClassifier.Children,
         [
             "young children playing in a playground",
             "a little girl and boy at school in a classroom",
             "a baby and toddlers with their toys",
-            "kids having fun at a birthday party",
+            "a little girl blowing out the candles on her birthday cake",
             "a child riding a bicycle in the park",
-            "a group of teenagers under eighteen in a high school",
+            "a newborn baby sleeping",
+            "a young boy playing alone",
+            "a small child drawing and painting",
             "a cartoon for kids with a child as the main character",
         ]),
     ];

@@ -26,16 +26,16 @@ public sealed record ContextScore(string Context, float Score, float Threshold, 
 /// </summary>
 public static class ContentContextThresholds
 {
-    public const float Violence = 0.40f;
-    public const float Sexual = 0.40f;
-    public const float Political = 0.40f;
-    public const float Drugs = 0.40f;
-    public const float Alcohol = 0.40f;
-    public const float Gambling = 0.40f;
-    public const float Horror = 0.40f;
-    public const float Hate = 0.40f;
-    public const float Advertising = 0.40f;
-    public const float Children = 0.40f;
+    public const float Violence = 0.415f;
+    public const float Sexual = 0.410f;
+    public const float Political = 0.433f;
+    public const float Drugs = 0.527f;
+    public const float Alcohol = 0.384f;
+    public const float Gambling = 0.395f;
+    public const float Horror = 0.430f;
+    public const float Hate = 0.432f;
+    public const float Advertising = 0.389f;
+    public const float Children = 0.377f;
 }
 
 /// <summary>
