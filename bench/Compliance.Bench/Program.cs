@@ -25,6 +25,18 @@ internal static class Program
             return;
         }
 
+        if (args is ["--context-calibration", ..])
+        {
+            ContextCalibration.Run(args.Length > 1 ? args[1] : "tests/Compliance.Classifiers.Tests/Data/context-prompts.tsv");
+            return;
+        }
+
+        if (args is ["--context-latency", ..])
+        {
+            ContextLatency.Run();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }
