@@ -155,6 +155,23 @@ public sealed class ScreeningTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task ExcludedContextIsDetectedEvenWhenThePlatformDoesNotDeclareIt()
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var (id, name) = await world.CharacterAsync("Gentle Knight");
+        await world.GrantAsync(id, new { kind = "allow", disallowedContexts = new[] { "violence" } });
+
+        var calm = await world.ScreenAsync($"{name} reads a book to a sleepy dragon by the fireplace");
+        var violent = await world.ScreenAsync($"{name} stabs a soldier in a bloody battle, gore everywhere");
+
+        Assert.Equal("allow", calm["outcome"]!.GetValue<string>());
+        Assert.Equal("block", violent["outcome"]!.GetValue<string>());
+        var fact = violent["reasons"]![0]!["fact"]!;
+        Assert.Equal("context_restricted", fact["state"]!.GetValue<string>());
+        Assert.Contains("violence (detected", fact["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task NewCharacterIsMatchedOnTheNextRequest()
     {
         var world = await (await postgres.SharedAppAsync()).NewWorldAsync();

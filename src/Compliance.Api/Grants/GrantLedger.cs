@@ -9,9 +9,15 @@ namespace Compliance.Api.Grants;
 /// requesting tenant's latest grant at this instant. Read from Postgres on every request that found
 /// something, so a grant or revocation is effective for the very next request on every node.
 /// </summary>
-internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock)
+internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock, ContextDetector detector)
 {
-    public async Task<IReadOnlyList<GrantFact>> ResolveAsync(Guid tenantId, IReadOnlyList<EntityRef> entities, IReadOnlyCollection<string> requestContexts, CancellationToken ct)
+    /// <param name="tenantId">The requesting platform.</param>
+    /// <param name="entities">The entities the signals name; only characters are looked up here.</param>
+    /// <param name="requestContexts">Contexts the platform declared for the request.</param>
+    /// <param name="text">The prompt, if any: when a grant excludes contexts, the content-context classifier looks for them in it.</param>
+    /// <param name="ct">Cancellation.</param>
+    public async Task<IReadOnlyList<GrantFact>> ResolveAsync(
+        Guid tenantId, IReadOnlyList<EntityRef> entities, IReadOnlyCollection<string> requestContexts, string? text, CancellationToken ct)
     {
         var characters = entities.Where(e => e.Type == "character").DistinctBy(e => e.Id).ToList();
         if (characters.Count == 0)
@@ -30,12 +36,17 @@ internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock)
             new { tenantId, ids = characters.Select(c => c.Id).ToArray() },
             cancellationToken: ct))).ToDictionary(g => g.CharacterId);
 
+        // Only pay for context detection when a grant in play actually excludes contexts.
+        var detected = text is not null && latest.Values.Any(g => g.DisallowedContexts.Length > 0)
+            ? await detector.DetectAsync(text, ct)
+            : null;
         var now = clock.GetUtcNow();
-        return characters.Select(c => latest.TryGetValue(c.Id, out var g) ? Fact(c, g, now, requestContexts) : new GrantFact(c, GrantState.None)).ToList();
+        return characters.Select(c => latest.TryGetValue(c.Id, out var g) ? Fact(c, g, now, requestContexts, detected) : new GrantFact(c, GrantState.None)).ToList();
     }
 
-    internal static GrantFact Fact(EntityRef entity, Grant g, DateTimeOffset now, IReadOnlyCollection<string> requestContexts)
+    internal static GrantFact Fact(EntityRef entity, Grant g, DateTimeOffset now, IReadOnlyCollection<string> requestContexts, DetectedContexts? detected)
     {
+        var contexts = requestContexts.Concat(detected?.Detected.Select(d => d.Context) ?? []).ToHashSet(StringComparer.Ordinal);
         GrantState state;
         string? detail = null;
         if (g.RevokedAt is not null)
@@ -57,10 +68,16 @@ internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock)
             state = GrantState.Expired;
             detail = $"expired {until:O}";
         }
-        else if (g.DisallowedContexts.Intersect(requestContexts).ToList() is { Count: > 0 } hit)
+        else if (g.DisallowedContexts.Where(contexts.Contains).ToList() is { Count: > 0 } hit)
         {
             state = GrantState.ContextRestricted;
-            detail = "disallowed context: " + string.Join(", ", hit);
+            detail = "disallowed context: " + string.Join(", ", hit.Select(h => detected?.Describe(h) ?? h + " (declared by the platform)"));
+        }
+        else if (g.DisallowedContexts.Length > 0 && detected?.Failed is { } failure)
+        {
+            // The grant excludes contexts and we could not check for them: it cannot be relied on (fail closed).
+            state = GrantState.ContextRestricted;
+            detail = $"the grant excludes {string.Join(", ", g.DisallowedContexts)}, and the content-context classifier failed ({failure})";
         }
         else
         {

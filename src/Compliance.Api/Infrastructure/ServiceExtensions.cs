@@ -74,6 +74,8 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<FrameScreener>();
         builder.Services.AddSingleton<VideoGate>();
         builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(o => o.MultipartBodyLengthLimit = VideoGate.MaxVideoBytes + (1024 * 1024));
+        builder.Services.AddSingleton(new ContentContextClassifier());  // MiniLM, loaded once
+        builder.Services.AddSingleton<ContextDetector>();
         builder.Services.AddSingleton<GrantLedger>();
         builder.Services.AddSingleton<Likeness.LikenessLedger>();
         builder.Services.AddSingleton(sp => new DecisionLog(sp.GetRequiredService<NpgsqlDataSource>()));

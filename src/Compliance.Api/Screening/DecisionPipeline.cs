@@ -16,7 +16,7 @@ internal sealed class DecisionPipeline(GrantLedger grants, LikenessLedger consen
         Guid tenantId, string subject, IReadOnlyList<Signal> signals, IReadOnlyCollection<string> contexts, DecisionInput input, CancellationToken ct)
     {
         var entities = signals.Select(s => s.Entity).OfType<EntityRef>().ToList();
-        var facts = new List<GrantFact>(await grants.ResolveAsync(tenantId, entities, contexts, ct));
+        var facts = new List<GrantFact>(await grants.ResolveAsync(tenantId, entities, contexts, input.Prompt, ct));
         facts.AddRange(await consents.ResolveAsync(tenantId, input.Account, entities, ct));
         var decision = PolicyEngine.Evaluate(policies.Current, new PolicyInput(subject, signals, facts));
         return await recorder.RecordAsync(tenantId, subject, decision, input, ct);
