@@ -23,31 +23,13 @@ internal static class ScreeningEndpoints
 
     private static async Task<Results<Ok<DecisionView>, ProblemHttpResult>> ScreenVideo(HttpContext http, VideoGate gate, CancellationToken ct)
     {
-        if (!http.Request.HasFormContentType)
+        var form = await Uploads.ReadFormAsync(http, VideoGate.MaxVideoBytes, ct);
+        if (form.Problem is not null)
         {
-            return TypedResults.Problem(title: "Expected multipart/form-data with a 'file' field.", statusCode: StatusCodes.Status415UnsupportedMediaType);
+            return form.Problem;
         }
 
-        var form = await http.Request.ReadFormAsync(ct);
-        var file = form.Files.GetFile("file");
-        if (file is null || file.Length == 0)
-        {
-            return TypedResults.Problem(title: file is null ? "The multipart field 'file' is missing." : "The uploaded file is empty.", statusCode: StatusCodes.Status400BadRequest);
-        }
-
-        if (file.Length > VideoGate.MaxVideoBytes)
-        {
-            return TypedResults.Problem(title: $"The video is {file.Length} bytes; the limit is {VideoGate.MaxVideoBytes}.", statusCode: StatusCodes.Status413PayloadTooLarge);
-        }
-
-        var contexts = form["contexts"].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-        if (contexts.FirstOrDefault(c => !Grants.ContentContexts.All.Contains(c)) is { } unknown)
-        {
-            return TypedResults.Problem(title: $"Unknown context '{unknown}'.", statusCode: StatusCodes.Status400BadRequest);
-        }
-
-        var account = form["account"].ToString();
-        return TypedResults.Ok(await gate.ScreenAsync(http.User.RequiredTenantId(), file, account.Length == 0 ? null : account, contexts, ct));
+        return TypedResults.Ok(await gate.ScreenAsync(http.User.RequiredTenantId(), form.File!, form.Account, form.Contexts, ct));
     }
 
     private static async Task<Results<Ok<DecisionView>, ProblemHttpResult>> ScreenImage(HttpContext http, ImageGate gate, CancellationToken ct)

@@ -3,13 +3,16 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Compliance.Api.Screening;
 
+/// <summary>A multipart upload's file field (not yet read) and its optional <c>account</c> and <c>contexts</c> fields, or the problem that stopped it.</summary>
+internal sealed record UploadForm(IFormFile? File, string? Account, IReadOnlyList<string> Contexts, ProblemHttpResult? Problem);
+
 /// <summary>A multipart upload read into memory, or the problem that stopped it.</summary>
 internal sealed record Upload(byte[]? Bytes, string? FileName, string? Account, IReadOnlyList<string> Contexts, ProblemHttpResult? Problem);
 
 internal static class Uploads
 {
-    /// <summary>Reads the multipart field <c>file</c> (plus optional <c>account</c> and <c>contexts</c> fields) with a size limit.</summary>
-    public static async Task<Upload> ReadAsync(HttpContext http, long maxBytes, CancellationToken ct)
+    /// <summary>Parses the form: the non-empty <c>file</c> field within <paramref name="maxBytes"/>, and the optional fields, validated.</summary>
+    public static async Task<UploadForm> ReadFormAsync(HttpContext http, long maxBytes, CancellationToken ct)
     {
         if (!http.Request.HasFormContentType)
         {
@@ -45,15 +48,27 @@ internal static class Uploads
             return Fail(StatusCodes.Status400BadRequest, "account must be at most 200 characters.");
         }
 
-        var bytes = new byte[file.Length];
-        await using (var stream = file.OpenReadStream())
+        return new UploadForm(file, account.Length == 0 ? null : account, contexts, null);
+    }
+
+    /// <summary>Reads the form and the file's bytes into memory (images: at most 20 MiB).</summary>
+    public static async Task<Upload> ReadAsync(HttpContext http, long maxBytes, CancellationToken ct)
+    {
+        var form = await ReadFormAsync(http, maxBytes, ct);
+        if (form.Problem is not null)
+        {
+            return new Upload(null, null, null, [], form.Problem);
+        }
+
+        var bytes = new byte[form.File!.Length];
+        await using (var stream = form.File.OpenReadStream())
         {
             await stream.ReadExactlyAsync(bytes, ct);
         }
 
-        return new Upload(bytes, file.FileName, account.Length == 0 ? null : account, contexts, null);
+        return new Upload(bytes, form.File.FileName, form.Account, form.Contexts, null);
     }
 
-    private static Upload Fail(int status, string title) =>
-        new(null, null, null, [], TypedResults.Problem(title: title, statusCode: status));
+    private static UploadForm Fail(int status, string title) =>
+        new(null, null, [], TypedResults.Problem(title: title, statusCode: status));
 }
