@@ -34,6 +34,11 @@ if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
   apt_install ffmpeg
 fi
 
+if ! command -v npm >/dev/null; then
+  echo "setup: installing npm (Debian package npm), used to fetch the face models..."
+  apt_install npm
+fi
+
 if ! command -v dotnet >/dev/null; then
   echo "setup: the .NET 10 SDK is required (dotnet on PATH)." >&2
   exit 1
