@@ -83,6 +83,28 @@ public sealed class DecisionLogTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task AuditorExportsATenantsDecisionsAsNdjsonOldestFirst()
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await world.ScreenAsync($"export me {i}");
+        }
+
+        await world.ScreenAsync("someone else's", world.OtherPlatform);
+        var response = await world.Auditor.GetAsync($"/v1/decisions/export?tenantId={world.TenantId}");
+
+        Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType?.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.Equal(lines.Select(l => l["sequence"]!.GetValue<long>()).Order(), lines.Select(l => l["sequence"]!.GetValue<long>()));
+        Assert.All(lines, l => Assert.Equal(world.TenantId, l["decision"]!["tenantId"]!.GetValue<Guid>()));
+        Assert.All(lines, l => Assert.Equal(64, l["entrySha256"]!.GetValue<string>().Length));
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await world.Platform.GetAsync("/v1/decisions/export")).StatusCode);
+    }
+
+    [Fact]
     public async Task IntactChainVerifies()
     {
         var app = await postgres.CreateAppAsync("intact");

@@ -47,6 +47,8 @@ internal static class DecisionEndpoints
             .WithSummary("List decisions, newest first, filtered by outcome, time, tenant, rule, character or classifier; keyset-paginated by cursor.");
         group.MapGet("/{id:guid}", Get).RequireAuthorization(Roles.DecisionReaders).WithName("GetDecision")
             .WithSummary("One decision with its full evidence and its place in the hash chain.");
+        group.MapGet("/export", Export).RequireAuthorization(Roles.Auditor).WithName("ExportDecisions")
+            .WithSummary("Stream decisions as NDJSON, oldest first (sequence, hashes and the full recorded decision), optionally by tenant and time range.");
         group.MapGet("/verify", Verify).RequireAuthorization(Roles.Auditor).WithName("VerifyDecisionLog")
             .WithSummary("Re-walk the hash chain and name the first entry that was edited, deleted or reordered.");
         return group;
@@ -131,6 +133,46 @@ internal static class DecisionEndpoints
 
         using var doc = JsonDocument.Parse(row.Payload);
         return TypedResults.Ok(new DecisionDetail(row.Seq, Convert.ToHexStringLower(row.Prev), Convert.ToHexStringLower(row.Entry), doc.RootElement.Clone()));
+    }
+
+    private static Results<PushStreamHttpResult, ProblemHttpResult> Export(
+        HttpContext http, NpgsqlDataSource db, Guid? tenantId = null, DateTimeOffset? from = null, DateTimeOffset? to = null)
+    {
+        if (ScopedTenant(http.User) is { } scoped)
+        {
+            if (tenantId is not null && tenantId != scoped)
+            {
+                return TypedResults.Problem(title: "Not your tenant.", detail: "This key reads only its own tenant's decisions.", statusCode: StatusCodes.Status403Forbidden);
+            }
+
+            tenantId = scoped;
+        }
+
+        // Streamed row by row from one query: an export of millions of decisions never sits in memory.
+        return TypedResults.Stream(async body =>
+        {
+            var ct = http.RequestAborted;
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await using var cmd = new NpgsqlCommand(
+                """
+                select seq, prev_sha256, entry_sha256, payload from decisions
+                where ($1::uuid is null or tenant_id = $1) and ($2::timestamptz is null or created_at >= $2) and ($3::timestamptz is null or created_at < $3)
+                order by seq
+                """,
+                conn)
+            {
+                Parameters = { new() { Value = (object?)tenantId ?? DBNull.Value }, new() { Value = (object?)from ?? DBNull.Value }, new() { Value = (object?)to ?? DBNull.Value } },
+            };
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            await using var writer = new StreamWriter(body, new System.Text.UTF8Encoding(false));
+            while (await reader.ReadAsync(ct))
+            {
+                // The payload is already the canonical JSON of the decision; it is embedded as is.
+                await writer.WriteAsync($"{{\"sequence\":{reader.GetInt64(0)},\"prevSha256\":\"{Convert.ToHexStringLower((byte[])reader[1])}\",\"entrySha256\":\"{Convert.ToHexStringLower((byte[])reader[2])}\",\"decision\":");
+                await writer.WriteAsync(reader.GetString(3));
+                await writer.WriteAsync("}\n");
+            }
+        }, "application/x-ndjson");
     }
 
     private static async Task<Ok<ChainVerification>> Verify(DecisionLog log, CancellationToken ct) =>
