@@ -38,6 +38,7 @@ app.MapCharacters();                   // rights holders: their catalog
 app.MapReferences();                   // rights holders: reference images and hashes of their characters
 app.MapGrants();                       // rights holders: grants, denials, revocations
 app.MapDecisions();                    // auditors (and platforms, for their own): the decision log
+app.MapReviews();                      // auditors: the review queue and review outcomes
 app.MapLikeness();                     // likeness owners: their profile, consent, and decisions about them
 app.MapEnrolments();                   // likeness owners: enrolled face images
 app.MapAdmin();                        // admins: tenants, rights holders, keys

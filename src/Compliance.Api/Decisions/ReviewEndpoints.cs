@@ -1,0 +1,129 @@
+using System.Security.Claims;
+using Compliance.Api.Access;
+using Compliance.Api.Infrastructure;
+using Dapper;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Compliance.Api.Decisions;
+
+internal sealed record ReviewRequest(string? Outcome, string? Reason);
+
+internal sealed record Review
+{
+    public Guid Id { get; init; }
+    public Guid DecisionId { get; init; }
+    public string Outcome { get; init; } = "";
+    public string Reason { get; init; } = "";
+    public Guid ReviewerKeyId { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+internal sealed class ReviewRequestValidator : AbstractValidator<ReviewRequest>
+{
+    public ReviewRequestValidator()
+    {
+        RuleFor(r => r.Outcome).NotEmpty().Must(o => o is "allow" or "block").WithMessage("outcome must be allow or block.");
+        RuleFor(r => r.Reason).NotEmpty().MaximumLength(2000).Must(r => r is null || r.Trim().Length > 0).WithMessage("reason must not be blank.");
+    }
+}
+
+/// <summary>
+/// The review queue: decisions the policy sent to review, oldest first, until an auditor records an
+/// outcome with a reason. The review is its own append-only record; the decision is never changed.
+/// </summary>
+internal static class ReviewEndpoints
+{
+    internal const string Columns = $"""
+        id as {nameof(Review.Id)}, decision_id as {nameof(Review.DecisionId)}, outcome as {nameof(Review.Outcome)},
+        reason as {nameof(Review.Reason)}, reviewer_key_id as {nameof(Review.ReviewerKeyId)}, created_at as {nameof(Review.CreatedAt)}
+        """;
+
+    public static RouteGroupBuilder MapReviews(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1").WithTags("Reviews");
+        group.MapGet("/reviews/queue", Queue).RequireAuthorization(Roles.Auditor).WithName("ReviewQueue")
+            .WithSummary("Decisions waiting for review, oldest first (keyset-paginated by cursor).");
+        group.MapPost("/decisions/{id:guid}/review", Record).RequireAuthorization(Roles.Auditor).Validate<ReviewRequest>().WithName("ReviewDecision")
+            .WithSummary("Record the outcome (allow or block) of a decision that was sent to review, with a reason; once per decision.");
+        group.MapGet("/decisions/{id:guid}/review", Get).RequireAuthorization(Roles.DecisionReaders).WithName("GetDecisionReview")
+            .WithSummary("The review of a decision, if it has one.");
+        return group;
+    }
+
+    private static async Task<Ok<DecisionPage>> Queue(HttpContext http, NpgsqlDataSource db, CancellationToken ct, int limit = 50, long? cursor = null)
+    {
+        limit = Math.Clamp(limit, 1, 500);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var items = (await conn.QueryAsync<DecisionSummary>(new CommandDefinition(
+            $"""
+            select d.id as {nameof(DecisionSummary.DecisionId)}, d.seq as {nameof(DecisionSummary.Sequence)}, d.tenant_id as {nameof(DecisionSummary.TenantId)},
+                   d.subject as {nameof(DecisionSummary.Subject)}, d.outcome as {nameof(DecisionSummary.Outcome)}, d.policy_version as {nameof(DecisionSummary.PolicyVersion)},
+                   d.rules as {nameof(DecisionSummary.Rules)}, d.entity_ids as {nameof(DecisionSummary.EntityIds)}, d.classifiers as {nameof(DecisionSummary.Classifiers)},
+                   d.created_at as {nameof(DecisionSummary.CreatedAt)}
+            from decisions d
+            where d.outcome = 'review'
+              and not exists (select from decision_reviews r where r.decision_id = d.id)
+              and (@tenant::uuid is null or d.tenant_id = @tenant)
+              and (@cursor::bigint is null or d.seq > @cursor)
+            order by d.seq
+            limit @take
+            """,
+            new { tenant = http.User.TenantId(), cursor, take = limit + 1 },
+            cancellationToken: ct))).ToList();
+        long? next = null;
+        if (items.Count > limit)
+        {
+            items.RemoveAt(limit);
+            next = items[^1].Sequence;
+        }
+
+        return TypedResults.Ok(new DecisionPage(items, next));
+    }
+
+    private static async Task<Results<Created<Review>, ProblemHttpResult>> Record(Guid id, ReviewRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var decision = await conn.QuerySingleOrDefaultAsync<(Guid TenantId, string Outcome)>(new CommandDefinition(
+            "select tenant_id, outcome from decisions where id = @id", new { id }, cancellationToken: ct));
+        if (decision.Outcome is null || !InScope(http.User, decision.TenantId))
+        {
+            return Problems.NotFound("Decision not found.");
+        }
+
+        if (decision.Outcome != "review")
+        {
+            return Problems.Conflict("Not a review decision.", $"This decision's outcome is {decision.Outcome}; only decisions sent to review are reviewed.");
+        }
+
+        try
+        {
+            var review = await conn.QuerySingleAsync<Review>(new CommandDefinition(
+                $"""
+                insert into decision_reviews (id, decision_id, tenant_id, outcome, reason, reviewer_key_id)
+                values (@reviewId, @id, @tenant, @outcome, @reason, @reviewer)
+                returning {Columns}
+                """,
+                new { reviewId = Guid.CreateVersion7(), id, tenant = decision.TenantId, outcome = request.Outcome, reason = request.Reason!.Trim(), reviewer = http.User.KeyId() },
+                cancellationToken: ct));
+            return TypedResults.Created($"/v1/decisions/{id}/review", review);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return Problems.Conflict("Already reviewed.", "A review outcome is recorded once per decision.");
+        }
+    }
+
+    private static async Task<Results<Ok<Review>, ProblemHttpResult>> Get(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var review = await conn.QuerySingleOrDefaultAsync<Review>(new CommandDefinition(
+            $"select {Columns} from decision_reviews where decision_id = @id and (@tenant::uuid is null or tenant_id = @tenant)",
+            new { id, tenant = http.User.TenantId() },
+            cancellationToken: ct));
+        return review is null ? Problems.NotFound("No review for this decision.") : TypedResults.Ok(review);
+    }
+
+    private static bool InScope(ClaimsPrincipal user, Guid tenant) => user.TenantId() is not { } scoped || scoped == tenant;
+}
