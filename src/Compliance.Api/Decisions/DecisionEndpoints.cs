@@ -27,7 +27,7 @@ internal sealed record DecisionPage(IReadOnlyList<DecisionSummary> Items, long? 
 
 internal sealed record DecisionFilter(
     Guid? TenantId = null, string? Outcome = null, DateTimeOffset? From = null, DateTimeOffset? To = null,
-    string? Rule = null, Guid? EntityId = null, string? Classifier = null, Guid[]? EntityIds = null);
+    string? Rule = null, Guid? EntityId = null, string? Classifier = null, Guid[]? EntityIds = null, bool AwaitingReview = false);
 
 internal sealed record DecisionDetail(long Sequence, string PrevSha256, string EntrySha256, JsonElement Decision);
 
@@ -84,9 +84,11 @@ internal static class DecisionEndpoints
         return TypedResults.Ok(await PageAsync(conn, filter, limit, cursor, ct));
     }
 
-    /// <summary>One page of decisions, newest first, keyset-paginated on the sequence number.</summary>
-    internal static async Task<DecisionPage> PageAsync(NpgsqlConnection conn, DecisionFilter f, int limit, long? cursor, CancellationToken ct)
+    /// <summary>One page of decisions, newest first (or oldest first, for a queue), keyset-paginated on the sequence number.</summary>
+    internal static async Task<DecisionPage> PageAsync(NpgsqlConnection conn, DecisionFilter f, int limit, long? cursor, CancellationToken ct, bool oldestFirst = false)
     {
+        // Only constant SQL is chosen here; every value is a parameter.
+        var (after, order) = oldestFirst ? ("seq > @cursor", "seq") : ("seq < @cursor", "seq desc");
         var items = (await conn.QueryAsync<DecisionSummary>(new CommandDefinition(
             $"""
             select id as {nameof(DecisionSummary.DecisionId)}, seq as {nameof(DecisionSummary.Sequence)}, tenant_id as {nameof(DecisionSummary.TenantId)},
@@ -94,7 +96,7 @@ internal static class DecisionEndpoints
                    rules as {nameof(DecisionSummary.Rules)}, entity_ids as {nameof(DecisionSummary.EntityIds)}, classifiers as {nameof(DecisionSummary.Classifiers)},
                    created_at as {nameof(DecisionSummary.CreatedAt)}
             from decisions
-            where (@cursor::bigint is null or seq < @cursor)
+            where (@cursor::bigint is null or {after})
               and (@TenantId::uuid is null or tenant_id = @TenantId)
               and (@Outcome::text is null or outcome = @Outcome)
               and (@From::timestamptz is null or created_at >= @From)
@@ -103,10 +105,11 @@ internal static class DecisionEndpoints
               and (@EntityId::uuid is null or entity_ids @> array[@EntityId::uuid])
               and (@Classifier::text is null or classifiers @> array[@Classifier::text])
               and (@AnyOf::uuid[] is null or entity_ids && @AnyOf::uuid[])
-            order by seq desc
+              and (not @AwaitingReview or (outcome = 'review' and not exists (select from decision_reviews r where r.decision_id = decisions.id)))
+            order by {order}
             limit @take
             """,
-            new { cursor, f.TenantId, f.Outcome, f.From, f.To, f.Rule, f.EntityId, f.Classifier, AnyOf = f.EntityIds, take = limit + 1 },
+            new { cursor, f.TenantId, f.Outcome, f.From, f.To, f.Rule, f.EntityId, f.Classifier, AnyOf = f.EntityIds, f.AwaitingReview, take = limit + 1 },
             cancellationToken: ct))).ToList();
         long? next = null;
         if (items.Count > limit)

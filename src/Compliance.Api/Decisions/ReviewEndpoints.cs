@@ -54,32 +54,9 @@ internal static class ReviewEndpoints
 
     private static async Task<Ok<DecisionPage>> Queue(HttpContext http, NpgsqlDataSource db, CancellationToken ct, int limit = 50, long? cursor = null)
     {
-        limit = Math.Clamp(limit, 1, 500);
         await using var conn = await db.OpenConnectionAsync(ct);
-        var items = (await conn.QueryAsync<DecisionSummary>(new CommandDefinition(
-            $"""
-            select d.id as {nameof(DecisionSummary.DecisionId)}, d.seq as {nameof(DecisionSummary.Sequence)}, d.tenant_id as {nameof(DecisionSummary.TenantId)},
-                   d.subject as {nameof(DecisionSummary.Subject)}, d.outcome as {nameof(DecisionSummary.Outcome)}, d.policy_version as {nameof(DecisionSummary.PolicyVersion)},
-                   d.rules as {nameof(DecisionSummary.Rules)}, d.entity_ids as {nameof(DecisionSummary.EntityIds)}, d.classifiers as {nameof(DecisionSummary.Classifiers)},
-                   d.created_at as {nameof(DecisionSummary.CreatedAt)}
-            from decisions d
-            where d.outcome = 'review'
-              and not exists (select from decision_reviews r where r.decision_id = d.id)
-              and (@tenant::uuid is null or d.tenant_id = @tenant)
-              and (@cursor::bigint is null or d.seq > @cursor)
-            order by d.seq
-            limit @take
-            """,
-            new { tenant = http.User.TenantId(), cursor, take = limit + 1 },
-            cancellationToken: ct))).ToList();
-        long? next = null;
-        if (items.Count > limit)
-        {
-            items.RemoveAt(limit);
-            next = items[^1].Sequence;
-        }
-
-        return TypedResults.Ok(new DecisionPage(items, next));
+        var filter = new DecisionFilter(TenantId: http.User.TenantId(), AwaitingReview: true);
+        return TypedResults.Ok(await DecisionEndpoints.PageAsync(conn, filter, Math.Clamp(limit, 1, 500), cursor, ct, oldestFirst: true));
     }
 
     private static async Task<Results<Created<Review>, ProblemHttpResult>> Record(Guid id, ReviewRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
