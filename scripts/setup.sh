@@ -39,6 +39,11 @@ if ! command -v npm >/dev/null; then
   apt_install npm
 fi
 
+if ! command -v jq >/dev/null; then
+  echo "setup: installing jq (Debian package jq), used by the README tour..."
+  apt_install jq
+fi
+
 if ! command -v dotnet >/dev/null; then
   echo "setup: the .NET 10 SDK is required (dotnet on PATH)." >&2
   exit 1

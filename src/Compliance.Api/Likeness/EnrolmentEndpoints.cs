@@ -56,8 +56,7 @@ internal static class EnrolmentEndpoints
         }
 
         var bytes = upload.Bytes!;
-        _ = MediaTypes.SniffImage(bytes)
-            ?? throw new ImageRejectedException(ImageRejectionReason.UnrecognisedFormat, "Only PNG, JPEG and WebP images are accepted.");
+        MediaTypes.RequireImage(bytes);
         var outcome = Enrolment.Check(faces.Analyze(decoder.Decode(bytes)));
         if (outcome is EnrolmentRejected rejected)
         {

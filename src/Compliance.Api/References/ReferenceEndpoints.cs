@@ -77,8 +77,7 @@ internal static class ReferenceEndpoints
         }
 
         var bytes = upload.Bytes!;
-        var mediaType = MediaTypes.SniffImage(bytes)
-            ?? throw new ImageRejectedException(ImageRejectionReason.UnrecognisedFormat, "Only PNG, JPEG and WebP images are accepted.");
+        var mediaType = MediaTypes.RequireImage(bytes);
         var image = decoder.Decode(bytes);
         var pdq = PdqHasher.Hash(image);
         // Eight embeddings (rotations and mirrors): ResNet18 alone does not recognise a rotated copy.

@@ -23,8 +23,7 @@ internal sealed class ImageGate(
     public async Task<DecisionView> ScreenAsync(Guid tenantId, byte[] bytes, string? account, IReadOnlyList<string> contexts, CancellationToken ct)
     {
         using var activity = PromptGate.Activity.StartActivity("screen image");
-        var mediaType = MediaTypes.SniffImage(bytes)
-            ?? throw new ImageRejectedException(ImageRejectionReason.UnrecognisedFormat, "Only PNG, JPEG and WebP images are accepted.");
+        var mediaType = MediaTypes.RequireImage(bytes);
         var image = decoder.Decode(bytes);
         var signals = await ClassifyAsync(image, ct);
         var input = new DecisionInput(null, null, account, contexts)

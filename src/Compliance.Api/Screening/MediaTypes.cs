@@ -1,9 +1,15 @@
+using Compliance.Imaging.Decoding;
+
 namespace Compliance.Api.Screening;
 
 /// <summary>Recognises the accepted image formats by their leading bytes, not by what the client claims.</summary>
 internal static class MediaTypes
 {
     public const long MaxImageBytes = 20L * 1024 * 1024;
+
+    /// <summary>The media type of an accepted image, or a 415 rejection for anything else.</summary>
+    public static string RequireImage(ReadOnlySpan<byte> bytes) =>
+        SniffImage(bytes) ?? throw new ImageRejectedException(ImageRejectionReason.UnrecognisedFormat, "Only PNG, JPEG and WebP images are accepted.");
 
     public static string? SniffImage(ReadOnlySpan<byte> bytes) => bytes switch
     {
