@@ -28,7 +28,8 @@ for entry in "${images[@]}"; do
 done
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh   # apt_download (waits for another installer's lock)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -39,10 +40,7 @@ for entry in "${missing[@]}"; do
   IFS='|' read -r name pkg path sha <<<"$entry"
   if [ -z "${fetched[$pkg]:-}" ]; then
     echo "face-test-images: fetching Debian package $pkg..."
-    if ! (cd "$work" && apt-get download -q "$pkg" >/dev/null 2>&1); then
-      as_root apt-get update -qq
-      (cd "$work" && apt-get download -q "$pkg" >/dev/null)
-    fi
+    (cd "$work" && apt_download "$pkg")
     mkdir -p "$work/$pkg"
     dpkg-deb -x "$work/${pkg}"_*.deb "$work/$pkg"
     fetched[$pkg]=1

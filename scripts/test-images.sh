@@ -11,18 +11,14 @@ if [ -f "$marker" ] && ls "$dest"/*.png >/dev/null 2>&1; then
   exit 0
 fi
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh   # apt_download (waits for another installer's lock)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "test-images: downloading Debian package python3-skimage..."
-if ! (cd "$work" && apt-get download -qq python3-skimage >/dev/null 2>&1); then
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  (cd "$work" && apt-get download -qq python3-skimage >/dev/null)
-fi
+(cd "$work" && apt_download python3-skimage)
 
 deb=$(ls "$work"/python3-skimage_*.deb)
 version=$(dpkg-deb -f "$deb" Version)
