@@ -95,7 +95,7 @@ public sealed class HostedVideoGenerator : IVideoGenerator
         }
         finally
         {
-            if (!succeeded && output is not null)
+            if (!succeeded && output is not null && File.Exists(output))
             {
                 File.Delete(output);
             }

@@ -89,7 +89,7 @@ public sealed class LocalStoryboardGenerator : IVideoGenerator, IDisposable
                 placed.Image?.Dispose();
             }
 
-            if (!succeeded)
+            if (!succeeded && File.Exists(output))
             {
                 File.Delete(output);
             }
