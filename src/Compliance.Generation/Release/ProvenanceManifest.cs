@@ -100,7 +100,7 @@ public sealed record ProvenanceManifest(
     public byte[] ToCbor()
     {
         var w = new CborWriter(CborConformanceMode.Canonical);
-        w.WriteStartMap(null);
+        w.WriteStartMap(Keys.All.Length);
         Text(w, Keys.ManifestVersion); w.WriteInt32(ManifestVersion);
         Text(w, Keys.GenerationId); w.WriteTextString(GenerationId.ToString("D"));
         Text(w, Keys.CreatedAt); w.WriteDateTimeOffset(CreatedAt.ToUniversalTime());
