@@ -341,8 +341,11 @@ public sealed class HostedVideoGenerator : IVideoGenerator
         var detail = error?.Message ?? response.ReasonPhrase ?? "no message";
         if (IsTransient(response.StatusCode))
         {
+            var why = RetryAfter(response) is { } wait && wait > _options.MaxRetryAfter
+                ? $"the provider asks to wait {wait.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s, longer than the {_options.MaxRetryAfter.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s this service waits"
+                : $"it persisted after {_options.MaxRetries + 1} attempts";
             throw new GenerationFailedException(GenerationFailureKind.TransientExhausted, Name,
-                $"Could not {action}: HTTP {status} persisted after {_options.MaxRetries + 1} attempts ({detail}).",
+                $"Could not {action}: HTTP {status}; {why} ({detail}).",
                 providerJobId: jobId, providerCode: error?.Code, providerMessage: error?.Message, httpStatus: status);
         }
 

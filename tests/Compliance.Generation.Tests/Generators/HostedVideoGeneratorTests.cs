@@ -133,6 +133,18 @@ public sealed class HostedVideoGeneratorTests(HostedVideoFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task ARetryAfterLongerThanTheServiceWaitsEndsAtOnceAsTransientExhausted()
+    {
+        _api.CreateReplies.Enqueue(new Reply(429, FakeVideoApi.Error("Quota exhausted.", "insufficient_quota", "requests"), RetryAfter: "3600"));
+
+        var failure = await Assert.ThrowsAsync<GenerationFailedException>(() => Generator().GenerateAsync(Request, null, CancellationToken.None));
+
+        Assert.Equal((GenerationFailureKind.TransientExhausted, 429), (failure.Kind, failure.HttpStatus));
+        Assert.Contains("asks to wait 3600 s", failure.Message, StringComparison.Ordinal);
+        Assert.Single(_api.Creates);
+    }
+
+    [Fact]
     public async Task ServerErrorsAreRetriedUntilTheProviderRecovers()
     {
         _api.CreateReplies.Enqueue(new Reply(500, FakeVideoApi.Error("The server had an error.", "server_error", "server_error")));
