@@ -24,6 +24,11 @@ if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
   apt_install ffmpeg
 fi
 
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  echo "setup: installing the DejaVu fonts (Debian package fonts-dejavu-core), used by the local storyboard generator..."
+  apt_install fonts-dejavu-core
+fi
+
 if ! command -v npm >/dev/null; then
   echo "setup: installing npm (Debian package npm), used to fetch the face models..."
   apt_install npm
