@@ -13,4 +13,11 @@ public sealed record NamedEntity(
     Guid? OwnerId,
     string CanonicalName,
     IReadOnlyList<string> Aliases,
-    IReadOnlyList<string> ContextTerms);
+    IReadOnlyList<string> ContextTerms)
+{
+    /// <summary>
+    /// Whether <see cref="CanonicalName"/> is itself looked for (the default). When false it only labels the entity in
+    /// matches: the catalog uses this for a stored name that lost its key to another owner (docs/decisions/ADR-007).
+    /// </summary>
+    public bool MatchCanonicalName { get; init; } = true;
+}
