@@ -158,6 +158,41 @@ public sealed class NameOwnershipTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task APersonsOwnPublicFigureEntryMayUseTheirNameButAnUnlinkedOneMayNot()
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var person = await PersonAsync(world, "Evangeline Stroud");
+
+        var unlinked = await world.Admin.PostAsJsonAsync("/v1/admin/public-figures", new { name = person.Name });
+        await AssertOwnedElsewhereAsync(unlinked, person.Name, person.ProfileId.ToString());
+        var linked = await world.Admin.PostAsJsonAsync("/v1/admin/public-figures", new { name = person.Name, aliases = new[] { person.Handle }, profileId = person.ProfileId });
+        Assert.Equal(HttpStatusCode.Created, linked.StatusCode);
+    }
+
+    [Fact]
+    public async Task NamesWithNothingToMatchAreRejected()
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var person = await PersonAsync(world, "Barnaby Whitlock");
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await person.Owner.PutAsJsonAsync("/v1/likeness/profile", new { displayName = person.Name, handles = new[] { "@" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await person.Owner.PutAsJsonAsync("/v1/likeness/profile", new { displayName = "-- . --" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await world.RightsHolder.PostAsJsonAsync("/v1/characters", new { canonicalName = "Pip " + Suffix(), aliases = new[] { "..." } })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await world.Admin.PostAsJsonAsync("/v1/admin/likeness-profiles", new { displayName = "\u200B\u200B" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await world.Admin.GetAsync("/v1/admin/names?name=...")).StatusCode);
+    }
+
+    [Fact]
+    public async Task NameAdminEndpointsAreInTheOpenApiDocument()
+    {
+        var doc = await (await postgres.SharedAppAsync()).CreateClient().GetStringAsync("/openapi/v1.json");
+        foreach (var path in new[] { "/v1/admin/name-shares", "/v1/admin/names", "/v1/admin/name-flags" })
+        {
+            Assert.Contains($"\"{path}\"", doc, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task AdminApprovedShareLetsTheSecondOwnerRegisterAndThePolicySeesBoth()
     {
         var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
