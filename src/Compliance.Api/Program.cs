@@ -4,6 +4,7 @@ using Compliance.Api.Decisions;
 using Compliance.Api.Grants;
 using Compliance.Api.Infrastructure;
 using Compliance.Api.Likeness;
+using Compliance.Api.Names;
 using Compliance.Api.References;
 using Compliance.Api.Screening;
 using Scalar.AspNetCore;
@@ -19,7 +20,7 @@ builder.AddComplianceObservability();  // health checks, metrics, traces
 
 var app = builder.Build();
 
-await app.InitializeDatabaseAsync();   // migrations as the owner role, demo data, catalog load
+await app.InitializeDatabaseAsync();   // migrations as the owner role, demo data, name claims, catalog load
 
 app.UseExceptionHandler();
 app.UseRouting();
@@ -43,6 +44,7 @@ app.MapLikeness();                     // likeness owners: their profile, consen
 app.MapEnrolments();                   // likeness owners: enrolled face images
 app.MapAdmin();                        // admins: tenants, rights holders, keys
 app.MapPeopleAdmin();                  // admins: likeness profiles, public figures
+app.MapNameAdmin();                    // admins: who owns a name, shared names, flagged duplicates
 
 await app.RunAsync();
 

@@ -110,7 +110,7 @@ public sealed class FaceLikenessTests(PostgresFixture postgres)
     public async Task BadEnrolmentImagesAreRejectedWithTheReason(string photo, string reason)
     {
         var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
-        var profile = (await World.Json(await world.Admin.PostAsJsonAsync("/v1/admin/likeness-profiles", new { displayName = "Someone" })))["id"]!.GetValue<Guid>();
+        var profile = (await World.Json(await world.Admin.PostAsJsonAsync("/v1/admin/likeness-profiles", new { displayName = "Someone " + Guid.NewGuid().ToString("N")[..6] })))["id"]!.GetValue<Guid>();
         var owner = world.App.ClientWithKey(await world.App.CreateKeyAsync(Roles.LikenessOwner, likenessProfileId: profile));
 
         var response = await owner.PostAsync("/v1/likeness/enrolments", TestImages.Form(Photo(photo), photo));
@@ -123,7 +123,7 @@ public sealed class FaceLikenessTests(PostgresFixture postgres)
     public async Task TinyFaceAndCorruptFilesAreRejected()
     {
         var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
-        var profile = (await World.Json(await world.Admin.PostAsJsonAsync("/v1/admin/likeness-profiles", new { displayName = "Someone" })))["id"]!.GetValue<Guid>();
+        var profile = (await World.Json(await world.Admin.PostAsJsonAsync("/v1/admin/likeness-profiles", new { displayName = "Someone " + Guid.NewGuid().ToString("N")[..6] })))["id"]!.GetValue<Guid>();
         var owner = world.App.ClientWithKey(await world.App.CreateKeyAsync(Roles.LikenessOwner, likenessProfileId: profile));
         using var original = SKBitmap.Decode(Photo("astronaut.png"));
         using var tiny = original.Resize(new SKImageInfo(original.Width / 6, original.Height / 6), SKSamplingOptions.Default);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Compliance.Api.Names;
 using Compliance.Classifiers.Text;
 using Dapper;
 using Npgsql;
@@ -40,18 +41,23 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, ILogger<CatalogIndex> lo
             // handles) and public figures. The entity type says which signal a match becomes.
             var rows = await conn.QueryAsync<CatalogRow>(new CommandDefinition(
                 $"""
-                select 'character' as {nameof(CatalogRow.Type)}, id as {nameof(CatalogRow.Id)}, rights_holder_id as {nameof(CatalogRow.OwnerId)},
-                       canonical_name as {nameof(CatalogRow.Name)}, aliases as {nameof(CatalogRow.Aliases)},
-                       case when franchise is null then array[]::text[] else array[franchise] end as {nameof(CatalogRow.Context)}
-                from characters
+                select 'character' as {nameof(CatalogRow.Type)}, c.id as {nameof(CatalogRow.Id)}, c.rights_holder_id as {nameof(CatalogRow.OwnerId)},
+                       c.canonical_name as {nameof(CatalogRow.Name)}, c.aliases as {nameof(CatalogRow.Aliases)},
+                       case when c.franchise is null then array[]::text[] else array[c.franchise] end as {nameof(CatalogRow.Context)},
+                       array(select f.key from name_flags f where f.entity_type = 'character' and f.entity_id = c.id) as {nameof(CatalogRow.FlaggedKeys)}
+                from characters c
                 union all
-                select 'likeness', id, id, display_name, name_variants || handles, array[]::text[] from likeness_profiles
+                select 'likeness', p.id, p.id, p.display_name, p.name_variants || p.handles, array[]::text[],
+                       array(select f.key from name_flags f where f.entity_type = 'likeness' and f.entity_id = p.id)
+                from likeness_profiles p
                 union all
-                select 'public_figure', id, profile_id, name, aliases, array[]::text[] from public_figures where removed_at is null
+                select 'public_figure', g.id, g.profile_id, g.name, g.aliases, array[]::text[],
+                       array(select f.key from name_flags f where f.entity_type = 'public_figure' and f.entity_id = g.id)
+                from public_figures g where g.removed_at is null
                 """,
                 transaction: tx,
                 cancellationToken: ct));
-            var matcher = NameMatcher.Build(rows.Select(r => new NamedEntity(r.Type, r.Id, r.OwnerId, r.Name, r.Aliases, r.Context)));
+            var matcher = NameMatcher.Build(rows.Select(ToNamedEntity));
             _current = new Snapshot(version, matcher);
             logger.LogInformation("Catalog version {Version} loaded: {Entities} names of characters and people, {Patterns} patterns in {Elapsed} ms",
                 version, matcher.EntityCount, matcher.PatternCount, watch.ElapsedMilliseconds);
@@ -60,6 +66,21 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, ILogger<CatalogIndex> lo
         {
             _rebuild.Release();
         }
+    }
+
+    /// <summary>
+    /// Names go to the matcher as they are owned (docs/decisions/ADR-008-name-ownership.md): without a leading @ (a
+    /// prompt's "@handle" is still found), and without names flagged as another owner's, so no two owners' entities
+    /// are ever found by one name unless an admin approved the share.
+    /// </summary>
+    private static NamedEntity ToNamedEntity(CatalogRow row)
+    {
+        var flagged = row.FlaggedKeys;
+        bool Owned(string name) => flagged.Length == 0 || !flagged.Contains(NameKeys.Of(name), StringComparer.Ordinal);
+        return new NamedEntity(row.Type, row.Id, row.OwnerId, NameKeys.AsMatched(row.Name), [.. row.Aliases.Where(Owned).Select(NameKeys.AsMatched)], row.Context)
+        {
+            MatchCanonicalName = Owned(row.Name),
+        };
     }
 
     private sealed record Snapshot(long CatalogVersion, NameMatcher Matcher);
@@ -72,6 +93,7 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, ILogger<CatalogIndex> lo
         public string Name { get; init; } = "";
         public string[] Aliases { get; init; } = [];
         public string[] Context { get; init; } = [];
+        public string[] FlaggedKeys { get; init; } = [];
     }
 }
 

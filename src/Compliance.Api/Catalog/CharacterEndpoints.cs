@@ -1,12 +1,17 @@
 using Compliance.Api.Access;
 using Compliance.Api.Infrastructure;
+using Compliance.Api.Names;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
 namespace Compliance.Api.Catalog;
 
-/// <summary>Rights holders manage their own characters. Every query is scoped by the caller's rights holder.</summary>
+/// <summary>
+/// Rights holders manage their own characters. Every query is scoped by the caller's rights holder. A character's
+/// names and aliases are owned (docs/decisions/ADR-008-name-ownership.md): one that reads like another owner's
+/// name, or like another of the holder's own characters, is refused with 409.
+/// </summary>
 internal static class CharacterEndpoints
 {
     private const string Columns = $"""
@@ -30,10 +35,13 @@ internal static class CharacterEndpoints
     {
         var holder = http.User.RequiredRightsHolderId();
         var (name, aliases) = Clean(request);
+        var id = Guid.NewGuid();
         await using var conn = await db.OpenConnectionAsync(ct);
-        if (await ConflictingName(conn, holder, null, name, aliases, ct) is { } conflict)
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // Names are claimed before the row exists (lock order: keys, then the catalog-changed trigger).
+        if (await NameClaims.SetAsync(conn, tx, NameClaimant.Character(id, holder), aliases.Prepend(name), ct) is { } conflict)
         {
-            return conflict;
+            return conflict.ToProblem("character");
         }
 
         try
@@ -44,8 +52,10 @@ internal static class CharacterEndpoints
                 values (@id, @holder, @name, @aliases, @franchise, @description)
                 returning {Columns}
                 """,
-                new { id = Guid.NewGuid(), holder, name, aliases, franchise = request.Franchise?.Trim(), description = request.Description?.Trim() },
+                new { id, holder, name, aliases, franchise = request.Franchise?.Trim(), description = request.Description?.Trim() },
+                tx,
                 cancellationToken: ct));
+            await tx.CommitAsync(ct);
             await catalog.RefreshAsync(ct);
             return TypedResults.Created($"/v1/characters/{created.Id}", created);
         }
@@ -81,26 +91,32 @@ internal static class CharacterEndpoints
         var holder = http.User.RequiredRightsHolderId();
         var (name, aliases) = Clean(request);
         await using var conn = await db.OpenConnectionAsync(ct);
-        if (await ConflictingName(conn, holder, id, name, aliases, ct) is { } conflict)
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // Lock order: the character's row, then its names' keys, then the catalog-changed trigger of the update.
+        if (await conn.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
+                "select id from characters where id = @id and rights_holder_id = @holder for update", new { id, holder }, tx, cancellationToken: ct)) is null)
         {
-            return conflict;
+            return Problems.NotFound("Character not found.");
+        }
+
+        // Names dropped here are released, so another owner may register them next.
+        if (await NameClaims.SetAsync(conn, tx, NameClaimant.Character(id, holder), aliases.Prepend(name), ct) is { } conflict)
+        {
+            return conflict.ToProblem("character");
         }
 
         try
         {
-            var updated = await conn.QuerySingleOrDefaultAsync<Character>(new CommandDefinition(
+            var updated = await conn.QuerySingleAsync<Character>(new CommandDefinition(
                 $"""
                 update characters set canonical_name = @name, aliases = @aliases, franchise = @franchise, description = @description, updated_at = now()
                 where id = @id and rights_holder_id = @holder
                 returning {Columns}
                 """,
                 new { id, holder, name, aliases, franchise = request.Franchise?.Trim(), description = request.Description?.Trim() },
+                tx,
                 cancellationToken: ct));
-            if (updated is null)
-            {
-                return Problems.NotFound("Character not found.");
-            }
-
+            await tx.CommitAsync(ct);
             await catalog.RefreshAsync(ct);
             return TypedResults.Ok(updated);
         }
@@ -112,20 +128,4 @@ internal static class CharacterEndpoints
 
     private static (string Name, string[] Aliases) Clean(CharacterRequest request) =>
         (request.CanonicalName!.Trim(), (request.Aliases ?? []).Select(a => a.Trim()).ToArray());
-
-    /// <summary>A name or alias may identify only one of a holder's characters, or matches could not say which was meant.</summary>
-    private static async Task<ProblemHttpResult?> ConflictingName(NpgsqlConnection conn, Guid holder, Guid? self, string name, string[] aliases, CancellationToken ct)
-    {
-        var names = aliases.Append(name).Select(n => n.ToLowerInvariant()).ToArray();
-        var clash = await conn.QueryFirstOrDefaultAsync<string>(new CommandDefinition(
-            """
-            select c.canonical_name from characters c
-            where c.rights_holder_id = @holder and (@self::uuid is null or c.id <> @self)
-              and (lower(c.canonical_name) = any(@names) or exists (select from unnest(c.aliases) a where lower(a) = any(@names)))
-            limit 1
-            """,
-            new { holder, self, names },
-            cancellationToken: ct));
-        return clash is null ? null : Problems.Conflict("Duplicate name.", $"A name or alias is already used by your character '{clash}'.");
-    }
 }

@@ -1,3 +1,4 @@
+using Compliance.Api.Names;
 using FluentValidation;
 
 namespace Compliance.Api.Catalog;
@@ -23,11 +24,13 @@ internal sealed class CharacterRequestValidator : AbstractValidator<CharacterReq
     public CharacterRequestValidator()
     {
         RuleFor(r => r.CanonicalName).NotEmpty().MaximumLength(200)
-            .Must(n => n is null || n.Trim().Length > 0).WithMessage("Canonical name must not be blank.");
+            .Must(n => n is null || n.Trim().Length > 0).WithMessage("Canonical name must not be blank.")
+            .Must(NameKeys.BlankOrMatchable).WithMessage("Canonical name must contain a letter or digit: names are matched by their letters and digits.");
         RuleFor(r => r.Aliases).Must(a => a is null || a.Count <= MaxAliases).WithMessage($"At most {MaxAliases} aliases.");
         RuleForEach(r => r.Aliases)
             .Must(a => !string.IsNullOrWhiteSpace(a)).WithMessage("Aliases must not be empty or blank.")
-            .MaximumLength(200);
+            .MaximumLength(200)
+            .Must(NameKeys.BlankOrMatchable).WithMessage("Aliases must contain a letter or digit: names are matched by their letters and digits.");
         RuleFor(r => r.Aliases)
             .Must(HaveNoDuplicates).WithMessage("Aliases must be distinct from each other and from the canonical name (ignoring case).")
             .When(r => r.Aliases is not null);

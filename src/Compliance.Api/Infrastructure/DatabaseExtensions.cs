@@ -1,5 +1,6 @@
 using Compliance.Api.Catalog;
 using Compliance.Api.Demo;
+using Compliance.Api.Names;
 using Compliance.Storage.Local;
 using Compliance.Storage.Migrations;
 using Npgsql;
@@ -32,7 +33,7 @@ internal static class DatabaseExtensions
         return builder;
     }
 
-    /// <summary>Applies migrations as the owner role, seeds demo data when asked, and loads the catalog.</summary>
+    /// <summary>Applies migrations as the owner role, seeds demo data when asked, claims unclaimed names, and loads the catalog.</summary>
     public static async Task InitializeDatabaseAsync(this WebApplication app)
     {
         var connections = app.Services.GetRequiredService<DatabaseConnections>();
@@ -50,6 +51,8 @@ internal static class DatabaseExtensions
             await DemoData.SeedAsync(app.Services, app.Configuration, app.Environment);
         }
 
+        // Names stored without a claim (before migration 0006, or by the demo seed) are claimed, earliest first.
+        await NameClaimBackfill.RunAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), app.Logger);
         await app.Services.GetRequiredService<CatalogIndex>().RefreshAsync();
         await app.Services.GetRequiredService<References.ReferenceBankIndex>().RefreshAsync();
         await app.Services.GetRequiredService<Likeness.FaceBankIndex>().RefreshAsync();

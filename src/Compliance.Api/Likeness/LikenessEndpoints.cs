@@ -2,6 +2,7 @@ using Compliance.Api.Access;
 using Compliance.Api.Catalog;
 using Compliance.Api.Decisions;
 using Compliance.Api.Infrastructure;
+using Compliance.Api.Names;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -11,7 +12,8 @@ namespace Compliance.Api.Likeness;
 /// <summary>
 /// A person manages their own likeness: names and handles to look for, the accounts that are them,
 /// who else may use their likeness, and every decision that involved it. Everything is scoped by the
-/// profile in the caller's key.
+/// profile in the caller's key. Names and handles are owned (docs/decisions/ADR-008-name-ownership.md): one
+/// that reads like someone else's is refused with 409, and the decision feed shows only this person's ids.
 /// </summary>
 internal static class LikenessEndpoints
 {
@@ -52,8 +54,26 @@ internal static class LikenessEndpoints
 
     private static async Task<Results<Ok<Profile>, ProblemHttpResult>> UpdateProfile(ProfileRequest request, HttpContext http, NpgsqlDataSource db, CatalogIndex catalog, CancellationToken ct)
     {
+        var id = http.User.RequiredLikenessProfileId();
+        var name = request.DisplayName!.Trim();
+        var variants = (request.NameVariants ?? []).Select(v => v.Trim()).ToArray();
+        var handles = (request.Handles ?? []).Select(v => v.Trim()).ToArray();
         await using var conn = await db.OpenConnectionAsync(ct);
-        var profile = await conn.QuerySingleOrDefaultAsync<Profile>(new CommandDefinition(
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // Lock order: the profile's row, then its names' keys, then the catalog-changed trigger of the update.
+        if (await conn.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
+                "select id from likeness_profiles where id = @id for update", new { id }, tx, cancellationToken: ct)) is null)
+        {
+            return Problems.NotFound("Profile not found.");
+        }
+
+        // Someone else's name or handle, in any spelling the matcher would confuse with it, is theirs: 409.
+        if (await NameClaims.SetAsync(conn, tx, NameClaimant.Profile(id), [name, .. variants, .. handles], ct) is { } conflict)
+        {
+            return conflict.ToProblem("profile");
+        }
+
+        var profile = await conn.QuerySingleAsync<Profile>(new CommandDefinition(
             $"""
             update likeness_profiles set display_name = @name, name_variants = @variants, handles = @handles, own_accounts = @accounts, updated_at = now()
             where id = @id
@@ -61,18 +81,15 @@ internal static class LikenessEndpoints
             """,
             new
             {
-                id = http.User.RequiredLikenessProfileId(),
-                name = request.DisplayName!.Trim(),
-                variants = (request.NameVariants ?? []).Select(v => v.Trim()).ToArray(),
-                handles = (request.Handles ?? []).Select(v => v.Trim()).ToArray(),
+                id,
+                name,
+                variants,
+                handles,
                 accounts = (request.OwnAccounts ?? []).Select(a => LikenessLedger.AccountKey(a.TenantId, a.Account.Trim())).Distinct().ToArray(),
             },
+            tx,
             cancellationToken: ct));
-        if (profile is null)
-        {
-            return Problems.NotFound("Profile not found.");
-        }
-
+        await tx.CommitAsync(ct);
         await catalog.RefreshAsync(ct);
         return TypedResults.Ok(profile);
     }
@@ -135,6 +152,9 @@ internal static class LikenessEndpoints
         // The person's entities: their profile, and any public-figure entry linked to it.
         var ids = (await conn.QueryAsync<Guid>(new CommandDefinition(
             "select @profile union select id from public_figures where profile_id = @profile", new { profile }, cancellationToken: ct))).ToArray();
-        return TypedResults.Ok(await DecisionEndpoints.PageAsync(conn, new DecisionFilter(EntityIds: ids), limit, cursor, ct));
+        var page = await DecisionEndpoints.PageAsync(conn, new DecisionFilter(EntityIds: ids), limit, cursor, ct);
+        // A decision also names other people and characters; their ids are theirs, not this person's to see.
+        var own = ids.ToHashSet();
+        return TypedResults.Ok(page with { Items = [.. page.Items.Select(d => d with { EntityIds = [.. d.EntityIds.Where(own.Contains)] })] });
     }
 }

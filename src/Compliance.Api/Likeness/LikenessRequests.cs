@@ -1,3 +1,4 @@
+using Compliance.Api.Names;
 using FluentValidation;
 
 namespace Compliance.Api.Likeness;
@@ -53,7 +54,8 @@ internal sealed class NameListValidator : AbstractValidator<IReadOnlyList<string
     public NameListValidator(string what)
     {
         RuleFor(l => l.Count).LessThanOrEqualTo(50).WithMessage($"At most 50 {what}.");
-        RuleForEach(l => l).Must(n => !string.IsNullOrWhiteSpace(n)).WithMessage($"{what} must not be empty or blank.").MaximumLength(200);
+        RuleForEach(l => l).Must(n => !string.IsNullOrWhiteSpace(n)).WithMessage($"{what} must not be empty or blank.").MaximumLength(200)
+            .Must(NameKeys.BlankOrMatchable).WithMessage($"{what} must contain a letter or digit: names are matched by their letters and digits.");
         RuleFor(l => l).Must(l => l.Select(n => n?.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).Count() == l.Count)
             .WithMessage($"{what} must be distinct (ignoring case).");
     }
@@ -70,9 +72,12 @@ internal sealed class PlatformAccountValidator : AbstractValidator<PlatformAccou
 
 internal sealed class ProfileRequestValidator : AbstractValidator<ProfileRequest>
 {
+    public const string MatchableMessage = "displayName must contain a letter or digit: names are matched by their letters and digits.";
+
     public ProfileRequestValidator()
     {
-        RuleFor(r => r.DisplayName).NotEmpty().MaximumLength(200).Must(n => n is null || n.Trim().Length > 0).WithMessage("displayName must not be blank.");
+        RuleFor(r => r.DisplayName).NotEmpty().MaximumLength(200).Must(n => n is null || n.Trim().Length > 0).WithMessage("displayName must not be blank.")
+            .Must(NameKeys.BlankOrMatchable).WithMessage(MatchableMessage);
         RuleFor(r => r.NameVariants!).SetValidator(new NameListValidator("nameVariants")).When(r => r.NameVariants is not null);
         RuleFor(r => r.Handles!).SetValidator(new NameListValidator("handles")).When(r => r.Handles is not null);
         RuleFor(r => r.OwnAccounts).Must(a => a is null || a.Count <= 50).WithMessage("At most 50 ownAccounts.");
@@ -103,14 +108,16 @@ internal sealed class RevokeConsentRequestValidator : AbstractValidator<RevokeCo
 
 internal sealed class CreateProfileRequestValidator : AbstractValidator<CreateProfileRequest>
 {
-    public CreateProfileRequestValidator() => RuleFor(r => r.DisplayName).NotEmpty().MaximumLength(200);
+    public CreateProfileRequestValidator() => RuleFor(r => r.DisplayName).NotEmpty().MaximumLength(200)
+        .Must(NameKeys.BlankOrMatchable).WithMessage(ProfileRequestValidator.MatchableMessage);
 }
 
 internal sealed class PublicFigureRequestValidator : AbstractValidator<PublicFigureRequest>
 {
     public PublicFigureRequestValidator()
     {
-        RuleFor(r => r.Name).NotEmpty().MaximumLength(200).Must(n => n is null || n.Trim().Length > 0).WithMessage("name must not be blank.");
+        RuleFor(r => r.Name).NotEmpty().MaximumLength(200).Must(n => n is null || n.Trim().Length > 0).WithMessage("name must not be blank.")
+            .Must(NameKeys.BlankOrMatchable).WithMessage("name must contain a letter or digit: names are matched by their letters and digits.");
         RuleFor(r => r.Aliases!).SetValidator(new NameListValidator("aliases")).When(r => r.Aliases is not null);
     }
 }

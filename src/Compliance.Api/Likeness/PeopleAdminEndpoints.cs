@@ -1,6 +1,7 @@
 using Compliance.Api.Access;
 using Compliance.Api.Catalog;
 using Compliance.Api.Infrastructure;
+using Compliance.Api.Names;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -27,13 +28,23 @@ internal static class PeopleAdminEndpoints
         return group;
     }
 
-    private static async Task<Created<Profile>> CreateProfile(CreateProfileRequest request, NpgsqlDataSource db, CatalogIndex catalog, CancellationToken ct)
+    private static async Task<Results<Created<Profile>, ProblemHttpResult>> CreateProfile(CreateProfileRequest request, NpgsqlDataSource db, CatalogIndex catalog, CancellationToken ct)
     {
+        var id = Guid.NewGuid();
+        var name = request.DisplayName!.Trim();
         await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        if (await NameClaims.SetAsync(conn, tx, NameClaimant.Profile(id), [name], ct) is { } conflict)
+        {
+            return conflict.ToProblem("profile");
+        }
+
         var profile = await conn.QuerySingleAsync<Profile>(new CommandDefinition(
             $"insert into likeness_profiles (id, display_name) values (@id, @name) returning {LikenessEndpoints.ProfileColumns}",
-            new { id = Guid.NewGuid(), name = request.DisplayName!.Trim() },
+            new { id, name },
+            tx,
             cancellationToken: ct));
+        await tx.CommitAsync(ct);
         await catalog.RefreshAsync(ct);
         return TypedResults.Created($"/v1/admin/likeness-profiles/{profile.Id}", profile);
     }
@@ -46,12 +57,24 @@ internal static class PeopleAdminEndpoints
             return Problems.NotFound("Likeness profile not found.");
         }
 
+        var id = Guid.NewGuid();
+        var name = request.Name!.Trim();
+        var aliases = (request.Aliases ?? []).Select(a => a.Trim()).ToArray();
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // A figure linked to a profile claims its names for that person (who may already use them); otherwise for itself.
+        if (await NameClaims.SetAsync(conn, tx, NameClaimant.Figure(id, request.ProfileId), aliases.Prepend(name), ct) is { } conflict)
+        {
+            return conflict.ToProblem("public-figure entry");
+        }
+
         try
         {
             var figure = await conn.QuerySingleAsync<PublicFigure>(new CommandDefinition(
                 $"insert into public_figures (id, name, aliases, profile_id) values (@id, @name, @aliases, @profile) returning {FigureColumns}",
-                new { id = Guid.NewGuid(), name = request.Name!.Trim(), aliases = (request.Aliases ?? []).Select(a => a.Trim()).ToArray(), profile = request.ProfileId },
+                new { id, name, aliases, profile = request.ProfileId },
+                tx,
                 cancellationToken: ct));
+            await tx.CommitAsync(ct);
             await catalog.RefreshAsync(ct);
             return TypedResults.Created($"/v1/admin/public-figures/{figure.Id}", figure);
         }
@@ -71,13 +94,18 @@ internal static class PeopleAdminEndpoints
     private static async Task<Results<NoContent, ProblemHttpResult>> RemoveFigure(Guid id, NpgsqlDataSource db, CatalogIndex catalog, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var removed = await conn.ExecuteAsync(new CommandDefinition(
-            "update public_figures set removed_at = now() where id = @id and removed_at is null", new { id }, cancellationToken: ct));
-        if (removed == 0)
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var linked = (await conn.QueryAsync<Guid?>(new CommandDefinition(
+            "select profile_id from public_figures where id = @id and removed_at is null for update", new { id }, tx, cancellationToken: ct))).ToList();
+        if (linked.Count == 0)
         {
             return Problems.NotFound("Public figure not found.");
         }
 
+        // Off the list, its names are free again.
+        await NameClaims.SetAsync(conn, tx, NameClaimant.Figure(id, linked[0]), [], ct);
+        await conn.ExecuteAsync(new CommandDefinition("update public_figures set removed_at = now() where id = @id", new { id }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
         await catalog.RefreshAsync(ct);
         return TypedResults.NoContent();
     }

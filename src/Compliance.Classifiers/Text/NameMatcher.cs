@@ -128,7 +128,11 @@ public sealed class NameMatcher
         {
             var entity = list[e] ?? throw new ArgumentException("Entities must not be null.", nameof(entities));
             seen.Clear();
-            state.AddAlias(e, entity.CanonicalName, RoleName, seen, options);
+            if (entity.MatchCanonicalName)
+            {
+                state.AddAlias(e, entity.CanonicalName, RoleName, seen, options);
+            }
+
             foreach (var alias in entity.Aliases ?? [])
             {
                 state.AddAlias(e, alias, RoleName, seen, options);
@@ -677,6 +681,11 @@ public sealed class NameMatcher
             Add(entity.Id.ToString("N"));
             Add(entity.OwnerId?.ToString("N"));
             Add(entity.CanonicalName);
+            if (!entity.MatchCanonicalName)
+            {
+                Add("label only");
+            }
+
             Add("aliases");
             foreach (var alias in entity.Aliases ?? [])
             {

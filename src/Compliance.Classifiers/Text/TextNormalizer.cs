@@ -20,7 +20,9 @@ namespace Compliance.Classifiers.Text;
 public static class TextNormalizer
 {
     /// <summary>The printable skeleton of <paramref name="text"/>: <c>"S.p.i.d.e.r-M@@n"</c> gives <c>"spiderman"</c>
-    /// (the i/l/1/! class prints as <c>i</c>). For logs, tests and debugging; matching uses the symbol arrays.</summary>
+    /// (the i/l/1/! class prints as <c>i</c>). One character per symbol, so two names have the same string exactly when
+    /// the matcher reads them as the same pattern: the service uses it as the key under which a name is owned
+    /// (docs/decisions/ADR-008-name-ownership.md). Matching itself uses the symbol arrays.</summary>
     public static string ToSkeletonString(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -325,6 +325,33 @@ public sealed class NameMatcherTests
     }
 
     [Fact]
+    public void ALabelOnlyCanonicalNameIsNotMatchedButStillNamesTheEntity()
+    {
+        var labelled = TestCatalog.Entity("Marlow Quince", ["Quincey Junior"], []) with { MatchCanonicalName = false };
+        var matcher = NameMatcher.Build([labelled]);
+
+        Assert.Empty(matcher.Find("Marlow Quince waves"));
+        var match = Assert.Single(matcher.Find("Quincey Junior waves"));
+        Assert.Equal("Marlow Quince", match.Entity.CanonicalName);
+        Assert.NotEqual(NameMatcher.Build([labelled with { MatchCanonicalName = true }]).Version, matcher.Version);
+    }
+
+    [Fact]
+    public void SameSkeletonStringMeansSamePattern()
+    {
+        // The service owns names by this string; it must equal the matcher's reading of the name.
+        var comet = TestCatalog.Entity("Captain Comet", [], []);
+        var matcher = NameMatcher.Build([comet]);
+        foreach (var spelling in new[] { "CAPTAIN-COMET", "C\u0430pt\u0430in C0met", "Captain\u200BComet", "C.a.p.t.a.i.n Comet" })
+        {
+            Assert.Equal(TextNormalizer.ToSkeletonString("Captain Comet"), TextNormalizer.ToSkeletonString(spelling));
+            Assert.Single(matcher.Find(spelling));
+        }
+
+        Assert.NotEqual(TextNormalizer.ToSkeletonString("Captain Comet"), TextNormalizer.ToSkeletonString("Captain Comets"));
+    }
+
+    [Fact]
     public void InvalidOptionsAreRejected()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => NameMatcher.Build([], new NameMatcherOptions { MaxFuzzyDistance = 3 }));
