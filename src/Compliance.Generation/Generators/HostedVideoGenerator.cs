@@ -82,6 +82,12 @@ public sealed class HostedVideoGenerator : IVideoGenerator
             output = Path.Combine(Path.GetFullPath(_options.OutputDirectory ?? Path.GetTempPath()), $"hosted-{Guid.NewGuid():N}.video");
             await DownloadAsync(jobId, output, budget.Token).ConfigureAwait(false);
             var video = await DescribeAsync(jobId, output, budget.Token).ConfigureAwait(false);
+
+            // Named after what ffprobe found, not what the provider said, so later steps can trust the extension.
+            var named = Path.ChangeExtension(output, video.MediaType == "video/webm" ? ".webm" : ".mp4");
+            File.Move(output, named);
+            output = named;
+            video = video with { Path = named };
             succeeded = true;
             progress?.Report(1.0);
             return video;
@@ -317,7 +323,6 @@ public sealed class HostedVideoGenerator : IVideoGenerator
             {
                 using var request = build();
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.ApiKey);
-                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
                 return await _http.SendAsync(request, completion, token).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
         }

@@ -17,6 +17,8 @@ namespace Compliance.Generation.Generators;
 /// </summary>
 public sealed class LocalStoryboardGenerator : IVideoGenerator, IDisposable
 {
+    public const string GeneratorName = "local-storyboard";
+
     /// <summary>Smallest frame side; libx264 with yuv420p also needs even sides.</summary>
     public const int MinSide = 64;
 
@@ -46,8 +48,6 @@ public sealed class LocalStoryboardGenerator : IVideoGenerator, IDisposable
         _decoder = new SafeImageDecoder(options.MaxAssetPixels, maxEncodedBytes: options.MaxAssetBytes);
         _ffmpeg = GlobalFFOptions.GetFFMpegBinaryPath(new FFOptions { BinaryFolder = options.BinaryFolder });
     }
-
-    public const string GeneratorName = "local-storyboard";
 
     public string Name => GeneratorName;
 

@@ -68,6 +68,8 @@ public sealed class HostedVideoGeneratorTests(HostedVideoFixture fixture) : ICla
 
         Assert.Equal(fixture.Video, await File.ReadAllBytesAsync(video.Path));
         Assert.StartsWith(_scratch.Path, video.Path, StringComparison.Ordinal);
+        Assert.EndsWith(".mp4", video.Path, StringComparison.Ordinal);
+        Assert.Equal([video.Path], _scratch.Files);
         Assert.Equal(("video/mp4", 320, 180), (video.MediaType, video.Width, video.Height));
         Assert.Equal(2.0, video.Duration.TotalSeconds, precision: 1);
         Assert.Equal((HostedVideoGenerator.GeneratorName, "sora-2"), (video.Generator, video.Model));
