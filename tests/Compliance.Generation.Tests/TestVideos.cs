@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Compliance.Tests.Shared;
 
 namespace Compliance.Generation.Tests;
 
@@ -124,7 +125,7 @@ public sealed class TestVideos : IAsyncLifetime
         var mkv = Path.Combine(VideoFolder, "whole.mkv");
         await RunFfmpegAsync("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=5:duration=60", "-c:v", VideoCodec, "-pix_fmt", "yuv420p", mkv);
         await WriteFirstHalfAsync(mkv, MkvCutMidStream);
-        await File.WriteAllBytesAsync(MkvUnderDeclared, DeclareMatroskaDuration(await File.ReadAllBytesAsync(mkv), 60, 20));
+        await File.WriteAllBytesAsync(MkvUnderDeclared, FfmpegTestTools.DeclareMatroskaDuration(await File.ReadAllBytesAsync(mkv), 60, 20));
         await MakeTestSourceAsync(Matroska, "160x120", 10, 2);
         await MakeTestSourceAsync(TransportStream, "160x120", 10, 2);
 
@@ -132,30 +133,6 @@ public sealed class TestVideos : IAsyncLifetime
         await File.WriteAllTextAsync(HlsPlaylist, playlist);
         await File.WriteAllTextAsync(HlsPlaylistNamedMp4, playlist);
         await File.WriteAllTextAsync(FfconcatScript, $"ffconcat version 1.0\nfile '{ThreeCuts}'\n");
-    }
-
-    /// <summary>
-    /// Rewrites a Matroska file's declared length: the Segment Info Duration (element 0x4489, an 8-byte float in
-    /// milliseconds, as ffmpeg writes it) and the video track's DURATION tag. The frames are untouched.
-    /// </summary>
-    internal static byte[] DeclareMatroskaDuration(byte[] mkv, int actualSeconds, int declaredSeconds)
-    {
-        var at = mkv.AsSpan().IndexOf((ReadOnlySpan<byte>)[0x44, 0x89, 0x88]);
-        if (at < 0)
-        {
-            throw new InvalidOperationException("No 8-byte Duration element in the Matroska header.");
-        }
-
-        System.Buffers.Binary.BinaryPrimitives.WriteDoubleBigEndian(mkv.AsSpan(at + 3, 8), declaredSeconds * 1000.0);
-        var actualTag = System.Text.Encoding.ASCII.GetBytes(TimeSpan.FromSeconds(actualSeconds).ToString(@"hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture));
-        var declaredTag = System.Text.Encoding.ASCII.GetBytes(TimeSpan.FromSeconds(declaredSeconds).ToString(@"hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture));
-        var tag = mkv.AsSpan().IndexOf(actualTag);
-        if (tag >= 0)
-        {
-            declaredTag.CopyTo(mkv.AsSpan(tag));
-        }
-
-        return mkv;
     }
 
     private static async Task WriteFirstHalfAsync(string source, string target)
@@ -171,35 +148,11 @@ public sealed class TestVideos : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    /// <summary>
-    /// A fresh folder holding <c>ffmpeg</c> and <c>ffprobe</c> scripts that append their command line to
-    /// <c>calls.log</c> beside them and then run the real binaries: point <see cref="Frames.FrameSamplerOptions.BinaryFolder"/>
-    /// at it to see exactly which processes a call started, and with which arguments.
-    /// </summary>
-    public string NewSpyBinaryFolder()
-    {
-        var folder = NewScratchFolder();
-        foreach (var tool in new[] { "ffmpeg", "ffprobe" })
-        {
-            var real = Environment.GetEnvironmentVariable("PATH")!.Split(Path.PathSeparator)
-                .Select(dir => Path.Combine(dir, tool)).First(File.Exists);
-            var script = Path.Combine(folder, tool);
-            File.WriteAllText(script, $"#!/bin/sh\nprintf '%s\\n' \"{tool} $*\" >> '{Path.Combine(folder, "calls.log")}'\nexec '{real}' \"$@\"\n");
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-        }
-
-        return folder;
-    }
+    /// <summary>A fresh folder of spy ffmpeg/ffprobe wrappers (<see cref="FfmpegTestTools.CreateSpyBinaries"/>).</summary>
+    public string NewSpyBinaryFolder() => FfmpegTestTools.CreateSpyBinaries(NewScratchFolder());
 
     /// <summary>The command lines the spy binaries in <paramref name="spyFolder"/> have run, oldest first.</summary>
-    public static IReadOnlyList<string> SpyCalls(string spyFolder)
-    {
-        var log = Path.Combine(spyFolder, "calls.log");
-        return File.Exists(log) ? File.ReadAllLines(log) : [];
-    }
+    public static IReadOnlyList<string> SpyCalls(string spyFolder) => FfmpegTestTools.SpyCalls(spyFolder);
 
     /// <summary>A fresh, empty folder for one test's spooled uploads.</summary>
     public string NewScratchFolder()
