@@ -87,4 +87,34 @@ public sealed class UploadFormatTests(PostgresFixture postgres)
         Assert.True(response.StatusCode == HttpStatusCode.UnsupportedMediaType, $"{what}: {response.StatusCode}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
+
+    [Fact]
+    public async Task AReferenceImageIsRecognisedByItsBytesNotItsNameOrDeclaredType()
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var (character, _) = await world.CharacterAsync("Sniffed Spirit");
+
+        var png = await world.RightsHolder.PostAsync($"/v1/characters/{character}/references",
+            Upload(TestImages.Read("bridge-1-original.png"), "bridge.jpg", "image/jpeg"));
+        var playlist = await world.RightsHolder.PostAsync($"/v1/characters/{character}/references",
+            Upload(Encoding.UTF8.GetBytes("#EXTM3U\n#EXTINF:1,\n/etc/hostname\n"), "bridge.png", "image/png"));
+
+        Assert.Equal(HttpStatusCode.Created, png.StatusCode);
+        Assert.Equal("image/png", (await World.Json(png))["mediaType"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, playlist.StatusCode);
+    }
+
+    [Fact]
+    public async Task OutOfRangeVideoSettingsStopStartUpNamingTheSetting()
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => postgres.CreateAppAsync("video_options", o =>
+        {
+            o.Settings["Video:MaxIntervalFrames"] = "0";
+            o.Settings["Video:MaxFileBytes"] = "0";
+        }));
+
+        var validation = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(failure.GetBaseException());
+        Assert.Contains(validation.Failures, f => f.StartsWith("Video:MaxIntervalFrames:", StringComparison.Ordinal));
+        Assert.Contains(validation.Failures, f => f.StartsWith("Video:MaxFileBytes:", StringComparison.Ordinal));
+    }
 }

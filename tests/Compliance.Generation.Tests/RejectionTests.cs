@@ -156,6 +156,20 @@ public sealed class RejectionTests(TestVideos videos)
     }
 
     [Fact]
+    public void EveryOutOfRangeSettingIsNamed()
+    {
+        var options = Defaults with { FramesPerSecond = 0, MaxIntervalFrames = 0, MaxSceneChangeFrames = -1, MaxFileBytes = 0 };
+
+        var problems = options.Problems();
+
+        Assert.Equal(4, problems.Count);
+        Assert.All(new[] { "FramesPerSecond", "MaxIntervalFrames", "MaxSceneChangeFrames", "MaxFileBytes" },
+            name => Assert.Contains(problems, p => p.StartsWith(name + ":", StringComparison.Ordinal)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FrameSampler(options));
+        Assert.Empty(Defaults.Problems());
+    }
+
+    [Fact]
     public async Task AMissingFileIsTheCallersMistakeNotARejection()
     {
         await Assert.ThrowsAsync<FileNotFoundException>(
