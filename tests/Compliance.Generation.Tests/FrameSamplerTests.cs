@@ -34,7 +34,7 @@ public sealed class FrameSamplerTests(TestVideos videos)
         }
 
         Assert.Equal(video.Frames.Count, video.Frames.Select(f => f.TimestampSeconds).Distinct().Count());
-        Assert.False(video.Truncated);
+        Assert.True(video.Coverage.IsComplete);
     }
 
     [Fact]
@@ -127,14 +127,18 @@ public sealed class FrameSamplerTests(TestVideos videos)
     }
 
     [Fact]
-    public async Task StopsAtMaxFramesAndSaysSo()
+    public async Task ATightFrameBudgetWidensTheScheduleInsteadOfStoppingEarly()
     {
-        var sampler = new FrameSampler(Defaults with { MaxFrames = 3 });
+        var sampler = new FrameSampler(Defaults with { MaxIntervalFrames = 3 });
 
         var video = await sampler.SampleAsync(videos.ThreeCuts, CancellationToken.None);
 
-        Assert.Equal([0d, 1, 2], video.Frames.Select(f => Math.Round(f.TimestampSeconds, 3)));
-        Assert.True(video.Truncated);
+        // 3 frames over 7.5 s: one every 3 s (2.5/7.5 fps), and the cuts at 2.5 s and 5 s on top.
+        Assert.Equal([0d, 2.5, 3, 5, 6], video.Frames.Select(f => Math.Round(f.TimestampSeconds, 3)));
+        Assert.Equal(3, video.Frames.Count(f => f.Reason.HasFlag(FrameReason.Interval)));
+        Assert.True(video.Coverage.IsComplete);
+        Assert.Equal(3, video.Coverage.IntervalSeconds, precision: 3);
+        Assert.Equal(7.5, video.Coverage.SecondsCovered, precision: 2);
     }
 
     [Fact]

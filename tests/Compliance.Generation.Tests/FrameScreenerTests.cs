@@ -69,6 +69,14 @@ public sealed class FrameScreenerTests
             Assert.Equal(matches.Count, matches.Select(m => m.Evidence.FrameIndex).Distinct().Count());
             var error = Assert.Single(screened.Signals, s => s.Kind == SignalKinds.ClassifierError);
             Assert.Equal("exploding", error.Classifier);
+            // A classifier that failed on every frame screened none of them: the whole video is unscreened.
+            var coverage = Assert.Single(screened.Signals, s => s.Kind == SignalKinds.CoverageIncomplete);
+            Assert.Equal(1.0, coverage.Score, precision: 3);
+            var span = Assert.Single(screened.Coverage.UnscreenedSpans);
+            Assert.Equal(UnscreenedReason.ClassifierFailure, span.Reason);
+            Assert.Equal((0d, 8d), (span.StartSeconds, Math.Round(span.EndSeconds)));
+            Assert.Contains("exploding failed on frame 0", span.Detail, StringComparison.Ordinal);
+            Assert.Equal(0, screened.Coverage.FramesScreened);
         }
         finally
         {

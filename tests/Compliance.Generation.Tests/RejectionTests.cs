@@ -92,24 +92,40 @@ public sealed class RejectionTests(TestVideos videos)
     }
 
     [Fact]
-    public async Task DecodingPastTheTimeBudgetIsATimeout()
+    public async Task ATimeBudgetRunningOutAfterSomeFramesLeavesTheRestUnscreenedNotAllowed()
     {
         var sampler = new FrameSampler(Defaults with { Timeout = TimeSpan.FromSeconds(3) });
-        var frames = 0;
+        var screened = new List<double>();
 
         // A consumer that takes 1 s a frame would need 9 s for the nine frames.
-        var rejected = await Assert.ThrowsAsync<VideoRejectedException>(() => sampler.SampleAsync(
+        var summary = await sampler.SampleAsync(
             videos.ThreeCuts,
-            async (_, ct) =>
+            async (frame, ct) =>
             {
-                frames++;
                 await Task.Delay(1000, ct);
+                screened.Add(frame.TimestampSeconds);
             },
-            CancellationToken.None));
+            CancellationToken.None);
+
+        Assert.InRange(screened.Count, 1, 8);
+        Assert.Equal(screened.Count, summary.Coverage.FramesScreened);
+        var gap = Assert.Single(summary.Coverage.UnscreenedSpans);
+        Assert.Equal(UnscreenedReason.TimeBudget, gap.Reason);
+        Assert.Equal(screened[^1], gap.StartSeconds, precision: 3);
+        Assert.Equal(7.5, gap.EndSeconds, precision: 1);
+        Assert.False(summary.Coverage.IsComplete);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(videos.ProcessTempFolder));
+    }
+
+    [Fact]
+    public async Task ATimeBudgetRunningOutBeforeAnyFrameIsATimeout()
+    {
+        var sampler = new FrameSampler(Defaults with { Timeout = TimeSpan.FromSeconds(2) });
+
+        var rejected = await Assert.ThrowsAsync<VideoRejectedException>(() => sampler.SampleAsync(
+            videos.ThreeCuts, async (_, ct) => await Task.Delay(5000, ct), CancellationToken.None));
 
         Assert.Equal(VideoRejectionReason.Timeout, rejected.Reason);
-        Assert.InRange(frames, 0, 8);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(videos.ProcessTempFolder));
     }
 
     [Fact]
@@ -137,6 +153,20 @@ public sealed class RejectionTests(TestVideos videos)
                 return ValueTask.CompletedTask;
             },
             cancel.Token));
+    }
+
+    [Fact]
+    public void EveryOutOfRangeSettingIsNamed()
+    {
+        var options = Defaults with { FramesPerSecond = 0, MaxIntervalFrames = 0, MaxSceneChangeFrames = -1, MaxFileBytes = 0 };
+
+        var problems = options.Problems();
+
+        Assert.Equal(4, problems.Count);
+        Assert.All(new[] { "FramesPerSecond", "MaxIntervalFrames", "MaxSceneChangeFrames", "MaxFileBytes" },
+            name => Assert.Contains(problems, p => p.StartsWith(name + ":", StringComparison.Ordinal)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FrameSampler(options));
+        Assert.Empty(Defaults.Problems());
     }
 
     [Fact]

@@ -86,6 +86,17 @@ public sealed class PolicyLoaderTests
             """), 4, "fail closed");
 
     [Fact]
+    public void AllowOnIncompleteVideoCoverageIsRejected() =>
+        AssertError(Load("""
+            policy: test
+            rules:
+              - id: r1
+                when: { signal: [licensed_character, coverage_incomplete], score_below: 0.05 }
+                outcome: allow
+                reason: x
+            """), 4, "'coverage_incomplete' (fail closed)");
+
+    [Fact]
     public void AllowWithoutSignalKindIsRejected() =>
         AssertError(Load("""
             policy: test

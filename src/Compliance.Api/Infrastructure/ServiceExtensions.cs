@@ -19,6 +19,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -70,10 +71,14 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton(new LocalBlobStore(builder.Configuration["Blobs:Directory"] ?? Path.Combine(root, ".data", "blobs")));
         builder.Services.AddSingleton<DecisionPipeline>();
         builder.Services.AddSingleton<ImageGate>();
-        builder.Services.AddSingleton(new FrameSampler(builder.Configuration.GetSection("Video").Get<FrameSamplerOptions>() ?? new FrameSamplerOptions()));
+        // Video:* is the sampler's options; its MaxFileBytes is also the video upload limit (one limit, one spooling path).
+        builder.Services.AddOptions<FrameSamplerOptions>().BindConfiguration("Video").ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<FrameSamplerOptions>, VideoOptionsValidation>();
+        builder.Services.AddSingleton(sp => new FrameSampler(sp.GetRequiredService<IOptions<FrameSamplerOptions>>().Value));
         builder.Services.AddSingleton<FrameScreener>();
         builder.Services.AddSingleton<VideoGate>();
-        builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(o => o.MultipartBodyLengthLimit = VideoGate.MaxVideoBytes + (1024 * 1024));
+        builder.Services.AddOptions<Microsoft.AspNetCore.Http.Features.FormOptions>().Configure<IOptions<FrameSamplerOptions>>(
+            (form, video) => form.MultipartBodyLengthLimit = video.Value.MaxFileBytes + (1024 * 1024));
         builder.Services.AddSingleton(new ContentContextClassifier());  // MiniLM, loaded once
         builder.Services.AddSingleton<ContextDetector>();
         builder.Services.AddSingleton<GrantLedger>();

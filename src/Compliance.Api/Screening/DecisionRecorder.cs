@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Compliance.Policies.Model;
 using Compliance.Api.Infrastructure;
+using Compliance.Generation.Frames;
 using Compliance.Storage.Decisions;
 
 namespace Compliance.Api.Screening;
@@ -13,12 +14,22 @@ internal sealed record DecisionInput(string? Prompt, string? PromptSha256, strin
     public MediaInput? Media { get; init; }
 }
 
-/// <summary>An uploaded image or video as recorded: its SHA-256, type, size and, for video, duration and frames screened.</summary>
+/// <summary>
+/// An uploaded image or video as recorded: its SHA-256, type (sniffed from the bytes), size and, for video, its
+/// coverage: duration, frames screened, seconds those frames stand for, the largest gap, and every unscreened span.
+/// </summary>
 internal sealed record MediaInput(string Sha256, string MediaType, long Bytes, int Width, int Height)
 {
     public double? DurationSeconds { get; init; }
 
     public int? FramesScreened { get; init; }
+
+    public double? SecondsCovered { get; init; }
+
+    public double? LargestGapSeconds { get; init; }
+
+    /// <summary>Empty when the whole video was screened; otherwise each span no screened frame stands for, and why.</summary>
+    public IReadOnlyList<UnscreenedSpan>? UnscreenedSpans { get; init; }
 }
 
 /// <summary>A decision as answered to the caller and as stored (JSON) in the decision log.</summary>

@@ -1,7 +1,9 @@
 using Compliance.Api.Access;
 using Compliance.Api.Infrastructure;
+using Compliance.Generation.Frames;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Compliance.Api.Screening;
 
@@ -15,15 +17,18 @@ internal static class ScreeningEndpoints
         group.MapPost("/image", ScreenImage).DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(MediaTypes.MaxImageBytes + (64 * 1024)))
             .Accepts<IFormFile>("multipart/form-data").WithName("ScreenImage")
             .WithSummary("Screen an uploaded image (multipart field 'file': PNG, JPEG or WebP, at most 20 MiB) against reference banks.");
-        group.MapPost("/video", ScreenVideo).DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(VideoGate.MaxVideoBytes + (64 * 1024)))
+        // The video upload limit is the sampler's own (Video:MaxFileBytes): one limit, read where it is enforced.
+        var video = app.ServiceProvider.GetRequiredService<IOptions<FrameSamplerOptions>>().Value;
+        group.MapPost("/video", ScreenVideo).DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(video.MaxFileBytes + (64 * 1024)))
             .Accepts<IFormFile>("multipart/form-data").WithName("ScreenVideo")
-            .WithSummary("Screen an uploaded video (multipart field 'file', at most 200 MiB and 10 minutes): frames sampled at 1 fps plus scene changes, one decision with per-frame evidence.");
+            .WithSummary($"Screen an uploaded video (multipart field 'file': MP4/MOV/3GP, Matroska/WebM or AVI, at most {video.MaxFileBytes / (1024 * 1024)} MiB "
+                + $"and {video.MaxDuration.TotalMinutes:0.#} minutes): frames sampled over the whole video plus scene changes, one decision with per-frame evidence and coverage.");
         return group;
     }
 
     private static async Task<Results<Ok<DecisionView>, ProblemHttpResult>> ScreenVideo(HttpContext http, VideoGate gate, CancellationToken ct)
     {
-        var form = await Uploads.ReadFormAsync(http, VideoGate.MaxVideoBytes, ct);
+        var form = await Uploads.ReadFormAsync(http, gate.MaxUploadBytes, ct);
         if (form.Problem is not null)
         {
             return form.Problem;

@@ -18,13 +18,21 @@ internal sealed class FfmpegFrameLog
     private const string PtsTimeToken = "pts_time:";
     private const string SceneScoreToken = "lavfi.scene_score=";
     private const int KeptDiagnosticLines = 12;
+    private const int KeptErrorLines = 3;
 
     private readonly Queue<string> _diagnostics = new();
+    private readonly Queue<string> _errors = new();
     private double? _ptsTime;
     private double? _sceneScore;
 
     /// <summary>The last lines that were not frame metadata: ffmpeg's own explanation when it fails.</summary>
     public string Diagnostics => string.Join('\n', _diagnostics);
+
+    /// <summary>
+    /// The last few lines in which ffmpeg reported a decoding problem ("partial file", "Invalid data", "error ..."),
+    /// joined on one line: the detail of a span that went unscreened because decoding stopped.
+    /// </summary>
+    public string Errors => string.Join(" | ", _errors);
 
     /// <summary>Feeds one stderr line; returns a stamp when the line completes a frame's record.</summary>
     public FrameStamp? Accept(string line)
@@ -52,13 +60,26 @@ internal sealed class FfmpegFrameLog
             return stamp;
         }
 
-        if (_diagnostics.Count == KeptDiagnosticLines)
+        Keep(_diagnostics, line, KeptDiagnosticLines);
+        if (line.Contains("error", StringComparison.OrdinalIgnoreCase) || line.Contains("invalid", StringComparison.OrdinalIgnoreCase)
+            || line.Contains("partial file", StringComparison.Ordinal) || line.Contains("corrupt", StringComparison.OrdinalIgnoreCase))
         {
-            _diagnostics.Dequeue();
+            // Drop the "[demuxer @ 0x55...]" prefix: the address means nothing to a reader of the decision.
+            var at = line.IndexOf("] ", StringComparison.Ordinal);
+            Keep(_errors, at > 0 && line.StartsWith('[') ? line[(at + 2)..] : line, KeptErrorLines);
         }
 
-        _diagnostics.Enqueue(line);
         return null;
+    }
+
+    private static void Keep(Queue<string> lines, string line, int count)
+    {
+        if (lines.Count == count)
+        {
+            lines.Dequeue();
+        }
+
+        lines.Enqueue(line.Length > 200 ? line[..200] : line);
     }
 
     private static double? ParseDouble(ReadOnlySpan<char> text)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Compliance.Classifiers;
 using Compliance.Classifiers.Images;
 using Compliance.Imaging.Decoding;
@@ -6,53 +7,119 @@ using Compliance.Policies.Model;
 
 namespace Compliance.Generation.Frames;
 
-/// <summary>What screening a video's frames found: the sampling summary and the condensed signals.</summary>
-public sealed record ScreenedVideo(SamplingSummary Summary, IReadOnlyList<Signal> Signals);
+/// <summary>What screening a video's frames found: the sampling summary, the condensed signals, and the coverage.</summary>
+/// <param name="Coverage">
+/// The sampler's coverage with the frames whose classifiers failed taken out; when incomplete, <see cref="Signals"/>
+/// holds a <see cref="SignalKinds.CoverageIncomplete"/> signal naming the unscreened spans.
+/// </param>
+public sealed record ScreenedVideo(SamplingSummary Summary, IReadOnlyList<Signal> Signals, VideoCoverage Coverage);
 
 /// <summary>
 /// The frame gate's first half, as library code for the video endpoint and the generation pipeline:
-/// frames are sampled (fixed rate plus scene changes) and every frame runs through the image
-/// classifiers, each under its budget, several frames at once (one per core) while ffmpeg keeps
-/// decoding. Signals are stamped with their frame index and timestamp, then condensed: per entity
-/// and classifier, the <see cref="FramesPerEntity"/> best frames; one error per failing classifier.
+/// frames are sampled (a fixed schedule over the whole video plus scene changes) and every frame runs through the
+/// image classifiers, each under its budget, several frames at once (one per core) while ffmpeg keeps decoding.
+/// Signals are stamped with their frame index and timestamp, then condensed: per entity and classifier, the
+/// <see cref="FramesPerEntity"/> best frames; one error per failing classifier. A video not screened end to end
+/// (frame cap, decoder stop, time budget, a classifier failing on a frame) gets a
+/// <see cref="SignalKinds.CoverageIncomplete"/> signal, which policies may never allow.
 /// </summary>
 public sealed class FrameScreener(FrameSampler sampler, IEnumerable<IImageClassifier> classifiers)
 {
     /// <summary>How many frames' evidence is kept per entity (the best-matching ones).</summary>
     public const int FramesPerEntity = 5;
 
+    /// <summary>The classifier name on coverage signals.</summary>
+    public const string CoverageClassifier = "frame-coverage";
+
     private readonly IImageClassifier[] _classifiers = classifiers.ToArray();
+
+    public FrameSampler Sampler => sampler;
 
     public async Task<ScreenedVideo> ScreenAsync(
         string videoPath, TimeSpan classifierBudget, ClassifierGuard.FailureObserver? onFailure, CancellationToken ct)
     {
         var parallel = Math.Max(1, Environment.ProcessorCount);
         using var slots = new SemaphoreSlim(parallel, parallel);
-        var running = new List<Task<IReadOnlyList<Signal>>>();
-        var summary = await sampler.SampleAsync(videoPath, async (frame, token) =>
+        var running = new List<Task<FrameResult>>();
+        SamplingSummary summary;
+        try
         {
-            // The sampler reuses its pixel buffer: each frame in flight gets its own copy.
-            var image = new DecodedImage(frame.Rgb24.ToArray(), frame.Width, frame.Height, frame.Stride, PdqPixelFormat.Rgb888);
-            var (index, time) = (frame.Index, Math.Round(frame.TimestampSeconds, 3));
-            await slots.WaitAsync(token);
-            running.Add(Task.Run(async () =>
+            summary = await sampler.SampleAsync(videoPath, async (frame, token) =>
             {
-                try
+                // The sampler reuses its pixel buffer: each frame in flight gets its own copy.
+                var image = new DecodedImage(frame.Rgb24.ToArray(), frame.Width, frame.Height, frame.Stride, PdqPixelFormat.Rgb888);
+                var (index, time) = (frame.Index, frame.TimestampSeconds);
+                // Waiting for a slot counts against the sampling budget (token): past it, this frame is not handed over
+                // and the sampler reports the rest as unscreened. A frame that got a slot is screened to the end, under
+                // each classifier's own budget and the caller's token.
+                await slots.WaitAsync(token);
+                running.Add(Task.Run(async () =>
                 {
-                    var found = await ClassifierGuard.RunAllAsync(_classifiers, image, classifierBudget, onFailure, token);
-                    return (IReadOnlyList<Signal>)found
-                        .Select(s => s with { Evidence = s.Evidence with { FrameIndex = index, TimestampSeconds = time } })
-                        .ToList();
-                }
-                finally
-                {
-                    slots.Release();
-                }
-            }, token));
-        }, ct);
+                    try
+                    {
+                        var found = await ClassifierGuard.RunAllAsync(_classifiers, image, classifierBudget, onFailure, ct);
+                        var rounded = Math.Round(time, 3);
+                        return new FrameResult(index, time, found
+                            .Select(s => s with { Evidence = s.Evidence with { FrameIndex = index, TimestampSeconds = rounded } })
+                            .ToList());
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+                }, CancellationToken.None));
+            }, ct);
+        }
+        finally
+        {
+            // Frames in flight finish before the slots they release are disposed, whatever stopped the sampler.
+            await ((Task)Task.WhenAll(running)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
 
-        var perFrame = await Task.WhenAll(running);
-        return new ScreenedVideo(summary, Condense(perFrame.SelectMany(s => s).ToList()));
+        var frames = (await Task.WhenAll(running)).OrderBy(f => f.Index).ToList();
+        var coverage = Cover(summary.Coverage, frames);
+        var signals = Condense(frames.SelectMany(f => f.Signals).ToList());
+        return new ScreenedVideo(summary, coverage.IsComplete ? signals : [.. signals, CoverageSignal(coverage)], coverage);
+    }
+
+    /// <summary>
+    /// The sampler's coverage, less the frames a classifier could not screen: each frame stands for the time up to
+    /// the next frame, so a failed frame leaves that stretch unscreened.
+    /// </summary>
+    private static VideoCoverage Cover(VideoCoverage sampled, IReadOnlyList<FrameResult> frames)
+    {
+        var failed = new List<UnscreenedSpan>();
+        for (var i = 0; i < frames.Count; i++)
+        {
+            var failures = frames[i].Signals.Where(s => s.Kind == SignalKinds.ClassifierError).Select(s => s.Classifier).Distinct().ToList();
+            if (failures.Count > 0)
+            {
+                var next = i + 1 < frames.Count ? frames[i + 1].TimestampSeconds : sampled.DurationSeconds;
+                failed.Add(new UnscreenedSpan(frames[i].TimestampSeconds, Math.Max(next, frames[i].TimestampSeconds), UnscreenedReason.ClassifierFailure,
+                    $"{string.Join(", ", failures)} failed on frame {frames[i].Index}"));
+            }
+        }
+
+        if (failed.Count == 0)
+        {
+            return sampled;
+        }
+
+        var screened = frames.Where(f => f.Signals.All(s => s.Kind != SignalKinds.ClassifierError)).Select(f => f.TimestampSeconds).ToList();
+        return sampled.With(screened, failed);
+    }
+
+    /// <summary>
+    /// The signal that stops an incompletely screened video from being allowed. Score: the share of the video left
+    /// unscreened (so a policy may block when most of it is); evidence: every unscreened span and why.
+    /// </summary>
+    public static Signal CoverageSignal(VideoCoverage coverage)
+    {
+        ArgumentNullException.ThrowIfNull(coverage);
+        var model = string.Create(CultureInfo.InvariantCulture,
+            $"frame-sampler/2 (every {coverage.IntervalSeconds:0.###} s; {coverage.IntervalFrames} scheduled + {coverage.SceneChangeFrames} scene-change frames)");
+        return new Signal(CoverageClassifier, model, SignalKinds.CoverageIncomplete, null, Math.Round(coverage.UnscreenedFraction, 3),
+            new Evidence(Detail: coverage.Describe(), TimestampSeconds: coverage.UnscreenedSpans.Count > 0 ? coverage.UnscreenedSpans[0].StartSeconds : null));
     }
 
     /// <summary>Keeps, per entity and classifier, the signals of its best frames; one error signal per failing classifier.</summary>
@@ -71,3 +138,6 @@ public sealed class FrameScreener(FrameSampler sampler, IEnumerable<IImageClassi
         return [.. errors, .. perEntity, .. unmatchedFaces];
     }
 }
+
+/// <summary>One screened frame: where it was, and what its classifiers reported.</summary>
+internal sealed record FrameResult(int Index, double TimestampSeconds, IReadOnlyList<Signal> Signals);

@@ -4,21 +4,28 @@ namespace Compliance.Generation.Frames;
 [Flags]
 public enum FrameReason
 {
-    /// <summary>The first frame at or after a multiple of 1/<see cref="FrameSamplerOptions.FramesPerSecond"/>.</summary>
+    /// <summary>The first frame at or after each multiple of the schedule's interval (1/<see cref="FrameSamplerOptions.FramesPerSecond"/>, widened for long videos).</summary>
     Interval = 1,
 
-    /// <summary>Its ffmpeg scene score exceeded <see cref="FrameSamplerOptions.SceneChangeThreshold"/>.</summary>
+    /// <summary>
+    /// Its ffmpeg scene score exceeded <see cref="FrameSamplerOptions.SceneChangeThreshold"/> (taken within
+    /// <see cref="FrameSamplerOptions.MaxSceneChangeFrames"/> when it is not also on the fixed schedule).
+    /// </summary>
     SceneChange = 2,
 }
 
 /// <summary>What ffprobe says about the video stream that was sampled.</summary>
-/// <param name="Duration">Container duration; <see cref="TimeSpan.Zero"/> when the container does not declare one.</param>
+/// <param name="Duration">
+/// Declared duration of the video stream (the container's when the stream declares none); <see cref="TimeSpan.Zero"/>
+/// when neither declares one.
+/// </param>
 /// <param name="Width">Coded width of the source, before rotation and downscaling.</param>
 /// <param name="Height">Coded height of the source, before rotation and downscaling.</param>
 /// <param name="Codec">ffmpeg codec name, e.g. <c>h264</c>.</param>
 /// <param name="FramesPerSecond">Average frame rate; 0 when unknown.</param>
 /// <param name="FormatName">ffmpeg demuxer name, e.g. <c>mov,mp4,m4a,3gp,3g2,mj2</c>.</param>
 /// <param name="Rotation">Display rotation in degrees; ffmpeg applies it before frames are returned.</param>
+/// <param name="Container">The accepted container the file's bytes were recognised as, and the demuxer forced for it.</param>
 public sealed record VideoMetadata(
     TimeSpan Duration,
     int Width,
@@ -26,7 +33,8 @@ public sealed record VideoMetadata(
     string Codec,
     double FramesPerSecond,
     string FormatName,
-    int Rotation);
+    int Rotation,
+    VideoContainer Container);
 
 /// <summary>
 /// One sampled frame as packed RGB24: <see cref="Height"/> rows of <see cref="Stride"/> bytes, 3 bytes per pixel
@@ -49,9 +57,10 @@ public sealed record SampledFrame(
 }
 
 /// <summary>The outcome of sampling one video.</summary>
-/// <param name="Truncated">True when the video had more frames to give than <see cref="FrameSamplerOptions.MaxFrames"/>.</param>
-public sealed record SamplingSummary(VideoMetadata Metadata, int FrameCount, bool Truncated);
+/// <param name="FrameCount">Frames handed over (the same as <see cref="VideoCoverage.FramesScreened"/>).</param>
+/// <param name="Coverage">How much of the video those frames stand for, and which spans went unscreened and why.</param>
+public sealed record SamplingSummary(VideoMetadata Metadata, int FrameCount, VideoCoverage Coverage);
 
 /// <summary>A sampled video with every frame held in memory.</summary>
-/// <param name="Truncated">True when the video had more frames to give than <see cref="FrameSamplerOptions.MaxFrames"/>.</param>
-public sealed record SampledVideo(VideoMetadata Metadata, IReadOnlyList<SampledFrame> Frames, bool Truncated);
+/// <param name="Coverage">How much of the video the frames stand for, and which spans went unscreened and why.</param>
+public sealed record SampledVideo(VideoMetadata Metadata, IReadOnlyList<SampledFrame> Frames, VideoCoverage Coverage);

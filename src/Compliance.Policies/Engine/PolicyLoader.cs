@@ -259,11 +259,12 @@ internal sealed class PolicyFileReader(string file, List<PolicyLoadError> errors
         if (Child(node, "when") is YamlMappingNode whenNode)
         {
             when = ReadCondition(whenNode);
-            // Fail closed is not a policy choice: no rule may turn a classifier failure into allow.
+            // Fail closed is not a policy choice: no rule may turn a classifier failure or an unscreened span into allow.
             if (outcome == Outcome.Allow && when is not null &&
-                (when.Signals.Count == 0 || when.Signals.Contains(SignalKinds.ClassifierError, StringComparer.Ordinal)))
+                (when.Signals.Count == 0 || when.Signals.Any(SignalKinds.FailClosed.Contains)))
             {
-                Error(whenNode.Start, $"a rule with outcome allow must name its signal kinds and may not match '{SignalKinds.ClassifierError}' (fail closed).");
+                Error(whenNode.Start,
+                    $"a rule with outcome allow must name its signal kinds and may not match {string.Join(" or ", SignalKinds.FailClosed.Order(StringComparer.Ordinal).Select(k => $"'{k}'"))} (fail closed).");
             }
         }
         else

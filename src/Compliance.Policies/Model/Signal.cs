@@ -35,6 +35,16 @@ public static class SignalKinds
 
     /// <summary>A classifier failed or ran out of time; policies must never turn this into <c>allow</c>.</summary>
     public const string ClassifierError = "classifier_error";
+
+    /// <summary>
+    /// Part of a video went unscreened (frame cap, decoder error, time budget, a classifier failing on a frame); the
+    /// evidence names each span and why, the score is the share left unscreened. Policies must never turn this into
+    /// <c>allow</c>.
+    /// </summary>
+    public const string CoverageIncomplete = "coverage_incomplete";
+
+    /// <summary>Kinds that mean "this input was not fully screened": no policy rule may allow them (fail closed).</summary>
+    public static readonly IReadOnlySet<string> FailClosed = new HashSet<string>(StringComparer.Ordinal) { ClassifierError, CoverageIncomplete };
 }
 
 /// <summary>A reference to a catalog entity (a character today; a likeness later).</summary>
