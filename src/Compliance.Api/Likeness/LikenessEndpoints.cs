@@ -125,9 +125,9 @@ internal static class LikenessEndpoints
     private static async Task<Results<Ok<DecisionPage>, ProblemHttpResult>> Decisions(
         HttpContext http, NpgsqlDataSource db, CancellationToken ct, int limit = 50, long? cursor = null)
     {
-        if (limit is < 1 or > 500)
+        if (DecisionQueries.CheckPage(limit, cursor) is { } badPage)
         {
-            return Problems.BadRequest("Bad limit.", "limit must be between 1 and 500.");
+            return badPage;
         }
 
         var profile = http.User.RequiredLikenessProfileId();
@@ -135,6 +135,6 @@ internal static class LikenessEndpoints
         // The person's entities: their profile, and any public-figure entry linked to it.
         var ids = (await conn.QueryAsync<Guid>(new CommandDefinition(
             "select @profile union select id from public_figures where profile_id = @profile", new { profile }, cancellationToken: ct))).ToArray();
-        return TypedResults.Ok(await DecisionEndpoints.PageAsync(conn, new DecisionFilter(EntityIds: ids), limit, cursor, ct));
+        return TypedResults.Ok(await DecisionQueries.PageAsync(conn, new DecisionFilter(EntityIds: ids), limit, cursor, ct));
     }
 }

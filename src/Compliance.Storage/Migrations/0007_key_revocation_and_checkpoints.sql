@@ -56,7 +56,6 @@ create table decision_checkpoints (
     key_id text not null,
     signature bytea not null
 );
-create index decision_checkpoints_seq on decision_checkpoints (seq desc, id desc);
 
 create function decision_checkpoints_append_only() returns trigger language plpgsql as $$
 begin

@@ -95,6 +95,11 @@ public sealed class PostgresFixture : IAsyncLifetime
         {
             await _local.DisposeAsync();
         }
+
+        if (Directory.Exists(ComplianceApp.DataRoot))
+        {
+            Directory.Delete(ComplianceApp.DataRoot, recursive: true);
+        }
     }
 }
 
