@@ -29,22 +29,42 @@ public sealed class CheckpointFile(string path)
     /// <summary>Every checkpoint in the file, in file order, and how many lines could not be read as one.</summary>
     public async Task<(IReadOnlyList<Checkpoint> Checkpoints, int Unreadable)> ReadAllAsync(CancellationToken ct = default)
     {
+        var (checkpoints, unreadable, _, _) = await ReadFromAsync(0, ct);
+        return (checkpoints, unreadable);
+    }
+
+    /// <summary>
+    /// The checkpoints in complete lines after byte <paramref name="offset"/>, and the offset to continue
+    /// from. When the file is shorter than <paramref name="offset"/> (replaced or rotated) it is read
+    /// from the start and <c>Restarted</c> says so.
+    /// </summary>
+    public async Task<(IReadOnlyList<Checkpoint> Checkpoints, int Unreadable, long End, bool Restarted)> ReadFromAsync(long offset, CancellationToken ct = default)
+    {
         if (!File.Exists(Path))
         {
-            return ([], 0);
+            return ([], 0, 0, offset > 0);
         }
 
-        var checkpoints = new List<Checkpoint>();
-        var unreadable = 0;
-        await using var stream = await OpenAsync(() => new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), ct);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        while (await reader.ReadLineAsync(ct) is { } line)
+        byte[] tail;
+        var restarted = false;
+        await using (var stream = await OpenAsync(() => new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite), ct))
         {
-            if (line.Length == 0)
+            if (stream.Length < offset)
             {
-                continue;
+                (offset, restarted) = (0, true);
             }
 
+            stream.Position = offset;
+            tail = new byte[stream.Length - offset];
+            await stream.ReadExactlyAsync(tail, ct);
+        }
+
+        // Only whole lines: a line being appended right now is read next time.
+        var complete = Array.LastIndexOf(tail, (byte)'\n') + 1;
+        var checkpoints = new List<Checkpoint>();
+        var unreadable = 0;
+        foreach (var line in Encoding.UTF8.GetString(tail, 0, complete).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
             try
             {
                 if (JsonSerializer.Deserialize<Checkpoint>(line, Json) is { HeadSha256: not null, KeyId: not null, Signature: not null } checkpoint)
@@ -61,7 +81,7 @@ public sealed class CheckpointFile(string path)
             unreadable++;
         }
 
-        return (checkpoints, unreadable);
+        return (checkpoints, unreadable, offset + complete, restarted);
     }
 
     private static async Task<FileStream> OpenAsync(Func<FileStream> open, CancellationToken ct)

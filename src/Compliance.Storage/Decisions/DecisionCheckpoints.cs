@@ -55,6 +55,9 @@ public sealed class DecisionCheckpoints(NpgsqlDataSource dataSource, DecisionLog
 {
     private const long CheckpointLockKey = 0x436865636b707473; // "Checkpts"
 
+    /// <summary>How far this node has read the checkpoint file, and the latest genuine checkpoint in it so far.</summary>
+    private volatile FileTail _fileTail = new(0, null);
+
     public string KeyId => signer.KeyId;
 
     public string PublicKeyPem => signer.PublicKeyPem;
@@ -305,9 +308,29 @@ public sealed class DecisionCheckpoints(NpgsqlDataSource dataSource, DecisionLog
             cursor = rows[^1].Id;
         }
 
-        var (inFile, _) = await file.ReadAllAsync(ct);
-        var fromFile = inFile.OrderByDescending(c => c.Sequence).FirstOrDefault(signer.Verify);
+        var fromFile = await LatestInFileAsync(ct);
         return (fromFile?.Sequence ?? 0) > (fromDatabase?.Sequence ?? 0) ? fromFile : fromDatabase;
+    }
+
+    /// <summary>
+    /// The latest genuine checkpoint in the file, reading only what was appended since the last call:
+    /// the interval run must not re-read a year of checkpoints every minute.
+    /// </summary>
+    private async Task<Checkpoint?> LatestInFileAsync(CancellationToken ct)
+    {
+        var tail = _fileTail;
+        var (added, _, end, restarted) = await file.ReadFromAsync(tail.End, ct);
+        var latest = restarted ? null : tail.Latest;
+        foreach (var c in added)
+        {
+            if (c.Sequence > (latest?.Sequence ?? 0) && signer.Verify(c))
+            {
+                latest = c;
+            }
+        }
+
+        _fileTail = new FileTail(end, latest);
+        return latest;
     }
 
     /// <summary>Stored checkpoints, newest first by sequence number then row id, after <paramref name="beforeId"/> when paging.</summary>
@@ -336,4 +359,6 @@ public sealed class DecisionCheckpoints(NpgsqlDataSource dataSource, DecisionLog
 
         return rows;
     }
+
+    private sealed record FileTail(long End, Checkpoint? Latest);
 }
