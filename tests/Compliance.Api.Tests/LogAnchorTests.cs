@@ -87,6 +87,34 @@ public sealed class LogAnchorTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task ATailRewrittenAfterTheDatabasesCheckpointsWereDeletedIsStillNeverSigned()
+    {
+        var (app, world) = await LogWithCheckpointsAtAsync("nosignfile", 5);
+        await TamperAsync(app, "delete from decision_checkpoints");
+        await RewriteWithRecomputedHashAsync(app, 5);
+
+        // The database no longer remembers any checkpoint; the file beside the service does.
+        var response = await world.Auditor.PostAsync("/v1/decisions/checkpoints", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal(5, (await World.Json(response))["firstBadSeq"]!.GetValue<long>());
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ASigningKeyFileThatHoldsNoKeyStopsStartUpNamingTheFile()
+    {
+        var path = Path.Combine(ComplianceApp.DataRoot, "damaged-key.pem");
+        Directory.CreateDirectory(ComplianceApp.DataRoot);
+        await File.WriteAllTextAsync(path, "not a key");
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => postgres.CreateAppAsync("badkey", o => o.Settings["DecisionLog:SigningKeyFile"] = path));
+
+        var messages = string.Join(" | ", Flatten(ex).Select(e => e.Message));
+        Assert.Contains(path, messages, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AHeadTheAuditorKeptThatTheLogNoLongerMatchesIsReported()
     {
         var app = await postgres.CreateAppAsync("supplied");
@@ -366,6 +394,9 @@ public sealed class LogAnchorTests(PostgresFixture postgres)
             new { forged.Outcome, hash, seq });
         return hash;
     }
+
+    private static IEnumerable<Exception> Flatten(Exception ex) =>
+        ex is AggregateException all ? all.InnerExceptions.SelectMany(Flatten) : ex.InnerException is null ? [ex] : [ex, .. Flatten(ex.InnerException)];
 
     private static async Task<bool> EventuallyAsync(ComplianceApp app, string condition)
     {
