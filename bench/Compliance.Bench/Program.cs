@@ -37,6 +37,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["--key-check-latency", ..])
+        {
+            KeyCheckLatency.RunAsync(args.Length > 1 ? args[1] : ".").GetAwaiter().GetResult();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

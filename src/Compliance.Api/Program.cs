@@ -14,6 +14,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddComplianceDatabase();       // embedded local Postgres unless a connection string is configured
 builder.AddCompliancePolicies();       // policies/*.policy.yaml, validated, hot-reloaded
 builder.AddComplianceScreening();      // catalog index, classifiers, grant ledger, policy engine, decision log
+builder.AddComplianceDecisionLog();    // signed checkpoints of the log's head: at an interval, on demand, copied to a file
 builder.AddComplianceAccess();         // API keys (hashed at rest) and one policy per role
 builder.AddComplianceHttp();           // problem details, validation, request limits, OpenAPI
 builder.AddComplianceObservability();  // health checks, metrics, traces

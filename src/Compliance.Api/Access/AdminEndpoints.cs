@@ -19,7 +19,13 @@ internal sealed record NamedResource
     public DateTimeOffset CreatedAt { get; init; }
 }
 
-internal sealed record CreatedKey(Guid Id, string Name, string Role, Guid? TenantId, Guid? RightsHolderId, Guid? LikenessProfileId, string Key, string Note);
+internal sealed record CreatedKey(Guid Id, string Name, string Role, Guid? TenantId, Guid? RightsHolderId, Guid? LikenessProfileId, string Key, string Note)
+{
+    public Guid? CreatedByKeyId { get; init; }
+}
+
+/// <summary>The keys one revocation revoked: the key itself and, by default, every key minted from it.</summary>
+internal sealed record RevokedKeys(IReadOnlyList<Guid> RevokedKeyIds);
 
 internal sealed class NameRequestValidator : AbstractValidator<CreateTenantRequest>
 {
@@ -58,7 +64,8 @@ internal static class AdminEndpoints
         group.MapGet("/rights-holders", ListRightsHolders).WithName("ListRightsHolders").WithSummary("List rights holders.");
         group.MapPost("/keys", CreateKey).Validate<CreateKeyRequest>().WithName("CreateApiKey")
             .WithSummary("Create an API key. The key is shown in this response only; only its hash is stored.");
-        group.MapDelete("/keys/{id:guid}", RevokeKey).WithName("RevokeApiKey").WithSummary("Revoke an API key.");
+        group.MapDelete("/keys/{id:guid}", RevokeKey).WithName("RevokeApiKey")
+            .WithSummary("Revoke an API key at once on every node, and (unless cascade=false) every key minted from it.");
         return group;
     }
 
@@ -77,7 +84,7 @@ internal static class AdminEndpoints
         TypedResults.Ok(await ListNamed(db, "rights_holders", ct));
 
     private static async Task<Results<Created<CreatedKey>, ProblemHttpResult>> CreateKey(
-        CreateKeyRequest request, ApiKeyStore keys, NpgsqlDataSource db, CancellationToken ct)
+        CreateKeyRequest request, HttpContext http, ApiKeyStore keys, NpgsqlDataSource db, CancellationToken ct)
     {
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
@@ -97,13 +104,25 @@ internal static class AdminEndpoints
             }
         }
 
-        var (record, key) = await keys.CreateAsync(request.Name!, request.Role!, request.TenantId, request.RightsHolderId, ct, request.LikenessProfileId);
+        // The new key records which key minted it, so revoking the minter can take it down too.
+        var minted = await keys.MintAsync(http.User.KeyId(), request.Name!, request.Role!, request.TenantId, request.RightsHolderId, request.LikenessProfileId, ct);
+        if (minted is not { } made)
+        {
+            return TypedResults.Problem(title: "This key has been revoked.", detail: "A revoked key cannot mint keys.", statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        var (record, key) = made;
         return TypedResults.Created($"/v1/admin/keys/{record.Id}",
-            new CreatedKey(record.Id, record.Name, record.Role, record.TenantId, record.RightsHolderId, record.LikenessProfileId, key, "Store this key now: it is not shown again."));
+            new CreatedKey(record.Id, record.Name, record.Role, record.TenantId, record.RightsHolderId, record.LikenessProfileId, key, "Store this key now: it is not shown again.")
+            {
+                CreatedByKeyId = record.CreatedByKeyId,
+            });
     }
 
-    private static async Task<Results<NoContent, NotFound>> RevokeKey(Guid id, ApiKeyStore keys, CancellationToken ct) =>
-        await keys.RevokeAsync(id, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+    private static async Task<Results<Ok<RevokedKeys>, ProblemHttpResult>> RevokeKey(Guid id, ApiKeyStore keys, CancellationToken ct, bool cascade = true) =>
+        await keys.RevokeAsync(id, cascade, ct) is { } revoked
+            ? TypedResults.Ok(new RevokedKeys(revoked))
+            : Problems.NotFound("Key not found.", $"No key {id}.");
 
     // Table names come from the two call sites above, never from input.
     private static async Task<Results<Created<NamedResource>, ProblemHttpResult>> InsertNamed(

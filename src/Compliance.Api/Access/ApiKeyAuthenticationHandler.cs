@@ -7,9 +7,11 @@ using Microsoft.Extensions.Options;
 namespace Compliance.Api.Access;
 
 /// <summary>
-/// Authenticates <c>Authorization: Bearer cmp_…</c> (or <c>X-Api-Key</c>). Verified keys are cached
-/// for a few seconds, keyed by the SHA-256 of the presented key, so the hot screening path does not
-/// pay a database round trip per request; a revoked key stops working within that window.
+/// Authenticates <c>Authorization: Bearer cmp_…</c> (or <c>X-Api-Key</c>). Each request reads the
+/// cluster-wide key-change number (one one-row read); a key's verification is cached per node, keyed by
+/// the SHA-256 of the presented key, and trusted only while that number has not moved. A revocation
+/// committed on any node therefore refuses the key on the very next request everywhere (ADR-002),
+/// while an unchanged key costs one tiny read instead of a chain lookup.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -19,7 +21,12 @@ internal sealed class ApiKeyAuthenticationHandler(
     IMemoryCache cache) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
-    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a verification is kept at most; it is used only while the key-change number is unchanged.</summary>
+    private static readonly TimeSpan KeepValid = TimeSpan.FromMinutes(5);
+
+    /// <summary>Unknown keys are remembered briefly, so a flood of wrong keys cannot pin memory for long.</summary>
+    private static readonly TimeSpan KeepInvalid = TimeSpan.FromSeconds(5);
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -29,13 +36,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var cacheKey = "apikey:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(presented)));
-        if (!cache.TryGetValue(cacheKey, out ApiKeyRecord? record))
-        {
-            record = await keys.FindAsync(presented, Context.RequestAborted);
-            cache.Set(cacheKey, record, CacheFor);
-        }
-
+        var record = ApiKeyStore.IsWellFormed(presented) ? await VerifiedAsync(presented) : null;
         if (record is null)
         {
             // Never log the presented key.
@@ -66,6 +67,23 @@ internal sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
     }
 
+    private async Task<ApiKeyRecord?> VerifiedAsync(string presented)
+    {
+        var ct = Context.RequestAborted;
+        // Read before the lookup: a revocation that commits after this read moves the number, so the
+        // next request will not trust what this one caches.
+        var changeNumber = await keys.ChangeNumberAsync(ct);
+        var cacheKey = "apikey:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(presented)));
+        if (cache.TryGetValue(cacheKey, out Verified? cached) && cached!.ChangeNumber == changeNumber)
+        {
+            return cached.Record;
+        }
+
+        var record = await keys.FindAsync(presented, ct);
+        cache.Set(cacheKey, new Verified(record, changeNumber), record is null ? KeepInvalid : KeepValid);
+        return record;
+    }
+
     private string? Presented()
     {
         var auth = Request.Headers.Authorization.ToString();
@@ -77,4 +95,6 @@ internal sealed class ApiKeyAuthenticationHandler(
         var header = Request.Headers["X-Api-Key"].ToString();
         return header.Length > 0 ? header.Trim() : null;
     }
+
+    private sealed record Verified(ApiKeyRecord? Record, long ChangeNumber);
 }

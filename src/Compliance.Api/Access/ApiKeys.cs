@@ -9,63 +9,173 @@ namespace Compliance.Api.Access;
 internal sealed record ApiKeyRecord(Guid Id, string Role, Guid? TenantId, Guid? RightsHolderId, string Name)
 {
     public Guid? LikenessProfileId { get; init; }
+
+    /// <summary>The key that minted this one through the admin API; null for keys made at seeding or by an operator.</summary>
+    public Guid? CreatedByKeyId { get; init; }
 }
 
 /// <summary>
 /// API keys look like <c>cmp_&lt;prefix&gt;_&lt;secret&gt;</c>. The prefix finds the row; the 256-bit
 /// random secret is stored only as its SHA-256 (a slow password hash buys nothing for a secret with
 /// this much entropy, and would cost every request). Comparison is constant-time.
+/// A key is valid while it is unrevoked and no key in its minting chain was revoked at or before the
+/// moment it minted the next one (ADR-002).
 /// </summary>
 internal sealed class ApiKeyStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>
+    /// How deep a minting chain may be (admin → admin → … → key). Real chains are a few links; a
+    /// longer one is refused rather than walked without end.
+    /// </summary>
+    private const int MaxChainDepth = 32;
+
+    /// <summary>Creates a key outside the admin API (seeding, operators, tests): it has no minting key.</summary>
     public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(
         string name, string role, Guid? tenantId, Guid? rightsHolderId, CancellationToken ct, Guid? likenessProfileId = null)
     {
-        var id = Guid.NewGuid();
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await InsertAsync(conn, null, new ApiKeyRecord(Guid.NewGuid(), role, tenantId, rightsHolderId, name) { LikenessProfileId = likenessProfileId }, ct);
+    }
+
+    /// <summary>
+    /// Creates a key on behalf of <paramref name="minterKeyId"/>, or returns null when that key has been
+    /// revoked by now. The minting key's row is share-locked for the insert, so a revocation racing this
+    /// mint either commits first (and the mint is refused) or waits for the mint and then revokes the
+    /// minted key with it (the revocation cascades).
+    /// </summary>
+    public async Task<(ApiKeyRecord Record, string Key)?> MintAsync(
+        Guid minterKeyId, string name, string role, Guid? tenantId, Guid? rightsHolderId, Guid? likenessProfileId, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var minterLive = await conn.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
+            "select id from api_keys where id = @minterKeyId and revoked_at is null for share",
+            new { minterKeyId },
+            tx,
+            cancellationToken: ct));
+        if (minterLive is null)
+        {
+            return null;
+        }
+
+        var minted = await InsertAsync(conn, tx, new ApiKeyRecord(Guid.NewGuid(), role, tenantId, rightsHolderId, name)
+        {
+            LikenessProfileId = likenessProfileId,
+            CreatedByKeyId = minterKeyId,
+        }, ct);
+        await tx.CommitAsync(ct);
+        return minted;
+    }
+
+    private static async Task<(ApiKeyRecord Record, string Key)> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, ApiKeyRecord record, CancellationToken ct)
+    {
         var prefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(
             """
-            insert into api_keys (id, prefix, secret_sha256, name, role, tenant_id, rights_holder_id, likeness_profile_id)
-            values (@id, @prefix, @hash, @name, @role, @tenantId, @rightsHolderId, @likenessProfileId)
+            insert into api_keys (id, prefix, secret_sha256, name, role, tenant_id, rights_holder_id, likeness_profile_id, created_by_key_id)
+            values (@Id, @prefix, @hash, @Name, @Role, @TenantId, @RightsHolderId, @LikenessProfileId, @CreatedByKeyId)
             """,
-            new { id, prefix, hash = Hash(secret), name, role, tenantId, rightsHolderId, likenessProfileId },
+            new { record.Id, prefix, hash = Hash(secret), record.Name, record.Role, record.TenantId, record.RightsHolderId, record.LikenessProfileId, record.CreatedByKeyId },
+            tx,
             cancellationToken: ct));
-        return (new ApiKeyRecord(id, role, tenantId, rightsHolderId, name) { LikenessProfileId = likenessProfileId }, $"cmp_{prefix}_{secret}");
+        return (record, $"cmp_{prefix}_{secret}");
     }
 
+    /// <summary>Whether <paramref name="presented"/> has the shape of a key at all; anything else is refused without a database read.</summary>
+    public static bool IsWellFormed(string presented) =>
+        presented.Split('_') is ["cmp", { Length: 12 }, { Length: >= 20 and <= 100 }];
+
+    /// <summary>
+    /// The cluster-wide key-change number. It moves in the same transaction as every revocation, so a
+    /// verification cached under an older number must not be trusted.
+    /// </summary>
+    public async Task<long> ChangeNumberAsync(CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long>(new CommandDefinition("select version from key_revocation_state where id = 1", cancellationToken: ct));
+    }
+
+    /// <summary>The key's identity if the secret matches and the key is valid now (unrevoked, and minted by a key that was valid then).</summary>
     public async Task<ApiKeyRecord?> FindAsync(string presented, CancellationToken ct)
     {
-        var parts = presented.Split('_');
-        if (parts.Length != 3 || parts[0] != "cmp" || parts[1].Length != 12 || parts[2].Length is < 20 or > 100)
+        if (!IsWellFormed(presented))
         {
             return null;
         }
 
+        var parts = presented.Split('_');
         await using var conn = await dataSource.OpenConnectionAsync(ct);
+        // One statement, one snapshot: the key and every key above it in its minting chain. A link is
+        // broken when the minting key had been revoked at or before the moment the minted key was made.
         var row = await conn.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition(
             $"""
-            select id as {nameof(KeyRow.Id)}, secret_sha256 as {nameof(KeyRow.SecretSha256)}, role as {nameof(KeyRow.Role)},
-                   tenant_id as {nameof(KeyRow.TenantId)}, rights_holder_id as {nameof(KeyRow.RightsHolderId)}, name as {nameof(KeyRow.Name)},
-                   likeness_profile_id as {nameof(KeyRow.LikenessProfileId)}
-            from api_keys where prefix = @prefix and revoked_at is null
+            with recursive chain (id, created_by_key_id, created_at, revoked_at, depth) as (
+                select id, created_by_key_id, created_at, revoked_at, 0 from api_keys where prefix = @prefix
+                union all
+                select p.id, p.created_by_key_id, p.created_at, p.revoked_at, c.depth + 1
+                from chain c join api_keys p on p.id = c.created_by_key_id
+                where c.depth < @maxDepth
+            )
+            select k.id as {nameof(KeyRow.Id)}, k.secret_sha256 as {nameof(KeyRow.SecretSha256)}, k.role as {nameof(KeyRow.Role)},
+                   k.tenant_id as {nameof(KeyRow.TenantId)}, k.rights_holder_id as {nameof(KeyRow.RightsHolderId)}, k.name as {nameof(KeyRow.Name)},
+                   k.likeness_profile_id as {nameof(KeyRow.LikenessProfileId)}, k.created_by_key_id as {nameof(KeyRow.CreatedByKeyId)},
+                   k.revoked_at is null
+                   and not exists (select from chain c join chain p on p.id = c.created_by_key_id where p.revoked_at <= c.created_at)
+                   and not exists (select from chain c where c.depth = @maxDepth and c.created_by_key_id is not null)
+                   as {nameof(KeyRow.Valid)}
+            from api_keys k where k.prefix = @prefix
             """,
-            new { prefix = parts[1] },
+            new { prefix = parts[1], maxDepth = MaxChainDepth },
             cancellationToken: ct));
-        if (row is null || !CryptographicOperations.FixedTimeEquals(row.SecretSha256, Hash(parts[2])))
+        // The secret is compared even for an invalid key, so timing does not tell a revoked key from a wrong secret.
+        if (row is null || !CryptographicOperations.FixedTimeEquals(row.SecretSha256, Hash(parts[2])) || !row.Valid)
         {
             return null;
         }
 
-        return new ApiKeyRecord(row.Id, row.Role, row.TenantId, row.RightsHolderId, row.Name) { LikenessProfileId = row.LikenessProfileId };
+        return new ApiKeyRecord(row.Id, row.Role, row.TenantId, row.RightsHolderId, row.Name)
+        {
+            LikenessProfileId = row.LikenessProfileId,
+            CreatedByKeyId = row.CreatedByKeyId,
+        };
     }
 
-    public async Task<bool> RevokeAsync(Guid id, CancellationToken ct)
+    /// <summary>
+    /// Revokes a key and, when <paramref name="cascade"/>, every still-valid key minted from it, directly
+    /// or through other minted keys. Returns the keys this call revoked (empty if all already were), or
+    /// null when there is no such key.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>?> RevokeAsync(Guid id, bool cascade, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.ExecuteAsync(new CommandDefinition(
-            "update api_keys set revoked_at = now() where id = @id and revoked_at is null", new { id }, cancellationToken: ct)) == 1;
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // Lock first: a mint by this key that is already under way finishes before we go on, and the
+        // next statement (a fresh snapshot) sees the key it minted.
+        var locked = await conn.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
+            "select id from api_keys where id = @id for update", new { id }, tx, cancellationToken: ct));
+        if (locked is null)
+        {
+            return null;
+        }
+
+        // clock_timestamp(), not now(): taken after the lock, so it is later than any mint that committed before it.
+        var revoked = (await conn.QueryAsync<Guid>(new CommandDefinition(
+            """
+            with recursive minted (id) as (
+                select @id::uuid
+                union
+                select k.id from api_keys k join minted m on k.created_by_key_id = m.id where @cascade
+            ), stamp as (select clock_timestamp() as at)
+            update api_keys set revoked_at = (select at from stamp)
+            where id in (select id from minted) and revoked_at is null
+            returning id
+            """,
+            new { id, cascade },
+            tx,
+            cancellationToken: ct))).ToList();
+        await tx.CommitAsync(ct);
+        return revoked;
     }
 
     private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
@@ -81,5 +191,7 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         public Guid? RightsHolderId { get; init; }
         public string Name { get; init; } = "";
         public Guid? LikenessProfileId { get; init; }
+        public Guid? CreatedByKeyId { get; init; }
+        public bool Valid { get; init; }
     }
 }

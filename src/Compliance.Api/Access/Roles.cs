@@ -2,7 +2,7 @@ using System.Security.Claims;
 
 namespace Compliance.Api.Access;
 
-/// <summary>The four roles an API key can carry. Each endpoint group names the roles it admits.</summary>
+/// <summary>The five roles an API key can carry. Each endpoint group names the roles it admits.</summary>
 internal static class Roles
 {
     public const string Admin = "admin";

@@ -52,19 +52,23 @@ internal static class ReviewEndpoints
         return group;
     }
 
-    private static async Task<Ok<DecisionPage>> Queue(HttpContext http, NpgsqlDataSource db, CancellationToken ct, int limit = 50, long? cursor = null)
+    private static async Task<Results<Ok<DecisionPage>, ProblemHttpResult>> Queue(
+        HttpContext http, NpgsqlDataSource db, CancellationToken ct, int limit = DecisionQueries.DefaultLimit, long? cursor = null)
     {
+        if (DecisionQueries.CheckPage(limit, cursor) is { } badPage)
+        {
+            return badPage;
+        }
+
         await using var conn = await db.OpenConnectionAsync(ct);
         var filter = new DecisionFilter(TenantId: http.User.TenantId(), AwaitingReview: true);
-        return TypedResults.Ok(await DecisionEndpoints.PageAsync(conn, filter, Math.Clamp(limit, 1, 500), cursor, ct, oldestFirst: true));
+        return TypedResults.Ok(await DecisionQueries.PageAsync(conn, filter, limit, cursor, ct, oldestFirst: true));
     }
 
     private static async Task<Results<Created<Review>, ProblemHttpResult>> Record(Guid id, ReviewRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var decision = await conn.QuerySingleOrDefaultAsync<(Guid TenantId, string Outcome)>(new CommandDefinition(
-            "select tenant_id, outcome from decisions where id = @id", new { id }, cancellationToken: ct));
-        if (decision.Outcome is null || !InScope(http.User, decision.TenantId))
+        if (await DecisionQueries.OutcomeAsync(conn, id, ct) is not { } decision || !InScope(http.User, decision.TenantId))
         {
             return Problems.NotFound("Decision not found.");
         }

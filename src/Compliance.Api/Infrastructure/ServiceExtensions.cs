@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Compliance.Api.Access;
 using Compliance.Api.Catalog;
+using Compliance.Api.Decisions;
 using Compliance.Api.Grants;
 using Compliance.Api.Policies;
 using Compliance.Api.Screening;
@@ -87,6 +88,20 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<DecisionRecorder>();
         builder.Services.AddSingleton<PromptGate>();
         builder.Services.Configure<ScreeningOptions>(builder.Configuration.GetSection("Screening"));
+        return builder;
+    }
+
+    /// <summary>Signed checkpoints of the decision log's head: the key (a file outside the database), the file copy, the interval run.</summary>
+    public static WebApplicationBuilder AddComplianceDecisionLog(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DecisionLogOptions>().BindConfiguration(DecisionLogOptions.Section)
+            .PostConfigure<IHostEnvironment>((o, env) => o.ResolvePaths(env.ContentRootPath))
+            .Validate(o => o.CheckpointInterval > TimeSpan.Zero, "DecisionLog:CheckpointInterval must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => CheckpointSigner.LoadOrCreate(sp.GetRequiredService<IOptions<DecisionLogOptions>>().Value.SigningKeyFile));
+        builder.Services.AddSingleton(sp => new CheckpointFile(sp.GetRequiredService<IOptions<DecisionLogOptions>>().Value.CheckpointFile));
+        builder.Services.AddSingleton<DecisionCheckpoints>();
+        builder.Services.AddHostedService<CheckpointScheduler>();
         return builder;
     }
 

@@ -142,9 +142,9 @@ internal static class LikenessEndpoints
     private static async Task<Results<Ok<DecisionPage>, ProblemHttpResult>> Decisions(
         HttpContext http, NpgsqlDataSource db, CancellationToken ct, int limit = 50, long? cursor = null)
     {
-        if (limit is < 1 or > 500)
+        if (DecisionQueries.CheckPage(limit, cursor) is { } badPage)
         {
-            return Problems.BadRequest("Bad limit.", "limit must be between 1 and 500.");
+            return badPage;
         }
 
         var profile = http.User.RequiredLikenessProfileId();
@@ -152,7 +152,7 @@ internal static class LikenessEndpoints
         // The person's entities: their profile, and any public-figure entry linked to it.
         var ids = (await conn.QueryAsync<Guid>(new CommandDefinition(
             "select @profile union select id from public_figures where profile_id = @profile", new { profile }, cancellationToken: ct))).ToArray();
-        var page = await DecisionEndpoints.PageAsync(conn, new DecisionFilter(EntityIds: ids), limit, cursor, ct);
+        var page = await DecisionQueries.PageAsync(conn, new DecisionFilter(EntityIds: ids), limit, cursor, ct);
         // A decision also names other people and characters; their ids are theirs, not this person's to see.
         var own = ids.ToHashSet();
         return TypedResults.Ok(page with { Items = [.. page.Items.Select(d => d with { EntityIds = [.. d.EntityIds.Where(own.Contains)] })] });

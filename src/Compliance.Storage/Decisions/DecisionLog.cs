@@ -20,9 +20,6 @@ public sealed record DecisionEntry(
     DateTimeOffset CreatedAt,
     string Payload);
 
-/// <summary>Result of re-walking the chain: how far it held, and the first entry that did not.</summary>
-public sealed record ChainVerification(bool Intact, long EntriesChecked, long? FirstBadSeq, Guid? FirstBadId, string? Problem);
-
 /// <summary>
 /// The append-only, hash-chained decision log. <see cref="AppendAsync"/> returns only after the entry
 /// is committed, so an answer is never given for a decision that could be lost. Concurrent appends
@@ -178,16 +175,43 @@ public sealed class DecisionLog : IAsyncDisposable
     }
 
     /// <summary>Re-walks the whole chain in order and reports the first entry that was edited, deleted or moved.</summary>
-    public async Task<ChainVerification> VerifyAsync(CancellationToken ct = default)
+    public Task<ChainVerification> VerifyAsync(CancellationToken ct = default) => WalkAsync(null, [], null, ct);
+
+    /// <summary>
+    /// Re-walks the chain in order and stops at the first entry that was edited, deleted or moved.
+    /// Without <paramref name="from"/> the walk starts at the genesis; with it, at an entry someone vouched
+    /// for (a signed checkpoint), which must still be there with the vouched-for hash, so only the entries
+    /// after it are recomputed. The stored hash of each sequence number in <paramref name="watch"/> that the
+    /// walk reaches intact is reported, and the entries of <paramref name="countTenant"/> are counted.
+    /// </summary>
+    public async Task<ChainVerification> WalkAsync(ChainAnchor? from, IReadOnlyCollection<long> watch, Guid? countTenant, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(watch);
         await using var conn = await _dataSource.OpenConnectionAsync(ct);
         await using var cmd = new NpgsqlCommand(
-            "select seq, id, tenant_id, subject, outcome, policy_version, rules, entity_ids, classifiers, created_at, payload, prev_sha256, entry_sha256 from decisions order by seq",
-            conn);
+            "select seq, id, tenant_id, subject, outcome, policy_version, rules, entity_ids, classifiers, created_at, payload, prev_sha256, entry_sha256 from decisions where seq >= $1 order by seq",
+            conn)
+        {
+            Parameters = { new() { Value = from?.Seq ?? 1L } },
+        };
         await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var watched = new Dictionary<long, WatchedEntry>();
         var prev = Genesis;
-        long expected = 1;
+        var expected = from?.Seq ?? 1;
         long checkedCount = 0;
+        long tenantCount = 0;
+        long lastSeq = (from?.Seq ?? 1) - 1;
+        ChainVerification Broken(long seq, Guid? id, Guid? tenant, ChainBreak kind, string problem) =>
+            new(false, checkedCount, seq, id, problem)
+            {
+                Break = kind,
+                FirstBadTenantId = tenant,
+                LastSeq = lastSeq,
+                LastSha256 = prev,
+                TenantEntriesChecked = tenantCount,
+                Watched = watched,
+            };
+
         while (await reader.ReadAsync(ct))
         {
             var seq = reader.GetInt64(0);
@@ -197,31 +221,78 @@ public sealed class DecisionLog : IAsyncDisposable
                 reader.GetFieldValue<DateTimeOffset>(9), reader.GetString(10));
             var storedPrev = (byte[])reader[11];
             var storedHash = (byte[])reader[12];
-            string? problem = null;
-            if (seq != expected)
+            if (from is not null && seq == from.Seq)
             {
-                problem = $"entries {expected}..{seq - 1} are missing (deleted)";
+                // The vouched-for entry itself: it must still carry the hash that was vouched for, and
+                // its content must still produce it.
+                if (!storedHash.AsSpan().SequenceEqual(from.HeadSha256))
+                {
+                    return Broken(seq, entry.Id, entry.TenantId, ChainBreak.Rewritten, $"entry {seq} no longer has the head hash the {from.Source} vouched for (rewritten and rehashed)");
+                }
+
+                if (!EntryHash(storedPrev, seq, entry).AsSpan().SequenceEqual(storedHash))
+                {
+                    return Broken(seq, entry.Id, entry.TenantId, ChainBreak.Edited, "its content does not match its hash (edited)");
+                }
+            }
+            else if (seq != expected)
+            {
+                return from is not null && expected == from.Seq
+                    ? Broken(from.Seq, null, null, ChainBreak.Missing, $"entry {from.Seq}, vouched for by the {from.Source}, is missing (deleted)")
+                    : Broken(seq, entry.Id, entry.TenantId, ChainBreak.Missing, $"entries {expected}..{seq - 1} are missing (deleted)");
             }
             else if (!storedPrev.AsSpan().SequenceEqual(prev))
             {
-                problem = "does not link to the previous entry (an entry before it was deleted, replaced or moved)";
+                return Broken(seq, entry.Id, entry.TenantId, ChainBreak.Unlinked, "does not link to the previous entry (an entry before it was deleted, replaced or moved)");
             }
             else if (!EntryHash(prev, seq, entry).AsSpan().SequenceEqual(storedHash))
             {
-                problem = "its content does not match its hash (edited)";
-            }
-
-            if (problem is not null)
-            {
-                return new ChainVerification(false, checkedCount, seq, entry.Id, problem);
+                return Broken(seq, entry.Id, entry.TenantId, ChainBreak.Edited, "its content does not match its hash (edited)");
             }
 
             prev = storedHash;
-            expected++;
+            lastSeq = seq;
+            expected = seq + 1;
             checkedCount++;
+            if (entry.TenantId == countTenant)
+            {
+                tenantCount++;
+            }
+
+            if (watch.Contains(seq))
+            {
+                watched[seq] = new WatchedEntry(storedHash, entry.Id, entry.TenantId);
+            }
         }
 
-        return new ChainVerification(true, checkedCount, null, null, null);
+        if (from is not null && lastSeq < from.Seq)
+        {
+            return Broken(from.Seq, null, null, ChainBreak.Truncated, $"the log ends before entry {from.Seq}, which the {from.Source} vouched for (tail deleted)");
+        }
+
+        return new ChainVerification(true, checkedCount, null, null, null)
+        {
+            LastSeq = lastSeq,
+            LastSha256 = prev,
+            TenantEntriesChecked = tenantCount,
+            Watched = watched,
+        };
+    }
+
+    /// <summary>The stored hash of one entry, or null when there is no entry with that sequence number.</summary>
+    public async Task<byte[]?> HashAtAsync(long seq, CancellationToken ct = default)
+    {
+        await using var conn = await _dataSource.OpenConnectionAsync(ct);
+        await using var cmd = new NpgsqlCommand("select entry_sha256 from decisions where seq = $1", conn) { Parameters = { new() { Value = seq } } };
+        return await cmd.ExecuteScalarAsync(ct) as byte[];
+    }
+
+    /// <summary>The latest entry's sequence number, or 0 for an empty log.</summary>
+    public async Task<long> HeadSeqAsync(CancellationToken ct = default)
+    {
+        await using var conn = await _dataSource.OpenConnectionAsync(ct);
+        await using var cmd = new NpgsqlCommand("select coalesce(max(seq), 0) from decisions", conn);
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     public async ValueTask DisposeAsync()

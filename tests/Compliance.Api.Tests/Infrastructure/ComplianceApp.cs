@@ -23,6 +23,9 @@ public sealed class ComplianceAppOptions(DatabaseConnections database)
 /// <summary>The real host (Program) on a real database, driven over in-memory HTTP.</summary>
 public sealed class ComplianceApp(ComplianceAppOptions options) : WebApplicationFactory<Program>
 {
+    /// <summary>Where this test run keeps files the apps write outside the database (removed when the run ends).</summary>
+    public static string DataRoot { get; } = Path.Combine(Path.GetTempPath(), $"compliance-tests-{Environment.ProcessId}");
+
     public DatabaseConnections Database => options.Database;
 
     public Task StartAsync()
@@ -37,6 +40,10 @@ public sealed class ComplianceApp(ComplianceAppOptions options) : WebApplication
         builder.UseSetting("ConnectionStrings:Compliance", options.Database.App);
         builder.UseSetting("ConnectionStrings:ComplianceOwner", options.Database.Owner);
         builder.UseSetting("Demo:Seed", "false");
+        // Each database's log has its own checkpoint key and file, shared by every node on it, as in production.
+        var logFiles = Path.Combine(DataRoot, new Npgsql.NpgsqlConnectionStringBuilder(options.Database.App).Database ?? "default");
+        builder.UseSetting("DecisionLog:SigningKeyFile", Path.Combine(logFiles, "decision-log-es256.pem"));
+        builder.UseSetting("DecisionLog:CheckpointFile", Path.Combine(logFiles, "decision-log.jsonl"));
         if (options.PoliciesDirectory is not null)
         {
             builder.UseSetting("Policies:Directory", options.PoliciesDirectory);

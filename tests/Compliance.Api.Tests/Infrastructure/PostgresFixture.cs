@@ -123,6 +123,11 @@ public sealed class PostgresFixture : IAsyncLifetime
         {
             await Console.Error.WriteLineAsync($"PostgresFixture: could not clean up the test databases: {ex.Message}");
         }
+
+        if (Directory.Exists(ComplianceApp.DataRoot))
+        {
+            Directory.Delete(ComplianceApp.DataRoot, recursive: true);
+        }
     }
 }
 
