@@ -1,6 +1,7 @@
 using Compliance.Api.Access;
 using Compliance.Api.Catalog;
 using Compliance.Api.Decisions;
+using Compliance.Api.Generations;
 using Compliance.Api.Grants;
 using Compliance.Api.Infrastructure;
 using Compliance.Api.Likeness;
@@ -15,6 +16,7 @@ builder.AddComplianceDatabase();       // embedded local Postgres unless a conne
 builder.AddCompliancePolicies();       // policies/*.policy.yaml, validated, hot-reloaded
 builder.AddComplianceScreening();      // catalog index, classifiers, grant ledger, policy engine, decision log
 builder.AddComplianceDecisionLog();    // signed checkpoints of the log's head: at an interval, on demand, copied to a file
+builder.AddComplianceGenerations();    // the gated pipeline: jobs on clustered Quartz, generators, provenance, callbacks
 builder.AddComplianceAccess();         // API keys (hashed at rest) and one policy per role
 builder.AddComplianceHttp();           // problem details, validation, request limits, OpenAPI
 builder.AddComplianceObservability();  // health checks, metrics, traces
@@ -46,6 +48,9 @@ app.MapEnrolments();                   // likeness owners: enrolled face images
 app.MapAdmin();                        // admins: tenants, rights holders, keys
 app.MapPeopleAdmin();                  // admins: likeness profiles, public figures
 app.MapNameAdmin();                    // admins: who owns a name, shared names, flagged duplicates
+app.MapGenerations();                  // platforms: generate a video; only output that passed both gates is released
+app.MapProvenance();                   // signed provenance of released videos, verification, public keys
+app.MapGenerationFeeds();              // rights holders: usage of their characters; likeness owners: generations of them
 
 await app.RunAsync();
 

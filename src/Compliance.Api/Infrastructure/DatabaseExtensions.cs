@@ -3,6 +3,7 @@ using Compliance.Api.Demo;
 using Compliance.Api.Names;
 using Compliance.Storage.Local;
 using Compliance.Storage.Migrations;
+using Compliance.Storage.Scheduling;
 using Npgsql;
 
 namespace Compliance.Api.Infrastructure;
@@ -44,6 +45,11 @@ internal static class DatabaseExtensions
             {
                 app.Logger.LogInformation("Applied migrations: {Migrations}", string.Join(", ", ran));
             }
+
+            // Quartz's own idempotent script for its job store; the app role gets row access only.
+            var appUser = new NpgsqlConnectionStringBuilder(connections.App).Username;
+            var ownerUser = new NpgsqlConnectionStringBuilder(connections.Owner).Username;
+            await SchedulerSchema.ProvisionAsync(ownerDb, appUser != ownerUser ? appUser : null);
         }
 
         if (app.Configuration.GetValue<bool>("Demo:Seed"))

@@ -30,6 +30,9 @@ internal sealed record MediaInput(string Sha256, string MediaType, long Bytes, i
 
     /// <summary>Empty when the whole video was screened; otherwise each span no screened frame stands for, and why.</summary>
     public IReadOnlyList<UnscreenedSpan>? UnscreenedSpans { get; init; }
+
+    /// <summary>For video: each entity seen, in how many frames, first and last seen, and its seconds on screen.</summary>
+    public IReadOnlyList<EntityPresence>? Presence { get; init; }
 }
 
 /// <summary>A decision as answered to the caller and as stored (JSON) in the decision log.</summary>

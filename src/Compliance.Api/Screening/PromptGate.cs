@@ -22,12 +22,19 @@ internal sealed class PromptGate(
     private void LogFailure(string classifier, Exception? exception) => logger.LogClassifierFailure(classifier, exception);
     private readonly ITextClassifier[] _classifiers = classifiers.ToArray();
 
-    public async Task<DecisionView> ScreenAsync(Guid tenantId, ScreenPromptRequest request, CancellationToken ct)
+    public Task<DecisionView> ScreenAsync(Guid tenantId, ScreenPromptRequest request, CancellationToken ct) =>
+        ScreenAsync(tenantId, request, [], ct);
+
+    /// <summary>
+    /// Screens the prompt together with <paramref name="requested"/>: signals the request itself carries (the
+    /// generation pipeline's cameos, asked for by id rather than named), decided in the same decision.
+    /// </summary>
+    public async Task<DecisionView> ScreenAsync(Guid tenantId, ScreenPromptRequest request, IReadOnlyList<Signal> requested, CancellationToken ct)
     {
         using var activity = Activity.StartActivity("screen prompt");
         var prompt = request.Prompt!;
         var contexts = request.Contexts ?? [];
-        var signals = new List<Signal>();
+        var signals = new List<Signal>(requested);
         foreach (var classifier in _classifiers)
         {
             signals.AddRange(await ClassifierGuard.RunAsync(classifier.Name, t => classifier.ClassifyAsync(prompt, t), options.Value.ClassifierBudget, LogFailure, ct));

@@ -18,12 +18,24 @@ internal sealed class VideoGate(FrameScreener screener, DecisionPipeline pipelin
         using var activity = PromptGate.Activity.StartActivity("screen video");
         await using var upload = file.OpenReadStream();
         await using var spooled = await screener.Sampler.SpoolAsync(upload, ct);
-        var screened = await screener.ScreenAsync(spooled.Path, options.Value.ImageClassifierBudget, logger.LogClassifierFailure, ct);
+        return await ScreenFileAsync(tenantId, spooled.Path, spooled.Sha256, spooled.Length, account, contexts, ct);
+    }
+
+    /// <summary>
+    /// The frame gate over a video already on local disk: uploads (after spooling) and the generation pipeline's
+    /// output alike. One decision for the whole video, with per-frame evidence, where each entity was on screen, and
+    /// the coverage; a span it did not screen is never allowed.
+    /// </summary>
+    public async Task<DecisionView> ScreenFileAsync(
+        Guid tenantId, string path, string sha256, long length, string? account, IReadOnlyList<string> contexts, CancellationToken ct)
+    {
+        var screened = await screener.ScreenAsync(path, options.Value.ImageClassifierBudget, logger.LogClassifierFailure, ct);
         var (metadata, coverage) = (screened.Summary.Metadata, screened.Coverage);
         var input = new DecisionInput(null, null, account, contexts)
         {
-            Media = new MediaInput(spooled.Sha256, metadata.Container.MediaType, spooled.Length, metadata.Width, metadata.Height)
+            Media = new MediaInput(sha256, metadata.Container.MediaType, length, metadata.Width, metadata.Height)
             {
+                Presence = screened.Presence,
                 DurationSeconds = coverage.DurationSeconds,
                 FramesScreened = coverage.FramesScreened,
                 SecondsCovered = coverage.SecondsCovered,

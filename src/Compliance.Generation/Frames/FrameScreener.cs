@@ -12,7 +12,17 @@ namespace Compliance.Generation.Frames;
 /// The sampler's coverage with the frames whose classifiers failed taken out; when incomplete, <see cref="Signals"/>
 /// holds a <see cref="SignalKinds.CoverageIncomplete"/> signal naming the unscreened spans.
 /// </param>
-public sealed record ScreenedVideo(SamplingSummary Summary, IReadOnlyList<Signal> Signals, VideoCoverage Coverage);
+public sealed record ScreenedVideo(SamplingSummary Summary, IReadOnlyList<Signal> Signals, VideoCoverage Coverage)
+{
+    /// <summary>Where each entity was seen, from every screened frame (the signals keep only the best few frames).</summary>
+    public IReadOnlyList<EntityPresence> Presence { get; init; } = [];
+}
+
+/// <summary>
+/// How long one entity was on screen: the frames that showed it, the first and last of them, and the seconds those
+/// frames stand for (each screened frame stands for the time up to the next screened frame, at most one interval).
+/// </summary>
+public sealed record EntityPresence(string EntityType, Guid EntityId, int Frames, double FirstSeconds, double LastSeconds, double SecondsOnScreen);
 
 /// <summary>
 /// The frame gate's first half, as library code for the video endpoint and the generation pipeline:
@@ -79,7 +89,29 @@ public sealed class FrameScreener(FrameSampler sampler, IEnumerable<IImageClassi
         var frames = (await Task.WhenAll(running)).OrderBy(f => f.Index).ToList();
         var coverage = Cover(summary.Coverage, frames);
         var signals = Condense(frames.SelectMany(f => f.Signals).ToList());
-        return new ScreenedVideo(summary, coverage.IsComplete ? signals : [.. signals, CoverageSignal(coverage)], coverage);
+        return new ScreenedVideo(summary, coverage.IsComplete ? signals : [.. signals, CoverageSignal(coverage)], coverage)
+        {
+            Presence = Presence(frames, coverage),
+        };
+    }
+
+    private static IReadOnlyList<EntityPresence> Presence(IReadOnlyList<FrameResult> frames, VideoCoverage coverage)
+    {
+        var standsFor = new double[frames.Count];
+        for (var i = 0; i < frames.Count; i++)
+        {
+            var next = i + 1 < frames.Count ? frames[i + 1].TimestampSeconds : coverage.DurationSeconds;
+            standsFor[i] = Math.Clamp(next - frames[i].TimestampSeconds, 0, coverage.IntervalSeconds);
+        }
+
+        return frames
+            .SelectMany((f, i) => f.Signals.Where(s => s.Entity is not null).Select(s => (s.Entity!.Type, s.Entity.Id)).Distinct().Select(e => (e, i)))
+            .GroupBy(x => x.e)
+            .Select(g => new EntityPresence(g.Key.Type, g.Key.Id, g.Count(),
+                Math.Round(frames[g.Min(x => x.i)].TimestampSeconds, 3), Math.Round(frames[g.Max(x => x.i)].TimestampSeconds, 3),
+                Math.Round(g.Sum(x => standsFor[x.i]), 3)))
+            .OrderBy(p => p.FirstSeconds)
+            .ToList();
     }
 
     /// <summary>

@@ -50,4 +50,17 @@ public sealed class ProvenanceSigner
             return new SignedProvenance(signed, CoseSign1Message.SignEmbedded(signed.ToCbor(), signer));
         }
     }
+
+    /// <summary>
+    /// Signs arbitrary bytes with the active key (ECDSA P-256, SHA-256, IEEE P1363 r||s), for messages that are not
+    /// manifests, e.g. the pipeline's callbacks; verifiers use the same published key.
+    /// </summary>
+    public (string KeyId, byte[] Signature) SignDetached(ReadOnlySpan<byte> data)
+    {
+        var (key, ecdsa) = _keys.CreateActiveSigner();
+        using (ecdsa)
+        {
+            return (key.KeyId, ecdsa.SignData(data, HashAlgorithmName.SHA256));
+        }
+    }
 }

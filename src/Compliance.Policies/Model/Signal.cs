@@ -45,6 +45,9 @@ public static class SignalKinds
 
     /// <summary>Kinds that mean "this input was not fully screened": no policy rule may allow them (fail closed).</summary>
     public static readonly IReadOnlySet<string> FailClosed = new HashSet<string>(StringComparer.Ordinal) { ClassifierError, CoverageIncomplete };
+
+    /// <summary>A hosted generator's provider refused a generation on its own safety grounds.</summary>
+    public const string ProviderRefusal = "provider_refusal";
 }
 
 /// <summary>A reference to a catalog entity (a character today; a likeness later).</summary>

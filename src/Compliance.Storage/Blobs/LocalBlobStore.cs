@@ -35,6 +35,52 @@ public sealed class LocalBlobStore(string root)
         return sha;
     }
 
+    /// <summary>
+    /// Moves a file the caller owns into the store under the SHA-256 of its bytes (streamed, never held in memory)
+    /// and returns that name. The source file is gone afterwards, whatever happens.
+    /// </summary>
+    public async Task<string> PutFileAsync(string sourcePath, CancellationToken ct = default)
+    {
+        Directory.CreateDirectory(Root);
+        var temp = Path.Combine(Root, Guid.NewGuid().ToString("N") + ".tmp");
+        try
+        {
+            string sha;
+            await using (var source = new FileStream(sourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.DeleteOnClose))
+            await using (var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                var buffer = new byte[1 << 16];
+                int read;
+                while ((read = await source.ReadAsync(buffer, ct)) > 0)
+                {
+                    hash.AppendData(buffer, 0, read);
+                    await target.WriteAsync(buffer.AsMemory(0, read), ct);
+                }
+
+                await target.FlushAsync(ct);
+                sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+            }
+
+            var path = PathFor(sha);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.Move(temp, path, overwrite: true);
+            return sha;
+        }
+        finally
+        {
+            File.Delete(temp);
+            File.Delete(sourcePath);
+        }
+    }
+
+    /// <summary>The file holding a blob, or null when there is none; for streaming large blobs.</summary>
+    public string? FileOf(string sha256)
+    {
+        var path = PathFor(sha256);
+        return File.Exists(path) ? path : null;
+    }
+
     public async Task<byte[]?> GetAsync(string sha256, CancellationToken ct = default)
     {
         var path = PathFor(sha256);

@@ -1,0 +1,95 @@
+using Compliance.Generation.Generators;
+using Compliance.Generation.Pipeline;
+using Compliance.Generation.Release;
+using Compliance.Storage.Local;
+using Quartz;
+
+namespace Compliance.Api.Generations;
+
+internal static class GenerationExtensions
+{
+    /// <summary>
+    /// The generation pipeline: its options, the runner and the host's stages, the generators, and Quartz with the
+    /// clustered ADO.NET store on the service's PostgreSQL (the same store settlements use). Every node runs a
+    /// scheduler; Quartz's row locks make each fire happen on exactly one node, and recovery re-fires a job whose
+    /// node died.
+    /// </summary>
+    public static WebApplicationBuilder AddComplianceGenerations(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<GenerationPipelineOptions>().BindConfiguration(GenerationPipelineOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+        var pipeline = builder.Configuration.GetSection(GenerationPipelineOptions.Section).Get<GenerationPipelineOptions>() ?? new GenerationPipelineOptions();
+
+        // Quartz takes its connections from the one NpgsqlDataSource, registered under the provider-neutral type it asks for.
+        builder.Services.AddSingleton<System.Data.Common.DbDataSource>(sp => sp.GetRequiredService<Npgsql.NpgsqlDataSource>());
+        builder.Services.AddSingleton<IGenerationJobStore, GenerationJobStore>();
+        builder.Services.AddSingleton<IGenerationStages, GenerationStages>();
+        builder.Services.AddSingleton<GenerationRunner>();
+        builder.Services.AddSingleton<GenerationScheduler>();
+        builder.Services.AddSingleton<CallbackOutbox>();
+        builder.Services.AddHostedService<GenerationSweeper>();
+        builder.Services.AddHostedService<CallbackDispatcher>();
+        builder.Services.AddHttpClient(nameof(CallbackDispatcher), c => c.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddComplianceGenerators(builder.Configuration);
+        var root = RepositoryRoot.Find(builder.Environment.ContentRootPath) ?? builder.Environment.ContentRootPath;
+        builder.Services.AddOptions<ProvenanceOptions>().BindConfiguration("Provenance")
+            .PostConfigure(o => o.KeyDirectory = string.IsNullOrEmpty(o.KeyDirectory) ? Path.Combine(root, ".data", "keys", "provenance") : o.KeyDirectory)
+            .ValidateDataAnnotations().ValidateOnStart();
+
+        builder.Services.AddQuartz(q =>
+        {
+            q.ConfigureScheduler(o =>
+            {
+                o.InstanceName = "compliance";
+                o.GenerateInstanceId = true; // one id per node: clustering needs them distinct
+            });
+            q.UseDefaultThreadPool(pipeline.MaxConcurrentJobsPerNode);
+            q.UsePersistentStore(store =>
+            {
+                store.UseClustering(c =>
+                {
+                    c.CheckinInterval = TimeSpan.FromSeconds(5);
+                    c.CheckinMisfireThreshold = TimeSpan.FromSeconds(10);
+                });
+                // Connections come from the service's one NpgsqlDataSource (embedded or configured alike).
+                store.UsePostgres(postgres => postgres.UseRegisteredDataSource = true);
+                store.UseSystemTextJsonSerializer();
+            });
+        });
+        builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = false);
+        return builder;
+    }
+
+    /// <summary>
+    /// The local storyboard generator always; the hosted video API adapter when <c>Generation:Hosted:BaseUrl</c> is
+    /// set (its key from configuration or the environment, never logged). The provenance key ring lives under the
+    /// data folder, created on first run.
+    /// </summary>
+    private static IServiceCollection AddComplianceGenerators(this IServiceCollection services, IConfiguration configuration)
+    {
+        var local = configuration.GetSection("Generation:Local").Get<LocalStoryboardOptions>() ?? new LocalStoryboardOptions();
+        services.AddSingleton<IVideoGenerator>(new LocalStoryboardGenerator(local));
+        var hosted = configuration.GetSection("Generation:Hosted").Get<HostedVideoOptions>();
+        if (hosted?.BaseUrl is not null)
+        {
+            services.AddHttpClient(nameof(HostedVideoGenerator));
+            services.AddSingleton<IVideoGenerator>(sp => new HostedVideoGenerator(
+                sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(HostedVideoGenerator)), hosted,
+                sp.GetRequiredService<ILogger<HostedVideoGenerator>>(), sp.GetRequiredService<TimeProvider>()));
+        }
+
+        services.AddSingleton(sp => ProvenanceKeyRing.Open(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProvenanceOptions>>().Value.KeyDirectory));
+        services.AddSingleton(sp => new ProvenanceSigner(sp.GetRequiredService<ProvenanceKeyRing>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new ProvenanceVerifier(sp.GetRequiredService<ProvenanceKeyRing>()));
+        services.AddSingleton<ProvenanceIssuer>();
+        return services;
+    }
+}
+
+/// <summary>Where the provenance signing keys live (section <c>Provenance</c>).</summary>
+internal sealed class ProvenanceOptions
+{
+    /// <summary>Folder of the key ring (private keys, mode 0600). Set by the paths defaults: <c>DATA/keys/provenance</c>.</summary>
+    [System.ComponentModel.DataAnnotations.Required]
+    public string KeyDirectory { get; set; } = "";
+}

@@ -1,0 +1,95 @@
+using Compliance.Api.Access;
+using Compliance.Api.Infrastructure;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Compliance.Api.Generations;
+
+/// <summary>A usage event as its rights holder sees it: which released generation used which character, on what terms.</summary>
+internal sealed record UsageEventView
+{
+    public Guid Id { get; init; }
+    public Guid GenerationId { get; init; }
+    public Guid CharacterId { get; init; }
+    public string CharacterName { get; init; } = "";
+    public Guid TenantId { get; init; }
+    public Guid GrantId { get; init; }
+    public int RevenueShareBps { get; init; }
+    public double SecondsOnScreen { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>A generation as the likeness owner whose likeness it involved sees it (no prompt, no other people's ids).</summary>
+internal sealed record LikenessGenerationView
+{
+    public Guid GenerationId { get; init; }
+    public string State { get; init; } = "";
+    public bool AskedAsCameo { get; init; }
+    public Guid? PromptDecisionId { get; init; }
+    public Guid? FrameDecisionId { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>
+/// The other side of a generation: rights holders see the usage of their own characters (what settlements pay),
+/// likeness owners see every generation that asked for them as a cameo or whose decisions involved them.
+/// </summary>
+internal static class GenerationFeeds
+{
+    public static IEndpointRouteBuilder MapGenerationFeeds(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/usage", Usage).RequireAuthorization(Roles.RightsHolder).WithTags("Generations").WithName("ListUsage")
+            .WithSummary("Usage events of your characters in released generations, newest first.");
+        app.MapGet("/v1/likeness/generations", LikenessGenerations).RequireAuthorization(Roles.LikenessOwner).WithTags("Likeness")
+            .WithName("ListLikenessGenerations").WithSummary("Every generation that asked for you as a cameo or whose screening involved your likeness.");
+        return app;
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<UsageEventView>>, ProblemHttpResult>> Usage(HttpContext http, NpgsqlDataSource db, int? limit, CancellationToken ct)
+    {
+        if (limit is < 1 or > GenerationQueries.MaxLimit)
+        {
+            return Problems.BadRequest("Invalid limit.", $"limit must be between 1 and {GenerationQueries.MaxLimit}.");
+        }
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<UsageEventView>(new CommandDefinition(
+            $"""
+            select u.id as {nameof(UsageEventView.Id)}, u.generation_id as {nameof(UsageEventView.GenerationId)}, u.character_id as {nameof(UsageEventView.CharacterId)},
+                   c.canonical_name as {nameof(UsageEventView.CharacterName)}, u.tenant_id as {nameof(UsageEventView.TenantId)}, u.grant_id as {nameof(UsageEventView.GrantId)},
+                   u.revenue_share_bps as {nameof(UsageEventView.RevenueShareBps)}, u.seconds_on_screen as {nameof(UsageEventView.SecondsOnScreen)},
+                   u.created_at as {nameof(UsageEventView.CreatedAt)}
+            from usage_events u join characters c on c.id = u.character_id
+            where u.rights_holder_id = @holder
+            order by u.created_at desc, u.id desc limit @limit
+            """,
+            new { holder = http.User.RequiredRightsHolderId(), limit = limit ?? GenerationQueries.DefaultLimit }, cancellationToken: ct));
+        return TypedResults.Ok<IReadOnlyList<UsageEventView>>(rows.ToList());
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<LikenessGenerationView>>, ProblemHttpResult>> LikenessGenerations(
+        HttpContext http, NpgsqlDataSource db, int? limit, CancellationToken ct)
+    {
+        if (limit is < 1 or > GenerationQueries.MaxLimit)
+        {
+            return Problems.BadRequest("Invalid limit.", $"limit must be between 1 and {GenerationQueries.MaxLimit}.");
+        }
+
+        var profile = http.User.RequiredLikenessProfileId();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<LikenessGenerationView>(new CommandDefinition(
+            $"""
+            select g.id as {nameof(LikenessGenerationView.GenerationId)}, g.state as {nameof(LikenessGenerationView.State)},
+                   (@profile = any(g.cameos)) as {nameof(LikenessGenerationView.AskedAsCameo)},
+                   g.prompt_decision_id as {nameof(LikenessGenerationView.PromptDecisionId)}, g.frame_decision_id as {nameof(LikenessGenerationView.FrameDecisionId)},
+                   g.created_at as {nameof(LikenessGenerationView.CreatedAt)}
+            from generation_jobs g
+            where @profile = any(g.cameos)
+               or exists (select from decisions d where d.id in (g.prompt_decision_id, g.frame_decision_id) and @profile = any(d.entity_ids))
+            order by g.created_at desc, g.id desc limit @limit
+            """,
+            new { profile, limit = limit ?? GenerationQueries.DefaultLimit }, cancellationToken: ct));
+        return TypedResults.Ok<IReadOnlyList<LikenessGenerationView>>(rows.ToList());
+    }
+}

@@ -1,0 +1,78 @@
+using System.Globalization;
+using Compliance.Api.Screening;
+using Compliance.Generation.Pipeline;
+using FluentValidation;
+using Microsoft.Extensions.Options;
+
+namespace Compliance.Api.Generations;
+
+/// <summary>A platform's request for a video.</summary>
+/// <param name="Prompt">What to generate; screened by the prompt gate before anything is generated.</param>
+/// <param name="Account">The platform's end-user account asking (consent of cameos and of people in the output is checked for it).</param>
+/// <param name="Cameos">Likeness profiles asked to appear; each must have consented for this account.</param>
+/// <param name="ReferenceImage">An optional guiding image, base64 (PNG, JPEG or WebP, at most 20 MiB decoded).</param>
+/// <param name="DurationSeconds">Length of the video; default 4.</param>
+/// <param name="Size">Frame size as <c>WIDTHxHEIGHT</c>, even numbers; default <c>1280x720</c>.</param>
+/// <param name="CallbackUrl">Called (signed POST) on each terminal state of the job.</param>
+/// <param name="Seed">Seed of the local generator (same request and seed, same video); default derived from the job id.</param>
+internal sealed record CreateGenerationRequest(
+    string? Prompt,
+    string? Account,
+    IReadOnlyList<Guid>? Cameos,
+    string? ReferenceImage,
+    int? DurationSeconds,
+    string? Size,
+    string? CallbackUrl,
+    long? Seed)
+{
+    public const string DefaultSize = "1280x720";
+    public const int DefaultDurationSeconds = 4;
+    public const int MaxCameos = 5;
+
+    public (int Width, int Height) ParsedSize() => ParseSize(Size ?? DefaultSize) ?? (0, 0);
+
+    internal static (int Width, int Height)? ParseSize(string size)
+    {
+        var parts = size.Split('x');
+        return parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var w)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var h)
+            ? (w, h)
+            : null;
+    }
+}
+
+internal sealed class CreateGenerationRequestValidator : AbstractValidator<CreateGenerationRequest>
+{
+    public CreateGenerationRequestValidator(IOptions<GenerationPipelineOptions> options)
+    {
+        var o = options.Value;
+        RuleFor(r => r.Prompt).NotEmpty().WithMessage("prompt is required.")
+            .Must(p => p is null || !string.IsNullOrWhiteSpace(p)).WithMessage("prompt must not be blank.")
+            .MaximumLength(ScreenPromptRequestValidator.MaxPromptLength)
+            .WithMessage($"prompt must be at most {ScreenPromptRequestValidator.MaxPromptLength} characters.");
+        RuleFor(r => r.Account).MaximumLength(200);
+        RuleFor(r => r.Account).NotEmpty().When(r => r.Cameos is { Count: > 0 })
+            .WithMessage("account is required when cameos are asked for: consent is given to accounts.");
+        RuleFor(r => r.Cameos).Must(c => c is null || c.Count <= CreateGenerationRequest.MaxCameos)
+            .WithMessage($"At most {CreateGenerationRequest.MaxCameos} cameos.")
+            .Must(c => c is null || c.Distinct().Count() == c.Count).WithMessage("cameos must not repeat.");
+        RuleFor(r => r.DurationSeconds).InclusiveBetween(1, o.MaxDurationSeconds)
+            .WithMessage($"durationSeconds must be between 1 and {o.MaxDurationSeconds}.");
+        RuleFor(r => r.Size).Must(s => s is null || CreateGenerationRequest.ParseSize(s) is { } size
+                && size.Width >= 16 && size.Height >= 16 && size.Width <= o.MaxWidth && size.Height <= o.MaxHeight
+                && size.Width % 2 == 0 && size.Height % 2 == 0)
+            .WithMessage($"size must be WIDTHxHEIGHT with even numbers from 16 up to {o.MaxWidth}x{o.MaxHeight}.");
+        RuleFor(r => r.CallbackUrl).MaximumLength(2000)
+            .Must(u => u is null || (Uri.TryCreate(u, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && string.IsNullOrEmpty(uri.UserInfo)))
+            .WithMessage("callbackUrl must be an absolute http(s) URL without credentials.");
+        RuleFor(r => r.ReferenceImage).Must(b => b is null || (b.Length <= ((MediaTypes.MaxImageBytes + 2) / 3 * 4) + 4 && IsBase64(b)))
+            .WithMessage($"referenceImage must be base64 of at most {MediaTypes.MaxImageBytes} bytes.");
+    }
+
+    private static bool IsBase64(string value)
+    {
+        var buffer = new byte[(value.Length / 4 * 3) + 3];
+        return Convert.TryFromBase64String(value, buffer, out var written) && written > 0;
+    }
+}
