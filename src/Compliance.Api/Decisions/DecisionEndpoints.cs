@@ -87,8 +87,10 @@ internal static class DecisionEndpoints
     /// <summary>One page of decisions, newest first (or oldest first, for a queue), keyset-paginated on the sequence number.</summary>
     internal static async Task<DecisionPage> PageAsync(NpgsqlConnection conn, DecisionFilter f, int limit, long? cursor, CancellationToken ct, bool oldestFirst = false)
     {
-        // Only constant SQL is chosen here; every value is a parameter.
+        // Only constant SQL is chosen here; every value is a parameter. Times may come with any offset; Npgsql writes
+        // only UTC to timestamptz, and the instant is the same.
         var (after, order) = oldestFirst ? ("seq > @cursor", "seq") : ("seq < @cursor", "seq desc");
+        f = f with { From = f.From?.ToUniversalTime(), To = f.To?.ToUniversalTime() };
         var items = (await conn.QueryAsync<DecisionSummary>(new CommandDefinition(
             $"""
             select id as {nameof(DecisionSummary.DecisionId)}, seq as {nameof(DecisionSummary.Sequence)}, tenant_id as {nameof(DecisionSummary.TenantId)},
@@ -164,7 +166,12 @@ internal static class DecisionEndpoints
                 """,
                 conn)
             {
-                Parameters = { new() { Value = (object?)tenantId ?? DBNull.Value }, new() { Value = (object?)from ?? DBNull.Value }, new() { Value = (object?)to ?? DBNull.Value } },
+                Parameters =
+                {
+                    new() { Value = (object?)tenantId ?? DBNull.Value },
+                    new() { Value = (object?)from?.ToUniversalTime() ?? DBNull.Value },
+                    new() { Value = (object?)to?.ToUniversalTime() ?? DBNull.Value },
+                },
             };
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             await using var writer = new StreamWriter(body, new System.Text.UTF8Encoding(false));
