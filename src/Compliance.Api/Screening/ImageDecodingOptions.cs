@@ -17,8 +17,11 @@ internal sealed class ImageDecodingOptions
     /// <summary>Uploads that may wait for a slot, oldest first; one more is answered 503 with Retry-After. Waiting uploads hold their bytes on disk, not in memory.</summary>
     public int QueueLimit { get; set; } = 64;
 
-    /// <summary>How long an upload may wait for a slot before it too is answered 503.</summary>
-    public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long an upload may wait for a slot before it too is answered 503: long enough for a full queue of large
+    /// images to drain on two cores (64 × 40 megapixels at about 2 s each, two at a time), short of a client's patience.
+    /// </summary>
+    public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>The Retry-After given with a 503.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
