@@ -47,6 +47,9 @@ public sealed class DecodeCapacityTests(PostgresFixture postgres)
 
         var screened = await world.Platform.PostAsync("/v1/screen/image", TestImages.Form(image, "bridge.png"));
         Assert.Equal(HttpStatusCode.OK, screened.StatusCode);
+        var metrics = await app.CreateClient().GetStringAsync("/metrics");
+        var turnedAway = metrics.Split('\n').Single(l => l.StartsWith("compliance_image_decode_turned_away_total", StringComparison.Ordinal));
+        Assert.Equal("3", turnedAway.Split(' ')[1]);
         await app.DisposeAsync();
     }
 

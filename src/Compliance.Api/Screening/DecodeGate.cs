@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,7 @@ internal sealed class DecodeGate : IDisposable
     private readonly ConcurrencyLimiter _limiter;
     private readonly ImageDecodingOptions _options;
 
-    public DecodeGate(IOptions<ImageDecodingOptions> options)
+    public DecodeGate(IOptions<ImageDecodingOptions> options, IMeterFactory meters)
     {
         _options = options.Value;
         _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
@@ -23,6 +24,13 @@ internal sealed class DecodeGate : IDisposable
             QueueLimit = _options.QueueLimit,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
+
+        // Whether the gate is the bottleneck: raise MaxConcurrent only if memory allows (docs/operations.md).
+        var meter = meters.Create("Compliance");
+        meter.CreateObservableGauge("compliance.image_decode.queued", () => Statistics?.CurrentQueuedCount ?? 0, description: "Uploads waiting for an image decoding slot.");
+        meter.CreateObservableGauge(
+            "compliance.image_decode.active", () => _options.MaxConcurrent - (Statistics?.CurrentAvailablePermits ?? 0), description: "Uploads being decoded and classified.");
+        meter.CreateObservableCounter("compliance.image_decode.turned_away", () => Statistics?.TotalFailedLeases ?? 0, description: "Uploads answered 503 because the decode queue was full.");
     }
 
     /// <summary>Uploads decoding now and waiting; for tests and diagnostics.</summary>
