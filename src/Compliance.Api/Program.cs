@@ -28,7 +28,7 @@ await app.InitializeDatabaseAsync();   // migrations as the owner role, demo dat
 app.UseExceptionHandler();
 app.UseRouting();
 app.UseStatusCodePages();              // empty 401/403/404s become problem details too
-app.UseRequestLimits();                // oversized bodies get a 413 before they are read
+app.UseRequestLimits();                // oversized bodies get a 413, unknown charsets a 415, before they are read
 app.UseAuthentication();
 app.UseAuthorization();
 

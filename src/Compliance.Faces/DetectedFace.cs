@@ -65,6 +65,24 @@ public sealed class DetectedFace
 
     /// <summary>Size, detector confidence and sharpness.</summary>
     public FaceQuality Quality { get; }
+
+    /// <summary>The same face with its geometry (box, landmarks, size) multiplied by the given factors: from a reduced copy's pixels to the original's.</summary>
+    internal DetectedFace Scaled(float x, float y)
+    {
+        FacePoint Scale(FacePoint p) => new(p.X * x, p.Y * y);
+        var box = new FaceBox(Box.X * x, Box.Y * y, Box.Width * x, Box.Height * y);
+        return new DetectedFace(
+            box,
+            DetectionScore,
+            Landmarks.Select(Scale).ToArray(),
+            AlignmentPoints.Select(Scale).ToArray(),
+            _embedding,
+            SpoofScore,
+            Quality with { FaceSize = box.MinSide })
+        {
+            DeepfakeScore = DeepfakeScore,
+        };
+    }
 }
 
 /// <summary>A model file the pipeline loaded: its name and the first 12 hex digits of its SHA-256.</summary>

@@ -96,16 +96,22 @@ public sealed class FacePipeline : IDisposable
     /// <summary>Detector, landmark, embedder and liveness model, each with a short SHA-256 of its file: cite them in decisions.</summary>
     public IReadOnlyList<ModelVersion> ModelVersions { get; }
 
-    /// <summary>Finds every face and describes it; faces come in descending detection score.</summary>
+    /// <summary>
+    /// Finds every face and describes it; faces come in descending detection score. Geometry is in the original
+    /// image's pixels: for a reduced image (<see cref="DecodedImage.IsReduced"/>) the faces are found in the reduced
+    /// pixels and their boxes and landmarks scaled back, so size limits mean the same whatever the decoder did.
+    /// </summary>
     public IReadOnlyList<DetectedFace> Analyze(DecodedImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
         using var source = FaceRaster.ToSkImage(image);
         var boxes = Detect(source);
         var faces = new List<DetectedFace>(boxes.Count);
+        var (scaleX, scaleY) = ((float)image.SourceWidth / image.Width, (float)image.SourceHeight / image.Height);
         foreach (var (box, score) in boxes)
         {
-            faces.Add(Describe(source, box, score));
+            var face = Describe(source, box, score);
+            faces.Add(image.IsReduced ? face.Scaled(scaleX, scaleY) : face);
         }
 
         return faces;

@@ -90,7 +90,7 @@ internal static class DecisionQueries
             order by {order}
             limit @take
             """,
-            new { cursor, f.TenantId, f.Outcome, f.From, f.To, f.Rule, f.EntityId, f.Classifier, AnyOf = f.EntityIds, f.AwaitingReview, take = limit + 1 },
+            new { cursor, f.TenantId, f.Outcome, From = f.From?.ToUniversalTime(), To = f.To?.ToUniversalTime(), f.Rule, f.EntityId, f.Classifier, AnyOf = f.EntityIds, f.AwaitingReview, take = limit + 1 },
             cancellationToken: ct))).ToList();
         long? next = null;
         if (items.Count > limit)
@@ -141,7 +141,7 @@ internal static class DecisionQueries
             """,
             conn)
         {
-            Parameters = { new() { Value = (object?)tenantId ?? DBNull.Value }, new() { Value = (object?)from ?? DBNull.Value }, new() { Value = (object?)to ?? DBNull.Value } },
+            Parameters = { new() { Value = (object?)tenantId ?? DBNull.Value }, new() { Value = (object?)from?.ToUniversalTime() ?? DBNull.Value }, new() { Value = (object?)to?.ToUniversalTime() ?? DBNull.Value } },
         };
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         await using var writer = new StreamWriter(body, new System.Text.UTF8Encoding(false));

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using Compliance.Api.Screening;
 using Compliance.Generation.Frames;
 using Compliance.Imaging.Decoding;
 using Compliance.Storage.Decisions;
@@ -9,8 +11,10 @@ namespace Compliance.Api.Infrastructure;
 
 /// <summary>
 /// Maps the exceptions we expect to problem details: malformed or oversized requests are the
-/// caller's 4xx; an unavailable database or decision log is a 503 (and the request is not
-/// answered as allowed). Anything else is a 500 that says nothing internal.
+/// caller's 4xx, and so is a value the database refused as data (it would fail the same way on
+/// every retry); an unavailable database or decision log is a 503 (and the request is not answered
+/// as allowed), as is a full decode queue, with Retry-After. Anything else is a 500 that says
+/// nothing internal.
 /// </summary>
 internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
@@ -41,10 +45,21 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             InvalidDataException data => (400, "The request body is malformed.", data.Message),
             VideoRejectedException video => (VideoStatus(video.Reason), "The video was rejected: " + video.Reason, video.Message),
             DecisionLogUnavailableException => (503, "The decision could not be recorded, so none is given.", "Retry later."),
+            ServerBusyException busy => (503, "The server is busy with other uploads.", busy.Message + " Retry later."),
+            PostgresException { SqlState: var state } pg when state.StartsWith("22", StringComparison.Ordinal) =>
+                (400, "The request contains a value the database cannot store.", $"{pg.MessageText} (SQLSTATE {state})"),
+            PostgresException { SqlState: var state } pg when state.StartsWith("23", StringComparison.Ordinal) =>
+                (409, "The request conflicts with data already stored.", $"{pg.MessageText} (SQLSTATE {state})"),
             NpgsqlException or TimeoutException => (503, "The database is unavailable.", "Retry later."),
             _ => (500, "Unexpected error.", null as string),
         };
-        if (status >= 500)
+        if (exception is ServerBusyException { RetryAfter: var retryAfter })
+        {
+            // Busy is capacity working as designed, not a fault: a warning, and when to come back.
+            logger.LogWarning("Request {Method} {Path} turned away: {Reason}", httpContext.Request.Method, httpContext.Request.Path, exception.Message);
+            httpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+        else if (status >= 500)
         {
             logger.LogError(exception, "Request {Method} {Path} failed with {Status}", httpContext.Request.Method, httpContext.Request.Path, status);
         }

@@ -68,7 +68,10 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<Likeness.FaceBankIndex>();
         builder.Services.AddSingleton<IFaceBank>(sp => sp.GetRequiredService<Likeness.FaceBankIndex>());
         builder.Services.AddSingleton<IImageClassifier, FaceMatchClassifier>();
-        builder.Services.AddSingleton(new SafeImageDecoder());
+        builder.Services.AddOptions<ImageDecodingOptions>().BindConfiguration(ImageDecodingOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ImageDecodingOptions>, ImageDecodingOptions.Validator>();
+        builder.Services.AddSingleton<DecodeGate>();  // how many uploads decode at once, and how many may wait
+        builder.Services.AddSingleton(sp => new SafeImageDecoder(maxDecodedSide: sp.GetRequiredService<IOptions<ImageDecodingOptions>>().Value.MaxDecodedSide));
         builder.Services.AddSingleton(new LocalBlobStore(builder.Configuration["Blobs:Directory"] ?? Path.Combine(root, ".data", "blobs")));
         builder.Services.AddSingleton<DecisionPipeline>();
         builder.Services.AddSingleton<ImageGate>();
@@ -125,9 +128,20 @@ internal static class ServiceExtensions
 
     public static WebApplicationBuilder AddComplianceHttp(this WebApplicationBuilder builder)
     {
-        // Kestrel's own ceiling must admit the largest upload; RequestLimits narrows it per endpoint.
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 512L * 1024 * 1024);
-        builder.Services.ConfigureHttpJsonOptions(o => JsonNames.Configure(o.SerializerOptions));
+        // Kestrel's own ceiling must admit the largest upload; RequestLimits narrows it per endpoint. Header limits are
+        // enforced by Kestrel before the app runs (a bare 431 or 414): see RequestLimits and docs/api.md.
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = 512L * 1024 * 1024;
+            k.Limits.MaxRequestHeadersTotalSize = RequestLimits.MaxHeaderBytes;
+            k.Limits.MaxRequestHeaderCount = RequestLimits.MaxHeaderCount;
+            k.Limits.MaxRequestLineSize = RequestLimits.MaxRequestLineBytes;
+        });
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            JsonNames.Configure(o.SerializerOptions);
+            o.SerializerOptions.Converters.Add(new UtcDateTimeOffsetConverter());  // any offset in, UTC to the database
+        });
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         // NameListValidator is composed into others with a label, never resolved on its own.

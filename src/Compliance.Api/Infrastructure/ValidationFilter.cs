@@ -2,7 +2,10 @@ using FluentValidation;
 
 namespace Compliance.Api.Infrastructure;
 
-/// <summary>Runs the FluentValidation validator of the endpoint's <typeparamref name="T"/> argument and answers 400 ValidationProblem on failure.</summary>
+/// <summary>
+/// Runs the FluentValidation validator of the endpoint's <typeparamref name="T"/> argument, and checks every string in it
+/// for text PostgreSQL cannot store (<see cref="StorableText"/>); answers 400 ValidationProblem naming each failing field.
+/// </summary>
 internal sealed class ValidationFilter<T>(IValidator<T> validator) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -10,9 +13,15 @@ internal sealed class ValidationFilter<T>(IValidator<T> validator) : IEndpointFi
         if (context.Arguments.OfType<T>().FirstOrDefault() is { } argument)
         {
             var result = await validator.ValidateAsync(argument, context.HttpContext.RequestAborted);
-            if (!result.IsValid)
+            var errors = result.ToDictionary();
+            foreach (var (field, messages) in StorableText.Check(argument))
             {
-                return TypedResults.ValidationProblem(result.ToDictionary());
+                errors[field] = errors.TryGetValue(field, out var others) ? [.. others, .. messages] : messages;
+            }
+
+            if (errors.Count > 0)
+            {
+                return TypedResults.ValidationProblem(errors);
             }
         }
         else

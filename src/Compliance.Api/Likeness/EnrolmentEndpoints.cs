@@ -47,9 +47,10 @@ internal static class EnrolmentEndpoints
     }
 
     private static async Task<Results<Created<EnrolmentView>, ProblemHttpResult>> Enrol(
-        HttpContext http, NpgsqlDataSource db, LocalBlobStore blobs, SafeImageDecoder decoder, FacePipeline faces, FaceBankIndex bank, CancellationToken ct)
+        HttpContext http, NpgsqlDataSource db, LocalBlobStore blobs, SafeImageDecoder decoder, FacePipeline faces, FaceBankIndex bank, DecodeGate decoding,
+        CancellationToken ct)
     {
-        var upload = await Uploads.ReadAsync(http, MediaTypes.MaxImageBytes, ct);
+        using var upload = await Uploads.ReadForDecodingAsync(http, decoding, MediaTypes.MaxImageBytes, ct);
         if (upload.Problem is not null)
         {
             return upload.Problem;

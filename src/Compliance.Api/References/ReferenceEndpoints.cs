@@ -62,7 +62,7 @@ internal static class ReferenceEndpoints
 
     private static async Task<Results<Created<Reference>, ProblemHttpResult>> Upload(
         Guid characterId, HttpContext http, NpgsqlDataSource db, LocalBlobStore blobs, SafeImageDecoder decoder, VisualEmbedder embedder,
-        ReferenceBankIndex bank, CancellationToken ct)
+        ReferenceBankIndex bank, DecodeGate decoding, CancellationToken ct)
     {
         var holder = http.User.RequiredRightsHolderId();
         if (!await OwnsAsync(db, characterId, holder, ct))
@@ -70,7 +70,7 @@ internal static class ReferenceEndpoints
             return Problems.NotFound("Character not found.");
         }
 
-        var upload = await Uploads.ReadAsync(http, MediaTypes.MaxImageBytes, ct);
+        using var upload = await Uploads.ReadForDecodingAsync(http, decoding, MediaTypes.MaxImageBytes, ct);
         if (upload.Problem is not null)
         {
             return upload.Problem;
@@ -94,7 +94,7 @@ internal static class ReferenceEndpoints
             """,
             new
             {
-                id = Guid.NewGuid(), characterId, holder, sha, mediaType, width = image.Width, height = image.Height,
+                id = Guid.NewGuid(), characterId, holder, sha, mediaType, width = image.SourceWidth, height = image.SourceHeight,
                 fileName = Truncate(upload.FileName, 255), hash = pdq.Hash.ToString(), quality = pdq.Quality, matchable = pdq.IsMatchable,
                 embedding, embeddingModel = embedder.ModelVersion,
             },
@@ -228,7 +228,14 @@ internal static class ReferenceEndpoints
                 continue;
             }
 
-            rows.Add(new CsvRow(hash, quality, parts.Length > 2 ? Truncate(parts[2].Trim(), 255) : null));
+            var file = parts.Length > 2 ? Truncate(parts[2].Trim(), 255) : null;
+            if (StorableText.Problem(file) is { } problem)
+            {
+                errors.Add($"line {lineNumber}: file name: {problem}");
+                continue;
+            }
+
+            rows.Add(new CsvRow(hash, quality, file));
         }
 
         return new CsvParse(rows, errors);

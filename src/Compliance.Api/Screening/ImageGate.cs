@@ -8,8 +8,9 @@ using Microsoft.Extensions.Options;
 namespace Compliance.Api.Screening;
 
 /// <summary>
-/// The image gate: decode safely (size limits before pixels), run the image classifiers under their
-/// budgets, then decide and log through the shared pipeline. Also screens frames for the video gate.
+/// The image gate: decode safely (size limits before pixels; a large image reduced to the configured side), run
+/// the image classifiers under their budgets, then decide and log through the shared pipeline. Callers hold a
+/// <see cref="DecodeGate"/> slot around it. Also screens frames for the video gate.
 /// </summary>
 internal sealed class ImageGate(
     IEnumerable<IImageClassifier> classifiers,
@@ -28,7 +29,7 @@ internal sealed class ImageGate(
         var signals = await ClassifyAsync(image, ct);
         var input = new DecisionInput(null, null, account, contexts)
         {
-            Media = new MediaInput(Convert.ToHexStringLower(SHA256.HashData(bytes)), mediaType, bytes.Length, image.Width, image.Height),
+            Media = new MediaInput(Convert.ToHexStringLower(SHA256.HashData(bytes)), mediaType, bytes.Length, image.SourceWidth, image.SourceHeight),
         };
         return await pipeline.DecideAsync(tenantId, "image", signals, contexts, input, ct);
     }

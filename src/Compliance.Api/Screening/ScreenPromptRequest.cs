@@ -1,13 +1,14 @@
 using Compliance.Api.Grants;
+using Compliance.Api.Infrastructure;
 using FluentValidation;
 
 namespace Compliance.Api.Screening;
 
 /// <summary>A prompt to screen before generation.</summary>
-/// <param name="Prompt">The text prompt, at most <see cref="ScreenPromptRequestValidator.MaxPromptLength"/> characters.</param>
+/// <param name="Prompt">The text prompt, at most <see cref="ScreenPromptRequestValidator.MaxPromptLength"/> characters; any UTF-16 is screened (it is kept only as escaped JSON in the decision).</param>
 /// <param name="Account">The platform's end-user account making the request (recorded; used by likeness consent).</param>
 /// <param name="Contexts">The platform's own content rating of this request, from a fixed vocabulary; grants may exclude contexts.</param>
-internal sealed record ScreenPromptRequest(string? Prompt, string? Account, IReadOnlyList<string>? Contexts);
+internal sealed record ScreenPromptRequest([property: NotStored] string? Prompt, string? Account, IReadOnlyList<string>? Contexts);
 
 internal sealed class ScreenPromptRequestValidator : AbstractValidator<ScreenPromptRequest>
 {

@@ -37,9 +37,9 @@ internal static class ScreeningEndpoints
         return TypedResults.Ok(await gate.ScreenAsync(http.User.RequiredTenantId(), form.File!, form.Account, form.Contexts, ct));
     }
 
-    private static async Task<Results<Ok<DecisionView>, ProblemHttpResult>> ScreenImage(HttpContext http, ImageGate gate, CancellationToken ct)
+    private static async Task<Results<Ok<DecisionView>, ProblemHttpResult>> ScreenImage(HttpContext http, ImageGate gate, DecodeGate decoding, CancellationToken ct)
     {
-        var upload = await Uploads.ReadAsync(http, MediaTypes.MaxImageBytes, ct);
+        using var upload = await Uploads.ReadForDecodingAsync(http, decoding, MediaTypes.MaxImageBytes, ct);
         if (upload.Problem is not null)
         {
             return upload.Problem;

@@ -2,9 +2,17 @@ using Compliance.Imaging.Pdq;
 
 namespace Compliance.Imaging.Decoding;
 
-/// <summary>Decoded 8-bit pixels, owned by this object.</summary>
+/// <summary>
+/// Decoded 8-bit pixels, owned by this object. A decoder may hand back a reduced copy of a large image
+/// (<see cref="SafeImageDecoder.MaxDecodedSide"/>); then <see cref="SourceWidth"/>×<see cref="SourceHeight"/>
+/// is the encoded image's size and <see cref="PdqSample"/> the full-size pixels PDQ reads, so that
+/// measurements stay in the original's pixels and the PDQ hash stays the full-size image's hash.
+/// </summary>
 public sealed class DecodedImage
 {
+    private readonly int _sourceWidth;
+    private readonly int _sourceHeight;
+
     /// <summary>Wraps pixels already in memory.</summary>
     public DecodedImage(ReadOnlyMemory<byte> pixels, int width, int height, int rowBytes, PdqPixelFormat format)
     {
@@ -37,4 +45,28 @@ public sealed class DecodedImage
 
     /// <summary>Layout of each pixel.</summary>
     public PdqPixelFormat Format { get; }
+
+    /// <summary>Width of the image these pixels were decoded from: <see cref="Width"/> unless the decoder reduced it.</summary>
+    public int SourceWidth
+    {
+        get => _sourceWidth == 0 ? Width : _sourceWidth;
+        init => _sourceWidth = value >= Width ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The source cannot be narrower than its decoded pixels.");
+    }
+
+    /// <summary>Height of the image these pixels were decoded from: <see cref="Height"/> unless the decoder reduced it.</summary>
+    public int SourceHeight
+    {
+        get => _sourceHeight == 0 ? Height : _sourceHeight;
+        init => _sourceHeight = value >= Height ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The source cannot be shorter than its decoded pixels.");
+    }
+
+    /// <summary>True when these pixels are a reduced copy of a larger source.</summary>
+    public bool IsReduced => SourceWidth != Width || SourceHeight != Height;
+
+    /// <summary>
+    /// For a reduced image: the source's pixels at exactly the positions PDQ samples when it pre-scales a large image
+    /// (<see cref="PdqHasher.PreScaleDimension"/> square, nearest neighbour), taken from the full-size decode, so
+    /// <see cref="PdqHasher"/> hashes the source as if it had been decoded whole. Null when the pixels are the source's.
+    /// </summary>
+    public DecodedImage? PdqSample { get; init; }
 }

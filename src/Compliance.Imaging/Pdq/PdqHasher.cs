@@ -27,10 +27,11 @@ public static class PdqHasher
     /// <summary>Images smaller than this on either side hash to all zeros with quality 0 (the reference's rule).</summary>
     public const int MinimumDimension = 5;
 
-    /// <summary>Hashes a decoded image.</summary>
+    /// <summary>Hashes a decoded image (a reduced one by its full-size <see cref="DecodedImage.PdqSample"/>).</summary>
     public static PdqResult Hash(DecodedImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
+        image = image.PdqSample ?? image;
         return Hash(image.Pixels.Span, image.Width, image.Height, image.RowBytes, image.Format);
     }
 
@@ -53,6 +54,7 @@ public static class PdqHasher
     public static PdqDihedralResult HashDihedral(DecodedImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
+        image = image.PdqSample ?? image;
         return HashDihedral(image.Pixels.Span, image.Width, image.Height, image.RowBytes, image.Format);
     }
 

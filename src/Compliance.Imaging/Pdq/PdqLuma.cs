@@ -53,6 +53,7 @@ internal static class PdqLuma
         }
     }
 
-    private static int SourceIndex(int target, int sourceSize, int targetSize) =>
+    /// <summary>The source row (or column) that target row (or column) <paramref name="target"/> is taken from.</summary>
+    internal static int SourceIndex(int target, int sourceSize, int targetSize) =>
         targetSize == sourceSize ? target : (int)((double)target * sourceSize / targetSize);
 }

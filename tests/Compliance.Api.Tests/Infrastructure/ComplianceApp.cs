@@ -18,6 +18,9 @@ public sealed class ComplianceAppOptions(DatabaseConnections database)
     public Action<IServiceCollection>? Services { get; set; }
 
     public Dictionary<string, string?> Settings { get; } = [];
+
+    /// <summary>Serve over real Kestrel on a loopback port instead of the in-memory test server (for limits Kestrel enforces itself).</summary>
+    public bool Kestrel { get; set; }
 }
 
 /// <summary>The real host (Program) on a real database, driven over in-memory HTTP.</summary>
@@ -30,7 +33,16 @@ public sealed class ComplianceApp(ComplianceAppOptions options) : WebApplication
 
     public Task StartAsync()
     {
-        _ = Server; // builds and starts the host: migrations run here
+        if (options.Kestrel)
+        {
+            UseKestrel(0);
+            StartServer(); // builds and starts the host on Kestrel: migrations run here
+        }
+        else
+        {
+            _ = Server; // builds and starts the host: migrations run here
+        }
+
         return Task.CompletedTask;
     }
 

@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Http.Json;
+using Compliance.Api.Access;
+using Compliance.Api.Screening;
+using Compliance.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Compliance.Api.Tests;
+
+/// <summary>
+/// Image decoding is admitted a few at a time (ImageDecoding:MaxConcurrent), a bounded number wait, and the rest are
+/// told 503 with Retry-After: memory stays bounded however many uploads arrive at once.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class DecodeCapacityTests(PostgresFixture postgres)
+{
+    private static Task<ComplianceApp> AppAsync(PostgresFixture postgres, string name, int queue) =>
+        postgres.CreateAppAsync(name, o =>
+        {
+            o.Settings["ImageDecoding:MaxConcurrent"] = "1";
+            o.Settings["ImageDecoding:QueueLimit"] = queue.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            o.Settings["ImageDecoding:RetryAfter"] = "00:00:07";
+        });
+
+    [Fact]
+    public async Task UploadsBeyondTheQueueAre503WithRetryAfterOnEveryDecodingEndpoint()
+    {
+        var app = await AppAsync(postgres, "decodefull", queue: 0);
+        var world = await app.NewWorldAsync();
+        var (character, _) = await world.CharacterAsync("Busy");
+        var profile = (await World.Json(await world.Admin.PostAsJsonAsync("/v1/admin/likeness-profiles", new { displayName = "Busy Owner" })))["id"]!.GetValue<Guid>();
+        var owner = app.ClientWithKey(await app.CreateKeyAsync(Roles.LikenessOwner, likenessProfileId: profile));
+        var image = TestImages.Read("bridge-1-original.png");
+        var gate = app.Services.GetRequiredService<DecodeGate>();
+
+        using (await gate.EnterAsync(CancellationToken.None))
+        {
+            foreach (var (client, path) in new[] { (world.Platform, "/v1/screen/image"), (world.RightsHolder, $"/v1/characters/{character}/references"), (owner, "/v1/likeness/enrolments") })
+            {
+                var busy = await client.PostAsync(path, TestImages.Form(image, "bridge.png"));
+
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, busy.StatusCode);
+                Assert.Equal("application/problem+json", busy.Content.Headers.ContentType?.MediaType);
+                Assert.Equal(TimeSpan.FromSeconds(7), busy.Headers.RetryAfter?.Delta);
+            }
+        }
+
+        var screened = await world.Platform.PostAsync("/v1/screen/image", TestImages.Form(image, "bridge.png"));
+        Assert.Equal(HttpStatusCode.OK, screened.StatusCode);
+        var metrics = await app.CreateClient().GetStringAsync("/metrics");
+        var turnedAway = metrics.Split('\n').Single(l => l.StartsWith("compliance_image_decode_turned_away_total", StringComparison.Ordinal));
+        Assert.Equal("3", turnedAway.Split(' ')[1]);
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AQueuedUploadWaitsForAFreeSlotWhileOneMoreIsTurnedAway()
+    {
+        var app = await AppAsync(postgres, "decodequeue", queue: 1);
+        var world = await app.NewWorldAsync();
+        var image = TestImages.Read("bridge-1-original.png");
+        var gate = app.Services.GetRequiredService<DecodeGate>();
+
+        var slot = await gate.EnterAsync(CancellationToken.None);
+        var queued = world.Platform.PostAsync("/v1/screen/image", TestImages.Form(image, "queued.png"));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (gate.Statistics?.CurrentQueuedCount != 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(1, gate.Statistics?.CurrentQueuedCount);
+        var turnedAway = await world.Platform.PostAsync("/v1/screen/image", TestImages.Form(image, "extra.png"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, turnedAway.StatusCode);
+        Assert.False(queued.IsCompleted);
+
+        slot.Dispose();
+
+        Assert.Equal(HttpStatusCode.OK, (await queued).StatusCode);
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ImpossibleDecodeSettingsStopStartUpNamingTheSetting()
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => postgres.CreateAppAsync("decodebad", o => o.Settings["ImageDecoding:MaxConcurrent"] = "0"));
+
+        Assert.Contains("ImageDecoding:MaxConcurrent", failure.ToString(), StringComparison.Ordinal);
+    }
+}
