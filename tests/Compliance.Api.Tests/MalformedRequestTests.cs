@@ -133,7 +133,7 @@ public sealed class MalformedRequestTests(PostgresFixture postgres)
 
         if (path.StartsWith("/v1/likeness", StringComparison.Ordinal))
         {
-            var profile = (await World.Json(await world.Admin.PostAsJsonAsync("/v1/admin/likeness-profiles", new { displayName = "Multipart Owner" })))["id"]!.GetValue<Guid>();
+            var profile = (await World.Json(await world.Admin.PostAsJsonAsync("/v1/admin/likeness-profiles", new { displayName = "Multipart Owner " + Guid.NewGuid().ToString("N")[..8] })))["id"]!.GetValue<Guid>();
             return (app.ClientWithKey(await app.CreateKeyAsync(Roles.LikenessOwner, likenessProfileId: profile)), path);
         }
 

@@ -1,6 +1,6 @@
 using System.Text;
 using Compliance.Api.Access;
-using Compliance.Storage.Local;
+using Compliance.Api.Infrastructure;
 using Dapper;
 using Npgsql;
 
@@ -78,8 +78,7 @@ internal static class DemoData
             text.Append("export ").Append(name).Append('=').AppendLine(key);
         }
 
-        var root = RepositoryRoot.Find(env.ContentRootPath) ?? env.ContentRootPath;
-        var file = Path.Combine(configuration["Demo:KeysFile"] ?? Path.Combine(root, ".data", "demo-keys.env"));
+        var file = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PathsOptions>>().Value.InData("demo-keys.env");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         await File.WriteAllTextAsync(file, text.ToString());
         if (!OperatingSystem.IsWindows())

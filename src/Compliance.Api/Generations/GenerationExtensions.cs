@@ -1,7 +1,6 @@
 using Compliance.Generation.Generators;
 using Compliance.Generation.Pipeline;
 using Compliance.Generation.Release;
-using Compliance.Storage.Local;
 using Quartz;
 
 namespace Compliance.Api.Generations;
@@ -31,9 +30,9 @@ internal static class GenerationExtensions
         builder.Services.AddHostedService<CallbackDispatcher>();
         builder.Services.AddHttpClient(nameof(CallbackDispatcher), c => c.Timeout = TimeSpan.FromSeconds(10));
         builder.Services.AddComplianceGenerators(builder.Configuration);
-        var root = RepositoryRoot.Find(builder.Environment.ContentRootPath) ?? builder.Environment.ContentRootPath;
         builder.Services.AddOptions<ProvenanceOptions>().BindConfiguration("Provenance")
-            .PostConfigure(o => o.KeyDirectory = string.IsNullOrEmpty(o.KeyDirectory) ? Path.Combine(root, ".data", "keys", "provenance") : o.KeyDirectory)
+            .PostConfigure<Microsoft.Extensions.Options.IOptions<Infrastructure.PathsOptions>>(
+                (o, paths) => o.KeyDirectory = Path.GetFullPath(string.IsNullOrEmpty(o.KeyDirectory) ? Path.Combine("keys", "provenance") : o.KeyDirectory, paths.Value.Data))
             .ValidateDataAnnotations().ValidateOnStart();
 
         builder.Services.AddQuartz(q =>

@@ -21,8 +21,9 @@ internal static class DatabaseExtensions
         var owner = builder.Configuration.GetConnectionString("ComplianceOwner");
         if (string.IsNullOrEmpty(app))
         {
-            var root = RepositoryRoot.Find(builder.Environment.ContentRootPath) ?? builder.Environment.ContentRootPath;
-            var dir = LocalPostgresLocation.Resolve(builder.Configuration["Database:LocalDirectory"] ?? Path.Combine(root, ".data", "postgres"));
+            // The cluster must run before the container is built (the data source needs its address): the paths are
+            // read here with the same binding and defaults as everywhere else.
+            var dir = LocalPostgresLocation.Resolve(PathsOptions.Read(builder.Configuration, builder.Environment).InData("postgres"));
             var local = LocalPostgres.StartAsync(dir, Console.WriteLine).GetAwaiter().GetResult();
             builder.Services.AddSingleton(local);
             builder.Services.AddHostedService<LocalPostgresLifetime>();
@@ -37,6 +38,8 @@ internal static class DatabaseExtensions
     /// <summary>Applies migrations as the owner role, seeds demo data when asked, claims unclaimed names, and loads the catalog.</summary>
     public static async Task InitializeDatabaseAsync(this WebApplication app)
     {
+        // Models load now, not on the first request: a missing or broken model file stops start-up, naming it.
+        app.Services.GetRequiredService<Compliance.Faces.FacePipeline>();
         var connections = app.Services.GetRequiredService<DatabaseConnections>();
         await using (var ownerDb = NpgsqlDataSource.Create(connections.Owner))
         {

@@ -15,7 +15,6 @@ using Compliance.Imaging.Decoding;
 using Compliance.Imaging.Embedding;
 using Compliance.Storage.Blobs;
 using Compliance.Storage.Decisions;
-using Compliance.Storage.Local;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -33,17 +32,15 @@ internal static class ServiceExtensions
 {
     public static WebApplicationBuilder AddCompliancePolicies(this WebApplicationBuilder builder)
     {
-        var root = RepositoryRoot.Find(builder.Environment.ContentRootPath) ?? builder.Environment.ContentRootPath;
-        var directory = builder.Configuration["Policies:Directory"] ?? Path.Combine(root, "policies");
+        PathsOptions.Register(builder.Services);
         var watch = builder.Configuration.GetValue("Policies:Watch", true);
-        builder.Services.AddSingleton(sp => new PolicyStore(directory, watch, sp.GetRequiredService<ILogger<PolicyStore>>()));
+        builder.Services.AddSingleton(sp => new PolicyStore(PathsOptions.From(sp).Policies, watch, sp.GetRequiredService<ILogger<PolicyStore>>()));
         return builder;
     }
 
     public static WebApplicationBuilder AddComplianceScreening(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
-        var root = RepositoryRoot.Find(builder.Environment.ContentRootPath) ?? builder.Environment.ContentRootPath;
         builder.Services.AddSingleton<CatalogIndex>();
         builder.Services.AddSingleton<INameMatcherSource>(sp => sp.GetRequiredService<CatalogIndex>());
         builder.Services.AddHostedService<CatalogFollower>();
@@ -53,18 +50,21 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<IImageClassifier, ReferencePdqClassifier>();
         builder.Services.AddSingleton(new VisualEmbedder());  // one ONNX session per model, loaded once
         builder.Services.AddSingleton<IImageClassifier, ReferenceEmbeddingClassifier>();
-        // Model paths are configuration: a folder of the default file names, each file overridable, and the optional deepfake slot.
-        var faces = builder.Configuration.GetSection("Faces");
-        var defaults = FaceModelOptions.FromDirectory(faces["ModelDirectory"] ?? Path.Combine(root, ".data", "models", "face"));
-        var faceModels = defaults with
+        // Model paths are configuration: Paths:Models/face by default, each file overridable, and the optional deepfake slot.
+        // Loaded when first resolved, which start-up does (InitializeDatabaseAsync): missing models stop it, naming scripts/face-models.sh.
+        builder.Services.AddSingleton(sp =>
         {
-            DetectorPath = faces["DetectorPath"] ?? defaults.DetectorPath,
-            LandmarkPath = faces["LandmarkPath"] ?? defaults.LandmarkPath,
-            EmbedderPath = faces["EmbedderPath"] ?? defaults.EmbedderPath,
-            LivenessPath = faces["LivenessPath"] ?? defaults.LivenessPath,
-            DeepfakePath = faces["DeepfakeModelPath"] is { Length: > 0 } deepfake ? deepfake : null,
-        };
-        builder.Services.AddSingleton(new FacePipeline(faceModels));  // loaded now: missing models stop start-up, naming scripts/face-models.sh
+            var faces = builder.Configuration.GetSection("Faces");
+            var defaults = FaceModelOptions.FromDirectory(faces["ModelDirectory"] ?? Path.Combine(PathsOptions.From(sp).Models!, "face"));
+            return new FacePipeline(defaults with
+            {
+                DetectorPath = faces["DetectorPath"] ?? defaults.DetectorPath,
+                LandmarkPath = faces["LandmarkPath"] ?? defaults.LandmarkPath,
+                EmbedderPath = faces["EmbedderPath"] ?? defaults.EmbedderPath,
+                LivenessPath = faces["LivenessPath"] ?? defaults.LivenessPath,
+                DeepfakePath = faces["DeepfakeModelPath"] is { Length: > 0 } deepfake ? deepfake : null,
+            });
+        });
         builder.Services.AddSingleton<Likeness.FaceBankIndex>();
         builder.Services.AddSingleton<IFaceBank>(sp => sp.GetRequiredService<Likeness.FaceBankIndex>());
         builder.Services.AddSingleton<IImageClassifier, FaceMatchClassifier>();
@@ -72,7 +72,7 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<IValidateOptions<ImageDecodingOptions>, ImageDecodingOptions.Validator>();
         builder.Services.AddSingleton<DecodeGate>();  // how many uploads decode at once, and how many may wait
         builder.Services.AddSingleton(sp => new SafeImageDecoder(maxDecodedSide: sp.GetRequiredService<IOptions<ImageDecodingOptions>>().Value.MaxDecodedSide));
-        builder.Services.AddSingleton(new LocalBlobStore(builder.Configuration["Blobs:Directory"] ?? Path.Combine(root, ".data", "blobs")));
+        builder.Services.AddSingleton(sp => new LocalBlobStore(PathsOptions.From(sp).Blobs!));
         builder.Services.AddSingleton<DecisionPipeline>();
         builder.Services.AddSingleton<ImageGate>();
         // Video:* is the sampler's options; its MaxFileBytes is also the video upload limit (one limit, one spooling path).
@@ -98,7 +98,7 @@ internal static class ServiceExtensions
     public static WebApplicationBuilder AddComplianceDecisionLog(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<DecisionLogOptions>().BindConfiguration(DecisionLogOptions.Section)
-            .PostConfigure<IHostEnvironment>((o, env) => o.ResolvePaths(env.ContentRootPath))
+            .PostConfigure<IOptions<PathsOptions>>((o, paths) => o.ResolvePaths(paths.Value))
             .Validate(o => o.CheckpointInterval > TimeSpan.Zero, "DecisionLog:CheckpointInterval must be positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => CheckpointSigner.LoadOrCreate(sp.GetRequiredService<IOptions<DecisionLogOptions>>().Value.SigningKeyFile));

@@ -16,7 +16,7 @@ internal sealed class ValidationFilter<T>(IValidator<T> validator) : IEndpointFi
             var errors = result.ToDictionary();
             foreach (var (field, messages) in StorableText.Check(argument))
             {
-                errors[field] = errors.TryGetValue(field, out var others) ? [.. others, .. messages] : messages;
+                errors[field] = errors.TryGetValue(field, out var others) ? [.. messages, .. others] : messages; // the unstorable text first: nothing else about it matters
             }
 
             if (errors.Count > 0)

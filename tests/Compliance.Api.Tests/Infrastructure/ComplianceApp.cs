@@ -52,14 +52,13 @@ public sealed class ComplianceApp(ComplianceAppOptions options) : WebApplication
         builder.UseSetting("ConnectionStrings:Compliance", options.Database.App);
         builder.UseSetting("ConnectionStrings:ComplianceOwner", options.Database.Owner);
         builder.UseSetting("Demo:Seed", "false");
-        // Each database's log has its own checkpoint key and file, shared by every node on it, as in production.
-        var logFiles = Path.Combine(DataRoot, new Npgsql.NpgsqlConnectionStringBuilder(options.Database.App).Database ?? "default");
-        builder.UseSetting("DecisionLog:SigningKeyFile", Path.Combine(logFiles, "decision-log-es256.pem"));
-        builder.UseSetting("DecisionLog:CheckpointFile", Path.Combine(logFiles, "decision-log.jsonl"));
-        if (options.PoliciesDirectory is not null)
-        {
-            builder.UseSetting("Policies:Directory", options.PoliciesDirectory);
-        }
+        // Each database has its own data folder (blobs, checkpoint key and file, provenance keys), shared by every
+        // node on it, as in production; models and policies are the checkout's.
+        var data = Path.Combine(DataRoot, new Npgsql.NpgsqlConnectionStringBuilder(options.Database.App).Database ?? "default");
+        var checkout = RepositoryRoot.Find(AppContext.BaseDirectory)!;
+        builder.UseSetting("Paths:Data", data);
+        builder.UseSetting("Paths:Models", Path.Combine(checkout, ".data", "models"));
+        builder.UseSetting("Paths:Policies", options.PoliciesDirectory ?? Path.Combine(checkout, "policies"));
 
         foreach (var (k, v) in options.Settings)
         {
