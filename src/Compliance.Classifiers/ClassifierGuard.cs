@@ -15,22 +15,34 @@ public static class ClassifierGuard
     public static async Task<IReadOnlyList<Signal>> RunAsync(
         string classifier, Func<CancellationToken, ValueTask<IReadOnlyList<Signal>>> classify, TimeSpan budget, FailureObserver? onFailure, CancellationToken ct)
     {
+        var (signals, failure) = await GuardAsync(classifier, t => classify(t).AsTask(), budget, onFailure, ct);
+        return failure is null ? signals! : [Failure(classifier, failure)];
+    }
+
+    /// <summary>
+    /// The guard itself, for work that returns something other than signals (the content-context scores): the value,
+    /// or why there is none ("timed out after N ms", or the exception). The caller's own cancellation still throws.
+    /// </summary>
+    public static async Task<(T? Value, string? Failure)> GuardAsync<T>(
+        string classifier, Func<CancellationToken, Task<T>> work, TimeSpan budget, FailureObserver? onFailure, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(work);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(budget);
         try
         {
             // Task.Run so that a classifier stuck in synchronous work still cannot hold the request past its budget.
-            return await Task.Run(() => classify(timeout.Token).AsTask(), timeout.Token).WaitAsync(budget, ct);
+            return (await Task.Run(() => work(timeout.Token), timeout.Token).WaitAsync(budget, ct), null);
         }
         catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
             onFailure?.Invoke(classifier, null);
-            return [Failure(classifier, $"timed out after {budget.TotalMilliseconds:0} ms")];
+            return (default, $"timed out after {budget.TotalMilliseconds:0} ms");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             onFailure?.Invoke(classifier, ex);
-            return [Failure(classifier, ex.GetType().Name + ": " + ex.Message)];
+            return (default, ex.GetType().Name + ": " + ex.Message);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Compliance.Classifiers;
 using Compliance.Classifiers.Text;
 using Compliance.Api.Screening;
 using Microsoft.Extensions.Options;
@@ -25,16 +26,8 @@ internal sealed class ContextDetector(ContentContextClassifier classifier, IOpti
     public async Task<DetectedContexts> DetectAsync(string prompt, CancellationToken ct)
     {
         // Detection takes ~5 ms for short prompts and ~55 ms for 2,000 characters: give it the image budget.
-        var budget = options.Value.ImageClassifierBudget;
-        try
-        {
-            var scores = await Task.Run(() => classifier.Classify(prompt), ct).WaitAsync(budget, ct);
-            return new DetectedContexts(scores.Where(s => s.Detected).ToList(), null);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            logger.LogClassifierFailure("content-context", ex);
-            return new DetectedContexts([], ex is TimeoutException ? $"timed out after {budget.TotalMilliseconds:0} ms" : ex.GetType().Name + ": " + ex.Message);
-        }
+        var (scores, failure) = await ClassifierGuard.GuardAsync("content-context", _ => Task.FromResult(classifier.Classify(prompt)),
+            options.Value.ImageClassifierBudget, logger.LogClassifierFailure, ct);
+        return new DetectedContexts(scores?.Where(s => s.Detected).ToList() ?? [], failure);
     }
 }
