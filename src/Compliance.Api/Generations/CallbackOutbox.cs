@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Compliance.Api.Infrastructure;
 using Dapper;
 using Npgsql;
+using Compliance.Generation.Gates;
 
 namespace Compliance.Api.Generations;
 

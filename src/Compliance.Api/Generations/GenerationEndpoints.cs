@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Compliance.Api.Access;
 using Compliance.Api.Infrastructure;
-using Compliance.Api.Screening;
 using Compliance.Generation.Pipeline;
 using Compliance.Storage.Blobs;
 using Dapper;
@@ -11,6 +10,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Compliance.Generation.Gates;
 
 namespace Compliance.Api.Generations;
 

@@ -3,6 +3,7 @@ using Compliance.Api.Screening;
 using Compliance.Generation.Pipeline;
 using FluentValidation;
 using Microsoft.Extensions.Options;
+using Compliance.Generation.Gates;
 
 namespace Compliance.Api.Generations;
 

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Compliance.Api.Infrastructure;
-using Compliance.Api.Screening;
 using Compliance.Classifiers.Text;
 using Compliance.Generation.Generators;
 using Compliance.Generation.Pipeline;
@@ -9,6 +7,7 @@ using Compliance.Policies.Model;
 using Compliance.Storage.Blobs;
 using Dapper;
 using Npgsql;
+using Compliance.Generation.Gates;
 
 namespace Compliance.Api.Generations;
 
@@ -44,7 +43,7 @@ internal sealed class GenerationStages(
                 new EntityRef(EntityTypes.Likeness, p.Id, p.Name, p.Id), 1.0, new Evidence(Detail: "asked for as a cameo in the generation request"))));
         }
 
-        var view = await promptGate.ScreenAsync(job.TenantId, new ScreenPromptRequest(job.Prompt, job.Account, null), requested, ct);
+        var view = await promptGate.ScreenAsync(job.TenantId, new PromptToScreen(job.Prompt, job.Account, []), requested, ct);
         return Result(view);
     }
 

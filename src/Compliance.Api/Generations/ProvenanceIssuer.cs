@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Compliance.Api.Infrastructure;
-using Compliance.Api.Screening;
 using Compliance.Classifiers.Text;
 using Compliance.Generation.Generators;
 using Compliance.Generation.Pipeline;
@@ -8,6 +6,7 @@ using Compliance.Generation.Release;
 using Compliance.Storage.Blobs;
 using Dapper;
 using Npgsql;
+using Compliance.Generation.Gates;
 
 namespace Compliance.Api.Generations;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Compliance.Classifiers;
 using Compliance.Classifiers.Text;
-using Compliance.Api.Screening;
 using Microsoft.Extensions.Options;
+using Compliance.Generation.Gates;
 
 namespace Compliance.Api.Grants;
 

@@ -24,6 +24,7 @@ using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Compliance.Generation.Gates;
 
 namespace Compliance.Api.Infrastructure;
 
@@ -73,6 +74,8 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<DecodeGate>();  // how many uploads decode at once, and how many may wait
         builder.Services.AddSingleton(sp => new SafeImageDecoder(maxDecodedSide: sp.GetRequiredService<IOptions<ImageDecodingOptions>>().Value.MaxDecodedSide));
         builder.Services.AddSingleton(sp => new LocalBlobStore(PathsOptions.From(sp).Blobs!));
+        builder.Services.AddSingleton<IDecisionFacts, DecisionFacts>();  // the gates' grant and consent facts
+        builder.Services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<PolicyStore>());
         builder.Services.AddSingleton<DecisionPipeline>();
         builder.Services.AddSingleton<ImageGate>();
         // Video:* is the sampler's options; its MaxFileBytes is also the video upload limit (one limit, one spooling path).

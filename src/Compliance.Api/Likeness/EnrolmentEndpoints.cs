@@ -8,6 +8,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
+using Compliance.Generation.Gates;
 
 namespace Compliance.Api.Likeness;
 

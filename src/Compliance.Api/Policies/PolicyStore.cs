@@ -1,5 +1,6 @@
 using Compliance.Policies.Engine;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Compliance.Generation.Gates;
 
 namespace Compliance.Api.Policies;
 
@@ -8,7 +9,7 @@ namespace Compliance.Api.Policies;
 /// fall back to), then watched: a valid edit is swapped in atomically; an invalid edit keeps the last
 /// good set, is logged with every file:line error, and turns readiness to degraded until fixed.
 /// </summary>
-internal sealed class PolicyStore : IDisposable
+internal sealed class PolicyStore : IPolicySource, IDisposable
 {
     private readonly string _directory;
     private readonly ILogger<PolicyStore> _logger;

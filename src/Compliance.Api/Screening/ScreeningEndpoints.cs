@@ -4,6 +4,7 @@ using Compliance.Generation.Frames;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Compliance.Generation.Gates;
 
 namespace Compliance.Api.Screening;
 
@@ -34,7 +35,8 @@ internal static class ScreeningEndpoints
             return form.Problem;
         }
 
-        return TypedResults.Ok(await gate.ScreenAsync(http.User.RequiredTenantId(), form.File!, form.Account, form.Contexts, ct));
+        await using var upload = form.File!.OpenReadStream();
+        return TypedResults.Ok(await gate.ScreenAsync(http.User.RequiredTenantId(), upload, form.Account, form.Contexts, ct));
     }
 
     private static async Task<Results<Ok<DecisionView>, ProblemHttpResult>> ScreenImage(HttpContext http, ImageGate gate, DecodeGate decoding, CancellationToken ct)
@@ -49,5 +51,5 @@ internal static class ScreeningEndpoints
     }
 
     private static async Task<Ok<DecisionView>> ScreenPrompt(ScreenPromptRequest request, HttpContext http, PromptGate gate, CancellationToken ct) =>
-        TypedResults.Ok(await gate.ScreenAsync(http.User.RequiredTenantId(), request, ct));
+        TypedResults.Ok(await gate.ScreenAsync(http.User.RequiredTenantId(), new PromptToScreen(request.Prompt!, request.Account, request.Contexts ?? []), ct));
 }

@@ -1,4 +1,6 @@
-namespace Compliance.Api.Screening;
+using Microsoft.Extensions.Logging;
+
+namespace Compliance.Generation.Gates;
 
 internal static partial class ClassifierLogging
 {

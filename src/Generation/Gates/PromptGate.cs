@@ -5,7 +5,12 @@ using Compliance.Classifiers;
 using Compliance.Policies.Model;
 using Microsoft.Extensions.Options;
 
-namespace Compliance.Api.Screening;
+using Microsoft.Extensions.Logging;
+
+namespace Compliance.Generation.Gates;
+
+/// <summary>A prompt to screen, already validated by the caller: the text, the requesting account, the declared contexts.</summary>
+internal sealed record PromptToScreen(string Prompt, string? Account, IReadOnlyList<string> Contexts);
 
 /// <summary>
 /// The prompt gate: text classifiers produce signals (each under its time budget; failures become
@@ -22,18 +27,17 @@ internal sealed class PromptGate(
     private void LogFailure(string classifier, Exception? exception) => logger.LogClassifierFailure(classifier, exception);
     private readonly ITextClassifier[] _classifiers = classifiers.ToArray();
 
-    public Task<DecisionView> ScreenAsync(Guid tenantId, ScreenPromptRequest request, CancellationToken ct) =>
+    public Task<DecisionView> ScreenAsync(Guid tenantId, PromptToScreen request, CancellationToken ct) =>
         ScreenAsync(tenantId, request, [], ct);
 
     /// <summary>
     /// Screens the prompt together with <paramref name="requested"/>: signals the request itself carries (the
     /// generation pipeline's cameos, asked for by id rather than named), decided in the same decision.
     /// </summary>
-    public async Task<DecisionView> ScreenAsync(Guid tenantId, ScreenPromptRequest request, IReadOnlyList<Signal> requested, CancellationToken ct)
+    public async Task<DecisionView> ScreenAsync(Guid tenantId, PromptToScreen request, IReadOnlyList<Signal> requested, CancellationToken ct)
     {
         using var activity = Activity.StartActivity("screen prompt");
-        var prompt = request.Prompt!;
-        var contexts = request.Contexts ?? [];
+        var (prompt, contexts) = (request.Prompt, request.Contexts);
         var signals = new List<Signal>(requested);
         foreach (var classifier in _classifiers)
         {

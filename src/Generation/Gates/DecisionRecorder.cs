@@ -1,11 +1,10 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Compliance.Policies.Model;
-using Compliance.Api.Infrastructure;
 using Compliance.Generation.Frames;
 using Compliance.Storage.Decisions;
 
-namespace Compliance.Api.Screening;
+namespace Compliance.Generation.Gates;
 
 /// <summary>What was screened, as recorded with the decision (the evidence an auditor opens).</summary>
 internal sealed record DecisionInput(string? Prompt, string? PromptSha256, string? Account, IReadOnlyList<string> Contexts)

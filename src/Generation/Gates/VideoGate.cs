@@ -1,7 +1,9 @@
 using Compliance.Generation.Frames;
 using Microsoft.Extensions.Options;
 
-namespace Compliance.Api.Screening;
+using Microsoft.Extensions.Logging;
+
+namespace Compliance.Generation.Gates;
 
 /// <summary>
 /// The video gate: the upload is spooled by the sampler (the one spooling path: size limit while copying, SHA-256,
@@ -13,10 +15,9 @@ internal sealed class VideoGate(FrameScreener screener, DecisionPipeline pipelin
     /// <summary>The largest video upload: <c>Video:MaxFileBytes</c>, the sampler's own limit.</summary>
     public long MaxUploadBytes => screener.Sampler.Options.MaxFileBytes;
 
-    public async Task<DecisionView> ScreenAsync(Guid tenantId, IFormFile file, string? account, IReadOnlyList<string> contexts, CancellationToken ct)
+    public async Task<DecisionView> ScreenAsync(Guid tenantId, Stream upload, string? account, IReadOnlyList<string> contexts, CancellationToken ct)
     {
         using var activity = PromptGate.Activity.StartActivity("screen video");
-        await using var upload = file.OpenReadStream();
         await using var spooled = await screener.Sampler.SpoolAsync(upload, ct);
         return await ScreenFileAsync(tenantId, spooled.Path, spooled.Sha256, spooled.Length, account, contexts, ct);
     }

@@ -1,4 +1,4 @@
-namespace Compliance.Api.Screening;
+namespace Compliance.Generation.Gates;
 
 /// <summary>Time budgets of the gates (section <c>Screening</c>); a classifier over its budget counts as failed.</summary>
 internal sealed class ScreeningOptions

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Compliance.Policies.Model;
 
-namespace Compliance.Api.Infrastructure;
+namespace Compliance.Generation.Gates;
 
 /// <summary>One JSON shape for the API and the decision log: camelCase members, snake_case enum values.</summary>
 internal static class JsonNames

@@ -5,12 +5,14 @@ using Compliance.Imaging.Decoding;
 using Compliance.Policies.Model;
 using Microsoft.Extensions.Options;
 
-namespace Compliance.Api.Screening;
+using Microsoft.Extensions.Logging;
+
+namespace Compliance.Generation.Gates;
 
 /// <summary>
 /// The image gate: decode safely (size limits before pixels; a large image reduced to the configured side), run
 /// the image classifiers under their budgets, then decide and log through the shared pipeline. Callers hold a
-/// <see cref="DecodeGate"/> slot around it. Also screens frames for the video gate.
+/// slot of the host's decode gate around it (admission control is the host's). Also classifies frames.
 /// </summary>
 internal sealed class ImageGate(
     IEnumerable<IImageClassifier> classifiers,

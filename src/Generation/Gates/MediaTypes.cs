@@ -1,6 +1,6 @@
 using Compliance.Imaging.Decoding;
 
-namespace Compliance.Api.Screening;
+namespace Compliance.Generation.Gates;
 
 /// <summary>Recognises the accepted image formats by their leading bytes, not by what the client claims.</summary>
 internal static class MediaTypes
