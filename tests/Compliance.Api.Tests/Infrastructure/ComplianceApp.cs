@@ -44,6 +44,8 @@ public sealed class ComplianceApp(ComplianceAppOptions options) : WebApplication
         var logFiles = Path.Combine(DataRoot, new Npgsql.NpgsqlConnectionStringBuilder(options.Database.App).Database ?? "default");
         builder.UseSetting("DecisionLog:SigningKeyFile", Path.Combine(logFiles, "decision-log-es256.pem"));
         builder.UseSetting("DecisionLog:CheckpointFile", Path.Combine(logFiles, "decision-log.jsonl"));
+        // The provenance key ring likewise: shared by the nodes of one database, never the checkout's own .data/keys.
+        builder.UseSetting("Provenance:KeyDirectory", Path.Combine(logFiles, "provenance-keys"));
         if (options.PoliciesDirectory is not null)
         {
             builder.UseSetting("Policies:Directory", options.PoliciesDirectory);
