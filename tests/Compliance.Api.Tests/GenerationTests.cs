@@ -423,6 +423,34 @@ public sealed class GenerationTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task CancelledWhileScreeningFramesAJobStopsAndIsNeverReleased()
+    {
+        var app = await SlowAppAsync("gencancelf");
+        var world = await app.NewWorldAsync();
+        // Five minutes of tiny frames: quick to render, but some 300 sampled frames for the frame gate's models.
+        var id = await GenerationJobs.SubmitAsync(world.Platform, new Dictionary<string, object?>
+        {
+            ["prompt"] = "rain on a window, all afternoon", ["durationSeconds"] = 300, ["size"] = "64x64",
+        });
+        await GenerationJobs.WaitForAsync(world.Platform, id, j => GenerationJobs.State(j) == "screening_frames", TimeSpan.FromSeconds(90), "to screening_frames");
+
+        var cancel = await world.Platform.DeleteAsync($"/v1/generations/{id}");
+
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        // Uncancelled, the frame gate takes some 10 s here; the runner notices a cancel within about a second.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (await IsRunningOnANodeAsync(app, id) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.False(await IsRunningOnANodeAsync(app, id), "the cancelled job was still screening 5 s after the cancel");
+        Assert.Equal("cancelled", GenerationJobs.State(await GenerationJobs.GetAsync(world.Platform, id)));
+        await AssertNothingReleasedAsync(world, id);
+        await app.DisposeAsync();
+    }
+
+    [Fact]
     public async Task CancellingAFinishedJobIsAConflictAndAnotherPlatformsJobIsNotFound()
     {
         var world = await (await postgres.SharedAppAsync()).NewWorldAsync();

@@ -42,6 +42,9 @@ internal static class GenerationExtensions
             {
                 o.InstanceName = "compliance";
                 o.GenerateInstanceId = true; // one id per node: clustering needs them distinct
+                // A job is signalled only to the node that scheduled it; the others find it when they next look. With
+                // Quartz's default 30 s an idle node left a busy node's queue alone for half a minute.
+                o.IdleWaitTime = TimeSpan.FromSeconds(2);
             });
             q.UseDefaultThreadPool(pipeline.MaxConcurrentJobsPerNode);
             q.UsePersistentStore(store =>
