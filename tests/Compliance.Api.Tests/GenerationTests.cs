@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Compliance.Api.Access;
 using Compliance.Api.Tests.Infrastructure;
+using Compliance.Generation.Tests.Generators;
 using Compliance.Storage.Local;
 
 namespace Compliance.Api.Tests;
@@ -734,17 +735,93 @@ public sealed class GenerationTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task AnUnconfiguredGeneratorEndsTheJobFailedWithTheReason()
+    public async Task ADefaultGeneratorThatIsNotConfiguredStopsStartUpNamingTheSetting()
     {
-        var app = await postgres.CreateAppAsync("gennogen", o => o.Settings["Generation:DefaultGenerator"] = "hosted");
-        var world = await app.NewWorldAsync();
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => postgres.CreateAppAsync("gennogen", o => o.Settings["Generation:DefaultGenerator"] = "hosted"));
 
-        var id = await GenerationJobs.SubmitAsync(world.Platform, GenerationJobs.Small("a clock tower at midnight"));
+        var validation = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(failure.GetBaseException());
+        Assert.Contains(validation.Failures, f => f.StartsWith("Generation:DefaultGenerator:", StringComparison.Ordinal));
+    }
+
+    // ---- The hosted video API (a local stand-in honouring the contract: the only test double, at the edge) -----------
+
+    private async Task<(ComplianceApp App, World World, FakeVideoApi Api)> HostedAsync(string name)
+    {
+        var api = await FakeVideoApi.StartAsync(TestVideos.Pattern());
+        var app = await postgres.CreateAppAsync(name, o =>
+        {
+            o.Settings["Generation:DefaultGenerator"] = "hosted-video-api";
+            o.Settings["Generation:Hosted:BaseUrl"] = api.BaseUrl.ToString();
+            o.Settings["Generation:Hosted:ApiKey"] = FakeVideoApi.ApiKey;
+            o.Settings["Generation:Hosted:Model"] = "sora-2";
+            o.Settings["Generation:Hosted:PollInterval"] = "00:00:00.100";
+            o.Settings["Generation:Hosted:RetryBaseDelay"] = "00:00:00.050";
+        });
+        return (app, await app.NewWorldAsync(), api);
+    }
+
+    private static Dictionary<string, object?> HostedJob(string prompt) => new() { ["prompt"] = prompt, ["durationSeconds"] = 4, ["size"] = "1280x720" };
+
+    [Fact]
+    public async Task AHostedProvidersVideoIsScreenedAndReleasedWithItsJobIdInTheProvenance()
+    {
+        var (app, world, api) = await HostedAsync("genhosted");
+        await using var _ = api;
+
+        var id = await GenerationJobs.SubmitAsync(world.Platform, HostedJob("a lighthouse on a cliff at dawn"));
+        var job = await GenerationJobs.WaitFinishedAsync(world.Platform, id);
+
+        Assert.Equal("released", GenerationJobs.State(job));
+        Assert.Equal("hosted-video-api", job["generator"]!.GetValue<string>());
+        Assert.Equal("sora-2", job["model"]!.GetValue<string>());
+        var providerJob = job["providerJobId"]!.GetValue<string>();
+        Assert.StartsWith("video_", providerJob, StringComparison.Ordinal);
+        var create = Assert.Single(api.Creates);
+        Assert.Equal("a lighthouse on a cliff at dawn", create.Form["prompt"]);
+        Assert.Equal("4", create.Form["seconds"]);
+        var video = await world.Platform.GetByteArrayAsync($"/v1/generations/{id}/content");
+        Assert.Equal(api.Video, video);
+        var manifest = (await World.Json(await world.Platform.GetAsync($"/v1/generations/{id}/provenance")))["manifest"]!;
+        Assert.Equal(providerJob, manifest["providerJobId"]!.GetValue<string>());
+        Assert.Equal("sora-2", manifest["model"]!.GetValue<string>());
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AHostedProvidersSafetyRefusalBlocksTheJobAndIsRecordedAsADecision()
+    {
+        var (app, world, api) = await HostedAsync("genrefusal");
+        await using var _ = api;
+        api.FailJobWith = ("moderation_blocked", "Your request was blocked by our moderation system.");
+
+        var id = await GenerationJobs.SubmitAsync(world.Platform, HostedJob("a lighthouse on a cliff at dawn"));
+        var job = await GenerationJobs.WaitFinishedAsync(world.Platform, id);
+
+        Assert.Equal("blocked", GenerationJobs.State(job));
+        Assert.Contains("moderation_blocked", job["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.NotNull(job["providerJobId"]);
+        var refusal = await DecisionAsync(world.Platform, DecisionId(job, "frames")!.Value);
+        Assert.Equal("block", refusal["outcome"]!.GetValue<string>());
+        var reason = Assert.Single(Reasons(refusal));
+        Assert.Equal("provider-refusal-blocks", reason["rule"]!.GetValue<string>());
+        Assert.Contains("blocked by our moderation system", reason["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        await AssertNothingReleasedAsync(world, id);
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AHostedProvidersPermanentErrorEndsTheJobFailedWithItsMessage()
+    {
+        var (app, world, api) = await HostedAsync("genprovider4xx");
+        await using var _ = api;
+        api.CreateReplies.Enqueue(new Reply(400, FakeVideoApi.Error("Invalid value: 'prompt' is too long for this model.", "invalid_value", "invalid_request_error")));
+
+        var id = await GenerationJobs.SubmitAsync(world.Platform, HostedJob("a lighthouse on a cliff at dawn"));
         var job = await GenerationJobs.WaitFinishedAsync(world.Platform, id);
 
         Assert.Equal("failed", GenerationJobs.State(job));
-        Assert.Contains("hosted", job["reason"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.NotNull(DecisionId(job, "prompt"));
+        Assert.Contains("too long for this model", job["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Single(api.Creates); // a 4xx is not retried
         await AssertNothingReleasedAsync(world, id);
         await app.DisposeAsync();
     }
