@@ -25,7 +25,9 @@ public sealed class HealthTests(PostgresFixture postgres)
     {
         var client = (await postgres.SharedAppAsync()).CreateClient();
         var doc = await client.GetStringAsync("/openapi/v1.json");
-        foreach (var path in new[] { "/v1/screen/prompt", "/v1/screen/image", "/v1/screen/video", "/v1/characters", "/v1/grants", "/v1/decisions", "/v1/decisions/verify", "/v1/likeness/consent", "/v1/likeness/enrolments" })
+        foreach (var path in new[] { "/v1/screen/prompt", "/v1/screen/image", "/v1/screen/video", "/v1/characters", "/v1/grants", "/v1/decisions", "/v1/decisions/verify", "/v1/likeness/consent", "/v1/likeness/enrolments",
+            "/v1/generations", "/v1/generations/{id}", "/v1/generations/{id}/content", "/v1/generations/{id}/provenance",
+            "/v1/provenance/verify", "/v1/provenance/keys", "/v1/usage", "/v1/likeness/generations" })
         {
             Assert.Contains($"\"{path}\"", doc, StringComparison.Ordinal);
         }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Compliance.Api.Access;
 using Compliance.Api.Infrastructure;
 using Compliance.Generation.Pipeline;
+using Compliance.Imaging.Decoding;
 using Compliance.Storage.Blobs;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -26,7 +27,9 @@ internal static class GenerationEndpoints
     public static RouteGroupBuilder MapGenerations(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/generations").WithTags("Generations").RequireAuthorization(Roles.Platform);
-        group.MapPost("/", Create).Validate<CreateGenerationRequest>().WithName("CreateGeneration")
+        // The body carries the reference image as base64: room for the largest image upload, plus the rest of the request.
+        group.MapPost("/", Create).Validate<CreateGenerationRequest>()
+            .WithMetadata(new RequestSizeLimitAttribute(((MediaTypes.MaxImageBytes + 2) / 3 * 4) + (64 * 1024))).WithName("CreateGeneration")
             .WithSummary("Ask for a video: the prompt is screened, the video generated, its frames screened; only allowed output is released. Idempotent with an Idempotency-Key header.");
         group.MapGet("/", List).WithName("ListGenerations").WithSummary("Your generation jobs, newest first (keyset paging).");
         group.MapGet("/{id:guid}", Get).WithName("GetGeneration").WithSummary("A job: state, progress, each gate's decision id, timings.");
@@ -36,7 +39,7 @@ internal static class GenerationEndpoints
     }
 
     private static async Task<Results<Accepted<GenerationView>, Ok<GenerationView>, ProblemHttpResult>> Create(
-        CreateGenerationRequest request, HttpContext http, NpgsqlDataSource db, LocalBlobStore blobs, GenerationScheduler scheduler,
+        CreateGenerationRequest request, HttpContext http, NpgsqlDataSource db, LocalBlobStore blobs, SafeImageDecoder decoder, GenerationScheduler scheduler,
         IOptions<GenerationPipelineOptions> options, CancellationToken ct)
     {
         var tenant = http.User.RequiredTenantId();
@@ -80,6 +83,9 @@ internal static class GenerationEndpoints
                     statusCode: StatusCodes.Status415UnsupportedMediaType);
             }
 
+            // Decoded once here, with the upload limits, so a corrupt or oversized image is the platform's 4xx now
+            // (ImageRejectedException → 400/413 problem) rather than a job that fails later in the generator.
+            decoder.Decode(bytes);
             referenceBlob = await blobs.PutAsync(bytes, ct);
         }
 
@@ -152,7 +158,7 @@ internal static class GenerationEndpoints
         return TypedResults.Ok(await GenerationQueries.PageAsync(conn, http.User.RequiredTenantId(), state, limit ?? GenerationQueries.DefaultLimit, after, ct));
     }
 
-    private static async Task<Results<Ok<GenerationView>, NotFound<ProblemDetails>>> Get(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<Results<Ok<GenerationView>, ProblemHttpResult>> Get(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return await GenerationQueries.GetAsync(conn, http.User.RequiredTenantId(), id, ct) is { } view
@@ -160,7 +166,7 @@ internal static class GenerationEndpoints
             : NotFoundProblem(id);
     }
 
-    private static async Task<Results<FileStreamHttpResult, NotFound<ProblemDetails>>> Content(
+    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Content(
         Guid id, HttpContext http, NpgsqlDataSource db, LocalBlobStore blobs, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -169,17 +175,14 @@ internal static class GenerationEndpoints
             new { id, tenant = http.User.RequiredTenantId() }, cancellationToken: ct));
         if (row is not { Blob: { } blob } || blobs.FileOf(blob) is not { } path)
         {
-            return TypedResults.NotFound(new ProblemDetails
-            {
-                Title = "No released video.", Detail = $"Generation {id} does not exist, is not yours, or has not been released.", Status = StatusCodes.Status404NotFound,
-            });
+            return Problems.NotFound("No released video.", $"Generation {id} does not exist, is not yours, or has not been released.");
         }
 
         return TypedResults.File(File.OpenRead(path), row.Value.MediaType ?? "video/mp4", $"generation-{id}.mp4", enableRangeProcessing: true);
     }
 
-    private static async Task<Results<Ok<GenerationView>, NotFound<ProblemDetails>, ProblemHttpResult>> Cancel(
-        Guid id, HttpContext http, NpgsqlDataSource db, GenerationScheduler scheduler, CancellationToken ct)
+    private static async Task<Results<Ok<GenerationView>, ProblemHttpResult>> Cancel(
+        Guid id, HttpContext http, NpgsqlDataSource db, GenerationScheduler scheduler, CallbackOutbox callbacks, CancellationToken ct)
     {
         var tenant = http.User.RequiredTenantId();
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -204,11 +207,12 @@ internal static class GenerationEndpoints
         }
 
         await scheduler.OnCancelledAsync(id, ct);
+        // A job cancelled before it ran is never seen finished by a runner, so its callback is queued here (the outbox
+        // keeps one per job and state, so a runner that also sees it finished adds nothing).
+        await callbacks.EnqueueAsync(id, ct);
         return TypedResults.Ok(view);
     }
 
-    private static NotFound<ProblemDetails> NotFoundProblem(Guid id) => TypedResults.NotFound(new ProblemDetails
-    {
-        Title = "Generation not found.", Detail = $"No generation {id} for your platform.", Status = StatusCodes.Status404NotFound,
-    });
+    // A problem result (application/problem+json), as every other 4xx of the API; NotFound<ProblemDetails> would be plain JSON.
+    private static ProblemHttpResult NotFoundProblem(Guid id) => Problems.NotFound("Generation not found.", $"No generation {id} for your platform.");
 }

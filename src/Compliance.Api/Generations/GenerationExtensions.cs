@@ -16,7 +16,11 @@ internal static class GenerationExtensions
     public static WebApplicationBuilder AddComplianceGenerations(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<GenerationPipelineOptions>().BindConfiguration(GenerationPipelineOptions.Section)
-            .ValidateDataAnnotations().ValidateOnStart();
+            .ValidateDataAnnotations()
+            // A default generator that is not configured would fail every job; it stops start-up instead.
+            .Validate<IEnumerable<IVideoGenerator>>((o, generators) => generators.Any(g => g.Name == o.DefaultGenerator),
+                $"Generation:DefaultGenerator: must name a configured generator: {LocalStoryboardGenerator.GeneratorName}, or {HostedVideoGenerator.GeneratorName} when Generation:Hosted:BaseUrl is set.")
+            .ValidateOnStart();
         var pipeline = builder.Configuration.GetSection(GenerationPipelineOptions.Section).Get<GenerationPipelineOptions>() ?? new GenerationPipelineOptions();
 
         // Quartz takes its connections from the one NpgsqlDataSource, registered under the provider-neutral type it asks for.
@@ -41,6 +45,9 @@ internal static class GenerationExtensions
             {
                 o.InstanceName = "compliance";
                 o.GenerateInstanceId = true; // one id per node: clustering needs them distinct
+                // A job is signalled only to the node that scheduled it; the others find it when they next look. With
+                // Quartz's default 30 s an idle node left a busy node's queue alone for half a minute.
+                o.IdleWaitTime = TimeSpan.FromSeconds(2);
             });
             q.UseDefaultThreadPool(pipeline.MaxConcurrentJobsPerNode);
             q.UsePersistentStore(store =>

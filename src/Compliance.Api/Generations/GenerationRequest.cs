@@ -1,5 +1,6 @@
 using System.Globalization;
 using Compliance.Api.Screening;
+using Compliance.Generation.Generators;
 using Compliance.Generation.Pipeline;
 using FluentValidation;
 using Microsoft.Extensions.Options;
@@ -60,10 +61,13 @@ internal sealed class CreateGenerationRequestValidator : AbstractValidator<Creat
             .Must(c => c is null || c.Distinct().Count() == c.Count).WithMessage("cameos must not repeat.");
         RuleFor(r => r.DurationSeconds).InclusiveBetween(1, o.MaxDurationSeconds)
             .WithMessage($"durationSeconds must be between 1 and {o.MaxDurationSeconds}.");
+        // The smallest side is the local storyboard's (H.264 in yuv420p needs even sides too): a size accepted here
+        // must not fail later in the generator, where the platform would learn of it only as a failed job.
+        const int minSide = LocalStoryboardGenerator.MinSide;
         RuleFor(r => r.Size).Must(s => s is null || CreateGenerationRequest.ParseSize(s) is { } size
-                && size.Width >= 16 && size.Height >= 16 && size.Width <= o.MaxWidth && size.Height <= o.MaxHeight
-                && size.Width % 2 == 0 && size.Height % 2 == 0)
-            .WithMessage($"size must be WIDTHxHEIGHT with even numbers from 16 up to {o.MaxWidth}x{o.MaxHeight}.");
+                && size.Width >= minSide && size.Height >= minSide && size.Width <= o.MaxWidth && size.Height <= o.MaxHeight
+                && (long)size.Width * size.Height <= o.MaxPixels && size.Width % 2 == 0 && size.Height % 2 == 0)
+            .WithMessage($"size must be WIDTHxHEIGHT with even numbers from {minSide} up to {o.MaxWidth}x{o.MaxHeight}, at most {o.MaxPixels} pixels.");
         RuleFor(r => r.CallbackUrl).MaximumLength(2000)
             .Must(u => u is null || (Uri.TryCreate(u, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && string.IsNullOrEmpty(uri.UserInfo)))
             .WithMessage("callbackUrl must be an absolute http(s) URL without credentials.");

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Compliance.Classifiers.Text;
 using Compliance.Generation.Generators;
@@ -138,6 +139,7 @@ internal sealed class GenerationStages(
 
     public async Task<bool> ReleaseAsync(GenerationJob job, CancellationToken ct)
     {
+        var started = Stopwatch.GetTimestamp();
         await using var conn = await db.OpenConnectionAsync(ct);
         var decided = await LoadDecisionsAsync(conn, [job.PromptDecisionId, job.FrameDecisionId], ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -149,6 +151,10 @@ internal sealed class GenerationStages(
 
         await provenance.IssueAsync(conn, tx, job, decided, ct);
         await WriteUsageEventsAsync(conn, tx, job, decided, ct);
+        // The release's own time is known only now (hashing and signing the output is most of it).
+        await conn.ExecuteAsync(new CommandDefinition(
+            "update generation_jobs set stage_timings = stage_timings || jsonb_build_object('release', round(@seconds::numeric, 3)) where id = @id",
+            new { id = job.Id, seconds = Stopwatch.GetElapsedTime(started).TotalSeconds }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return true;
     }

@@ -3,7 +3,6 @@ using Compliance.Api.Infrastructure;
 using Compliance.Generation.Release;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using Compliance.Generation.Gates;
 
@@ -36,7 +35,7 @@ internal static class ProvenanceEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<ProvenanceView>, NotFound<ProblemDetails>>> Get(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<Results<Ok<ProvenanceView>, ProblemHttpResult>> Get(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<(string KeyId, byte[] Cose)?>(new CommandDefinition(
@@ -46,10 +45,7 @@ internal static class ProvenanceEndpoints
             """, new { id, tenant = http.User.RequiredTenantId() }, cancellationToken: ct));
         if (row is not { } r)
         {
-            return TypedResults.NotFound(new ProblemDetails
-            {
-                Title = "No provenance.", Detail = $"Generation {id} does not exist, is not yours, or has not been released.", Status = StatusCodes.Status404NotFound,
-            });
+            return Problems.NotFound("No provenance.", $"Generation {id} does not exist, is not yours, or has not been released.");
         }
 
         return TypedResults.Ok(new ProvenanceView(id, r.KeyId, ProvenanceManifest.FromCbor(System.Security.Cryptography.Cose.CoseSign1Message.DecodeSign1(r.Cose).Content!.Value), Convert.ToBase64String(r.Cose), ProvenanceManifest.ContentType));

@@ -46,7 +46,17 @@ public sealed class GenerationPipelineOptions
     [Range(16, 8192)]
     public int MaxHeight { get; set; } = 1920;
 
-    /// <summary>The generator a job uses unless configured otherwise: <c>local-storyboard</c> or <c>hosted</c>.</summary>
+    /// <summary>
+    /// Largest frame area a platform may ask for, in pixels. Default 1920×1080, the local storyboard's own limit, so a
+    /// size that passes at submit is one the generator can make (1920×1920 passes the side limits but not this one).
+    /// </summary>
+    [Range(16 * 16, 8192 * 8192)]
+    public int MaxPixels { get; set; } = 1920 * 1080;
+
+    /// <summary>
+    /// The generator jobs use: <c>local-storyboard</c> (default) or <c>hosted-video-api</c> (needs
+    /// <c>Generation:Hosted:BaseUrl</c>). Start-up fails when it names a generator that is not configured.
+    /// </summary>
     [Required]
     public string DefaultGenerator { get; set; } = "local-storyboard";
 }

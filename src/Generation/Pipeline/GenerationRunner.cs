@@ -30,6 +30,9 @@ public sealed partial class GenerationRunner(
 {
     private static readonly ActivitySource Activity = new("Compliance.Generation");
 
+    // How soon a running stage notices that its job was cancelled (one indexed read per running job per interval).
+    private static readonly TimeSpan CancelPollInterval = TimeSpan.FromSeconds(1);
+
     public async Task<RunResult> RunAsync(Guid id, CancellationToken ct)
     {
         using var activity = Activity.StartActivity("generation");
@@ -75,9 +78,19 @@ public sealed partial class GenerationRunner(
                 return RunResult.Finished;
             }
 
+            // A cancel is a row update that any node may make; the stage is told through its token, so a cancelled
+            // job stops generating (or screening) at once instead of finishing work nobody will get.
+            using var stage = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var stopWatching = new CancellationTokenSource();
+            var watcher = WatchForCancelAsync(id, stage, stopWatching.Token);
             try
             {
-                await RunStageAsync(job, o, ct).ConfigureAwait(false);
+                await RunStageAsync(job, o, stage.Token).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Whatever the stage threw once cancelled is the cancel's echo; the loop re-reads the (cancelled) job.
+            catch (Exception) when (stage.IsCancellationRequested && !ct.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -109,6 +122,44 @@ public sealed partial class GenerationRunner(
                 LogStageFailure(logger, ex, id, job.State.Name());
                 await EndAsync(job, GenerationState.Failed, $"Internal error in stage {job.State.Name()} ({ex.GetType().Name}); see the service log.", ct).ConfigureAwait(false);
             }
+            finally
+            {
+                await stopWatching.CancelAsync().ConfigureAwait(false);
+                await watcher.ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Cancels <paramref name="stage"/> once the job's row says it was cancelled; polls every second until told to stop.</summary>
+    private async Task WatchForCancelAsync(Guid id, CancellationTokenSource stage, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(CancelPollInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                GenerationJob? job;
+                try
+                {
+                    job = await store.GetAsync(id, stop).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // A failed poll (database busy) is tried again at the next tick; the stage itself is unaffected.
+                catch (Exception) when (!stop.IsCancellationRequested)
+#pragma warning restore CA1031
+                {
+                    continue;
+                }
+
+                if (job is null || job.CancelRequested || job.State == GenerationState.Cancelled)
+                {
+                    await stage.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The stage ended first.
         }
     }
 
