@@ -73,8 +73,8 @@ internal sealed class PeriodBook(NpgsqlConnection conn, NpgsqlTransaction tx, Pe
     }
 
     public async Task<DateTimeOffset> StartOfAsync(long id, CancellationToken ct) =>
-        _seen.TryGetValue(id, out var p) ? p.Start : await conn.ExecuteScalarAsync<DateTimeOffset>(new CommandDefinition(
-            "select period_start from settlement_periods where id = @id", new { id }, tx, cancellationToken: ct));
+        _seen.TryGetValue(id, out var p) ? p.Start : (await conn.QuerySingleAsync<Period>(new CommandDefinition(
+            $"select {Columns} from settlement_periods where id = @id", new { id }, tx, cancellationToken: ct))).Start;
 
     private Task<Period?> FindAsync(DateTimeOffset instant, CancellationToken ct) =>
         conn.QuerySingleOrDefaultAsync<Period>(new CommandDefinition(

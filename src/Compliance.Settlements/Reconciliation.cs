@@ -35,9 +35,9 @@ public static class Reconciliation
 
         var currencies = (await conn.QueryAsync<CurrencyReconciliation>(new CommandDefinition(
             $"""
-            with revenue as (select currency, count(*) as lines, sum(amount_minor) as total from revenue_lines where period_id = @periodId group by currency),
-                 allocated as (select currency, sum(amount_minor) as total from settlement_statements where period_id = @periodId group by currency),
-                 platform as (select currency, sum(platform_minor) as total from settlement_platform_totals where period_id = @periodId group by currency)
+            with revenue as (select currency, count(*) as lines, sum(amount_minor)::bigint as total from revenue_lines where period_id = @periodId group by currency),
+                 allocated as (select currency, sum(amount_minor)::bigint as total from settlement_statements where period_id = @periodId group by currency),
+                 platform as (select currency, sum(platform_minor)::bigint as total from settlement_platform_totals where period_id = @periodId group by currency)
             select c.currency as {nameof(CurrencyReconciliation.Currency)}, coalesce(r.lines, 0) as {nameof(CurrencyReconciliation.Lines)},
                    coalesce(r.total, 0) as {nameof(CurrencyReconciliation.RevenueMinor)}, coalesce(a.total, 0) as {nameof(CurrencyReconciliation.AllocatedMinor)},
                    coalesce(p.total, 0) as {nameof(CurrencyReconciliation.PlatformRemainderMinor)},

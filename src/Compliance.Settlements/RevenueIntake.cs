@@ -46,6 +46,8 @@ public sealed class RevenueIntake(NpgsqlDataSource db, TimeProvider clock)
     public async Task<(RevenueBatchReceipt? Receipt, RevenueBatchRefusal? Refusal)> TakeAsync(
         Guid tenant, IReadOnlyList<RevenueLineInput> lines, PeriodLength periodLength, TimeSpan futureTolerance, CancellationToken ct)
     {
+        // PostgreSQL keeps microseconds: a repeat of a line must compare equal to what was stored.
+        lines = [.. lines.Select(l => l with { OccurredAt = new DateTimeOffset(l.OccurredAt.UtcTicks - (l.OccurredAt.UtcTicks % 10), TimeSpan.Zero) })];
         var now = clock.GetUtcNow();
         if (lines.FirstOrDefault(l => l.OccurredAt > now + futureTolerance) is { } future)
         {
@@ -147,7 +149,7 @@ public sealed class RevenueIntake(NpgsqlDataSource db, TimeProvider clock)
                 $"""
                 select l.id as {nameof(AdjustedLine.Id)}, l.generation_id as {nameof(AdjustedLine.GenerationId)}, l.line_id as {nameof(AdjustedLine.LineId)},
                        l.line_type as {nameof(AdjustedLine.Type)}, l.occurred_period_id as {nameof(AdjustedLine.OccurredPeriodId)},
-                       l.amount_minor + coalesce((select sum(a.amount_minor) from revenue_lines a where a.adjusts = l.id), 0) as {nameof(AdjustedLine.NetMinor)}
+                       l.amount_minor + coalesce((select sum(a.amount_minor) from revenue_lines a where a.adjusts = l.id), 0)::bigint as {nameof(AdjustedLine.NetMinor)}
                 from revenue_lines l
                 join unnest(@generations, @lineIds) as w(generation_id, line_id) on w.generation_id = l.generation_id and w.line_id = l.line_id
                 where l.tenant_id = @tenant

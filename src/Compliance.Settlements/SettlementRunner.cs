@@ -64,9 +64,9 @@ public sealed partial class SettlementRunner(NpgsqlDataSource db, TimeProvider c
         List<DateTimeOffset> due;
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
-            due = (await conn.QueryAsync<DateTimeOffset>(new CommandDefinition(
-                "select period_start from settlement_periods where status <> 'settled' and period_end <= @asOf order by period_start",
-                new { asOf }, cancellationToken: ct))).ToList();
+            due = (await conn.QueryAsync<Period>(new CommandDefinition(
+                $"select {PeriodBook.Columns} from settlement_periods where status <> 'settled' and period_end <= @asOf order by period_start",
+                new { asOf }, cancellationToken: ct))).Select(p => p.Start).ToList();
         }
 
         var results = new List<SettleResult>();

@@ -88,7 +88,7 @@ public sealed class SettlementTests(PostgresFixture postgres)
     [Fact]
     public async Task StatementLinesAddUpToTheStatementAndTheCsvRoundTrips()
     {
-        var c = await CastAsync("csv");
+        var c = await CastAsync("csvexport");
         var yesterday = DateTimeOffset.UtcNow.AddDays(-1);
         var random = new Random(11);
         var lines = Enumerable.Range(0, 250).Select(i => Line($"line,\"{i}\"", i % 3 == 0 ? c.Solo : c.Shared, random.NextInt64(0, 100_000), yesterday)).ToArray();
@@ -146,7 +146,7 @@ public sealed class SettlementTests(PostgresFixture postgres)
     [Fact]
     public async Task LateRevenueAndCorrectionsBecomeAdjustmentsOfTheNextPeriodNamingTheirOriginalPeriod()
     {
-        var c = await CastAsync("late");
+        var c = await CastAsync("latelines");
         var today = DayStart(c.Clock.GetUtcNow());
         await PostOkAsync(c.World.Platform, Line("sale", c.Solo, 10_000, today.AddHours(1)));
 

@@ -84,19 +84,19 @@ internal static class SettlementAdminEndpoints
     private static async Task<Results<Ok<RunView>, ProblemHttpResult>> Run(
         long id, NpgsqlDataSource db, SettlementRunner runner, IOptions<SettlementOptions> options, CancellationToken ct)
     {
-        DateTimeOffset? start;
+        PeriodView? period;
         await using (var conn = await db.OpenConnectionAsync(ct))
         {
-            start = await conn.ExecuteScalarAsync<DateTimeOffset?>(new CommandDefinition(
-                "select period_start from settlement_periods where id = @id", new { id }, cancellationToken: ct));
+            period = await conn.QuerySingleOrDefaultAsync<PeriodView>(new CommandDefinition(
+                $"select {PeriodColumns} from settlement_periods p where p.id = @id", new { id }, cancellationToken: ct));
         }
 
-        if (start is null)
+        if (period is null)
         {
             return Problems.NotFound("Period not found.");
         }
 
-        var result = await runner.SettleAsync(start.Value, RunTriggers.Admin, options.Value.SplitRule, ct);
+        var result = await runner.SettleAsync(period.PeriodStart, RunTriggers.Admin, options.Value.SplitRule, ct);
         switch (result.Outcome)
         {
             case SettleOutcome.NotFound:

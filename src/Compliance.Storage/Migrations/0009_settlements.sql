@@ -116,6 +116,8 @@ create trigger settlement_statements_no_change before update or delete on settle
     for each row execute function settlements_append_only();
 create trigger settlement_platform_totals_no_change before update or delete on settlement_platform_totals
     for each row execute function settlements_append_only();
+create trigger generation_currencies_no_change before update or delete on generation_currencies
+    for each row execute function settlements_append_only();
 
 -- A line only ever enters an open period: a closed or settled period's statements can never grow afterwards.
 create function revenue_lines_open_period() returns trigger language plpgsql as $$
@@ -149,5 +151,7 @@ begin
     if exists (select from pg_roles where rolname = 'compliance_app') then
         grant select, insert, update on settlement_periods, settlement_runs to compliance_app;
         grant select, insert on generation_currencies, revenue_lines, settlement_statements, settlement_platform_totals to compliance_app;
+        -- Only so intake can lock a generation's pin row (select … for update); the trigger above refuses any update.
+        grant update (currency) on generation_currencies to compliance_app;
     end if;
 end $$;

@@ -102,13 +102,8 @@ public static class SettlementData
 
     public static DateTimeOffset DayStart(DateTimeOffset instant) => new(instant.UtcDateTime.Date, TimeSpan.Zero);
 
-    private static Guid DeterministicGuid(Guid generation, int n)
-    {
-        var bytes = generation.ToByteArray();
-        bytes[15] ^= (byte)(n + 1);
-        bytes[14] ^= 0x5A;
-        return new Guid(bytes);
-    }
+    private static Guid DeterministicGuid(Guid generation, int n) =>
+        new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{generation}/{n}")).AsSpan(0, 16));
 }
 
 /// <summary>A clock the test moves forward: settlement periods end when it says so.</summary>
