@@ -232,6 +232,43 @@ public sealed class SettlementTests(PostgresFixture postgres)
         await c.App.DisposeAsync();
     }
 
+    [Fact]
+    public async Task RevenueOfAVideoFromThePipelinePaysTheRightsHolderOfItsCharacter()
+    {
+        // The real path: a prompt naming a character licensed with a 15 % share is generated, screened and released;
+        // the release writes the usage event, the platform reports revenue, and the next day's run pays the holder.
+        var clock = new TestClock();
+        var app = await postgres.CreateAppAsync("pipeline", o => o.Services = s => s.AddSingleton<TimeProvider>(clock));
+        var world = await app.NewWorldAsync();
+        var (character, name) = await world.CharacterAsync("Royalty Robin");
+        await world.GrantAsync(character, new { kind = "allow_with_revenue_share", revenueShareBasisPoints = 1500 });
+        var created = await world.Platform.PostAsJsonAsync("/v1/generations", new { prompt = $"{name} waves from a hilltop", durationSeconds = 2, size = "320x180" });
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var generation = (await World.Json(created))["id"]!.GetValue<Guid>();
+        var state = "";
+        for (var i = 0; i < 240 && state is not ("released" or "blocked" or "failed" or "in_review" or "cancelled"); i++)
+        {
+            await Task.Delay(500);
+            state = (await World.Json(await world.Platform.GetAsync($"/v1/generations/{generation}")))["state"]!.GetValue<string>();
+        }
+
+        Assert.Equal("released", state);
+        var usage = Assert.Single(JsonNode.Parse(await world.RightsHolder.GetStringAsync("/v1/usage"))!.AsArray())!;
+        Assert.Equal(generation, usage["generationId"]!.GetValue<Guid>());
+
+        await PostOkAsync(world.Platform, Line("view-1", generation, 2_000, DateTimeOffset.UtcNow), Line("view-2", generation, 99, DateTimeOffset.UtcNow));
+        clock.Offset = TimeSpan.FromDays(1); // tomorrow: today's period has ended
+        Assert.Equal(HttpStatusCode.OK, (await RunAsync(world.Admin, DayStart(DateTimeOffset.UtcNow))).StatusCode);
+
+        var statement = Assert.Single((await StatementsAsync(world.RightsHolder))["items"]!.AsArray())!;
+        Assert.Equal(300 + 15, statement["amountMinor"]!.GetValue<long>()); // 15 % of 2,000 and of 99 (14.85 → 15)
+        var line = JsonNode.Parse(await world.RightsHolder.GetStringAsync($"/v1/statements/{statement["id"]}/lines"))!["items"]![0]!;
+        Assert.Equal(character, line["characterId"]!.GetValue<Guid>());
+        Assert.Equal(usage["grantId"]!.GetValue<Guid>(), line["grantId"]!.GetValue<Guid>());
+        Assert.Equal(1500, line["shareBps"]!.GetValue<int>());
+        await app.DisposeAsync();
+    }
+
     private static async Task<JsonObject> StatementsAsync(HttpClient holder) => JsonNode.Parse(await holder.GetStringAsync("/v1/statements"))!.AsObject();
 
     private static async Task<JsonObject> ReconcileAsync(HttpClient admin, DateTimeOffset start, bool recompute)
