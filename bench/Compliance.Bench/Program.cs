@@ -43,6 +43,14 @@ internal static class Program
             return;
         }
 
+        if (args is ["--settlement", ..])
+        {
+            // --settlement [root] [lines...]: default 1,000,000 then 10,000,000 lines, in one process (peak RSS is cumulative).
+            var sizes = args.Skip(2).Select(a => long.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            SettlementBench.RunAsync(args.Length > 1 ? args[1] : ".", sizes.Count > 0 ? sizes : [1_000_000, 10_000_000]).GetAwaiter().GetResult();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

@@ -8,6 +8,7 @@ using Compliance.Api.Likeness;
 using Compliance.Api.Names;
 using Compliance.Api.References;
 using Compliance.Api.Screening;
+using Compliance.Api.Settlements;
 using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -17,6 +18,7 @@ builder.AddCompliancePolicies();       // policies/*.policy.yaml, validated, hot
 builder.AddComplianceScreening();      // catalog index, classifiers, grant ledger, policy engine, decision log
 builder.AddComplianceDecisionLog();    // signed checkpoints of the log's head: at an interval, on demand, copied to a file
 builder.AddComplianceGenerations();    // the gated pipeline: jobs on clustered Quartz, generators, provenance, callbacks
+builder.AddComplianceSettlements();    // revenue intake, the settlement job on the same Quartz store, statements
 builder.AddComplianceAccess();         // API keys (hashed at rest) and one policy per role
 builder.AddComplianceHttp();           // problem details, validation, request limits, OpenAPI
 builder.AddComplianceObservability();  // health checks, metrics, traces
@@ -51,6 +53,9 @@ app.MapNameAdmin();                    // admins: who owns a name, shared names,
 app.MapGenerations();                  // platforms: generate a video; only output that passed both gates is released
 app.MapProvenance();                   // signed provenance of released videos, verification, public keys
 app.MapGenerationFeeds();              // rights holders: usage of their characters; likeness owners: generations of them
+app.MapRevenue();                      // platforms: revenue of released generations, in all-or-nothing batches
+app.MapStatements();                   // rights holders: settlement statements, lines, CSV and an earnings chart
+app.MapSettlementAdmin();              // admins: periods, runs by hand, closing, reconciliation
 
 await app.RunAsync();
 
