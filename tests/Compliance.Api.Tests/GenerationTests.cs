@@ -576,6 +576,7 @@ public sealed class GenerationTests(PostgresFixture postgres)
         { "size not WxH", """{"prompt":"a cat","size":"big"}""", HttpStatusCode.BadRequest },
         { "size with a sign", """{"prompt":"a cat","size":"+320x240"}""", HttpStatusCode.BadRequest },
         { "size overflowing int", """{"prompt":"a cat","size":"99999999999x240"}""", HttpStatusCode.BadRequest },
+        { "prompt longer than the storyboard takes", $$"""{"prompt":"{{new string('a', 4001)}}"}""", HttpStatusCode.BadRequest },
         { "missing prompt", """{"durationSeconds":2}""", HttpStatusCode.BadRequest },
         { "blank prompt", """{"prompt":"   "}""", HttpStatusCode.BadRequest },
         { "malformed json", """{"prompt":"a cat",""", HttpStatusCode.BadRequest },
@@ -806,6 +807,23 @@ public sealed class GenerationTests(PostgresFixture postgres)
         Assert.Equal("provider-refusal-blocks", reason["rule"]!.GetValue<string>());
         Assert.Contains("blocked by our moderation system", reason["message"]!.GetValue<string>(), StringComparison.Ordinal);
         await AssertNothingReleasedAsync(world, id);
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ADurationTheHostedProviderDoesNotMakeIsRefusedAtSubmit()
+    {
+        var (app, world, api) = await HostedAsync("genhostedlen");
+        await using var _ = api;
+
+        var five = await GenerationJobs.PostAsync(world.Platform, new Dictionary<string, object?> { ["prompt"] = "a cat", ["durationSeconds"] = 5, ["size"] = "1280x720" });
+        var eight = await GenerationJobs.PostAsync(world.Platform, new Dictionary<string, object?> { ["prompt"] = "a cat", ["durationSeconds"] = 8, ["size"] = "1280x720" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, five.StatusCode);
+        Assert.Contains("4, 8, 12", await five.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Accepted, eight.StatusCode);
+        Assert.DoesNotContain(api.Creates, c => c.Form.GetValueOrDefault("seconds") == "5");
+        await GenerationJobs.WaitFinishedAsync(world.Platform, (await World.Json(eight))["id"]!.GetValue<Guid>());
         await app.DisposeAsync();
     }
 
