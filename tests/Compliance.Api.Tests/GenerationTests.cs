@@ -543,6 +543,41 @@ public sealed class GenerationTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task CallbacksNeverReachLoopbackOrPrivateAddresses()
+    {
+        var app = await postgres.CreateAppAsync("genssrf", o => o.Settings["Generation:Callbacks:AllowPrivateNetworks"] = "false");
+        var world = await app.NewWorldAsync();
+        await using var receiver = await CallbackReceiver.StartAsync();
+        var port = new Uri(receiver.BaseUrl).Port;
+
+        // A literal address is refused at submit.
+        foreach (var url in new[] { $"http://127.0.0.1:{port}/x", "http://10.1.2.3/x", "http://169.254.169.254/latest/meta-data", $"http://[::1]:{port}/x", "http://192.168.0.10/x" })
+        {
+            var body = GenerationJobs.Small("a cat");
+            body["callbackUrl"] = url;
+            var refused = await GenerationJobs.PostAsync(world.Platform, body);
+            Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{url}: {(int)refused.StatusCode}");
+        }
+
+        // A name is checked when connecting: localhost resolves to loopback, so nothing is ever sent.
+        var named = GenerationJobs.Small("a lantern in the fog");
+        named["callbackUrl"] = $"http://localhost:{port}/named";
+        var id = await GenerationJobs.SubmitAsync(world.Platform, named);
+        Assert.Equal("released", GenerationJobs.State(await GenerationJobs.WaitFinishedAsync(world.Platform, id)));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        string? error = null;
+        while (error is null && DateTime.UtcNow < deadline)
+        {
+            error = await GenerationJobs.ScalarAsync<object>(app, "select coalesce(last_error, '') from generation_callbacks where generation_id = @id", new { id }) is string e && e.Length > 0 ? e : null;
+            await Task.Delay(200);
+        }
+
+        Assert.Contains("may not reach", error, StringComparison.Ordinal);
+        Assert.Empty(receiver.Received);
+        await app.DisposeAsync();
+    }
+
+    [Fact]
     public async Task ACancelledQueuedJobIsCalledBackToo()
     {
         var app = await SlowAppAsync("gencancelcb");

@@ -45,7 +45,7 @@ internal sealed record CreateGenerationRequest(
 
 internal sealed class CreateGenerationRequestValidator : AbstractValidator<CreateGenerationRequest>
 {
-    public CreateGenerationRequestValidator(IOptions<GenerationPipelineOptions> options, IEnumerable<IVideoGenerator> generators)
+    public CreateGenerationRequestValidator(IOptions<GenerationPipelineOptions> options, IEnumerable<IVideoGenerator> generators, IOptions<CallbackOptions> callbacks)
     {
         var o = options.Value;
         // The jobs' generator's own limits are the platform's too: what passes here must not fail later in the
@@ -80,6 +80,12 @@ internal sealed class CreateGenerationRequestValidator : AbstractValidator<Creat
         RuleFor(r => r.CallbackUrl).MaximumLength(2000)
             .Must(u => u is null || (Uri.TryCreate(u, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && string.IsNullOrEmpty(uri.UserInfo)))
             .WithMessage("callbackUrl must be an absolute http(s) URL without credentials.");
+        if (!callbacks.Value.AllowPrivateNetworks)
+        {
+            // Host names are checked again when a callback connects (CallbackAddresses); a literal is refused now.
+            RuleFor(r => r.CallbackUrl).Must(u => u is null || !Uri.TryCreate(u, UriKind.Absolute, out var uri) || CallbackAddresses.IsAllowedLiteral(uri))
+                .WithMessage("callbackUrl must not point at a loopback, private or link-local address.");
+        }
         RuleFor(r => r.ReferenceImage).Must(b => b is null || (b.Length <= ((MediaTypes.MaxImageBytes + 2) / 3 * 4) + 4 && IsBase64(b)))
             .WithMessage($"referenceImage must be base64 of at most {MediaTypes.MaxImageBytes} bytes.");
     }

@@ -46,6 +46,8 @@ public sealed class ComplianceApp(ComplianceAppOptions options) : WebApplication
         builder.UseSetting("DecisionLog:CheckpointFile", Path.Combine(logFiles, "decision-log.jsonl"));
         // The provenance key ring likewise: shared by the nodes of one database, never the checkout's own .data/keys.
         builder.UseSetting("Provenance:KeyDirectory", Path.Combine(logFiles, "provenance-keys"));
+        // The tests' callback endpoints listen on loopback, which production refuses (one test turns this back off).
+        builder.UseSetting("Generation:Callbacks:AllowPrivateNetworks", "true");
         if (options.PoliciesDirectory is not null)
         {
             builder.UseSetting("Policies:Directory", options.PoliciesDirectory);
