@@ -543,6 +543,41 @@ public sealed class GenerationTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task CallbacksNeverReachLoopbackOrPrivateAddresses()
+    {
+        var app = await postgres.CreateAppAsync("genssrf", o => o.Settings["Generation:Callbacks:AllowPrivateNetworks"] = "false");
+        var world = await app.NewWorldAsync();
+        await using var receiver = await CallbackReceiver.StartAsync();
+        var port = new Uri(receiver.BaseUrl).Port;
+
+        // A literal address is refused at submit.
+        foreach (var url in new[] { $"http://127.0.0.1:{port}/x", "http://10.1.2.3/x", "http://169.254.169.254/latest/meta-data", $"http://[::1]:{port}/x", "http://192.168.0.10/x" })
+        {
+            var body = GenerationJobs.Small("a cat");
+            body["callbackUrl"] = url;
+            var refused = await GenerationJobs.PostAsync(world.Platform, body);
+            Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{url}: {(int)refused.StatusCode}");
+        }
+
+        // A name is checked when connecting: localhost resolves to loopback, so nothing is ever sent.
+        var named = GenerationJobs.Small("a lantern in the fog");
+        named["callbackUrl"] = $"http://localhost:{port}/named";
+        var id = await GenerationJobs.SubmitAsync(world.Platform, named);
+        Assert.Equal("released", GenerationJobs.State(await GenerationJobs.WaitFinishedAsync(world.Platform, id)));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        string? error = null;
+        while (error is null && DateTime.UtcNow < deadline)
+        {
+            error = await GenerationJobs.ScalarAsync<object>(app, "select coalesce(last_error, '') from generation_callbacks where generation_id = @id", new { id }) is string e && e.Length > 0 ? e : null;
+            await Task.Delay(200);
+        }
+
+        Assert.Contains("may not reach", error, StringComparison.Ordinal);
+        Assert.Empty(receiver.Received);
+        await app.DisposeAsync();
+    }
+
+    [Fact]
     public async Task ACancelledQueuedJobIsCalledBackToo()
     {
         var app = await SlowAppAsync("gencancelcb");
@@ -576,6 +611,7 @@ public sealed class GenerationTests(PostgresFixture postgres)
         { "size not WxH", """{"prompt":"a cat","size":"big"}""", HttpStatusCode.BadRequest },
         { "size with a sign", """{"prompt":"a cat","size":"+320x240"}""", HttpStatusCode.BadRequest },
         { "size overflowing int", """{"prompt":"a cat","size":"99999999999x240"}""", HttpStatusCode.BadRequest },
+        { "prompt longer than the storyboard takes", $$"""{"prompt":"{{new string('a', 4001)}}"}""", HttpStatusCode.BadRequest },
         { "missing prompt", """{"durationSeconds":2}""", HttpStatusCode.BadRequest },
         { "blank prompt", """{"prompt":"   "}""", HttpStatusCode.BadRequest },
         { "malformed json", """{"prompt":"a cat",""", HttpStatusCode.BadRequest },
@@ -806,6 +842,23 @@ public sealed class GenerationTests(PostgresFixture postgres)
         Assert.Equal("provider-refusal-blocks", reason["rule"]!.GetValue<string>());
         Assert.Contains("blocked by our moderation system", reason["message"]!.GetValue<string>(), StringComparison.Ordinal);
         await AssertNothingReleasedAsync(world, id);
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ADurationTheHostedProviderDoesNotMakeIsRefusedAtSubmit()
+    {
+        var (app, world, api) = await HostedAsync("genhostedlen");
+        await using var _ = api;
+
+        var five = await GenerationJobs.PostAsync(world.Platform, new Dictionary<string, object?> { ["prompt"] = "a cat", ["durationSeconds"] = 5, ["size"] = "1280x720" });
+        var eight = await GenerationJobs.PostAsync(world.Platform, new Dictionary<string, object?> { ["prompt"] = "a cat", ["durationSeconds"] = 8, ["size"] = "1280x720" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, five.StatusCode);
+        Assert.Contains("4, 8, 12", await five.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Accepted, eight.StatusCode);
+        Assert.DoesNotContain(api.Creates, c => c.Form.GetValueOrDefault("seconds") == "5");
+        await GenerationJobs.WaitFinishedAsync(world.Platform, (await World.Json(eight))["id"]!.GetValue<Guid>());
         await app.DisposeAsync();
     }
 

@@ -32,7 +32,19 @@ internal static class GenerationExtensions
         builder.Services.AddSingleton<CallbackOutbox>();
         builder.Services.AddHostedService<GenerationSweeper>();
         builder.Services.AddHostedService<CallbackDispatcher>();
-        builder.Services.AddHttpClient(nameof(CallbackDispatcher), c => c.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddOptions<CallbackOptions>().BindConfiguration(CallbackOptions.Section);
+        // Callbacks go only to public addresses (checked when connecting, after DNS) and never follow redirects, so a
+        // platform's URL cannot make the service POST into its own network.
+        builder.Services.AddHttpClient(nameof(CallbackDispatcher), c => c.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+            {
+                var allowPrivate = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<CallbackOptions>>().Value.AllowPrivateNetworks;
+                return new SocketsHttpHandler
+                {
+                    AllowAutoRedirect = false,
+                    ConnectCallback = (context, ct) => CallbackAddresses.ConnectAsync(context, allowPrivate, ct),
+                };
+            });
         builder.Services.AddComplianceGenerators(builder.Configuration);
         builder.Services.AddOptions<ProvenanceOptions>().BindConfiguration("Provenance")
             .PostConfigure<Microsoft.Extensions.Options.IOptions<Infrastructure.PathsOptions>>(

@@ -46,13 +46,18 @@ internal sealed record CreateGenerationRequest(
 
 internal sealed class CreateGenerationRequestValidator : AbstractValidator<CreateGenerationRequest>
 {
-    public CreateGenerationRequestValidator(IOptions<GenerationPipelineOptions> options)
+    public CreateGenerationRequestValidator(IOptions<GenerationPipelineOptions> options, IEnumerable<IVideoGenerator> generators, IOptions<CallbackOptions> callbacks)
     {
         var o = options.Value;
+        // The jobs' generator's own limits are the platform's too: what passes here must not fail later in the
+        // generator, where the platform would learn of it only as a failed job.
+        var generator = generators.FirstOrDefault(g => g.Name == o.DefaultGenerator);
+        var maxPrompt = Math.Min(ScreenPromptRequestValidator.MaxPromptLength, (generator as LocalStoryboardGenerator)?.Options.MaxPromptLength ?? int.MaxValue);
+        var allowedSeconds = (generator as HostedVideoGenerator)?.Options.AllowedSeconds;
         RuleFor(r => r.Prompt).NotEmpty().WithMessage("prompt is required.")
             .Must(p => p is null || !string.IsNullOrWhiteSpace(p)).WithMessage("prompt must not be blank.")
-            .MaximumLength(ScreenPromptRequestValidator.MaxPromptLength)
-            .WithMessage($"prompt must be at most {ScreenPromptRequestValidator.MaxPromptLength} characters.");
+            .MaximumLength(maxPrompt)
+            .WithMessage($"prompt must be at most {maxPrompt} characters.");
         RuleFor(r => r.Account).MaximumLength(200);
         RuleFor(r => r.Account).NotEmpty().When(r => r.Cameos is { Count: > 0 })
             .WithMessage("account is required when cameos are asked for: consent is given to accounts.");
@@ -61,8 +66,13 @@ internal sealed class CreateGenerationRequestValidator : AbstractValidator<Creat
             .Must(c => c is null || c.Distinct().Count() == c.Count).WithMessage("cameos must not repeat.");
         RuleFor(r => r.DurationSeconds).InclusiveBetween(1, o.MaxDurationSeconds)
             .WithMessage($"durationSeconds must be between 1 and {o.MaxDurationSeconds}.");
-        // The smallest side is the local storyboard's (H.264 in yuv420p needs even sides too): a size accepted here
-        // must not fail later in the generator, where the platform would learn of it only as a failed job.
+        if (allowedSeconds is not null)
+        {
+            RuleFor(r => r.DurationSeconds ?? CreateGenerationRequest.DefaultDurationSeconds).Must(allowedSeconds.Contains).OverridePropertyName("durationSeconds")
+                .WithMessage($"durationSeconds must be one of {string.Join(", ", allowedSeconds)}: the video provider makes only these lengths.");
+        }
+
+        // The smallest side is the local storyboard's (H.264 in yuv420p needs even sides too).
         const int minSide = LocalStoryboardGenerator.MinSide;
         RuleFor(r => r.Size).Must(s => s is null || CreateGenerationRequest.ParseSize(s) is { } size
                 && size.Width >= minSide && size.Height >= minSide && size.Width <= o.MaxWidth && size.Height <= o.MaxHeight
@@ -71,6 +81,12 @@ internal sealed class CreateGenerationRequestValidator : AbstractValidator<Creat
         RuleFor(r => r.CallbackUrl).MaximumLength(2000)
             .Must(u => u is null || (Uri.TryCreate(u, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && string.IsNullOrEmpty(uri.UserInfo)))
             .WithMessage("callbackUrl must be an absolute http(s) URL without credentials.");
+        if (!callbacks.Value.AllowPrivateNetworks)
+        {
+            // Host names are checked again when a callback connects (CallbackAddresses); a literal is refused now.
+            RuleFor(r => r.CallbackUrl).Must(u => u is null || !Uri.TryCreate(u, UriKind.Absolute, out var uri) || CallbackAddresses.IsAllowedLiteral(uri))
+                .WithMessage("callbackUrl must not point at a loopback, private or link-local address.");
+        }
         RuleFor(r => r.ReferenceImage).Must(b => b is null || (b.Length <= ((MediaTypes.MaxImageBytes + 2) / 3 * 4) + 4 && IsBase64(b)))
             .WithMessage($"referenceImage must be base64 of at most {MediaTypes.MaxImageBytes} bytes.");
     }

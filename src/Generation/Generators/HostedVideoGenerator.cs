@@ -66,6 +66,9 @@ public sealed class HostedVideoGenerator : IVideoGenerator
 
     public string Name => GeneratorName;
 
+    /// <summary>The settings it was made with (the pipeline checks requests against the durations it accepts).</summary>
+    public HostedVideoOptions Options => _options;
+
     public async Task<GeneratedVideo> GenerateAsync(GenerationRequest request, IProgress<double>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -59,6 +59,8 @@ public sealed class ComplianceApp(ComplianceAppOptions options) : WebApplication
         builder.UseSetting("Paths:Data", data);
         builder.UseSetting("Paths:Models", Path.Combine(checkout, ".data", "models"));
         builder.UseSetting("Paths:Policies", options.PoliciesDirectory ?? Path.Combine(checkout, "policies"));
+        // The tests' callback endpoints listen on loopback, which production refuses (one test turns this back off).
+        builder.UseSetting("Generation:Callbacks:AllowPrivateNetworks", "true");
 
         foreach (var (k, v) in options.Settings)
         {
