@@ -12,75 +12,56 @@ public sealed record PlatformTotals(Guid TenantId, string Currency, long LineCou
 public sealed record PeriodComputation(long Lines, IReadOnlyList<StatementTotals> Statements, IReadOnlyList<PlatformTotals> Platforms);
 
 /// <summary>
-/// Computes a period's statements in one streamed pass: PostgreSQL joins each revenue line of the period to its
-/// generation's usage events (one row per line, the parties as arrays) and streams the rows; each line is allocated
+/// Computes a period's statements in one streamed pass. First the parties of the period's generations are read (one
+/// small row per usage event); then the period's revenue lines are streamed, without any join, and each is allocated
 /// here by <see cref="Allocation"/> and added to running totals per (holder, currency) and (tenant, currency). Memory
-/// holds those totals only — a few per statement — never the lines, so it stays flat whatever the period's size.
+/// holds the parties (a few dozen bytes per character per generation of the period) and those totals, never the
+/// lines, so it does not grow with the number of lines.
 /// </summary>
 internal static class PeriodCalculator
 {
     public static async Task<PeriodComputation> ComputeAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long periodId, SplitRule rule, CancellationToken ct)
     {
-        // Usage events are restricted to the period's generations before grouping, so the join's hash table is as
-        // small as the period, not as big as all history.
-        const string Sql = """
-            select l.tenant_id, l.amount_minor, l.currency, l.kind <> 'revenue' as adjustment,
-                   p.characters, p.holders, p.bps, p.seconds
-            from revenue_lines l
-            left join (
-                select u.generation_id, array_agg(u.character_id) as characters, array_agg(u.rights_holder_id) as holders,
-                       array_agg(u.revenue_share_bps) as bps, array_agg(u.seconds_on_screen) as seconds
-                from usage_events u
-                where u.generation_id in (select generation_id from revenue_lines where period_id = @periodId)
-                group by u.generation_id
-            ) p on p.generation_id = l.generation_id
-            where l.period_id = @periodId
-            """;
+        var casts = await CastsAsync(conn, tx, periodId, ct);
+        const string Sql = "select generation_id, tenant_id, amount_minor, currency, kind <> 'revenue' from revenue_lines where period_id = @periodId";
         await using var cmd = new NpgsqlCommand(Sql, conn, tx);
         cmd.Parameters.AddWithValue("periodId", periodId);
         await using var reader = await cmd.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
 
         var statements = new Dictionary<(Guid Holder, string Currency), StatementAccumulator>();
         var platforms = new Dictionary<(Guid Tenant, string Currency), PlatformAccumulator>();
-        var parties = new Party[8];
+        var currencies = new Dictionary<string, string>(StringComparer.Ordinal);
         var shares = new long[8];
         var seen = new HashSet<Guid>();
         long lines = 0;
         while (await reader.ReadAsync(ct))
         {
             lines++;
-            var tenant = reader.GetGuid(0);
-            var amount = reader.GetInt64(1);
-            var currency = reader.GetString(2);
-            var adjustment = reader.GetBoolean(3);
-            var n = 0;
-            Guid[] holders = [];
-            if (!await reader.IsDBNullAsync(4, ct))
+            var generation = reader.GetGuid(0);
+            var tenant = reader.GetGuid(1);
+            var amount = reader.GetInt64(2);
+            var currencyText = reader.GetString(3);
+            // One string per currency, not per line.
+            if (!currencies.TryGetValue(currencyText, out var currency))
             {
-                var characters = reader.GetFieldValue<Guid[]>(4);
-                holders = reader.GetFieldValue<Guid[]>(5);
-                var bps = reader.GetFieldValue<int[]>(6);
-                var seconds = reader.GetFieldValue<double[]>(7);
-                n = characters.Length;
-                if (parties.Length < n)
-                {
-                    parties = new Party[n];
-                    shares = new long[n];
-                }
-
-                for (var i = 0; i < n; i++)
-                {
-                    parties[i] = new Party(characters[i], bps[i], seconds[i]);
-                }
+                currencies[currencyText] = currency = currencyText;
             }
 
-            var platform = Allocation.Allocate(amount, parties.AsSpan(0, n), rule, shares);
+            var adjustment = reader.GetBoolean(4);
+            var cast = casts.TryGetValue(generation, out var c) ? c : Cast.Empty;
+            var n = cast.Parties.Length;
+            if (shares.Length < n)
+            {
+                shares = new long[n];
+            }
+
+            var platform = Allocation.Allocate(amount, cast.Parties, rule, shares);
             long allocated = 0;
             seen.Clear();
             for (var i = 0; i < n; i++)
             {
                 allocated += shares[i];
-                var key = (holders[i], currency);
+                var key = (cast.Holders[i], currency);
                 if (!statements.TryGetValue(key, out var s))
                 {
                     statements[key] = s = new StatementAccumulator();
@@ -94,7 +75,7 @@ internal static class PeriodCalculator
                 }
 
                 // A holder with two characters in one video has two statement lines but was paid from one revenue line.
-                if (seen.Add(holders[i]))
+                if (seen.Add(cast.Holders[i]))
                 {
                     s.Revenue = checked(s.Revenue + amount);
                 }
@@ -118,6 +99,49 @@ internal static class PeriodCalculator
                 .OrderBy(s => s.RightsHolderId).ThenBy(s => s.Currency, StringComparer.Ordinal)],
             [.. platforms.Select(kv => new PlatformTotals(kv.Key.Tenant, kv.Key.Currency, kv.Value.Lines, kv.Value.Revenue, kv.Value.Allocated, kv.Value.Platform))
                 .OrderBy(p => p.TenantId).ThenBy(p => p.Currency, StringComparer.Ordinal)]);
+    }
+
+    /// <summary>The licensed characters of every generation with a line in the period.</summary>
+    private static async Task<Dictionary<Guid, Cast>> CastsAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long periodId, CancellationToken ct)
+    {
+        const string Sql = """
+            select u.generation_id, u.character_id, u.rights_holder_id, u.revenue_share_bps, u.seconds_on_screen
+            from usage_events u
+            where u.generation_id in (select generation_id from revenue_lines where period_id = @periodId)
+            order by u.generation_id
+            """;
+        await using var cmd = new NpgsqlCommand(Sql, conn, tx);
+        cmd.Parameters.AddWithValue("periodId", periodId);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var casts = new Dictionary<Guid, Cast>();
+        var parties = new List<Party>();
+        var holders = new List<Guid>();
+        var current = Guid.Empty;
+        while (true)
+        {
+            var more = await reader.ReadAsync(ct);
+            var generation = more ? reader.GetGuid(0) : Guid.Empty;
+            if ((!more || generation != current) && parties.Count > 0)
+            {
+                casts[current] = new Cast([.. parties], [.. holders]);
+                parties.Clear();
+                holders.Clear();
+            }
+
+            if (!more)
+            {
+                return casts;
+            }
+
+            current = generation;
+            parties.Add(new Party(reader.GetGuid(1), reader.GetInt32(3), reader.GetDouble(4)));
+            holders.Add(reader.GetGuid(2));
+        }
+    }
+
+    private sealed record Cast(Party[] Parties, Guid[] Holders)
+    {
+        public static readonly Cast Empty = new([], []);
     }
 
     private sealed class StatementAccumulator

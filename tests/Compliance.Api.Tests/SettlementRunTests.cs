@@ -77,6 +77,42 @@ public sealed class SettlementRunTests(PostgresFixture postgres)
         await killed.DisposeAsync();
     }
 
+    [Fact]
+    public async Task WhatWasPaidCannotBeChangedOrAddedToEvenByTheDatabaseOwner()
+    {
+        var app = await postgres.CreateAppAsync("paidrows");
+        var seed = await FixedSeed.WriteAsync(app.Database);
+        var admin = app.ClientWithKey(await app.CreateKeyAsync(Roles.Admin));
+        await PostOkAsync(app.ClientWithKey(await app.CreateKeyAsync(Roles.Platform, seed.Tenant)), seed.Lines);
+        Assert.Equal(HttpStatusCode.OK, (await RunAsync(admin, FixedSeed.Period)).StatusCode);
+
+        foreach (var connection in new[] { app.Database.App, app.Database.Owner })
+        {
+            await using var conn = new NpgsqlConnection(connection);
+            await conn.OpenAsync();
+            foreach (var sql in new[]
+                     {
+                         "update settlement_statements set amount_minor = amount_minor + 1",
+                         "delete from settlement_statements",
+                         "update revenue_lines set amount_minor = 0",
+                         "delete from revenue_lines",
+                         "update settlement_platform_totals set platform_minor = 0",
+                         "update settlement_periods set status = 'open'",
+                         // A line slipped into the settled period.
+                         "insert into revenue_lines (tenant_id, generation_id, line_id, line_type, kind, amount_minor, currency, occurred_at, occurred_period_id, period_id) "
+                         + "select tenant_id, generation_id, 'sneaked-in', 'revenue', 'revenue', 1, currency, occurred_at, occurred_period_id, period_id from revenue_lines limit 1",
+                     })
+            {
+                await using var cmd = new NpgsqlCommand(sql, conn);
+                await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteNonQueryAsync());
+            }
+        }
+
+        var reconciliation = JsonNode.Parse(await admin.GetStringAsync($"/v1/admin/settlements/periods/{(await PeriodAsync(admin, FixedSeed.Period))["id"]}/reconciliation?recompute=true"))!;
+        Assert.True(reconciliation["reconciled"]!.GetValue<bool>());
+        await app.DisposeAsync();
+    }
+
     private static async Task<(string Statements, List<byte[]> Csv)> SettleAndExportAsync(ComplianceApp app, KillOnce? kill)
     {
         var seed = await FixedSeed.WriteAsync(app.Database);
