@@ -167,7 +167,7 @@ public sealed class AudioFingerprinter
             throw new AudioRejectedException(AudioRejectionReason.TooLong, "The fingerprint is longer than the duration limit allows.");
         }
 
-        if (run.ExitCode != 0 || string.IsNullOrWhiteSpace(run.StandardOutput))
+        if ((run.ExitCode != 0 && !OnlyEndOfFileComplaints(run.StandardError)) || string.IsNullOrWhiteSpace(run.StandardOutput))
         {
             throw new AudioRejectedException(AudioRejectionReason.Corrupt, $"The {container.Name} audio cannot be decoded: {FirstLine(run.StandardError)}");
         }
@@ -196,6 +196,14 @@ public sealed class AudioFingerprinter
         }
 
         return fingerprint;
+    }
+
+    // fpcalc 1.5.1 built on FFmpeg 5 reports the decoder's normal end of stream as "Error decoding audio frame (End of
+    // file)" and exits 3 after printing the complete fingerprint; any other complaint is a real decoding failure.
+    private static bool OnlyEndOfFileComplaints(string standardError)
+    {
+        var lines = standardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length > 0 && lines.All(line => line.EndsWith("(End of file)", StringComparison.Ordinal));
     }
 
     private static string FirstLine(string text)
