@@ -221,14 +221,16 @@ public sealed class FingerprintIndex : IDisposable
 
         long bitErrors = 0;
         var scoredItems = 0;
-        var distinct = new HashSet<uint>();
+        var distinctInQuery = new HashSet<uint>();
+        var distinctInReference = new HashSet<uint>();
         for (var i = spanStart; i < spanEnd; i++)
         {
             if (counted[i])
             {
                 bitErrors += errors[i];
                 scoredItems++;
-                distinct.Add(query[start + i]);
+                distinctInQuery.Add(query[start + i]);
+                distinctInReference.Add(reference.Values[start + i + offset]);
             }
         }
 
@@ -238,7 +240,8 @@ public sealed class FingerprintIndex : IDisposable
         }
 
         var bitErrorRate = bitErrors / (32.0 * scoredItems);
-        var distinctShare = distinct.Count / (double)scoredItems;
+        // Either side being repetitive is enough: a held note in the reference lines up with any tone or sweep in a query.
+        var distinctShare = Math.Min(distinctInQuery.Count, distinctInReference.Count) / (double)scoredItems;
         var repetitionFactor = Math.Min(1.0, distinctShare / _settings.MinDistinctShare);
         var score = Math.Max(0.0, 1.0 - (2.0 * bitErrorRate)) * repetitionFactor;
         if (score < _settings.MinScore)
