@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 
 namespace Compliance.Audio;
@@ -12,9 +13,6 @@ public sealed class FingerprintIndex : IDisposable
 {
     /// <summary>Chromaprint's sub-fingerprint of digital silence (and of audio too quiet to hear).</summary>
     public const uint SilenceValue = 627964279;
-
-    // Offsets are biased so one long packs (reference ordinal, offset) in the histogram; ±2^23 items is ±290 hours.
-    private const int OffsetBias = 1 << 23;
 
     private readonly MatchSettings _settings;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
@@ -144,10 +142,60 @@ public sealed class FingerprintIndex : IDisposable
         return true;
     }
 
-    // The (reference, offset) pairs with the most index hits: the peaks of each reference's offset histogram.
+    // Two stages, as AcoustID does: index hits are counted per reference (one array increment per posting, cheap even
+    // at 100,000 references), then only the references with the most hits get an offset histogram, built from their
+    // own values. Its peaks are the alignments worth scoring.
     private List<(int Ordinal, int Offset)> Candidates(uint[] query)
     {
-        var histogram = new Dictionary<long, int>();
+        var keys = QueryKeys(query);
+        var hits = ArrayPool<int>.Shared.Rent(_references.Count);
+        try
+        {
+            Array.Clear(hits, 0, _references.Count);
+            foreach (var (key, _) in keys)
+            {
+                if (_postings[key] is { } postings)
+                {
+                    foreach (var posting in postings)
+                    {
+                        hits[(int)(posting >> 32)]++;
+                    }
+                }
+            }
+
+            var best = new PriorityQueue<int, int>();
+            for (var ordinal = 0; ordinal < _references.Count; ordinal++)
+            {
+                if (hits[ordinal] < _settings.MinHits || _references[ordinal] is null)
+                {
+                    continue;
+                }
+
+                best.Enqueue(ordinal, hits[ordinal]);
+                if (best.Count > _settings.MaxCandidates)
+                {
+                    best.Dequeue();
+                }
+            }
+
+            var candidates = new List<(int Ordinal, int Offset, int Hits)>();
+            while (best.TryDequeue(out var ordinal, out _))
+            {
+                candidates.AddRange(OffsetPeaks(keys, ordinal));
+            }
+
+            return [.. candidates.OrderByDescending(c => c.Hits).Take(_settings.MaxCandidates).Select(c => (c.Ordinal, c.Offset))];
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(hits);
+        }
+    }
+
+    // Every (key, query position) to look up: each non-silent item's key and, when probing, its one-bit neighbours.
+    private List<(int Key, int Position)> QueryKeys(uint[] query)
+    {
+        var keys = new List<(int, int)>(query.Length * (_settings.ProbeOneBitNeighbours ? _settings.KeyBits + 1 : 1));
         for (var position = 0; position < query.Length; position++)
         {
             if (IsSilence(query[position]))
@@ -156,37 +204,52 @@ public sealed class FingerprintIndex : IDisposable
             }
 
             var key = KeyOf(query[position]);
-            CountHits(histogram, key, position);
+            keys.Add((key, position));
             if (_settings.ProbeOneBitNeighbours)
             {
                 for (var bit = 0; bit < _settings.KeyBits; bit++)
                 {
-                    CountHits(histogram, key ^ (1 << bit), position);
+                    keys.Add((key ^ (1 << bit), position));
                 }
             }
         }
 
-        return [.. histogram
-            .Where(entry => entry.Value >= _settings.MinHits)
-            .OrderByDescending(entry => entry.Value)
-            .Take(_settings.MaxCandidates)
-            .Select(entry => ((int)(entry.Key >> 32), (int)(entry.Key & 0xFFFFFFFF) - OffsetBias))];
+        return keys;
     }
 
-    private void CountHits(Dictionary<long, int> histogram, int key, int queryPosition)
+    // The offset histogram of one reference; its peaks (at most two, at least MinHits) are returned.
+    private IEnumerable<(int Ordinal, int Offset, int Hits)> OffsetPeaks(List<(int Key, int Position)> keys, int ordinal)
     {
-        if (_postings[key] is not { } postings)
+        var values = _references[ordinal]!.Values;
+        var positionsByKey = new Dictionary<int, List<int>>();
+        for (var position = 0; position < values.Length; position++)
         {
-            return;
+            if (!IsSilence(values[position]))
+            {
+                var key = KeyOf(values[position]);
+                if (!positionsByKey.TryGetValue(key, out var list))
+                {
+                    positionsByKey[key] = list = [];
+                }
+
+                list.Add(position);
+            }
         }
 
-        foreach (var posting in postings)
+        var histogram = new Dictionary<int, int>();
+        foreach (var (key, queryPosition) in keys)
         {
-            var ordinal = (int)(posting >> 32);
-            var offset = (int)(posting & 0xFFFFFFFF) - queryPosition;
-            var slot = ((long)ordinal << 32) | (uint)(offset + OffsetBias);
-            histogram[slot] = histogram.GetValueOrDefault(slot) + 1;
+            if (positionsByKey.TryGetValue(key, out var positions))
+            {
+                foreach (var position in positions)
+                {
+                    var offset = position - queryPosition;
+                    histogram[offset] = histogram.GetValueOrDefault(offset) + 1;
+                }
+            }
         }
+
+        return histogram.Where(h => h.Value >= _settings.MinHits).OrderByDescending(h => h.Value).Take(2).Select(h => (ordinal, h.Key, h.Value));
     }
 
     // Scores the query against one reference at one offset: the matched span is the longest stretch whose sliding-window
