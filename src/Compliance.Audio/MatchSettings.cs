@@ -31,8 +31,8 @@ public sealed record MatchSettings
     public double MinSpanSeconds { get; init; } = 5.0;
 
     /// <summary>
-    /// Lower scores are not reported. In the evaluation every caught transform scored 0.70 or more, and the best wrong
-    /// candidate (a synthetic chirp against a drone intro) 0.43.
+    /// Lower scores are not reported. In the evaluation every caught transform scored 0.70 or more, and no wrong
+    /// candidate more than 0.43 (a synthetic chirp against a drone intro; docs/audio.md).
     /// </summary>
     public double MinScore { get; init; } = 0.5;
 
