@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the service and its tests need from the machine, once: PostgreSQL server binaries
 # (Debian's postgresql package) when initdb/pg_ctl are missing, and ffmpeg/ffprobe (Debian's ffmpeg
-# package) for frame sampling when either is missing. Idempotent and quiet when all is there.
+# package) for frame sampling when either is missing, and fpcalc (Debian's libchromaprint-tools) for audio fingerprints.
+# Idempotent and quiet when all is there.
 set -euo pipefail
 
 have_pg() {
@@ -22,6 +23,11 @@ fi
 if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
   echo "setup: installing ffmpeg and ffprobe (Debian package ffmpeg)..."
   apt_install ffmpeg
+fi
+
+if ! command -v fpcalc >/dev/null; then
+  echo "setup: installing fpcalc (Debian package libchromaprint-tools), used for audio fingerprints..."
+  apt_install libchromaprint-tools
 fi
 
 if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then

@@ -43,6 +43,7 @@ scripts/test-images.sh || exit 1   # public-domain photos from Debian's python3-
 # The face tests run the real models on real photos; both are fetched (and checksum-verified) into .data/.
 scripts/face-models.sh || exit 1
 scripts/face-test-images.sh || exit 1
+scripts/test-audio.sh || exit 1   # freely licensed recordings from Debian packages, for the audio evaluation
 
 results="TestResults"
 rm -rf "$results"
