@@ -394,10 +394,18 @@ internal sealed class PolicyFileReader(string file, List<PolicyLoadError> errors
             return null;
         }
 
+        // Rules compare in whole basis points (ScoreBasisPoints), so a threshold with a fifth decimal would be rounded
+        // silently: refuse it instead.
         if (child is YamlScalarNode { Value: { } v } &&
-            double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d is >= 0 and <= 1)
+            decimal.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d is >= 0 and <= 1)
         {
-            return d;
+            if (decimal.Round(d, 4) != d)
+            {
+                Error(child.Start, $"{key} may have at most four decimals (scores are compared in basis points).");
+                return null;
+            }
+
+            return (double)d;
         }
 
         Error(child.Start, $"{key} must be a number between 0 and 1.");
