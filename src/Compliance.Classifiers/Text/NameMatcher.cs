@@ -149,6 +149,12 @@ public sealed class NameMatcher
             foreach (var alias in entity.Aliases ?? [])
             {
                 state.AddAlias(e, alias, RoleName, seen, options);
+                // A name given in another script is also looked for in its romanised form, which is what a prompt in
+                // that script (or another writing of it: hiragana for katakana, half-width forms) is matched as.
+                if (ScriptTransliteration.HasOtherScript(alias))
+                {
+                    state.AddAlias(e, ScriptTransliteration.Romanise(alias), RoleName, seen, options);
+                }
             }
 
             foreach (var term in entity.ContextTerms ?? [])

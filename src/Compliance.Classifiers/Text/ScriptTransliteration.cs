@@ -49,6 +49,12 @@ public static class ScriptTransliteration
             }
 
             var latin = token.Script == Script.Latin ? text[token.Start..token.End] : Romanise(text[token.Start..token.End], token.Script);
+            // Capitals mark names in the matcher; a caseless script (kana, Han) gives no such sign, so its runs are read
+            // as capitalised, and a cased one (Cyrillic, Greek) keeps its own.
+            if (token.Script != Script.Latin && latin.Length > 0 && (token.Script is Script.Kana or Script.Other || char.IsUpper(text[token.Start])))
+            {
+                latin = char.ToUpperInvariant(latin[0]) + latin[1..];
+            }
             map.Add((shadow.Length, shadow.Length + latin.Length, token.Start, token.End));
             shadow.Append(latin);
         }
@@ -113,6 +119,23 @@ public static class ScriptTransliteration
         };
     }
 
+    /// <summary>The script of a letter, with hiragana apart from katakana (Japanese changes between them at word edges).</summary>
+    private static int RunOf(char c) => c is >= '\u3040' and <= '\u309F' ? -1 : (int)ScriptOf(c);
+
+    /// <summary>
+    /// The Latin reading of a whole text: each run of another script romanised by its rules, Latin runs kept, runs
+    /// joined by spaces. The matcher also indexes a non-Latin alias in this form, so an alias given in katakana matches
+    /// a prompt in hiragana, half-width katakana or romaji.
+    /// </summary>
+    public static string Romanise(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return string.Join(' ', Tokens(text).Select(t => t.Script == Script.Latin ? text[t.Start..t.End] : Romanise(text[t.Start..t.End], t.Script)));
+    }
+
+    /// <summary>Whether a text has letters of a script other than Latin.</summary>
+    public static bool HasOtherScript(string text) => text.Any(c => ScriptOf(c) != Script.Latin);
+
     /// <summary>Whitespace-separated words, further split where the script changes (Japanese writes no spaces), and at
     /// the katakana middle dot that separates the parts of a foreign name.</summary>
     private static List<(int Start, int End, Script Script)> Tokens(string text)
@@ -129,10 +152,12 @@ public static class ScriptTransliteration
 
             var start = i;
             var script = ScriptOf(text[i]);
+            var run = RunOf(text[i]);
             i++;
-            // The prolonged sound mark and voicing marks (ー, ﾞ, ﾟ) belong to the kana run they follow.
+            // The prolonged sound mark and voicing marks (ー, ﾞ, ﾟ) belong to the kana run they follow; hiragana and
+            // katakana are separate runs (particles in hiragana end a name in katakana: スパイダーマンの).
             while (i < text.Length && !char.IsWhiteSpace(text[i]) && text[i] is not ('・' or '･' or '·')
-                   && (ScriptOf(text[i]) == script || (script == Script.Kana && text[i] is 'ー' or 'ｰ' or '\uFF9E' or '\uFF9F')
+                   && (RunOf(text[i]) == run || (script == Script.Kana && text[i] is 'ー' or 'ｰ' or '\uFF9E' or '\uFF9F')
                        || (script != Script.Latin && !char.IsLetter(text[i]) && !char.IsPunctuation(text[i]))))
             {
                 i++;
@@ -177,6 +202,8 @@ public static class ScriptTransliteration
         // another consonant or the end (supidā → spidā), o after t/d likewise (battoman → battman).
         s = RegexRules.KanaEpentheticU().Replace(s, "$1");
         s = RegexRules.KanaEpentheticO().Replace(s, "$1");
+        // A doubled consonant is the small tsu of a short English vowel (battman → batman).
+        s = RegexRules.DoubledConsonant().Replace(s, "$1");
         // Long vowels, which ICU writes with a macron: an English "-er"/"-ar" syllable, a final "-y".
         var b = new StringBuilder(s.Length + 8);
         for (var i = 0; i < s.Length; i++)
@@ -223,6 +250,9 @@ internal static partial class RegexRules
 
     [System.Text.RegularExpressions.GeneratedRegex("([td])o(?=[bcdfghjklmnpqrstvwxz]|$|\\W)")]
     internal static partial System.Text.RegularExpressions.Regex KanaEpentheticO();
+
+    [System.Text.RegularExpressions.GeneratedRegex("([bcdfghjklmnpqrstvwxz])\\1")]
+    internal static partial System.Text.RegularExpressions.Regex DoubledConsonant();
 
     [System.Text.RegularExpressions.GeneratedRegex("мен\\b")]
     internal static partial System.Text.RegularExpressions.Regex CyrillicMen();

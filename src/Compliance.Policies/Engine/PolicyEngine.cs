@@ -125,6 +125,11 @@ public static class PolicyEngine
             return false;
         }
 
+        if (when.MatchKinds.Count > 0 && (signal.Evidence.MatchKind is not { } kind || !when.MatchKinds.Contains(kind.Split('+')[0], StringComparer.Ordinal)))
+        {
+            return false;
+        }
+
         // A distance or similarity condition never holds for a signal that carries no such measure.
         var distance = signal.Evidence.Distance;
         if (when.DistanceAtMost is { } atMost && !(distance <= atMost))

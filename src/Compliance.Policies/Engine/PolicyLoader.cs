@@ -146,7 +146,7 @@ internal sealed class PolicyFileReader(string file, List<PolicyLoadError> errors
     private static readonly string[] WhenKeys =
     [
         "signal", "subject", "entity_type", "classifier", "grant", "score_below", "score_at_least",
-        "distance_at_most", "distance_above", "similarity_at_least", "similarity_below",
+        "distance_at_most", "distance_above", "similarity_at_least", "similarity_below", "match_kind",
     ];
     private static readonly string[] DefaultKeys = ["no_signals", "unmatched_signal"];
     private static readonly string[] DefaultRuleKeys = ["outcome", "reason"];
@@ -327,6 +327,7 @@ internal sealed class PolicyFileReader(string file, List<PolicyLoadError> errors
             DistanceAbove = distanceAbove,
             SimilarityAtLeast = similarityAtLeast,
             SimilarityBelow = similarityBelow,
+            MatchKinds = StringList(Child(node, "match_kind"), "match_kind").Select(s => s.Value).ToList(),
         };
     }
 
