@@ -34,8 +34,25 @@ switch (command)
         var policies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
         Evaluation.Print(bench, policies, TextFusionModel.LoadShipped(), Console.Out);
         break;
+    case "explain":
+        // explain "prompt": the fused classifier's signals for one prompt against the data set's catalog, and the decision.
+        var explainPolicies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
+        var classifier = new NameClassifier(bench, new CharacterTextScreener(embedder, TextFusionModel.LoadShipped()));
+        foreach (var prompt in args.Skip(1))
+        {
+            var signals = await classifier.ClassifyAsync(prompt, CancellationToken.None);
+            var decision = PolicyEngine.Evaluate(explainPolicies, new Compliance.Policies.Model.PolicyInput("prompt", signals, []));
+            Console.WriteLine($"{decision.Outcome}: {prompt}");
+            foreach (var r in decision.Reasons)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {r.Rule} {r.Signal?.Kind} {r.Signal?.Entity?.Name} score {r.Signal?.Score:0.000} [{r.Signal?.Evidence.MatchedText}] {r.Signal?.Evidence.Detail}"));
+            }
+        }
+
+        break;
     default:
-        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate");
+        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate | explain PROMPT...");
         return 2;
 }
 

@@ -35,8 +35,9 @@ public sealed record NameMatcherOptions
     public int MinContextFuzzyLength { get; init; } = 5;
 
     /// <summary>
-    /// Whether a one-word alias that is also a real place's or person's name (Resources/proper-nouns.txt: "Paris",
-    /// "Jordan") is a possible namesake: reported in the review band unless corroborated. Default true.
+    /// Whether a one-word alias that is also a real place's or person's name, or an English word beyond the common ones
+    /// (Resources/proper-nouns.txt: "Paris", "Jordan", "Ember"), is a possible namesake: reported in the review band
+    /// unless corroborated. Default true.
     /// </summary>
     public bool ProperNounsAreNamesakes { get; init; } = true;
 
