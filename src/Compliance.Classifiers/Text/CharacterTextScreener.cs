@@ -50,9 +50,19 @@ public sealed record TextScreeningOptions
 /// windows against the characters' description and example-prompt embeddings) and the calibrated fusion model that
 /// weighs both with casing and context cues. Thread-safe; holds no per-call state.
 /// </summary>
-public sealed class CharacterTextScreener(SentenceEmbedder? embedder, TextFusionModel? fusion, TextScreeningOptions? options = null)
+public sealed class CharacterTextScreener
 {
-    private readonly TextScreeningOptions _options = options ?? TextScreeningOptions.Default;
+    private readonly SentenceEmbedder? embedder;
+    private readonly TextFusionModel? fusion;
+    private readonly TextScreeningOptions _options;
+
+    public CharacterTextScreener(SentenceEmbedder? embedder, TextFusionModel? fusion, TextScreeningOptions? options = null)
+    {
+        this.embedder = embedder;
+        this.fusion = fusion;
+        _options = options ?? TextScreeningOptions.Default;
+        ScriptTransliteration.Warm();
+    }
 
     public TextFusionModel? Fusion => fusion;
 

