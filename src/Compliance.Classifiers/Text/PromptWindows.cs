@@ -10,13 +10,15 @@ public readonly record struct PromptWindow(int Start, int Length, string Text);
 /// </summary>
 public static class PromptWindows
 {
-    /// <summary>~50–70 word pieces: well inside MiniLM's 256-token window, and as long as a typical description.</summary>
-    public const int WindowWords = 40;
+    /// <summary>~80–100 word pieces: well inside MiniLM's 256-token window, and longer than a typical description.</summary>
+    public const int WindowWords = 60;
 
-    public const int StrideWords = 20;
+    /// <summary>Windows overlap by 20 words, so a description of up to 20 words always lies whole inside one, while a
+    /// 2,000-character prompt costs ~8 windows rather than the 16+ of a half-window stride (bench/README.md).</summary>
+    public const int StrideWords = 40;
 
-    /// <summary>Prompts up to this many words are embedded whole.</summary>
-    public const int WholePromptWords = 48;
+    /// <summary>Prompts up to this many words (~400 characters) are embedded whole, as one window.</summary>
+    public const int WholePromptWords = 64;
 
     public static IReadOnlyList<PromptWindow> Split(string text)
     {

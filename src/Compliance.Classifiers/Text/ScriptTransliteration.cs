@@ -32,13 +32,17 @@ public static class ScriptTransliteration
     /// Loads ICU and builds one transliterator of each kind, so the first prompt in another script does not pay for it
     /// inside its time budget. Throws when the system's libicu cannot be loaded (scripts/setup.sh installs it).
     /// </summary>
-    public static void Warm()
+    public static void Warm() => _ = Warmed.Value;
+
+    private static readonly Lazy<bool> Warmed = new(() =>
     {
         foreach (var (sample, script) in new[] { ("バットマン", Script.Kana), ("ｶﾀｶﾅ", Script.Kana), ("Бэтмен", Script.Cyrillic), ("Μπάτμαν", Script.Greek), ("狐狸", Script.Other) })
         {
             _ = Romanise(sample, script);
         }
-    }
+
+        return true;
+    });
 
     /// <summary>Matches of catalog names in the non-Latin runs of <paramref name="text"/>, with spans in the original text.</summary>
     public static IReadOnlyList<NameMatch> Find(string text, NameMatcher matcher, bool candidates)
