@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text.Json;
 using Compliance.Classifiers.Text;
 using Microsoft.ML;
@@ -73,7 +74,7 @@ internal static class FusionTrainer
         var version = $"{ModelFamily}+{bench.Data.Sha256[..12]}";
         var metadata = new TextFusionMetadata(
             version,
-            $"ML.NET {typeof(MLContext).Assembly.GetName().Version} FastTree binary, {bestTrees} trees x 8 leaves, Platt calibration",
+            $"ML.NET {typeof(MLContext).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]} FastTree binary, {bestTrees} trees x 8 leaves, Platt calibration",
             bench.Data.Sha256,
             DateTimeOffset.UtcNow,
             FusionFeatures.Names,

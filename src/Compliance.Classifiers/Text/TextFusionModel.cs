@@ -80,7 +80,11 @@ public sealed class TextFusionModel
     public static TextFusionMetadata ReadMetadata(Stream json) =>
         JsonSerializer.Deserialize<TextFusionMetadata>(json, JsonOptions) ?? throw new InvalidOperationException("Empty fusion model metadata.");
 
-    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,  // "+" stays "+" in the version
+    };
 
     /// <summary>Calibrated probability that the candidate is the character.</summary>
     public double Predict(FusionFeatures features)
