@@ -40,6 +40,11 @@ if ! command -v npm >/dev/null; then
   apt_install npm
 fi
 
+if ! ls /usr/lib/*/libicuuc.so.* >/dev/null 2>&1; then
+  echo "setup: installing ICU (Debian package libicu-dev), used by icu.net to transliterate prompts in other scripts..."
+  apt_install libicu-dev
+fi
+
 if ! command -v jq >/dev/null; then
   echo "setup: installing jq (Debian package jq), used by the README tour..."
   apt_install jq

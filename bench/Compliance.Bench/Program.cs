@@ -13,6 +13,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["--text-path-latency", ..])
+        {
+            TextPathLatency.Run();
+            return;
+        }
+
         if (args is ["--frame-screening", ..])
         {
             FrameScreening.RunAsync(args.Length > 1 ? args[1] : ".").GetAwaiter().GetResult();

@@ -12,5 +12,8 @@ public interface ITextClassifier
     /// <summary>Stable name, used as <see cref="Signal.Classifier"/>.</summary>
     string Name { get; }
 
+    /// <summary>Whether a call runs a neural model, so the gate gives it the model budget rather than the text budget.</summary>
+    bool RunsModel => false;
+
     ValueTask<IReadOnlyList<Signal>> ClassifyAsync(string text, CancellationToken cancellationToken);
 }

@@ -53,4 +53,38 @@ public sealed class PolicyEngineTests
         Assert.Equal(1250, usage.RevenueShareBasisPoints);
         Assert.Contains(decision.Obligations, o => o.Type == ObligationTypes.Attribution);
     }
+
+    [Theory]
+    [InlineData(0.85 - 0.05)] // 0.7999999999999999 in binary floating point
+    [InlineData(0.8)]
+    [InlineData(0.80004)]
+    public void AScoreOnTheBandEdgeIsNotBelowIt(double score)
+    {
+        var decision = PolicyEngine.Evaluate(Policies, new PolicyInput("prompt", [CharacterSignal(score)], []));
+        Assert.Equal("unlicensed-character-blocks", Assert.Single(decision.Reasons).Rule);
+    }
+
+    [Theory]
+    [InlineData(0.79994)]
+    [InlineData(0.7999)]
+    public void AScoreABasisPointBelowTheEdgeIsBelowIt(double score)
+    {
+        var decision = PolicyEngine.Evaluate(Policies, new PolicyInput("prompt", [CharacterSignal(score)], []));
+        Assert.Equal("low-confidence-character-review", Assert.Single(decision.Reasons).Rule);
+    }
+
+    [Fact]
+    public void AThresholdWithMoreThanFourDecimalsIsRefused()
+    {
+        var result = PolicyLoader.Load([new PolicySource("edge.policy.yaml", """
+            policy: edge
+            rules:
+              - id: too-fine
+                when: { signal: licensed_character, score_below: 0.80001 }
+                outcome: review
+                reason: r
+            """)]);
+        Assert.False(result.Succeeded);
+        Assert.Contains(result.Errors, e => e.Message.Contains("four decimals", StringComparison.Ordinal));
+    }
 }

@@ -12,12 +12,14 @@ namespace Compliance.Api.Catalog;
 /// The node that made a change refreshes before it answers; other nodes follow through
 /// <see cref="CatalogFollower"/> (LISTEN/NOTIFY plus a poll of the catalog version).
 /// </summary>
-internal sealed class CatalogIndex(NpgsqlDataSource db, ILogger<CatalogIndex> logger) : INameMatcherSource
+internal sealed class CatalogIndex(NpgsqlDataSource db, SentenceEmbedder embedder, ILogger<CatalogIndex> logger) : INameMatcherSource
 {
     private readonly SemaphoreSlim _rebuild = new(1, 1);
-    private volatile Snapshot _current = new(0, NameMatcher.Empty);
+    private volatile Snapshot _current = new(0, NameMatcher.Empty, CharacterSemanticIndex.Empty);
 
     public NameMatcher Current => _current.Matcher;
+
+    public CharacterSemanticIndex Semantics => _current.Semantics;
 
     public long Version => _current.CatalogVersion;
 
@@ -42,7 +44,8 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, ILogger<CatalogIndex> lo
             var rows = await conn.QueryAsync<CatalogRow>(new CommandDefinition(
                 $"""
                 select 'character' as {nameof(CatalogRow.Type)}, c.id as {nameof(CatalogRow.Id)}, c.rights_holder_id as {nameof(CatalogRow.OwnerId)},
-                       c.canonical_name as {nameof(CatalogRow.Name)}, c.aliases as {nameof(CatalogRow.Aliases)},
+                       c.canonical_name as {nameof(CatalogRow.Name)},
+                       c.aliases || array(select jsonb_array_elements_text(l.value) from jsonb_each(c.localized_aliases) l) as {nameof(CatalogRow.Aliases)},
                        case when c.franchise is null then array[]::text[] else array[c.franchise] end as {nameof(CatalogRow.Context)},
                        array(select f.key from name_flags f where f.entity_type = 'character' and f.entity_id = c.id) as {nameof(CatalogRow.FlaggedKeys)}
                 from characters c
@@ -57,10 +60,28 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, ILogger<CatalogIndex> lo
                 """,
                 transaction: tx,
                 cancellationToken: ct));
-            var matcher = NameMatcher.Build(rows.Select(ToNamedEntity));
-            _current = new Snapshot(version, matcher);
-            logger.LogInformation("Catalog version {Version} loaded: {Entities} names of characters and people, {Patterns} patterns in {Elapsed} ms",
-                version, matcher.EntityCount, matcher.PatternCount, watch.ElapsedMilliseconds);
+            var entities = rows.Select(ToNamedEntity).ToList();
+            var matcher = NameMatcher.Build(entities);
+            var texts = await conn.QueryAsync<SemanticText>(new CommandDefinition(
+                $"""
+                select id as {nameof(SemanticText.Id)}, description as {nameof(SemanticText.Description)}, example_prompts as {nameof(SemanticText.ExamplePrompts)}
+                from characters where (description is not null and description <> '') or cardinality(example_prompts) > 0
+                """,
+                transaction: tx,
+                cancellationToken: ct));
+            var stored = await conn.QueryAsync<StoredVector>(new CommandDefinition(
+                $"""
+                select character_id as {nameof(StoredVector.CharacterId)}, ordinal as {nameof(StoredVector.Ordinal)},
+                       source_hash as {nameof(StoredVector.SourceHash)}, vector as {nameof(StoredVector.Vector)}
+                from character_embeddings order by character_id, ordinal
+                """,
+                transaction: tx,
+                cancellationToken: ct));
+            await tx.CommitAsync(ct);
+            var semantics = await SemanticsAsync(entities, texts.ToList(), stored.ToList(), ct);
+            _current = new Snapshot(version, matcher, semantics);
+            logger.LogInformation("Catalog version {Version} loaded: {Entities} names of characters and people, {Patterns} patterns, {Described} described characters ({Rows} vectors) in {Elapsed} ms",
+                version, matcher.EntityCount, matcher.PatternCount, semantics.CharacterCount, semantics.RowCount, watch.ElapsedMilliseconds);
         }
         finally
         {
@@ -83,7 +104,110 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, ILogger<CatalogIndex> lo
         };
     }
 
-    private sealed record Snapshot(long CatalogVersion, NameMatcher Matcher);
+    /// <summary>
+    /// The characters' description and example-prompt embeddings: reused from character_embeddings where the stored
+    /// source hash still matches the texts and the model, embedded (and written back) where not. The node that changed
+    /// a character refreshes before it answers, so the change is searchable for the next request.
+    /// </summary>
+    private async Task<CharacterSemanticIndex> SemanticsAsync(
+        List<NamedEntity> entities, List<SemanticText> texts, List<StoredVector> stored, CancellationToken ct)
+    {
+        if (texts.Count == 0)
+        {
+            return CharacterSemanticIndex.Empty;
+        }
+
+        var byId = entities.Where(e => e.Type == EntityTypes.Character).ToDictionary(e => e.Id);
+        var storedById = stored.GroupBy(v => v.CharacterId).ToDictionary(g => g.Key, g => g.ToList());
+        var vectors = new List<CharacterVectors>(texts.Count);
+        var stale = new List<(SemanticText Text, string Hash)>();
+        foreach (var text in texts)
+        {
+            var hash = text.SourceHash(embedder.ModelVersion);
+            if (storedById.TryGetValue(text.Id, out var rows) && rows.Count == text.Sources().Count && rows.All(r => r.SourceHash == hash))
+            {
+                if (byId.TryGetValue(text.Id, out var character))
+                {
+                    vectors.Add(new CharacterVectors(character, [.. rows.Select(r => r.Vector)]));
+                }
+            }
+            else
+            {
+                stale.Add((text, hash));
+            }
+        }
+
+        foreach (var batch in stale.Chunk(32))
+        {
+            var sources = batch.SelectMany(b => b.Text.Sources().Select((s, i) => (b.Text, b.Hash, Ordinal: i, s.Source, Body: s.Text))).ToList();
+            var embedded = embedder.Embed([.. sources.Select(s => s.Body)]);
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            await conn.ExecuteAsync(new CommandDefinition(
+                "delete from character_embeddings where character_id = any(@ids)", new { ids = batch.Select(b => b.Text.Id).ToArray() }, tx, cancellationToken: ct));
+            // One parameterised insert per vector (Dapper runs the statement for each element).
+            await conn.ExecuteAsync(new CommandDefinition(
+                """
+                insert into character_embeddings (character_id, ordinal, source, text, vector, model_version, source_hash)
+                values (@Id, @Ordinal, @Source, @Text, @Vector, @Model, @Hash)
+                """,
+                sources.Select((s, k) => new { s.Text.Id, s.Ordinal, s.Source, Text = s.Body, Vector = embedded[k], Model = embedder.ModelVersion, s.Hash }),
+                tx,
+                cancellationToken: ct));
+            await tx.CommitAsync(ct);
+            for (var i = 0; i < batch.Length; i++)
+            {
+                if (byId.TryGetValue(batch[i].Text.Id, out var character))
+                {
+                    vectors.Add(new CharacterVectors(character, [.. sources.Select((s, k) => (s, k)).Where(x => x.s.Text.Id == character.Id).Select(x => embedded[x.k])]));
+                }
+            }
+        }
+
+        if (stale.Count > 0)
+        {
+            logger.LogInformation("Embedded the descriptions and example prompts of {Count} characters", stale.Count);
+        }
+
+        return CharacterSemanticIndex.Build(vectors);
+    }
+
+    private sealed record Snapshot(long CatalogVersion, NameMatcher Matcher, CharacterSemanticIndex Semantics);
+
+    /// <summary>The texts a character is described by: its description, then each example prompt.</summary>
+    private sealed record SemanticText
+    {
+        public Guid Id { get; init; }
+        public string? Description { get; init; }
+        public string[] ExamplePrompts { get; init; } = [];
+
+        public List<(string Source, string Text)> Sources()
+        {
+            var sources = new List<(string, string)>();
+            if (!string.IsNullOrWhiteSpace(Description))
+            {
+                sources.Add(("description", Description));
+            }
+
+            sources.AddRange(ExamplePrompts.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => ("example", p)));
+            return sources;
+        }
+
+        /// <summary>SHA-256 over the model version and every text: a change to either re-embeds the character.</summary>
+        public string SourceHash(string modelVersion)
+        {
+            var all = string.Join("\u001F", Sources().Select(s => s.Source + "\u001E" + s.Text).Prepend(modelVersion));
+            return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(all)));
+        }
+    }
+
+    private sealed record StoredVector
+    {
+        public Guid CharacterId { get; init; }
+        public int Ordinal { get; init; }
+        public string SourceHash { get; init; } = "";
+        public float[] Vector { get; init; } = [];
+    }
 
     private sealed record CatalogRow
     {

@@ -17,6 +17,7 @@ internal static class CharacterEndpoints
     private const string Columns = $"""
         id as {nameof(Character.Id)}, rights_holder_id as {nameof(Character.RightsHolderId)}, canonical_name as {nameof(Character.CanonicalName)},
         aliases as {nameof(Character.Aliases)}, franchise as {nameof(Character.Franchise)}, description as {nameof(Character.Description)},
+        example_prompts as {nameof(Character.ExamplePrompts)}, localized_aliases::text as {nameof(CharacterRow.LocalizedAliasesJson)},
         created_at as {nameof(Character.CreatedAt)}, updated_at as {nameof(Character.UpdatedAt)}
         """;
 
@@ -35,26 +36,28 @@ internal static class CharacterEndpoints
     {
         var holder = http.User.RequiredRightsHolderId();
         var (name, aliases) = Clean(request);
+        var (examples, localized) = CleanSemantics(request);
         var id = Guid.NewGuid();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        // Names are claimed before the row exists (lock order: keys, then the catalog-changed trigger).
-        if (await NameClaims.SetAsync(conn, tx, NameClaimant.Character(id, holder), aliases.Prepend(name), ct) is { } conflict)
+        // Names are claimed before the row exists (lock order: keys, then the catalog-changed trigger); localised
+        // aliases are names the matcher looks for, so they are owned too.
+        if (await NameClaims.SetAsync(conn, tx, NameClaimant.Character(id, holder), aliases.Concat(localized.Values.SelectMany(v => v)).Prepend(name), ct) is { } conflict)
         {
             return conflict.ToProblem("character");
         }
 
         try
         {
-            var created = await conn.QuerySingleAsync<Character>(new CommandDefinition(
+            var created = (await conn.QuerySingleAsync<CharacterRow>(new CommandDefinition(
                 $"""
-                insert into characters (id, rights_holder_id, canonical_name, aliases, franchise, description)
-                values (@id, @holder, @name, @aliases, @franchise, @description)
+                insert into characters (id, rights_holder_id, canonical_name, aliases, franchise, description, example_prompts, localized_aliases)
+                values (@id, @holder, @name, @aliases, @franchise, @description, @examples, @localized::jsonb)
                 returning {Columns}
                 """,
-                new { id, holder, name, aliases, franchise = request.Franchise?.Trim(), description = request.Description?.Trim() },
+                new { id, holder, name, aliases, franchise = request.Franchise?.Trim(), description = request.Description?.Trim(), examples, localized = LocalizedJson(localized) },
                 tx,
-                cancellationToken: ct));
+                cancellationToken: ct))).ToCharacter();
             await tx.CommitAsync(ct);
             await catalog.RefreshAsync(ct);
             return TypedResults.Created($"/v1/characters/{created.Id}", created);
@@ -68,21 +71,21 @@ internal static class CharacterEndpoints
     private static async Task<Ok<IEnumerable<Character>>> List(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return TypedResults.Ok(await conn.QueryAsync<Character>(new CommandDefinition(
+        return TypedResults.Ok((await conn.QueryAsync<CharacterRow>(new CommandDefinition(
             $"select {Columns} from characters where rights_holder_id = @holder order by canonical_name",
             new { holder = http.User.RequiredRightsHolderId() },
-            cancellationToken: ct)));
+            cancellationToken: ct))).Select(r => r.ToCharacter()));
     }
 
     private static async Task<Results<Ok<Character>, ProblemHttpResult>> Get(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var found = await conn.QuerySingleOrDefaultAsync<Character>(new CommandDefinition(
+        var found = await conn.QuerySingleOrDefaultAsync<CharacterRow>(new CommandDefinition(
             $"select {Columns} from characters where id = @id and rights_holder_id = @holder",
             new { id, holder = http.User.RequiredRightsHolderId() },
             cancellationToken: ct));
         // Another holder's character is indistinguishable from a missing one.
-        return found is null ? Problems.NotFound("Character not found.") : TypedResults.Ok(found);
+        return found is null ? Problems.NotFound("Character not found.") : TypedResults.Ok(found.ToCharacter());
     }
 
     private static async Task<Results<Ok<Character>, ProblemHttpResult>> Update(
@@ -90,6 +93,7 @@ internal static class CharacterEndpoints
     {
         var holder = http.User.RequiredRightsHolderId();
         var (name, aliases) = Clean(request);
+        var (examples, localized) = CleanSemantics(request);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         // Lock order: the character's row, then its names' keys, then the catalog-changed trigger of the update.
@@ -100,22 +104,24 @@ internal static class CharacterEndpoints
         }
 
         // Names dropped here are released, so another owner may register them next.
-        if (await NameClaims.SetAsync(conn, tx, NameClaimant.Character(id, holder), aliases.Prepend(name), ct) is { } conflict)
+        if (await NameClaims.SetAsync(conn, tx, NameClaimant.Character(id, holder), aliases.Concat(localized.Values.SelectMany(v => v)).Prepend(name), ct) is { } conflict)
         {
             return conflict.ToProblem("character");
         }
 
         try
         {
-            var updated = await conn.QuerySingleAsync<Character>(new CommandDefinition(
+            // The description's embeddings are refreshed by the catalog load below (source_hash no longer matches).
+            var updated = (await conn.QuerySingleAsync<CharacterRow>(new CommandDefinition(
                 $"""
-                update characters set canonical_name = @name, aliases = @aliases, franchise = @franchise, description = @description, updated_at = now()
+                update characters set canonical_name = @name, aliases = @aliases, franchise = @franchise, description = @description,
+                       example_prompts = @examples, localized_aliases = @localized::jsonb, updated_at = now()
                 where id = @id and rights_holder_id = @holder
                 returning {Columns}
                 """,
-                new { id, holder, name, aliases, franchise = request.Franchise?.Trim(), description = request.Description?.Trim() },
+                new { id, holder, name, aliases, franchise = request.Franchise?.Trim(), description = request.Description?.Trim(), examples, localized = LocalizedJson(localized) },
                 tx,
-                cancellationToken: ct));
+                cancellationToken: ct))).ToCharacter();
             await tx.CommitAsync(ct);
             await catalog.RefreshAsync(ct);
             return TypedResults.Ok(updated);
@@ -128,4 +134,40 @@ internal static class CharacterEndpoints
 
     private static (string Name, string[] Aliases) Clean(CharacterRequest request) =>
         (request.CanonicalName!.Trim(), (request.Aliases ?? []).Select(a => a.Trim()).ToArray());
+
+    private static (string[] Examples, Dictionary<string, string[]> Localized) CleanSemantics(CharacterRequest request) =>
+        ((request.ExamplePrompts ?? []).Select(p => p.Trim()).ToArray(),
+         (request.LocalizedAliases ?? new Dictionary<string, IReadOnlyList<string>>())
+            .ToDictionary(l => l.Key.Trim(), l => l.Value.Select(a => a.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), StringComparer.OrdinalIgnoreCase));
+
+    private static string LocalizedJson(Dictionary<string, string[]> localized) => System.Text.Json.JsonSerializer.Serialize(localized);
+}
+
+/// <summary>A characters row as Dapper reads it: the localised aliases arrive as JSON text.</summary>
+internal sealed record CharacterRow
+{
+    public Guid Id { get; init; }
+    public Guid RightsHolderId { get; init; }
+    public string CanonicalName { get; init; } = "";
+    public string[] Aliases { get; init; } = [];
+    public string? Franchise { get; init; }
+    public string? Description { get; init; }
+    public string[] ExamplePrompts { get; init; } = [];
+    public string LocalizedAliasesJson { get; init; } = "{}";
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    public Character ToCharacter() => new()
+    {
+        Id = Id,
+        RightsHolderId = RightsHolderId,
+        CanonicalName = CanonicalName,
+        Aliases = Aliases,
+        Franchise = Franchise,
+        Description = Description,
+        ExamplePrompts = ExamplePrompts,
+        LocalizedAliases = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string[]>>(LocalizedAliasesJson) ?? [],
+        CreatedAt = CreatedAt,
+        UpdatedAt = UpdatedAt,
+    };
 }

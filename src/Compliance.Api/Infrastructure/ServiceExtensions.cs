@@ -45,7 +45,11 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<CatalogIndex>();
         builder.Services.AddSingleton<INameMatcherSource>(sp => sp.GetRequiredService<CatalogIndex>());
         builder.Services.AddHostedService<CatalogFollower>();
-        builder.Services.AddSingleton<ITextClassifier, NameClassifier>();
+        // One MiniLM session for everything that reads sentences: described characters and content contexts.
+        builder.Services.AddSingleton(new SentenceEmbedder());
+        builder.Services.AddSingleton(TextFusionModel.LoadShipped());  // the calibrated fusion model (issue 10), loaded once
+        builder.Services.AddSingleton(sp => new CharacterTextScreener(sp.GetRequiredService<SentenceEmbedder>(), sp.GetRequiredService<TextFusionModel>()));
+        builder.Services.AddSingleton<ITextClassifier>(sp => new NameClassifier(sp.GetRequiredService<CatalogIndex>(), sp.GetRequiredService<CharacterTextScreener>()));
         builder.Services.AddSingleton<ReferenceBankIndex>();
         builder.Services.AddSingleton<IReferenceBank>(sp => sp.GetRequiredService<ReferenceBankIndex>());
         builder.Services.AddSingleton<IImageClassifier, ReferencePdqClassifier>();
@@ -86,7 +90,7 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<VideoGate>();
         builder.Services.AddOptions<Microsoft.AspNetCore.Http.Features.FormOptions>().Configure<IOptions<FrameSamplerOptions>>(
             (form, video) => form.MultipartBodyLengthLimit = video.Value.MaxFileBytes + (1024 * 1024));
-        builder.Services.AddSingleton(new ContentContextClassifier());  // MiniLM, loaded once
+        builder.Services.AddSingleton(sp => new ContentContextClassifier(sp.GetRequiredService<SentenceEmbedder>()));  // the shared MiniLM
         builder.Services.AddSingleton<ContextDetector>();
         builder.Services.AddSingleton<GrantLedger>();
         builder.Services.AddSingleton<Likeness.LikenessLedger>();

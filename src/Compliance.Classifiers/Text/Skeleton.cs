@@ -83,7 +83,10 @@ internal sealed class Skeleton
                         segmentSymbols = 0;
                     }
 
-                    var spelledOut = anyGap && previousSegmentIsSingle && count == 1 && IsSingleSymbolSegment(text, i + width);
+                    // ...except where a capital follows a small letter ("D a r k K n i g h t"): that is a new word of
+                    // the name, whose first letter the alias keeps apart from the last of the word before.
+                    var newWord = char.IsUpper(text[i]) && skeleton.Length > 0 && char.IsLower(text[skeleton.Starts[skeleton.Length - 1]]);
+                    var spelledOut = anyGap && previousSegmentIsSingle && count == 1 && !newWord && IsSingleSymbolSegment(text, i + width);
                     segmentSymbols += count;
                     skeleton.AppendChar(scratch[..count], i, i + width, kind, previousIsWord, anyGap, hardGap, spelledOut);
                     anyGap = hardGap = false;

@@ -101,7 +101,7 @@ public sealed record PolicyCase
                 ? null
                 : new EntityRef(s.EntityType, StableId(s.Entity), s.Entity, StableId("owner:" + s.Entity));
             signals.Add(new Signal(s.Classifier, "case", s.Kind, entity, s.Score,
-                new Evidence(MatchedText: s.Entity, Detail: s.Detail, Distance: s.Distance, Similarity: s.Similarity)));
+                new Evidence(MatchedText: s.Entity, MatchKind: s.MatchKind, Detail: s.Detail, Distance: s.Distance, Similarity: s.Similarity)));
             if (entity is not null && s.Grant is not null)
             {
                 if (!GrantStates.TryParse(s.Grant, out var state))
@@ -132,6 +132,7 @@ public sealed record CaseSignal
     public string Classifier { get; init; } = "policy-case";
     public int? Distance { get; init; }
     public double? Similarity { get; init; }
+    public string? MatchKind { get; init; }
 }
 
 public sealed record CaseExpectation

@@ -125,6 +125,11 @@ public static class PolicyEngine
             return false;
         }
 
+        if (when.MatchKinds.Count > 0 && (signal.Evidence.MatchKind is not { } kind || !when.MatchKinds.Contains(kind.Split('+')[0], StringComparer.Ordinal)))
+        {
+            return false;
+        }
+
         // A distance or similarity condition never holds for a signal that carries no such measure.
         var distance = signal.Evidence.Distance;
         if (when.DistanceAtMost is { } atMost && !(distance <= atMost))
@@ -137,23 +142,26 @@ public static class PolicyEngine
             return false;
         }
 
-        var similarity = signal.Evidence.Similarity;
-        if (when.SimilarityAtLeast is { } simAtLeast && !(similarity >= simAtLeast))
+        // Scores and similarities are compared in whole basis points (1/10,000), so a score computed as
+        // 0.7999999999999999 (0.85 - 0.05 in binary floating point) is 0.8 and does not fall "below 0.8".
+        var similarity = ScoreBasisPoints.Of(signal.Evidence.Similarity);
+        if (when.SimilarityAtLeast is { } simAtLeast && !(similarity >= ScoreBasisPoints.Of(simAtLeast)))
         {
             return false;
         }
 
-        if (when.SimilarityBelow is { } simBelow && !(similarity < simBelow))
+        if (when.SimilarityBelow is { } simBelow && !(similarity < ScoreBasisPoints.Of(simBelow)))
         {
             return false;
         }
 
-        if (when.ScoreBelow is { } below && !(signal.Score < below))
+        var score = ScoreBasisPoints.Of(signal.Score);
+        if (when.ScoreBelow is { } below && !(score < ScoreBasisPoints.Of(below)))
         {
             return false;
         }
 
-        return when.ScoreAtLeast is not { } atLeast || signal.Score >= atLeast;
+        return when.ScoreAtLeast is not { } atLeast || score >= ScoreBasisPoints.Of(atLeast);
     }
 
     private static void AddObligations(List<Obligation> obligations, PolicyRule rule, Signal signal, GrantFact? fact)
@@ -191,6 +199,20 @@ public static class PolicyEngine
             .Replace("{detail}", signal.Evidence.Detail ?? "-", StringComparison.Ordinal)
             .Replace("{distance}", signal.Evidence.Distance?.ToString(CultureInfo.InvariantCulture) ?? "-", StringComparison.Ordinal)
             .Replace("{similarity}", signal.Evidence.Similarity?.ToString("0.###", CultureInfo.InvariantCulture) ?? "-", StringComparison.Ordinal);
+}
+
+/// <summary>
+/// Scores in whole basis points, the unit in which rules compare them: the nearest of 0, 1, …, 10,000 (half away from
+/// zero). Thresholds in policy files have at most four decimals, so a band edge such as 0.8 is exactly 8,000 and a
+/// score a rounding error away from it lands on the edge, not beside it.
+/// </summary>
+public static class ScoreBasisPoints
+{
+    public const int One = 10_000;
+
+    public static int Of(double score) => (int)Math.Round(score * One, MidpointRounding.AwayFromZero);
+
+    public static int? Of(double? score) => score is { } s ? Of(s) : null;
 }
 
 /// <summary>The obligation types the engine knows how to attach.</summary>

@@ -146,7 +146,7 @@ internal sealed class PolicyFileReader(string file, List<PolicyLoadError> errors
     private static readonly string[] WhenKeys =
     [
         "signal", "subject", "entity_type", "classifier", "grant", "score_below", "score_at_least",
-        "distance_at_most", "distance_above", "similarity_at_least", "similarity_below",
+        "distance_at_most", "distance_above", "similarity_at_least", "similarity_below", "match_kind",
     ];
     private static readonly string[] DefaultKeys = ["no_signals", "unmatched_signal"];
     private static readonly string[] DefaultRuleKeys = ["outcome", "reason"];
@@ -327,6 +327,7 @@ internal sealed class PolicyFileReader(string file, List<PolicyLoadError> errors
             DistanceAbove = distanceAbove,
             SimilarityAtLeast = similarityAtLeast,
             SimilarityBelow = similarityBelow,
+            MatchKinds = StringList(Child(node, "match_kind"), "match_kind").Select(s => s.Value).ToList(),
         };
     }
 
@@ -394,10 +395,18 @@ internal sealed class PolicyFileReader(string file, List<PolicyLoadError> errors
             return null;
         }
 
+        // Rules compare in whole basis points (ScoreBasisPoints), so a threshold with a fifth decimal would be rounded
+        // silently: refuse it instead.
         if (child is YamlScalarNode { Value: { } v } &&
-            double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d is >= 0 and <= 1)
+            decimal.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d is >= 0 and <= 1)
         {
-            return d;
+            if (decimal.Round(d, 4) != d)
+            {
+                Error(child.Start, $"{key} may have at most four decimals (scores are compared in basis points).");
+                return null;
+            }
+
+            return (double)d;
         }
 
         Error(child.Start, $"{key} must be a number between 0 and 1.");

@@ -47,6 +47,13 @@ public sealed record RuleCondition(
 
     /// <summary>Holds when the evidence has a similarity below this.</summary>
     public double? SimilarityBelow { get; init; }
+
+    /// <summary>
+    /// How a name was matched (<c>exact</c>, <c>obfuscated</c>, <c>fuzzy</c>, <c>corroborated</c>, <c>namesake</c>,
+    /// <c>uncorroborated</c>), ignoring a <c>+transliterated</c> suffix; empty means any. Never holds for a signal
+    /// without a match kind.
+    /// </summary>
+    public IReadOnlyList<string> MatchKinds { get; init; } = [];
 }
 
 /// <summary>What happens when nothing was signalled, and when a signal matches no rule (fail closed).</summary>

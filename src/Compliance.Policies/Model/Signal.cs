@@ -24,6 +24,12 @@ public static class SignalKinds
 {
     public const string LicensedCharacter = "licensed_character";
 
+    /// <summary>
+    /// A licensed character described without its name (its rights holder's description or example prompts, by
+    /// sentence-embedding similarity); the score is the calibrated probability, the evidence the closest window.
+    /// </summary>
+    public const string DescribedCharacter = "described_character";
+
     /// <summary>A registered person's name, handle or face.</summary>
     public const string Likeness = "likeness";
 

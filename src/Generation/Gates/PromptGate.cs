@@ -41,7 +41,9 @@ internal sealed class PromptGate(
         var signals = new List<Signal>(requested);
         foreach (var classifier in _classifiers)
         {
-            signals.AddRange(await ClassifierGuard.RunAsync(classifier.Name, t => classifier.ClassifyAsync(prompt, t), options.Value.ClassifierBudget, LogFailure, ct));
+            // A classifier that runs a model (the sentence model for described characters) gets the model budget.
+            var budget = classifier.RunsModel ? options.Value.ImageClassifierBudget : options.Value.ClassifierBudget;
+            signals.AddRange(await ClassifierGuard.RunAsync(classifier.Name, t => classifier.ClassifyAsync(prompt, t), budget, LogFailure, ct));
         }
 
         var input = new DecisionInput(prompt, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))), request.Account, contexts);

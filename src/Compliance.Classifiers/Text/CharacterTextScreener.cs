@@ -1,0 +1,199 @@
+namespace Compliance.Classifiers.Text;
+
+/// <summary>Which evidence a screening weighs: names only, descriptions only, or both through the fusion model.</summary>
+public enum TextScreeningMode
+{
+    Lexical,
+    Semantic,
+    Fused,
+}
+
+/// <summary>One entity the text screening found, with everything that decided its score.</summary>
+/// <param name="Entity">The character, person or public figure.</param>
+/// <param name="Match">The name match, or null when only the description matched.</param>
+/// <param name="Window">The prompt window closest to the character's description (semantic evidence), if any.</param>
+/// <param name="Similarity">Cosine similarity of that window to the description or an example prompt.</param>
+/// <param name="Features">The fusion model's input (characters only).</param>
+/// <param name="Score">Lexical confidence, raw similarity or fused probability, by mode.</param>
+public sealed record TextFinding(
+    NamedEntity Entity,
+    NameMatch? Match,
+    PromptWindow? Window,
+    float? Similarity,
+    FusionFeatures? Features,
+    double Score)
+{
+    /// <summary>The name was found in a transliteration of another script.</summary>
+    public bool Transliterated { get; init; }
+}
+
+/// <summary>Thresholds of the text screening that are not policy: what is worth reporting at all.</summary>
+public sealed record TextScreeningOptions
+{
+    public static TextScreeningOptions Default { get; } = new();
+
+    /// <summary>Similarity below which a character is not a semantic candidate at all. Default 0.30.</summary>
+    public float SemanticCandidateFloor { get; init; } = 0.30f;
+
+    /// <summary>Most semantic candidates per prompt. Default 5.</summary>
+    public int SemanticCandidates { get; init; } = 5;
+
+    /// <summary>
+    /// Fused probability below which an uncorroborated name or a description-only candidate is not reported (it would
+    /// be allowed anyway, and would clutter every ordinary prompt that contains a common word). Default 0.2.
+    /// </summary>
+    public double ReportFloor { get; init; } = 0.2;
+}
+
+/// <summary>
+/// The text path for characters: names (the evasion-resistant <see cref="NameMatcher"/>), descriptions (MiniLM
+/// windows against the characters' description and example-prompt embeddings) and the calibrated fusion model that
+/// weighs both with casing and context cues. Thread-safe; holds no per-call state.
+/// </summary>
+public sealed class CharacterTextScreener
+{
+    private readonly SentenceEmbedder? embedder;
+    private readonly TextFusionModel? fusion;
+    private readonly TextScreeningOptions _options;
+
+    public CharacterTextScreener(SentenceEmbedder? embedder, TextFusionModel? fusion, TextScreeningOptions? options = null)
+    {
+        this.embedder = embedder;
+        this.fusion = fusion;
+        _options = options ?? TextScreeningOptions.Default;
+        ScriptTransliteration.Warm();
+    }
+
+    public TextFusionModel? Fusion => fusion;
+
+    /// <summary>Whether this screener has the sentence model (and so looks for descriptions).</summary>
+    public bool Embeds => embedder is not null;
+
+    public string? EmbedderVersion => embedder?.ModelVersion;
+
+    public IReadOnlyList<TextFinding> Screen(string text, NameMatcher matcher, CharacterSemanticIndex semantics, TextScreeningMode mode = TextScreeningMode.Fused)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(matcher);
+        ArgumentNullException.ThrowIfNull(semantics);
+        return mode switch
+        {
+            TextScreeningMode.Lexical => [.. LexicalMatches(text, matcher, candidates: false)
+                .Select(m => new TextFinding(m.Match.Entity, m.Match, null, null, null, m.Match.Confidence) { Transliterated = m.Transliterated })],
+            TextScreeningMode.Semantic => Semantic(text, semantics),
+            _ => Fused(text, matcher, semantics),
+        };
+    }
+
+    /// <summary>Every (prompt, character) candidate with its features, for training and evaluating the fusion model.</summary>
+    public IReadOnlyList<(NamedEntity Character, NameMatch? Match, PromptWindow? Window, FusionFeatures Features)> Candidates(
+        string text, NameMatcher matcher, CharacterSemanticIndex semantics)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var candidates = new List<(NamedEntity, NameMatch?, PromptWindow?, FusionFeatures)>();
+        var windows = EmbedWindows(text, semantics);
+        var semanticHits = windows is null ? [] : semantics.Search(windows.Value.Vectors, _options.SemanticCandidateFloor, _options.SemanticCandidates);
+        var seen = new HashSet<Guid>();
+        foreach (var group in LexicalMatches(text, matcher, candidates: true).Where(m => m.Match.Entity.Type == EntityTypes.Character)
+                     .GroupBy(m => m.Match.Entity.Id))
+        {
+            var best = group.OrderByDescending(m => m.Match.Confidence).ThenByDescending(m => m.Match.Length).First();
+            var character = best.Match.Entity;
+            seen.Add(character.Id);
+            (float, float)? semantic = null;
+            PromptWindow? window = null;
+            if (windows is { } w && semantics.SimilarityOf(character.Id, w.Vectors) is { } s)
+            {
+                var hit = semanticHits.FirstOrDefault(h => h.Character.Id == character.Id);
+                var margin = hit.Character is null ? s.Similarity - (semanticHits.Count > 0 ? semanticHits[0].Similarity : 0) : hit.Margin;
+                semantic = (s.Similarity, margin);
+                window = w.Windows[s.Window];
+            }
+
+            candidates.Add((character, best.Match, window, FusionFeatures.Of(text, best.Match, character, best.Transliterated, semantic)));
+        }
+
+        foreach (var hit in semanticHits.Where(h => !seen.Contains(h.Character.Id)))
+        {
+            candidates.Add((hit.Character, null, windows!.Value.Windows[hit.Window],
+                FusionFeatures.Of(text, null, hit.Character, false, (hit.Similarity, hit.Margin))));
+        }
+
+        return candidates;
+    }
+
+    private List<TextFinding> Fused(string text, NameMatcher matcher, CharacterSemanticIndex semantics)
+    {
+        var findings = new List<TextFinding>();
+        // People and public figures keep the lexical decision: the fusion model is trained on characters.
+        foreach (var (match, transliterated) in LexicalMatches(text, matcher, candidates: false).Where(m => m.Match.Entity.Type != EntityTypes.Character))
+        {
+            findings.Add(new TextFinding(match.Entity, match, null, null, null, match.Confidence) { Transliterated = transliterated });
+        }
+
+        foreach (var (character, match, window, features) in Candidates(text, matcher, semantics))
+        {
+            var probability = fusion?.Predict(features) ?? Fallback(match, features);
+            // The model decides where the name alone cannot: an unambiguous name (exact, disguised, misspelt) keeps
+            // at least its lexical confidence, so fusion can only raise it.
+            var unambiguous = match is { Kind: NameMatchKind.Exact or NameMatchKind.Obfuscated or NameMatchKind.Fuzzy };
+            var score = unambiguous ? Math.Max(probability, match!.Confidence) : probability;
+            var weak = match is null or { Kind: NameMatchKind.Uncorroborated };
+            if (weak && score < _options.ReportFloor)
+            {
+                continue;
+            }
+
+            findings.Add(new TextFinding(character, match, window, features.HasVectors ? features.Similarity : null, features, score)
+            {
+                Transliterated = features.Transliterated,
+            });
+        }
+
+        return findings;
+    }
+
+    /// <summary>Without a trained model: names keep their lexical confidence; descriptions their similarity.</summary>
+    private static double Fallback(NameMatch? match, FusionFeatures features) =>
+        match is null ? features.Similarity : match.Kind == NameMatchKind.Uncorroborated ? 0 : match.Confidence;
+
+    private List<TextFinding> Semantic(string text, CharacterSemanticIndex semantics)
+    {
+        var windows = EmbedWindows(text, semantics);
+        if (windows is null)
+        {
+            return [];
+        }
+
+        return [.. semantics.Search(windows.Value.Vectors, _options.SemanticCandidateFloor, _options.SemanticCandidates)
+            .Select(h => new TextFinding(h.Character, null, windows.Value.Windows[h.Window], h.Similarity, null, h.Similarity))];
+    }
+
+    private (IReadOnlyList<PromptWindow> Windows, float[][] Vectors)? EmbedWindows(string text, CharacterSemanticIndex semantics)
+    {
+        if (embedder is null || semantics.RowCount == 0)
+        {
+            return null;
+        }
+
+        var windows = PromptWindows.Split(text);
+        return windows.Count == 0 ? null : (windows, embedder.Embed([.. windows.Select(w => w.Text)]));
+    }
+
+    private static IEnumerable<(NameMatch Match, bool Transliterated)> LexicalMatches(string text, NameMatcher matcher, bool candidates)
+    {
+        var direct = candidates ? matcher.FindCandidates(text) : matcher.Find(text);
+        foreach (var match in direct)
+        {
+            yield return (match, false);
+        }
+
+        foreach (var match in ScriptTransliteration.Find(text, matcher, candidates))
+        {
+            if (!direct.Any(d => d.Entity.Id == match.Entity.Id && d.Entity.Type == match.Entity.Type))
+            {
+                yield return (match, true);
+            }
+        }
+    }
+}

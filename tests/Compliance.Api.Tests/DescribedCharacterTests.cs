@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Compliance.Api.Tests.Infrastructure;
+using Dapper;
+using Npgsql;
+
+namespace Compliance.Api.Tests;
+
+/// <summary>Issue 10 through the API: characters found by their description, localised aliases, namesakes.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class DescribedCharacterTests(PostgresFixture postgres)
+{
+    private static async Task<(Guid Id, string Name)> CharacterAsync(World world, string baseName, object extra)
+    {
+        var name = $"{baseName} {Guid.NewGuid().ToString("N")[..6]}";
+        var body = System.Text.Json.JsonSerializer.SerializeToNode(extra)!.AsObject();
+        body["canonicalName"] = name;
+        body["franchise"] = "Test Franchise";
+        var response = await world.RightsHolder.PostAsJsonAsync("/v1/characters", body);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return ((await World.Json(response))["id"]!.GetValue<Guid>(), name);
+    }
+
+    private static JsonNode? ReasonFor(JsonObject decision, Guid id) =>
+        decision["reasons"]!.AsArray().FirstOrDefault(r => r!["signal"]?["entity"]?["id"]?.GetValue<Guid>() == id);
+
+    [Fact]
+    public async Task APromptThatDescribesAnUnlicensedCharacterIsBlockedWithTheWindowAsEvidence()
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var (id, _) = await CharacterAsync(world, "Captain Kelpwhisker", new
+        {
+            description = "A walrus submarine captain with a monocle, a kelp-green naval coat and a pipe that blows bubbles, who commands a coral-covered submarine.",
+            examplePrompts = new[] { "a walrus with a monocle in a green naval coat commands a coral-covered submarine", "a walrus sea captain blowing bubbles from his pipe underwater" },
+        });
+        var prompt = "Opening shot: a quiet ocean at dawn. Then a monocled walrus in a green navy coat steers a submarine covered in coral, puffing bubbles from his pipe.";
+
+        var decision = await world.ScreenAsync(prompt);
+
+        Assert.Equal("block", decision["outcome"]!.GetValue<string>());
+        var reason = ReasonFor(decision, id)!;
+        Assert.Equal("described-character-blocks", reason["rule"]!.GetValue<string>());
+        var signal = reason["signal"]!;
+        Assert.Equal("described_character", signal["kind"]!.GetValue<string>());
+        Assert.Equal("descriptions-text", signal["classifier"]!.GetValue<string>());
+        Assert.Contains("fusion:text-fusion/1", signal["modelVersion"]!.GetValue<string>(), StringComparison.Ordinal);
+        var evidence = signal["evidence"]!;
+        Assert.Equal(evidence["matchedText"]!.GetValue<string>(), prompt.Substring(evidence["start"]!.GetValue<int>(), evidence["length"]!.GetValue<int>()));
+        Assert.True(evidence["similarity"]!.GetValue<double>() >= 0.7);
+    }
+
+    [Fact]
+    public async Task ADescribedCharacterThePlatformIsLicensedForIsAllowedWithItsObligations()
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var (id, _) = await CharacterAsync(world, "Mossback Troll", new
+        {
+            description = "A grumpy, round, moss-covered swamp troll with a frog living on his head, who lives under a rotten bridge and charges a toll of pickled eggs.",
+            examplePrompts = new[] { "a grumpy moss-covered troll with a frog on his head sits under a rotten bridge" },
+        });
+        await world.GrantAsync(id, new { kind = "allow_with_revenue_share", revenueShareBasisPoints = 1200 });
+
+        var decision = await world.ScreenAsync("a cranky mossy troll sitting under a rotting wooden bridge with a little frog perched on his head");
+
+        Assert.Equal("allow", decision["outcome"]!.GetValue<string>());
+        Assert.Equal("described-revenue-share-character-allows", ReasonFor(decision, id)!["rule"]!.GetValue<string>());
+        Assert.Contains(decision["obligations"]!.AsArray(), o => o!["type"]!.GetValue<string>() == "record_usage");
+    }
+
+    [Fact]
+    public async Task ANewDescriptionIsEmbeddedAndStoredBeforeTheUpdateAnswers()
+    {
+        var app = await postgres.SharedAppAsync();
+        var world = await app.NewWorldAsync();
+        var (id, name) = await CharacterAsync(world, "Lamp Ghost", new
+        {
+            description = "A translucent ghost nurse in an old-fashioned white uniform carrying an oil lamp through an abandoned hospital.",
+        });
+        var nurse = "a see-through phantom nurse with an oil lamp drifting down an abandoned hospital corridor";
+        Assert.NotNull(ReasonFor(await world.ScreenAsync(nurse), id));
+
+        var update = await world.RightsHolder.PutAsJsonAsync($"/v1/characters/{id}", new
+        {
+            canonicalName = name,
+            franchise = "Test Franchise",
+            description = "A clockwork owl librarian with brass feathers and reading glasses who sorts books in a floating library.",
+            examplePrompts = new[] { "a brass clockwork owl wearing reading glasses sorting books in a library that floats in the clouds" },
+        });
+        Assert.Equal(HttpStatusCode.OK, update.StatusCode);
+        Assert.Single((await World.Json(update))["examplePrompts"]!.AsArray());
+
+        Assert.Null(ReasonFor(await world.ScreenAsync(nurse), id));
+        Assert.NotNull(ReasonFor(await world.ScreenAsync("a mechanical owl with brass feathers and spectacles shelving books in a flying library"), id));
+        await using var db = NpgsqlDataSource.Create(app.Database.App);
+        await using var conn = await db.OpenConnectionAsync();
+        var rows = (await conn.QueryAsync<(string Source, string Text, int Dims)>(
+            "select source, text, cardinality(vector) from character_embeddings where character_id = @id order by ordinal", new { id })).ToList();
+        Assert.Equal(["description", "example"], rows.Select(r => r.Source));
+        Assert.StartsWith("A clockwork owl", rows[0].Text, StringComparison.Ordinal);
+        Assert.All(rows, r => Assert.Equal(384, r.Dims));
+    }
+
+    [Fact]
+    public async Task ALocalisedAliasIsMatchedInItsScriptAndReturnedWithTheCharacter()
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var suffix = Guid.NewGuid().ToString("N")[..4];
+        var russian = $"Бархатный Страж {suffix}";
+        var (id, _) = await CharacterAsync(world, "Velvet Warden", new { localizedAliases = new Dictionary<string, string[]> { ["ru"] = [russian] } });
+
+        var decision = await world.ScreenAsync($"{russian} охраняет ворота замка");
+
+        Assert.Equal("block", decision["outcome"]!.GetValue<string>());
+        Assert.Equal(russian, ReasonFor(decision, id)!["signal"]!["evidence"]!["matchedText"]!.GetValue<string>());
+        var character = await World.Json(await world.RightsHolder.GetAsync($"/v1/characters/{id}"));
+        Assert.Equal(russian, character["localizedAliases"]!["ru"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ANamesakeAloneIsNeverBlocked()
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var (id, _) = await CharacterAsync(world, "Tram Pilot", new { aliases = new[] { "Lisbon" } });
+
+        var decision = await world.ScreenAsync("a yellow tram climbing a steep hill in Lisbon at sunset");
+
+        Assert.NotEqual("block", decision["outcome"]!.GetValue<string>());
+        var rule = ReasonFor(decision, id)?["rule"]?.GetValue<string>();
+        Assert.Contains(rule, new[] { null, "unlikely-character-allows", "namesake-character-review" });
+    }
+
+    [Theory]
+    [InlineData("""{"canonicalName":"Bad Examples","examplePrompts":[""]}""")]
+    [InlineData("""{"canonicalName":"Bad Language","localizedAliases":{"not a tag!":["x"]}}""")]
+    [InlineData("""{"canonicalName":"Empty Language","localizedAliases":{"ru":[]}}""")]
+    [InlineData("""{"canonicalName":"Unmatchable Alias","localizedAliases":{"ru":["..."]}}""")]
+    public async Task BadExamplePromptsOrLocalisedAliasesAreA400(string body)
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var response = await world.RightsHolder.PostAsync("/v1/characters", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+}

@@ -1,0 +1,81 @@
+using Compliance.Classifiers.Text;
+using Compliance.Policies.Model;
+
+namespace Compliance.Classifiers.Tests.Text;
+
+/// <summary>Characters found by their description: windows, the int8 scan, and the signal the classifier emits.</summary>
+public sealed class DescribedCharacterTests(TextBenchFixture fixture) : IClassFixture<TextBenchFixture>
+{
+    private const string Filler =
+        "The camera opens on a quiet harbour at dawn, fishing boats rocking gently, gulls calling over the water. " +
+        "A baker opens her shop and the smell of bread drifts along the cobbled street while children run to school. ";
+
+    [Fact]
+    public async Task ADescriptionAtTheEndOfALongPromptIsFoundAndItsWindowIsTheEvidence()
+    {
+        var description = "then a tiny green alien with three eyes on stalks and a cape far too big for him waves a ray gun from his flying saucer";
+        var prompt = string.Concat(Enumerable.Repeat(Filler, 8)) + description + ".";
+        Assert.True(prompt.Length > 1_500);
+
+        var classifier = new NameClassifier(fixture.Bench, new CharacterTextScreener(fixture.Embedder, TextFusionModel.LoadShipped()));
+        var signals = await classifier.ClassifyAsync(prompt, CancellationToken.None);
+
+        var signal = Assert.Single(signals, s => s.Kind == SignalKinds.DescribedCharacter);
+        Assert.Equal("Zorblax", signal.Entity!.Name);
+        Assert.Equal(NameClassifier.DescriptionsClassifierName, signal.Classifier);
+        Assert.True(signal.Score >= 0.8, $"score {signal.Score}");
+        var (start, length) = (signal.Evidence.Start!.Value, signal.Evidence.Length!.Value);
+        Assert.Equal(signal.Evidence.MatchedText, prompt.Substring(start, length));
+        Assert.True(start > 1_000, "the evidence is the window at the end, not the whole prompt");
+        Assert.Contains("three eyes", signal.Evidence.MatchedText, StringComparison.Ordinal);
+        Assert.Contains("fusion:text-fusion/1", signal.ModelVersion, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APromptAboutSomethingElseFindsNoDescribedCharacter()
+    {
+        var classifier = new NameClassifier(fixture.Bench, new CharacterTextScreener(fixture.Embedder, TextFusionModel.LoadShipped()));
+        var signals = await classifier.ClassifyAsync("a spreadsheet of quarterly sales figures on a laptop screen", CancellationToken.None);
+        Assert.DoesNotContain(signals, s => s.Kind == SignalKinds.DescribedCharacter);
+    }
+
+    [Fact]
+    public void TheInt8ScanAgreesWithFloatCosineToTwoDecimals()
+    {
+        var texts = new[] { "a knight on a winged horse", "a troll under a bridge", "a fox made of fire", "a walrus captain in a submarine" };
+        var vectors = fixture.Embedder.Embed(texts);
+        var entities = texts.Select((t, i) => TestCatalog.Entity("C" + i, [], [])).ToArray();
+        var index = CharacterSemanticIndex.Build(entities.Select((e, i) => new CharacterVectors(e, [vectors[i]])));
+        var query = fixture.Embedder.Embed(["an armoured knight riding a pegasus"]);
+
+        var hits = index.Search(query, -1f, 10);
+
+        Assert.Equal(entities[0], hits[0].Character);
+        foreach (var hit in hits)
+        {
+            var i = Array.IndexOf(entities, hit.Character);
+            var exact = System.Numerics.Tensors.TensorPrimitives.Dot(vectors[i], query[0]);
+            Assert.Equal(exact, hit.Similarity, 0.01f);
+        }
+
+        Assert.Equal(hits[0].Similarity - hits[1].Similarity, hits[0].Margin, 1e-5f);
+    }
+
+    [Fact]
+    public void LongPromptsAreSplitIntoOverlappingWindowsThatCoverEveryWord()
+    {
+        var prompt = string.Join(' ', Enumerable.Range(0, 130).Select(i => "w" + i));
+        var windows = PromptWindows.Split(prompt);
+
+        Assert.True(windows.Count > 1);
+        Assert.All(windows, w => Assert.Equal(w.Text, prompt.Substring(w.Start, w.Length)));
+        Assert.StartsWith("w0 ", windows[0].Text, StringComparison.Ordinal);
+        Assert.EndsWith(" w129", windows[^1].Text, StringComparison.Ordinal);
+        for (var k = 1; k < windows.Count; k++)
+        {
+            Assert.True(windows[k].Start < windows[k - 1].Start + windows[k - 1].Length, "consecutive windows overlap");
+        }
+
+        Assert.Single(PromptWindows.Split("a short prompt stays whole"));
+    }
+}

@@ -1,0 +1,115 @@
+using System.Globalization;
+using Compliance.Classifiers.Text;
+using Compliance.Policies.Engine;
+using Compliance.Policies.Model;
+using Compliance.TextFusion;
+using Xunit.Abstractions;
+
+namespace Compliance.Classifiers.Tests.Text;
+
+/// <summary>One MiniLM session and the data set's catalog for the evaluation tests.</summary>
+public sealed class TextBenchFixture : IDisposable
+{
+    internal SentenceEmbedder Embedder { get; } = new();
+
+    internal TextBench Bench { get; }
+
+    internal PolicySet Policies { get; }
+
+    public TextBenchFixture()
+    {
+        var root = FusionDataSet.RepositoryRoot();
+        Bench = TextBench.Build(FusionDataSet.Load(root), Embedder);
+        Policies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set!;
+    }
+
+    public void Dispose() => Embedder.Dispose();
+}
+
+/// <summary>The evaluation's arithmetic, the shipped model's provenance, and a floor it must keep on the held-out split.</summary>
+public sealed class TextEvaluationTests(TextBenchFixture fixture, ITestOutputHelper output) : IClassFixture<TextBenchFixture>
+{
+    private static PromptOutcome Outcome(string? label, string category, Outcome outcome, params (string Key, Outcome Outcome)[] flagged) =>
+        new(new LabelledPrompt("-", label, category, "p", Split.Test), outcome, flagged, 1.0);
+
+    [Fact]
+    public void MetricsOnATinyKnownSetAreExact()
+    {
+        var outcomes = new[]
+        {
+            Outcome("a", "name", Policies.Model.Outcome.Block, ("a", Policies.Model.Outcome.Block)),        // name found, blocked
+            Outcome("a", "evasion:leet", Policies.Model.Outcome.Review, ("a", Policies.Model.Outcome.Review)), // name found, not blocked
+            Outcome("b", "name", Policies.Model.Outcome.Allow),                                                  // name missed
+            Outcome("b", "description", Policies.Model.Outcome.Block, ("a", Policies.Model.Outcome.Block)),   // wrong character
+            Outcome("b", "description", Policies.Model.Outcome.Review, ("b", Policies.Model.Outcome.Review)), // description found
+            Outcome(null, "namesake", Policies.Model.Outcome.Block, ("a", Policies.Model.Outcome.Block)),     // false block
+            Outcome(null, "namesake", Policies.Model.Outcome.Review, ("b", Policies.Model.Outcome.Review)),   // false flag only
+            Outcome(null, "ordinary", Policies.Model.Outcome.Allow),
+        };
+
+        var m = ScreeningMetrics.Compute(outcomes);
+
+        Assert.Equal(3, m.NamePositives);
+        Assert.Equal(2.0 / 3, m.NameRecall, 10);
+        Assert.Equal(1.0 / 3, m.NameBlockRecall, 10);
+        Assert.Equal(0.5, m.DescriptionRecall, 10);
+        Assert.Equal(0.0, m.DescriptionBlockRecall, 10);
+        Assert.Equal(3, m.Negatives);
+        Assert.Equal(1.0 / 3, m.FalseBlockRate, 10);
+        Assert.Equal(2.0 / 3, m.FalseFlagRate, 10);
+        Assert.Equal(0.5, m.NamesakeFalseBlockRate, 10);
+        // Flagged pairs: a, a, b are right; a (for b) and the two namesake flags are wrong.
+        Assert.Equal(0.5, m.Precision, 10);
+    }
+
+    [Fact]
+    public void TheShippedModelWasTrainedOnTheDataInTheRepository()
+    {
+        var model = TextFusionModel.LoadShipped();
+        Assert.Equal(fixture.Bench.Data.Sha256, model.Metadata.DataSha256);
+        Assert.EndsWith(fixture.Bench.Data.Sha256[..12], model.Version, StringComparison.Ordinal);
+        Assert.Equal(FusionFeatures.Names, model.Metadata.Features);
+        Assert.True(model.Metadata.Metrics["test_auc"] > 0.9, $"recorded test AUC {model.Metadata.Metrics["test_auc"]}");
+    }
+
+    [Fact]
+    public void TheSplitIsFixedAndKeepsACharactersPromptsTogether()
+    {
+        var byGroup = fixture.Bench.Data.Prompts.Where(p => p.Group != "-").GroupBy(p => p.Group);
+        Assert.All(byGroup, g => Assert.Single(g.Select(p => p.Split).Distinct()));
+        Assert.Contains(fixture.Bench.Data.Prompts, p => p.Split == Split.Test && p.Label is not null);
+        Assert.Equal(Split.Test, FusionDataSet.SplitOf("florence"));
+    }
+
+    [Fact]
+    public void TheShippedModelKeepsItsFloorOnTheHeldOutSplit()
+    {
+        var results = Evaluation.Run(fixture.Bench, fixture.Policies, TextFusionModel.LoadShipped());
+        foreach (var (mode, m, _) in results)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{mode}: names {m.NameRecall:0.000}, descriptions {m.DescriptionRecall:0.000}, false blocks {m.FalseBlockRate:0.0000}, precision {m.Precision:0.000}"));
+        }
+
+        var lexical = results[0].Metrics;
+        var fused = results[2].Metrics;
+        // A regression guard a little under the figures in docs/evaluation.md, not a tuned constant.
+        Assert.True(fused.NameRecall >= 0.95, $"name recall {fused.NameRecall}");
+        Assert.True(fused.DescriptionRecall >= 0.8, $"description recall {fused.DescriptionRecall}");
+        Assert.True(fused.FalseBlockRate <= 0.02, $"false-block rate {fused.FalseBlockRate}");
+        Assert.True(fused.DescriptionRecall > lexical.DescriptionRecall);
+    }
+
+    [Fact]
+    public void AtMostOneNamesakePromptInAHundredIsBlocked()
+    {
+        var fused = new NameClassifier(fixture.Bench, new CharacterTextScreener(fixture.Embedder, TextFusionModel.LoadShipped()));
+        var namesakes = fixture.Bench.Data.Prompts.Where(p => p.Category == "namesake").ToList();
+        var blocked = namesakes.Select(p => ScreeningRun.Screen(fixture.Bench, fused, fixture.Policies, p))
+            .Where(o => o.Outcome == Policies.Model.Outcome.Block).Select(o => o.Row.Prompt).ToList();
+
+        output.WriteLine($"{blocked.Count} of {namesakes.Count} namesake prompts blocked: {string.Join(" | ", blocked)}");
+        Assert.True(namesakes.Count >= 100, $"only {namesakes.Count} namesake prompts");
+        Assert.True(blocked.Count * 100 <= namesakes.Count, string.Join(" | ", blocked));
+    }
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+using Compliance.Classifiers.Text;
+using Compliance.Policies.Engine;
+using Compliance.TextFusion;
+
+// Trains and evaluates the text fusion model (docs/evaluation.md).
+//   dotnet run -c Release --project tools/Compliance.TextFusion -- train [--extra reviews.tsv ...]
+//   dotnet run -c Release --project tools/Compliance.TextFusion -- evaluate
+// train writes src/Compliance.Classifiers/Text/Resources/text-fusion.zip and .json; evaluate prints the figures of
+// lexical-only, semantic-only and fused screening on the held-out test split.
+var command = args.FirstOrDefault() ?? "evaluate";
+var extras = new List<string>();
+for (var i = 1; i < args.Length; i++)
+{
+    if (args[i] == "--extra" && i + 1 < args.Length)
+    {
+        extras.Add(Path.GetFullPath(args[++i]));
+    }
+}
+
+var root = FusionDataSet.RepositoryRoot();
+var data = FusionDataSet.Load(root, extras);
+using var embedder = new SentenceEmbedder();
+var bench = TextBench.Build(data, embedder);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"data sha256:{data.Sha256[..12]}  characters {data.Characters.Count}  prompts {data.Prompts.Count} (train {data.Prompts.Count(p => p.Split == Split.Train)}, validation {data.Prompts.Count(p => p.Split == Split.Validation)}, test {data.Prompts.Count(p => p.Split == Split.Test)})"));
+
+switch (command)
+{
+    case "train":
+        FusionTrainer.Train(bench, Path.Combine(root, "src", "Compliance.Classifiers", "Text", "Resources"));
+        break;
+    case "evaluate":
+        var policies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
+        Evaluation.Print(bench, policies, TextFusionModel.LoadShipped(), Console.Out);
+        break;
+    case "explain":
+        // explain "prompt": the fused classifier's signals for one prompt against the data set's catalog, and the decision.
+        var explainPolicies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
+        var classifier = new NameClassifier(bench, new CharacterTextScreener(embedder, TextFusionModel.LoadShipped()));
+        foreach (var prompt in args.Skip(1))
+        {
+            var signals = await classifier.ClassifyAsync(prompt, CancellationToken.None);
+            var decision = PolicyEngine.Evaluate(explainPolicies, new Compliance.Policies.Model.PolicyInput("prompt", signals, []));
+            Console.WriteLine($"{decision.Outcome}: {prompt}");
+            foreach (var r in decision.Reasons)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {r.Rule} {r.Signal?.Kind} {r.Signal?.Entity?.Name} score {r.Signal?.Score:0.000} [{r.Signal?.Evidence.MatchedText}] {r.Signal?.Evidence.Detail}"));
+            }
+        }
+
+        break;
+    default:
+        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate | explain PROMPT...");
+        return 2;
+}
+
+return 0;
