@@ -78,7 +78,7 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<DecodeGate>();  // how many uploads decode at once, and how many may wait
         builder.Services.AddSingleton(sp => new SafeImageDecoder(maxDecodedSide: sp.GetRequiredService<IOptions<ImageDecodingOptions>>().Value.MaxDecodedSide));
         builder.Services.AddSingleton(sp => new LocalBlobStore(PathsOptions.From(sp).Blobs!));
-        builder.Services.AddSingleton<IDecisionFacts, DecisionFacts>();  // the gates' grant and consent facts
+        builder.Services.AddSingleton<IDecisionFacts, Facts.DecisionFacts>();  // the gates' grant and consent facts
         builder.Services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<PolicyStore>());
         builder.Services.AddSingleton<DecisionPipeline>();
         builder.Services.AddSingleton<ImageGate>();

@@ -3,7 +3,7 @@ using Compliance.Api.Likeness;
 using Compliance.Generation.Gates;
 using Compliance.Policies.Model;
 
-namespace Compliance.Api.Screening;
+namespace Compliance.Api.Facts;
 
 /// <summary>The host's facts for the gates: grants from the grant ledger, consents from the likeness ledger, both read per decision.</summary>
 internal sealed class DecisionFacts(GrantLedger grants, LikenessLedger consents) : IDecisionFacts
