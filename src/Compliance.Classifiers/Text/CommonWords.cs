@@ -7,7 +7,7 @@ namespace Compliance.Classifiers.Text;
 /// </summary>
 internal static class CommonWords
 {
-    private static readonly HashSet<ulong> Hashes = Load();
+    private static readonly HashSet<ulong> Hashes = SkeletonLexicon.Load("Compliance.Classifiers.Text.common-words.txt", "common-word");
 
     internal static int Count => Hashes.Count;
 
@@ -24,32 +24,5 @@ internal static class CommonWords
         {
             skeleton.Return();
         }
-    }
-
-    private static HashSet<ulong> Load()
-    {
-        using var stream = typeof(CommonWords).Assembly.GetManifestResourceStream("Compliance.Classifiers.Text.common-words.txt")
-            ?? throw new InvalidOperationException("The embedded common-word lexicon is missing.");
-        using var reader = new StreamReader(stream);
-        var hashes = new HashSet<ulong>();
-        while (reader.ReadLine() is { } line)
-        {
-            if (line.Length == 0 || line[0] == '#')
-            {
-                continue;
-            }
-
-            var skeleton = Skeleton.Create(line);
-            try
-            {
-                hashes.Add(SkeletonHash.Of(skeleton.Span));
-            }
-            finally
-            {
-                skeleton.Return();
-            }
-        }
-
-        return hashes;
     }
 }

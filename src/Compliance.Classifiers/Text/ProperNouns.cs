@@ -8,36 +8,9 @@ namespace Compliance.Classifiers.Text;
 /// </summary>
 internal static class ProperNouns
 {
-    private static readonly HashSet<ulong> Hashes = Load();
+    private static readonly HashSet<ulong> Hashes = SkeletonLexicon.Load("Compliance.Classifiers.Text.proper-nouns.txt", "proper-noun");
 
     internal static int Count => Hashes.Count;
 
     internal static bool Contains(ReadOnlySpan<ushort> skeleton) => Hashes.Contains(SkeletonHash.Of(skeleton));
-
-    private static HashSet<ulong> Load()
-    {
-        using var stream = typeof(ProperNouns).Assembly.GetManifestResourceStream("Compliance.Classifiers.Text.proper-nouns.txt")
-            ?? throw new InvalidOperationException("The embedded proper-noun lexicon is missing.");
-        using var reader = new StreamReader(stream);
-        var hashes = new HashSet<ulong>();
-        while (reader.ReadLine() is { } line)
-        {
-            if (line.Length == 0 || line[0] == '#')
-            {
-                continue;
-            }
-
-            var skeleton = Skeleton.Create(line);
-            try
-            {
-                hashes.Add(SkeletonHash.Of(skeleton.Span));
-            }
-            finally
-            {
-                skeleton.Return();
-            }
-        }
-
-        return hashes;
-    }
 }
