@@ -48,11 +48,11 @@ public sealed class DecisionPagingTests(PostgresFixture postgres)
     {
         var app = await postgres.CreateAppAsync("queuepaging");
         var world = await app.NewWorldAsync();
-        await world.CharacterAsync("Storm Queen", ["Storm"]);
+        await world.StormQueenAsync();
         var queued = new List<Guid>();
         for (var i = 0; i < 3; i++)
         {
-            var decision = await world.ScreenAsync($"Storm summons lightning over the Test Franchise skyline, take {i}");
+            var decision = await world.ScreenAsync($"{World.BorderlinePrompt}, take {i}");
             Assert.Equal("review", decision["outcome"]!.GetValue<string>());
             queued.Add(decision["decisionId"]!.GetValue<Guid>());
         }

@@ -12,18 +12,9 @@ public sealed class ReviewTests(PostgresFixture postgres)
     {
         var app = await postgres.CreateAppAsync("reviews");
         var world = await app.NewWorldAsync();
-        // "Storm" is an ordinary word: alone, with none of the character's names or franchise around it, it never blocks
-        // (issue 10). The prompt resembles the character's description, so the fusion model finds it likely enough to
-        // ask a person: a borderline decision.
-        var created = await world.RightsHolder.PostAsJsonAsync("/v1/characters", new
-        {
-            canonicalName = $"Storm Queen {Guid.NewGuid().ToString("N")[..6]}",
-            aliases = new[] { "Storm" },
-            franchise = "Test Franchise",
-            description = "A queen who commands the weather: a tall woman in a cloak of thunderclouds with a crown of lightning, who summons storms over the city.",
-        });
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var decision = await world.ScreenAsync("Storm, in her cloak of thunderclouds, summons lightning over the city skyline");
+        // "Storm" alone never blocks (issue 10), and the prompt resembles the description: a borderline decision.
+        await world.StormQueenAsync();
+        var decision = await world.ScreenAsync(World.BorderlinePrompt);
         Assert.Equal("review", decision["outcome"]!.GetValue<string>());
         var id = decision["decisionId"]!.GetValue<Guid>();
 

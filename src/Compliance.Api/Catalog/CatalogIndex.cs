@@ -145,11 +145,15 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, SentenceEmbedder embedde
             await using var tx = await conn.BeginTransactionAsync(ct);
             await conn.ExecuteAsync(new CommandDefinition(
                 "delete from character_embeddings where character_id = any(@ids)", new { ids = batch.Select(b => b.Text.Id).ToArray() }, tx, cancellationToken: ct));
-            // One parameterised insert per vector (Dapper runs the statement for each element).
+            // One parameterised insert per vector (Dapper runs the statement for each element); another node embedding
+            // the same character at the same time writes the same rows, so a conflict is an update, not an error.
             await conn.ExecuteAsync(new CommandDefinition(
                 """
                 insert into character_embeddings (character_id, ordinal, source, text, vector, model_version, source_hash)
                 values (@Id, @Ordinal, @Source, @Text, @Vector, @Model, @Hash)
+                on conflict (character_id, ordinal) do update set
+                    source = excluded.source, text = excluded.text, vector = excluded.vector,
+                    model_version = excluded.model_version, source_hash = excluded.source_hash
                 """,
                 sources.Select((s, k) => new { s.Text.Id, s.Ordinal, s.Source, Text = s.Body, Vector = embedded[k], Model = embedder.ModelVersion, s.Hash }),
                 tx,

@@ -27,6 +27,27 @@ public sealed record World(
         return ((await Json(response))["id"]!.GetValue<Guid>(), name);
     }
 
+    /// <summary>
+    /// A prompt that is borderline under the fused text rules (issue 10): it names <see cref="StormQueenAsync"/>'s
+    /// alias "Storm", an ordinary word that alone never blocks, and resembles the character's description, so the
+    /// decision is review.
+    /// </summary>
+    public const string BorderlinePrompt = "Storm, in her cloak of thunderclouds, summons lightning over the city skyline";
+
+    /// <summary>Registers a character with the one-word alias "Storm" and a description (see <see cref="BorderlinePrompt"/>).</summary>
+    public async Task<Guid> StormQueenAsync()
+    {
+        var response = await RightsHolder.PostAsJsonAsync("/v1/characters", new
+        {
+            canonicalName = $"Storm Queen {Guid.NewGuid().ToString("N")[..6]}",
+            aliases = new[] { "Storm" },
+            franchise = "Test Franchise",
+            description = "A queen who commands the weather: a tall woman in a cloak of thunderclouds with a crown of lightning, who summons storms over the city.",
+        });
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return (await Json(response))["id"]!.GetValue<Guid>();
+    }
+
     public async Task<Guid> GrantAsync(Guid characterId, object terms, Guid? tenant = null)
     {
         var body = JsonSerializer.SerializeToNode(terms)!.AsObject();
