@@ -30,7 +30,10 @@ internal static class PeriodCalculator
 
         var statements = new Dictionary<(Guid Holder, string Currency), StatementAccumulator>();
         var platforms = new Dictionary<(Guid Tenant, string Currency), PlatformAccumulator>();
+        // Currencies are three letters (a check constraint): read into a buffer and looked up, so a line allocates nothing.
         var currencies = new Dictionary<string, string>(StringComparer.Ordinal);
+        var currencyLookup = currencies.GetAlternateLookup<ReadOnlySpan<char>>();
+        var currencyBuffer = new char[3];
         var shares = new long[8];
         var seen = new HashSet<Guid>();
         long lines = 0;
@@ -40,11 +43,11 @@ internal static class PeriodCalculator
             var generation = reader.GetGuid(0);
             var tenant = reader.GetGuid(1);
             var amount = reader.GetInt64(2);
-            var currencyText = reader.GetString(3);
-            // One string per currency, not per line.
-            if (!currencies.TryGetValue(currencyText, out var currency))
+            var length = (int)reader.GetChars(3, 0, currencyBuffer, 0, currencyBuffer.Length);
+            if (!currencyLookup.TryGetValue(currencyBuffer.AsSpan(0, length), out var currency))
             {
-                currencies[currencyText] = currency = currencyText;
+                currency = new string(currencyBuffer, 0, length);
+                currencies[currency] = currency;
             }
 
             var adjustment = reader.GetBoolean(4);
