@@ -22,8 +22,8 @@ internal static class SettlementBench
     {
         await using var local = await LocalPostgres.StartAsync(LocalPostgresLocation.Resolve(Path.Combine(root, ".data", "bench-postgres")));
         Console.WriteLine($"{Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; PostgreSQL on loopback (embedded cluster)");
-        Console.WriteLine("| revenue lines | generations | usage events | statements | data generation s | settle s | lines/s | peak RSS before settle MiB | peak RSS after settle MiB | mismatch |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| revenue lines | generations | usage events | statements | data generation s | settle s | lines/s | peak RSS before settle MiB | peak RSS after settle MiB | managed allocations during settle MiB | mismatch |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var lines in sizes)
         {
             var db = await local.CreateDatabaseAsync("settle_" + Guid.NewGuid().ToString("N")[..8]);
@@ -40,9 +40,11 @@ internal static class SettlementBench
             var runner = new SettlementRunner(app, TimeProvider.System, NullLogger<SettlementRunner>.Instance, []);
             GC.Collect();
             var before = PeakRssMiB();
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var settle = Stopwatch.StartNew();
             var result = await runner.SettleAsync(periodStart, RunTriggers.Admin, SplitRule.SecondsOnScreen, default);
             settle.Stop();
+            allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
             if (result.Outcome != SettleOutcome.Settled)
             {
                 throw new InvalidOperationException($"The period was not settled: {result.Outcome} {result.Error}");
@@ -53,7 +55,7 @@ internal static class SettlementBench
             var statements = reconciliation.Holders.Count;
             var mismatch = reconciliation.Currencies.Sum(c => Math.Abs(c.MismatchMinor));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {lines:N0} | {generations:N0} | {usage:N0} | {statements} | {generate.Elapsed.TotalSeconds:F1} | {settle.Elapsed.TotalSeconds:F1} | {lines / settle.Elapsed.TotalSeconds:N0} | {before:F0} | {PeakRssMiB():F0} | {mismatch} |"));
+                $"| {lines:N0} | {generations:N0} | {usage:N0} | {statements} | {generate.Elapsed.TotalSeconds:F1} | {settle.Elapsed.TotalSeconds:F1} | {lines / settle.Elapsed.TotalSeconds:N0} | {before:F0} | {PeakRssMiB():F0} | {allocated / 1048576.0:F0} | {mismatch} |"));
             await DropAsync(db);
         }
     }
