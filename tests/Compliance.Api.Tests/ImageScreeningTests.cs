@@ -108,7 +108,7 @@ public sealed class ImageScreeningTests(PostgresFixture postgres)
     [Fact]
     public async Task HashOnlyReferencesImportedFromCsvMatch()
     {
-        var app = await postgres.CreateAppAsync("hashes");
+        await using var app = await postgres.CreateAppAsync("hashes");
         var world = await app.NewWorldAsync();
         var (character, _) = await world.CharacterAsync("Secret Art");
         var csv = $"pdq_hash,quality,file\n{TestImages.ExpectedHash("bridge-1-original.png")},100,bridge.png\n\n# a comment\n{new string('0', 64)},10,blank.png\n";
@@ -126,7 +126,7 @@ public sealed class ImageScreeningTests(PostgresFixture postgres)
     [Fact]
     public async Task CsvWithBadLinesIsRejectedWholeAndNamesEachLine()
     {
-        var app = await postgres.CreateAppAsync("badcsv");
+        await using var app = await postgres.CreateAppAsync("badcsv");
         var world = await app.NewWorldAsync();
         var (character, _) = await world.CharacterAsync("Secret Art");
         var csv = $"{TestImages.ExpectedHash("bridge-1-original.png")},100\nnot-a-hash,50\n{new string('a', 64)},101\nonlyonefield\n";

@@ -27,7 +27,7 @@ public sealed class UploadFormatTests(PostgresFixture postgres)
     public async Task PlaylistsConcatScriptsAndRenamedImagesGet415WithoutFfmpegEverOpeningThem()
     {
         var spy = TestVideos.NewSpyBinaryFolder();
-        var app = await postgres.CreateAppAsync("video_formats", o => o.Settings["Video:BinaryFolder"] = spy);
+        await using var app = await postgres.CreateAppAsync("video_formats", o => o.Settings["Video:BinaryFolder"] = spy);
         var world = await app.NewWorldAsync();
         var local = TestVideos.PatternPath(); // a real video on this server, which each probe tries to make ffmpeg read
         var probes = new (string What, byte[] Bytes, string Name, string Type)[]

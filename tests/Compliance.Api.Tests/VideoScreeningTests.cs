@@ -11,7 +11,7 @@ public sealed class VideoScreeningTests(PostgresFixture postgres)
     [Fact]
     public async Task VideoShowingAReferenceIsBlockedWithFrameIndexAndTimestamp()
     {
-        var app = await postgres.CreateAppAsync("video");
+        await using var app = await postgres.CreateAppAsync("video");
         var world = await app.NewWorldAsync();
         var (character, _) = await world.CharacterAsync("Bridge Spirit");
         var upload = await world.RightsHolder.PostAsync($"/v1/characters/{character}/references", TestImages.Form(TestImages.Read("bridge-1-original.png"), "bridge.png"));
@@ -42,7 +42,7 @@ public sealed class VideoScreeningTests(PostgresFixture postgres)
     {
         // 340 s with a frame budget of 60: the schedule must widen to one frame every ~5.7 s to reach the end, where
         // the character is (with the old "stop after the budget" sampling, screening ended at 60 s and this allowed).
-        var app = await postgres.CreateAppAsync("video_long", o =>
+        await using var app = await postgres.CreateAppAsync("video_long", o =>
         {
             o.Settings["Video:MaxIntervalFrames"] = "60";
             o.Settings["Screening:ImageClassifierBudget"] = "00:00:30"; // two cores shared by other tests: no time-outs
@@ -76,7 +76,7 @@ public sealed class VideoScreeningTests(PostgresFixture postgres)
     public async Task AVideoRunningPastTheFrameBudgetGoesToReviewNamingTheUnscreenedSpanAndTheLogKeepsIt()
     {
         // Declares 40 s, runs 60 s: 20 scheduled frames planned over 40 s run out at ~39 s.
-        var app = await postgres.CreateAppAsync("video_cap", o => o.Settings["Video:MaxIntervalFrames"] = "20");
+        await using var app = await postgres.CreateAppAsync("video_cap", o => o.Settings["Video:MaxIntervalFrames"] = "20");
         var world = await app.NewWorldAsync();
 
         var response = await world.Platform.PostAsync("/v1/screen/video", TestImages.Form(TestVideos.RunsPastItsDeclaredLength(), "clip.mkv"));
