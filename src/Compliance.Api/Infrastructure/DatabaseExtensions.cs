@@ -40,6 +40,9 @@ internal static class DatabaseExtensions
     {
         // Models load now, not on the first request: a missing or broken model file stops start-up, naming it.
         app.Services.GetRequiredService<Compliance.Faces.FacePipeline>();
+        app.Services.GetRequiredService<Compliance.Classifiers.Text.SentenceEmbedder>();
+        app.Services.GetRequiredService<Compliance.Classifiers.Text.TextFusionModel>();
+        app.Services.GetRequiredService<Compliance.Imaging.Embedding.VisualEmbedder>();
         var connections = app.Services.GetRequiredService<DatabaseConnections>();
         await using (var ownerDb = NpgsqlDataSource.Create(connections.Owner))
         {

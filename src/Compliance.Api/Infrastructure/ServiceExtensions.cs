@@ -46,14 +46,15 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<INameMatcherSource>(sp => sp.GetRequiredService<CatalogIndex>());
         builder.Services.AddHostedService<CatalogFollower>();
         // One MiniLM session for everything that reads sentences: described characters and content contexts.
-        builder.Services.AddSingleton(new SentenceEmbedder());
-        builder.Services.AddSingleton(TextFusionModel.LoadShipped());  // the calibrated fusion model (issue 10), loaded once
+        // Registered by factory, not as instances: the container then owns the ONNX sessions and disposes them with the host.
+        builder.Services.AddSingleton(_ => new SentenceEmbedder());
+        builder.Services.AddSingleton(_ => TextFusionModel.LoadShipped());  // the calibrated fusion model (issue 10), loaded once
         builder.Services.AddSingleton(sp => new CharacterTextScreener(sp.GetRequiredService<SentenceEmbedder>(), sp.GetRequiredService<TextFusionModel>()));
         builder.Services.AddSingleton<ITextClassifier>(sp => new NameClassifier(sp.GetRequiredService<CatalogIndex>(), sp.GetRequiredService<CharacterTextScreener>()));
         builder.Services.AddSingleton<ReferenceBankIndex>();
         builder.Services.AddSingleton<IReferenceBank>(sp => sp.GetRequiredService<ReferenceBankIndex>());
         builder.Services.AddSingleton<IImageClassifier, ReferencePdqClassifier>();
-        builder.Services.AddSingleton(new VisualEmbedder());  // one ONNX session per model, loaded once
+        builder.Services.AddSingleton(_ => new VisualEmbedder());  // one ONNX session per model, loaded once
         builder.Services.AddSingleton<IImageClassifier, ReferenceEmbeddingClassifier>();
         // Model paths are configuration: Paths:Models/face by default, each file overridable, and the optional deepfake slot.
         // Loaded when first resolved, which start-up does (InitializeDatabaseAsync): missing models stop it, naming scripts/face-models.sh.

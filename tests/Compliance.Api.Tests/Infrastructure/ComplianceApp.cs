@@ -67,6 +67,7 @@ public sealed class ComplianceApp(ComplianceAppOptions options) : WebApplication
             builder.UseSetting(k, v);
         }
 
+        builder.ConfigureTestServices(services => SharedModels.Register(services, options.Settings));
         if (options.Services is not null)
         {
             builder.ConfigureTestServices(options.Services);

@@ -12,6 +12,7 @@ namespace Compliance.Api.Tests.Infrastructure;
 public sealed class PostgresFixture : IAsyncLifetime
 {
     private readonly List<string> _databases = [];
+    private readonly List<ComplianceApp> _apps = [];
     private LocalPostgres? _local;
     private ComplianceApp? _shared;
 
@@ -48,6 +49,11 @@ public sealed class PostgresFixture : IAsyncLifetime
         var options = new ComplianceAppOptions(db);
         configure?.Invoke(options);
         var app = new ComplianceApp(options);
+        lock (_apps)
+        {
+            _apps.Add(app);
+        }
+
         await app.StartAsync();
         return app;
     }
@@ -76,9 +82,19 @@ public sealed class PostgresFixture : IAsyncLifetime
     {
         try
         {
-            if (_shared is not null)
+            // Every host a test started and did not stop (a failed assertion skips a test's own disposal) stops here,
+            // before its database is dropped under its background services. Disposing a stopped host again is a no-op.
+            foreach (var app in _apps)
             {
-                await _shared.DisposeAsync();
+                try
+                {
+                    await app.DisposeAsync();
+                }
+                catch (Exception ex)
+                {
+                    // A host whose start a test expected to fail has nothing to stop; its error was the test's to assert.
+                    await Console.Error.WriteLineAsync($"PostgresFixture: stopping a test host failed: {ex.Message}");
+                }
             }
 
             await DropDatabasesAsync();
