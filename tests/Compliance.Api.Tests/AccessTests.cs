@@ -9,7 +9,7 @@ namespace Compliance.Api.Tests;
 
 /// <summary>The walls: every role is kept out of what is not its own.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class AccessTests(PostgresFixture postgres)
+public sealed class AccessTests(PostgresFixture postgres) : PostgresTests
 {
     [Fact]
     public async Task RequestsWithoutAKeyAreUnauthorized()

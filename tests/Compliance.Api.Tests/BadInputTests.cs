@@ -7,7 +7,7 @@ namespace Compliance.Api.Tests;
 
 /// <summary>Bad input gets a 4xx problem-details answer: never a 500, a hang, or silent acceptance.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class BadInputTests(PostgresFixture postgres)
+public sealed class BadInputTests(PostgresFixture postgres) : PostgresTests
 {
     private static async Task AssertProblem(HttpResponseMessage response, HttpStatusCode expected)
     {

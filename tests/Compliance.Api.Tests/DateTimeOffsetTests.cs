@@ -13,7 +13,7 @@ namespace Compliance.Api.Tests;
 /// offset used to be a 500 (Npgsql writes only UTC to timestamptz).
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class DateTimeOffsetTests(PostgresFixture postgres)
+public sealed class DateTimeOffsetTests(PostgresFixture postgres) : PostgresTests
 {
     [Fact]
     public async Task GrantValidityWithAnyOffsetIsStoredAsTheSameInstantInUtc()

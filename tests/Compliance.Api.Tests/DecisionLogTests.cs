@@ -5,7 +5,7 @@ using Npgsql;
 namespace Compliance.Api.Tests;
 
 [Collection(PostgresCollection.Name)]
-public sealed class DecisionLogTests(PostgresFixture postgres)
+public sealed class DecisionLogTests(PostgresFixture postgres) : PostgresTests
 {
     [Fact]
     public async Task DecisionIsDurableBeforeTheAnswerArrives()

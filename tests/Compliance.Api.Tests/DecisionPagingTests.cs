@@ -7,7 +7,7 @@ namespace Compliance.Api.Tests;
 
 /// <summary>Every list over the decision log pages the same way and answers a bad limit the same way.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class DecisionPagingTests(PostgresFixture postgres)
+public sealed class DecisionPagingTests(PostgresFixture postgres) : PostgresTests
 {
     [Fact]
     public async Task TheLimitRuleIsTheSameOnEveryListOverTheLog()

@@ -12,7 +12,7 @@ namespace Compliance.Api.Tests;
 /// told 503 with Retry-After: memory stays bounded however many uploads arrive at once.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class DecodeCapacityTests(PostgresFixture postgres)
+public sealed class DecodeCapacityTests(PostgresFixture postgres) : PostgresTests
 {
     private static Task<ComplianceApp> AppAsync(PostgresFixture postgres, string name, int queue) =>
         postgres.CreateAppAsync(name, o =>

@@ -11,7 +11,7 @@ namespace Compliance.Api.Tests;
 
 /// <summary>The service as an operator deploys it: published to a folder outside the checkout, configured only by settings.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class DeploymentTests(PostgresFixture postgres)
+public sealed class DeploymentTests(PostgresFixture postgres) : PostgresTests
 {
     [Fact]
     public async Task PublishedBuildStartsOutsideTheCheckoutWithOnlyConfigurationForItsFiles()

@@ -9,7 +9,7 @@ namespace Compliance.Api.Tests;
 
 /// <summary>Issue 10 through the API: characters found by their description, localised aliases, namesakes.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class DescribedCharacterTests(PostgresFixture postgres)
+public sealed class DescribedCharacterTests(PostgresFixture postgres) : PostgresTests
 {
     private static async Task<(Guid Id, string Name)> CharacterAsync(World world, string baseName, object extra)
     {

@@ -13,7 +13,7 @@ namespace Compliance.Api.Tests;
 /// scripts/face-test-images.sh) and the real face models (scripts/face-models.sh).
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class FaceLikenessTests(PostgresFixture postgres)
+public sealed class FaceLikenessTests(PostgresFixture postgres) : PostgresTests
 {
     private static readonly string Faces = Path.Combine(RepositoryRoot.Find(AppContext.BaseDirectory)!, ".data", "test-images", "faces");
 

@@ -12,7 +12,7 @@ namespace Compliance.Api.Tests;
 /// the gate turns failures and time-outs into blocks that say why.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class FailClosedTests(PostgresFixture postgres)
+public sealed class FailClosedTests(PostgresFixture postgres) : PostgresTests
 {
     private sealed class ThrowingClassifier : ITextClassifier
     {

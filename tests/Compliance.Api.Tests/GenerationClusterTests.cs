@@ -12,7 +12,7 @@ namespace Compliance.Api.Tests;
 /// wait is bounded.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class GenerationClusterTests(PostgresFixture postgres)
+public sealed class GenerationClusterTests(PostgresFixture postgres) : PostgresTests
 {
     private static void Settings(ComplianceAppOptions o) => o.Settings["Generation:MaxConcurrentJobsPerTenant"] = "20";
 

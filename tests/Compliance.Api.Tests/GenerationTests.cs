@@ -17,7 +17,7 @@ namespace Compliance.Api.Tests;
 /// database of their own, because banks are shared by everyone on one database.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class GenerationTests(PostgresFixture postgres)
+public sealed class GenerationTests(PostgresFixture postgres) : PostgresTests
 {
     private static readonly string Faces = Path.Combine(RepositoryRoot.Find(AppContext.BaseDirectory)!, ".data", "test-images", "faces");
 

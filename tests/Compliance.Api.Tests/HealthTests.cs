@@ -4,7 +4,7 @@ using Compliance.Api.Tests.Infrastructure;
 namespace Compliance.Api.Tests;
 
 [Collection(PostgresCollection.Name)]
-public sealed class HealthTests(PostgresFixture postgres)
+public sealed class HealthTests(PostgresFixture postgres) : PostgresTests
 {
     [Fact]
     public async Task LiveAndReadyAnswerWithoutAKey()

@@ -8,7 +8,7 @@ namespace Compliance.Api.Tests;
 
 /// <summary>Reference banks and image screening, on real photographs. Each test has its own database so banks do not mix.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class ImageScreeningTests(PostgresFixture postgres)
+public sealed class ImageScreeningTests(PostgresFixture postgres) : PostgresTests
 {
     private async Task<(World World, Guid Character, string Name)> WorldWithReferenceAsync(string image = "bridge-1-original.png")
     {

@@ -9,7 +9,7 @@ namespace Compliance.Api.Tests;
 
 /// <summary>Revocation takes effect on the next request on every node, and takes the keys a revoked key minted with it.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class KeyRevocationTests(PostgresFixture postgres)
+public sealed class KeyRevocationTests(PostgresFixture postgres) : PostgresTests
 {
     [Fact]
     public async Task RevokedAdminKeyIsRefusedOnTheVeryNextRequest()

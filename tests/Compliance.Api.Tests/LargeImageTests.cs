@@ -12,7 +12,7 @@ namespace Compliance.Api.Tests;
 /// sees changes: PDQ hashes are those of the full image, and sizes and face boxes are in the original's pixels.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class LargeImageTests(PostgresFixture postgres)
+public sealed class LargeImageTests(PostgresFixture postgres) : PostgresTests
 {
     private static byte[] Upscaled(string path, int factor)
     {

@@ -6,7 +6,7 @@ using Compliance.Api.Tests.Infrastructure;
 namespace Compliance.Api.Tests;
 
 [Collection(PostgresCollection.Name)]
-public sealed class LikenessTests(PostgresFixture postgres)
+public sealed class LikenessTests(PostgresFixture postgres) : PostgresTests
 {
     private sealed record Person(Guid ProfileId, string Name, string Handle, HttpClient Owner);
 

@@ -20,7 +20,7 @@ namespace Compliance.Api.Tests;
 /// with their hashes recomputed.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class LogAnchorTests(PostgresFixture postgres)
+public sealed class LogAnchorTests(PostgresFixture postgres) : PostgresTests
 {
     [Fact]
     public async Task DeletingTheLastEntryIsReportedWithTheLastTrustedSequenceNumber()

@@ -12,7 +12,7 @@ namespace Compliance.Api.Tests;
 /// wrong, headers over Kestrel's limits. Each is a 4xx (a problem-details answer where the app runs), never a 500.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class MalformedRequestTests(PostgresFixture postgres)
+public sealed class MalformedRequestTests(PostgresFixture postgres) : PostgresTests
 {
     public static TheoryData<string, string> JsonEndpoints => new()
     {

@@ -6,7 +6,7 @@ using Npgsql;
 namespace Compliance.Api.Tests;
 
 [Collection(PostgresCollection.Name)]
-public sealed class MigrationTests(PostgresFixture postgres)
+public sealed class MigrationTests(PostgresFixture postgres) : PostgresTests
 {
     [Fact]
     public async Task MigratingAgainIsANoOpAndEveryMigrationIsJournaled()

@@ -7,7 +7,7 @@ namespace Compliance.Api.Tests;
 
 /// <summary>Two API nodes on one database: the way the service scales out.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class MultiNodeTests(PostgresFixture postgres)
+public sealed class MultiNodeTests(PostgresFixture postgres) : PostgresTests
 {
     [Fact]
     public async Task TwoNodesScreeningAtOnceExtendOneIntactChain()

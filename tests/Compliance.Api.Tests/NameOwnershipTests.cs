@@ -13,7 +13,7 @@ namespace Compliance.Api.Tests;
 
 /// <summary>Names are owned, not claimed: a name or handle (in any spelling the matcher confuses with it) belongs to the first owner who registers it.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class NameOwnershipTests(PostgresFixture postgres)
+public sealed class NameOwnershipTests(PostgresFixture postgres) : PostgresTests
 {
     private sealed record Person(Guid ProfileId, string Name, string Handle, HttpClient Owner);
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Compliance.Api.Tests;
 
 [Collection(PostgresCollection.Name)]
-public sealed class PolicyReloadTests(PostgresFixture postgres)
+public sealed class PolicyReloadTests(PostgresFixture postgres) : PostgresTests
 {
     private static string CopyShippedPolicies()
     {

@@ -9,7 +9,7 @@ namespace Compliance.Api.Tests;
 
 /// <summary>POST /v1/revenue: idempotent per line, all or nothing per batch, and every bad input a 4xx problem.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class RevenueIntakeTests(PostgresFixture postgres)
+public sealed class RevenueIntakeTests(PostgresFixture postgres) : PostgresTests
 {
     private static readonly DateTimeOffset Created = DateTimeOffset.UtcNow.AddDays(-10);
 

@@ -5,7 +5,7 @@ using Compliance.Api.Tests.Infrastructure;
 namespace Compliance.Api.Tests;
 
 [Collection(PostgresCollection.Name)]
-public sealed class ScreeningTests(PostgresFixture postgres)
+public sealed class ScreeningTests(PostgresFixture postgres) : PostgresTests
 {
     [Fact]
     public async Task UnlicensedCharacterIsBlockedWithRuleSpanAndPolicyVersion()

@@ -12,7 +12,7 @@ namespace Compliance.Api.Tests;
 
 /// <summary>Settlement runs under the scheduler and under failure: once per period, and nothing half-done.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class SettlementRunTests(PostgresFixture postgres)
+public sealed class SettlementRunTests(PostgresFixture postgres) : PostgresTests
 {
     [Fact]
     public async Task TwoSchedulersOnOneDatabaseSettleAPeriodOnce()

@@ -12,7 +12,7 @@ namespace Compliance.Api.Tests;
 
 /// <summary>Settling periods through the real host on a real database, with a clock the test moves forward.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class SettlementTests(PostgresFixture postgres)
+public sealed class SettlementTests(PostgresFixture postgres) : PostgresTests
 {
     private sealed record Cast(ComplianceApp App, TestClock Clock, World World, UsageSeed Mine, UsageSeed Mine2, UsageSeed Theirs, Guid Shared, Guid Solo);
 

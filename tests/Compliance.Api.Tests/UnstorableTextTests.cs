@@ -16,7 +16,7 @@ namespace Compliance.Api.Tests;
 /// kind of stored field. It used to reach the database and come back as 503 "retry", which clients retry forever.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class UnstorableTextTests(PostgresFixture postgres)
+public sealed class UnstorableTextTests(PostgresFixture postgres) : PostgresTests
 {
     // JSON escapes, sent as written: \u0000 is NUL.
     public static TheoryData<string, string, string, string, string> JsonFields => new()

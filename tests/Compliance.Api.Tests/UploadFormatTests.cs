@@ -12,7 +12,7 @@ namespace Compliance.Api.Tests;
 /// spies that log every command line, so "ffmpeg never opened it" is observed.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class UploadFormatTests(PostgresFixture postgres)
+public sealed class UploadFormatTests(PostgresFixture postgres) : PostgresTests
 {
     private static MultipartFormDataContent Upload(byte[] bytes, string fileName, string contentType)
     {

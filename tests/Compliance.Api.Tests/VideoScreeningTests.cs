@@ -4,7 +4,7 @@ using Compliance.Api.Tests.Infrastructure;
 namespace Compliance.Api.Tests;
 
 [Collection(PostgresCollection.Name)]
-public sealed class VideoScreeningTests(PostgresFixture postgres)
+public sealed class VideoScreeningTests(PostgresFixture postgres) : PostgresTests
 {
     private static int LeftoverTempFiles() => Directory.GetFiles(Path.GetTempPath(), "compliance-video-*").Length;
 

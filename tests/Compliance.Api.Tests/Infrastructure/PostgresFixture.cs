@@ -18,8 +18,12 @@ public sealed class PostgresFixture : IAsyncLifetime
 
     public DatabaseConnections Server { get; private set; } = new("", "");
 
+    /// <summary>The run's fixture (one per test process: the Api tests form one collection and run one at a time).</summary>
+    internal static PostgresFixture? Current { get; private set; }
+
     public async Task InitializeAsync()
     {
+        Current = this;
         var external = Environment.GetEnvironmentVariable("COMPLIANCE_TEST_PG");
         if (!string.IsNullOrEmpty(external))
         {
@@ -56,6 +60,40 @@ public sealed class PostgresFixture : IAsyncLifetime
 
         await app.StartAsync();
         return app;
+    }
+
+    /// <summary>How many hosts have been started so far (a mark for <see cref="StopHostsStartedSinceAsync"/>).</summary>
+    internal int HostsStarted
+    {
+        get
+        {
+            lock (_apps)
+            {
+                return _apps.Count;
+            }
+        }
+    }
+
+    /// <summary>Stops the hosts started after <paramref name="mark"/>, except the shared one; stopping a stopped host is a no-op.</summary>
+    internal async Task StopHostsStartedSinceAsync(int mark)
+    {
+        ComplianceApp[] started;
+        lock (_apps)
+        {
+            started = _apps.Skip(mark).Where(a => !ReferenceEquals(a, _shared)).ToArray();
+        }
+
+        foreach (var app in started)
+        {
+            try
+            {
+                await app.DisposeAsync();
+            }
+            catch (Exception ex)
+            {
+                await Console.Error.WriteLineAsync($"PostgresFixture: stopping a test host failed: {ex.Message}");
+            }
+        }
     }
 
     public async Task<DatabaseConnections> NewDatabaseAsync(string name)
