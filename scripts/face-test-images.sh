@@ -17,39 +17,25 @@ images=(
   "basketball1.png|opencv-doc|usr/share/doc/opencv-doc/examples/data/basketball1.png|ba06f6701f7260998b430c39b6557f775497e6ce7b1a74f0b7ea6af371bf54a6"
 )
 
-sha_of() { sha256sum "$1" | cut -d' ' -f1; }
-
 missing=()
 for entry in "${images[@]}"; do
   IFS='|' read -r name pkg path sha <<<"$entry"
-  if [ ! -f "$dest/$name" ] || [ "$(sha_of "$dest/$name")" != "$sha" ]; then
+  if [ ! -f "$dest/$name" ] || [ "$(sha256sum "$dest/$name" | cut -d' ' -f1)" != "$sha" ]; then
     missing+=("$entry")
   fi
 done
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
 # shellcheck source=scripts/lib.sh
-. scripts/lib.sh   # apt_download (waits for another installer's lock)
+. scripts/lib.sh   # debian_file (apt_download waits for another installer's lock)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"   # apt-get download drops privileges to _apt when it can
 
-declare -A fetched=()
 for entry in "${missing[@]}"; do
   IFS='|' read -r name pkg path sha <<<"$entry"
-  if [ -z "${fetched[$pkg]:-}" ]; then
-    echo "face-test-images: fetching Debian package $pkg..."
-    (cd "$work" && apt_download "$pkg")
-    mkdir -p "$work/$pkg"
-    dpkg-deb -x "$work/${pkg}"_*.deb "$work/$pkg"
-    fetched[$pkg]=1
-  fi
-  actual=$(sha_of "$work/$pkg/$path")
-  if [ "$actual" != "$sha" ]; then
-    echo "face-test-images: $pkg:/$path has sha256 $actual, expected $sha" >&2
-    exit 1
-  fi
-  cp "$work/$pkg/$path" "$dest/$name"
+  file=$(debian_file "$work" "$pkg" "$path" "$sha" face-test-images)
+  cp "$file" "$dest/$name"
 done
 echo "face-test-images: images in $dest"

@@ -52,3 +52,24 @@ apt_download() {
     apt-get download -q "$pkg" >/dev/null
   fi
 }
+
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# Extracts one file from a Debian package into a work folder (the package is downloaded and unpacked once per
+# folder, nothing is installed) and checks it against its pinned sha256. Prints the extracted file's path.
+# Usage: debian_file <work folder> <package> <path inside the package> <sha256> <who is asking, for messages>
+debian_file() {
+  local work=$1 pkg=$2 path=$3 sha=$4 who=$5 actual
+  if [ ! -d "$work/$pkg" ]; then
+    echo "$who: fetching Debian package $pkg..." >&2
+    (cd "$work" && apt_download "$pkg") || return 1
+    mkdir -p "$work/$pkg"
+    dpkg-deb -x "$work/${pkg}"_*.deb "$work/$pkg" || return 1
+  fi
+  actual=$(sha256_of "$work/$pkg/$path")
+  if [ "$actual" != "$sha" ]; then
+    echo "$who: $pkg:/$path has sha256 $actual, expected $sha" >&2
+    return 1
+  fi
+  printf '%s\n' "$work/$pkg/$path"
+}

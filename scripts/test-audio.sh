@@ -51,31 +51,19 @@ done
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
 # shellcheck source=scripts/lib.sh
-. scripts/lib.sh   # apt_download (waits for another installer's lock)
+. scripts/lib.sh   # debian_file (apt_download waits for another installer's lock)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 chmod 755 "$work"   # apt-get download drops privileges to _apt when it can
 
-declare -A fetched=()
 for entry in "${missing[@]}"; do
   IFS='|' read -r name pkg path sha how <<<"$entry"
-  if [ -z "${fetched[$pkg]:-}" ]; then
-    echo "test-audio: fetching Debian package $pkg..."
-    (cd "$work" && apt_download "$pkg")
-    mkdir -p "$work/$pkg"
-    dpkg-deb -x "$work/${pkg}"_*.deb "$work/$pkg"
-    fetched[$pkg]=1
-  fi
-  actual=$(sha_of "$work/$pkg/$path")
-  if [ "$actual" != "$sha" ]; then
-    echo "test-audio: $pkg:/$path has sha256 $actual, expected $sha" >&2
-    exit 1
-  fi
+  file=$(debian_file "$work" "$pkg" "$path" "$sha" test-audio)
   case "$how" in
-    copy) cp "$work/$pkg/$path" "$dest/$name" ;;
+    copy) cp "$file" "$dest/$name" ;;
     u8-22050)
-      ffmpeg -nostdin -v error -y -f u8 -ar 22050 -ac 1 -i "$work/$pkg/$path" -c:a pcm_s16le "$dest/$name"
+      ffmpeg -nostdin -v error -y -f u8 -ar 22050 -ac 1 -i "$file" -c:a pcm_s16le "$dest/$name"
       echo "$sha" >"$dest/.$name.source-sha256" ;;
     *) echo "test-audio: unknown conversion $how" >&2; exit 1 ;;
   esac
