@@ -62,6 +62,12 @@ public sealed class ComplianceApp(ComplianceAppOptions options) : WebApplication
         // The tests' callback endpoints listen on loopback, which production refuses (one test turns this back off).
         builder.UseSetting("Generation:Callbacks:AllowPrivateNetworks", "true");
 
+        // Classifier time budgets generous enough for two cores shared with builds: a test checks behaviour, not speed
+        // (benchmarks do), and a budget blown by machine load fails closed, turning an allow into a block. The tests
+        // of the budgets themselves set their own.
+        builder.UseSetting("Screening:ClassifierBudget", "00:00:10");
+        builder.UseSetting("Screening:ImageClassifierBudget", "00:00:30");
+
         foreach (var (k, v) in options.Settings)
         {
             builder.UseSetting(k, v);
