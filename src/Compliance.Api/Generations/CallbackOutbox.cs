@@ -19,13 +19,20 @@ internal sealed class CallbackOutbox(NpgsqlDataSource db)
     public async Task EnqueueAsync(Guid jobId, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
+        await EnqueueAsync(conn, null, jobId, ct);
+    }
+
+    /// <summary>The same, inside a caller's transaction (a reviewer's resolution ends a held job and queues its callback at once).</summary>
+    public static async Task EnqueueAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid jobId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(conn);
         await conn.ExecuteAsync(new CommandDefinition(
             """
             insert into generation_callbacks (id, generation_id, state, url)
             select @callbackId, id, state, callback_url from generation_jobs where id = @jobId and callback_url is not null and finished_at is not null
             on conflict (generation_id, state) do nothing
             """,
-            new { callbackId = Guid.CreateVersion7(), jobId }, cancellationToken: ct));
+            new { callbackId = Guid.CreateVersion7(), jobId }, tx, cancellationToken: ct));
     }
 }
 
