@@ -94,7 +94,7 @@ public sealed class HeldGenerationReviewTests(PostgresFixture postgres)
     public async Task UpholdingAPromptHeldGenerationBlocksItAndOverturningOneRunsItOnToRelease()
     {
         var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
-        await world.StormQueenAsync();
+        await ReviewDecisionAsync(world);  // makes sure the app has its one Storm Queen
         await using var receiver = await CallbackReceiver.StartAsync();
         var upheld = GenerationJobs.Small(World.BorderlinePrompt);
         upheld["callbackUrl"] = receiver.BaseUrl + "/hooks/upheld";

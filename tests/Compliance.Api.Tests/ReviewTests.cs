@@ -189,15 +189,15 @@ public sealed class ReviewTests(PostgresFixture postgres)
     public async Task TheQueueFiltersByTenantRuleCharacterKindAndQueueAndPagesOldestFirst()
     {
         var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
-        var character = await world.StormQueenAsync();
         var decisions = new List<Guid>();
         for (var i = 0; i < 3; i++)
         {
-            decisions.Add(await ReviewDecisionAsync(world, newCharacter: false));
+            decisions.Add(await ReviewDecisionAsync(world));
         }
 
         var first = await ItemOfAsync(world.Auditor, world.TenantId, decisions[0]);
         var rule = first["rules"]!.AsArray()[0]!.GetValue<string>();
+        var character = first["entityIds"]!.AsArray()[0]!.GetValue<Guid>();
         async Task<Guid[]> Listed(string query) =>
             (await World.Json(await world.Auditor.GetAsync($"/v1/reviews?tenantId={world.TenantId}&{query}")))["items"]!.AsArray()
                 .Select(i => i!["decisionId"]!.GetValue<Guid>()).ToArray();

@@ -240,7 +240,43 @@ internal sealed class GenerationStages(
         return Result(view);
     }
 
-    public Task OnFinishedAsync(Guid jobId, CancellationToken ct) => callbacks.EnqueueAsync(jobId, ct);
+    public async Task OnFinishedAsync(Guid jobId, CancellationToken ct)
+    {
+        await callbacks.EnqueueAsync(jobId, ct);
+        await SettleIfReviewedAlreadyAsync(jobId, ct);
+    }
+
+    /// <summary>
+    /// A gate's review decision opens its review item the moment it is logged, a little before the job's row says
+    /// <c>in_review</c>; a reviewer who resolved the item in between found no held job to settle. The job is settled
+    /// here, once it is held, by the same compare-and-set (an overturn at the prompt gate is picked up by the sweeper).
+    /// </summary>
+    private async Task SettleIfReviewedAlreadyAsync(Guid jobId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var resolved = await conn.QuerySingleOrDefaultAsync<ResolvedHold>(new CommandDefinition(
+            $"""
+            select i.decision_id as {nameof(ResolvedHold.DecisionId)}, i.resolution as {nameof(ResolvedHold.Resolution)},
+                   i.resolution_entry_id as {nameof(ResolvedHold.EntryId)}
+            from generation_jobs g
+            join review_items i on i.decision_id = coalesce(g.frame_decision_id, g.prompt_decision_id) and i.kind = 'review' and i.status = 'resolved'
+            where g.id = @jobId and g.state = 'in_review'
+            """,
+            new { jobId }, tx, cancellationToken: ct));
+        if (resolved is { EntryId: { } entry })
+        {
+            await SettleHeldAsync(conn, tx, resolved.DecisionId, resolved.Resolution == "overturn", entry, ct);
+            await tx.CommitAsync(ct);
+        }
+    }
+
+    private sealed record ResolvedHold
+    {
+        public Guid DecisionId { get; init; }
+        public string Resolution { get; init; } = "";
+        public Guid? EntryId { get; init; }
+    }
 
     /// <summary>
     /// One usage event per licensed character that a decision of this generation allowed with a revenue-share

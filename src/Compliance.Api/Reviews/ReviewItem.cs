@@ -107,7 +107,14 @@ internal sealed record ReviewFilter(
     string Status = ReviewVocabulary.Open, Guid? TenantId = null, string? Rule = null, Guid? CharacterId = null, string? Kind = null, string? Queue = null);
 
 /// <summary>A note on an item.</summary>
-internal sealed record ReviewNote(Guid Id, string Visibility, string Text, Guid AuthorKeyId, DateTimeOffset CreatedAt);
+internal sealed record ReviewNote
+{
+    public Guid Id { get; init; }
+    public string Visibility { get; init; } = "";
+    public string Text { get; init; } = "";
+    public Guid AuthorKeyId { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+}
 
 /// <summary>
 /// One event of an item's history. Logged events carry their log entry (sequence, id, hash): the timeline is read from

@@ -298,7 +298,7 @@ internal sealed class ReviewQueue(
         NpgsqlConnection conn, NpgsqlTransaction tx, ReviewQueries.ItemRow item, string visibility, string text, Actor actor, DateTimeOffset now, CancellationToken ct)
     {
         var entryId = Guid.CreateVersion7();
-        var note = new ReviewNote(Guid.CreateVersion7(), visibility, text, actor.KeyId, now);
+        var note = new ReviewNote { Id = Guid.CreateVersion7(), Visibility = visibility, Text = text, AuthorKeyId = actor.KeyId, CreatedAt = now };
         await conn.ExecuteAsync(new CommandDefinition(
             """
             insert into review_notes (id, item_id, tenant_id, visibility, body, author_key_id, created_at, entry_id)

@@ -53,14 +53,21 @@ internal static class ReviewCalls
         return decision["decisionId"]!.GetValue<Guid>();
     }
 
-    /// <summary>A borderline prompt decision of the world's platform (World.BorderlinePrompt): a review.</summary>
-    public static async Task<Guid> ReviewDecisionAsync(World world, bool newCharacter = true)
+    /// <summary>
+    /// A borderline prompt decision of the world's platform (World.BorderlinePrompt): a review. The app needs one Storm
+    /// Queen (the name "Storm" has one owner per app); one registered by another world's holder serves every tenant, since
+    /// no tenant holds a grant for it.
+    /// </summary>
+    public static async Task<Guid> ReviewDecisionAsync(World world)
     {
-        if (newCharacter)
+        var response = await world.RightsHolder.PostAsJsonAsync("/v1/characters", new
         {
-            await world.StormQueenAsync();
-        }
-
+            canonicalName = $"Storm Queen {Guid.NewGuid().ToString("N")[..6]}",
+            aliases = new[] { "Storm" },
+            franchise = "Test Franchise",
+            description = "A queen who commands the weather: a tall woman in a cloak of thunderclouds with a crown of lightning, who summons storms over the city.",
+        });
+        Assert.True(response.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, await response.Content.ReadAsStringAsync());
         var decision = await world.ScreenAsync(World.BorderlinePrompt);
         Assert.Equal("review", decision["outcome"]!.GetValue<string>());
         return decision["decisionId"]!.GetValue<Guid>();
