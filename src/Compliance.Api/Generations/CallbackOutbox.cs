@@ -66,9 +66,9 @@ internal sealed partial class CallbackDispatcher(NpgsqlDataSource db, IHttpClien
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var due = await conn.QuerySingleOrDefaultAsync<(Guid Id, Guid GenerationId, string Url, int Attempts)?>(new CommandDefinition(
+        var due = await conn.QuerySingleOrDefaultAsync<(Guid Id, Guid GenerationId, string Url, int Attempts, string State)?>(new CommandDefinition(
             """
-            select id, generation_id, url, attempts from generation_callbacks
+            select id, generation_id, url, attempts, state from generation_callbacks
             where delivered_at is null and attempts < @max and next_attempt_at <= now()
             order by next_attempt_at limit 1 for update skip locked
             """, new { max = MaxAttempts }, tx, cancellationToken: ct));
@@ -80,7 +80,9 @@ internal sealed partial class CallbackDispatcher(NpgsqlDataSource db, IHttpClien
         var tenant = await conn.ExecuteScalarAsync<Guid>(new CommandDefinition(
             "select tenant_id from generation_jobs where id = @id", new { id = callback.GenerationId }, tx, cancellationToken: ct));
         var view = await GenerationQueries.GetAsync(conn, tenant, callback.GenerationId, ct);
-        var body = JsonSerializer.SerializeToUtf8Bytes(new { type = "generation." + view!.State, generation = view }, JsonNames.Options);
+        // The type is the state the callback was queued for; the generation is the job as it is now. They differ only
+        // for a held job a reviewer settled before its in_review callback went out (in_review, then released/blocked).
+        var body = JsonSerializer.SerializeToUtf8Bytes(new { type = "generation." + callback.State, generation = view }, JsonNames.Options);
         string? error = null;
         try
         {
