@@ -6,10 +6,17 @@ using Compliance.Api.Grants;
 using Compliance.Api.Infrastructure;
 using Compliance.Api.Likeness;
 using Compliance.Api.Names;
+using Compliance.Api.Policies;
 using Compliance.Api.References;
+using Compliance.Api.Reviews;
 using Compliance.Api.Screening;
 using Compliance.Api.Settlements;
 using Scalar.AspNetCore;
+
+if (ReplayCommand.IsInvoked(args))
+{
+    return await ReplayCommand.RunAsync(args, Console.Out);   // `-- replay ...`: policy replay from the command line
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -19,6 +26,7 @@ builder.AddComplianceScreening();      // catalog index, classifiers, grant ledg
 builder.AddComplianceDecisionLog();    // signed checkpoints of the log's head: at an interval, on demand, copied to a file
 builder.AddComplianceGenerations();    // the gated pipeline: jobs on clustered Quartz, generators, provenance, callbacks
 builder.AddComplianceSettlements();    // revenue intake, the settlement job on the same Quartz store, statements
+builder.AddComplianceReviews();        // the review queue, appeals, policy replay
 builder.AddComplianceAccess();         // API keys (hashed at rest) and one policy per role
 builder.AddComplianceHttp();           // problem details, validation, request limits, OpenAPI
 builder.AddComplianceObservability();  // health checks, metrics, traces
@@ -44,7 +52,8 @@ app.MapCharacters();                   // rights holders: their catalog
 app.MapReferences();                   // rights holders: reference images and hashes of their characters
 app.MapGrants();                       // rights holders: grants, denials, revocations
 app.MapDecisions();                    // auditors (and platforms, for their own): the decision log
-app.MapReviews();                      // auditors: the review queue and review outcomes
+app.MapReviews();                      // auditors: the review queue (claims, notes, resolutions); platforms: appeals
+app.MapPolicyReplay();                 // auditors and admins: a candidate policy set against recorded decisions
 app.MapLikeness();                     // likeness owners: their profile, consent, and decisions about them
 app.MapEnrolments();                   // likeness owners: enrolled face images
 app.MapAdmin();                        // admins: tenants, rights holders, keys
@@ -58,6 +67,7 @@ app.MapStatements();                   // rights holders: settlement statements,
 app.MapSettlementAdmin();              // admins: periods, runs by hand, closing, reconciliation
 
 await app.RunAsync();
+return 0;
 
 /// <summary>Entry point; public so WebApplicationFactory can host it in tests.</summary>
 public partial class Program;

@@ -54,6 +54,22 @@ public sealed class PolicyEngineTests
         Assert.Contains(decision.Obligations, o => o.Type == ObligationTypes.Attribution);
     }
 
+    [Fact]
+    public void AReviewDecisionDefersItsAllowingReasonsObligationsToARelease()
+    {
+        var fact = new GrantFact(Comet, GrantState.AllowedWithRevenueShare, Guid.NewGuid(), 1250);
+        var unscreened = new Signal("frame-coverage", "v1", SignalKinds.CoverageIncomplete, null, 0.2, new Evidence(Detail: "2.0-2.5 s: decoder_error"));
+
+        var held = PolicyEngine.Evaluate(Policies, new PolicyInput("video", [CharacterSignal(), unscreened], [fact]));
+        var allowed = PolicyEngine.Evaluate(Policies, new PolicyInput("video", [CharacterSignal()], [fact]));
+
+        Assert.Equal(Outcome.Review, held.Outcome);
+        Assert.Empty(held.Obligations);  // nothing binds while the output is held
+        Assert.Equal(1250, Assert.Single(held.ObligationsIfReleased, o => o.Type == ObligationTypes.RecordUsage).RevenueShareBasisPoints);
+        Assert.Equal(Outcome.Allow, allowed.Outcome);
+        Assert.Empty(allowed.ObligationsIfReleased);  // an allowed decision's obligations bind as they are
+    }
+
     [Theory]
     [InlineData(0.85 - 0.05)] // 0.7999999999999999 in binary floating point
     [InlineData(0.8)]

@@ -14,6 +14,9 @@ internal static class Roles
     /// <summary>Authorization policy: auditors, and platforms for their own tenant.</summary>
     public const string DecisionReaders = "decision_readers";
 
+    /// <summary>Authorization policy: auditors and admins (policy replay).</summary>
+    public const string PolicyTesters = "policy_testers";
+
     public static readonly string[] All = [Admin, Platform, RightsHolder, Auditor, LikenessOwner];
 }
 

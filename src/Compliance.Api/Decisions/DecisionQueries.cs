@@ -27,15 +27,17 @@ internal sealed record DecisionPage(IReadOnlyList<DecisionSummary> Items, long? 
 /// <summary>What a list is narrowed to. Every field is optional; <see cref="EntityIds"/> matches decisions naming any of them.</summary>
 internal sealed record DecisionFilter(
     Guid? TenantId = null, string? Outcome = null, DateTimeOffset? From = null, DateTimeOffset? To = null,
-    string? Rule = null, Guid? EntityId = null, string? Classifier = null, Guid[]? EntityIds = null, bool AwaitingReview = false);
+    string? Rule = null, Guid? EntityId = null, string? Classifier = null, Guid[]? EntityIds = null);
 
 /// <summary>One decision as recorded, with its place in the hash chain.</summary>
 internal sealed record DecisionDetail(long Sequence, string PrevSha256, string EntrySha256, JsonElement Decision);
 
 /// <summary>
-/// Every read of the decision log by the API, in one place: the lists (decisions, the review queue, a
-/// person's likeness feed), one decision, the export, and the one paging rule they share. Features
-/// call these instead of writing their own SQL against <c>decisions</c>; only the log itself writes.
+/// Every read of the decision log's decisions by the API, in one place: the lists (decisions, a person's
+/// likeness feed), one decision, the export, and the one paging rule they share. Features call these
+/// instead of writing their own SQL against <c>decisions</c>; only the log itself writes. The log also
+/// holds review actions (kind <c>review</c>); the review queue reads those (Reviews/ReviewQueries.cs),
+/// and every list here reads decisions only.
 /// </summary>
 internal static class DecisionQueries
 {
@@ -77,7 +79,8 @@ internal static class DecisionQueries
                    rules as {nameof(DecisionSummary.Rules)}, entity_ids as {nameof(DecisionSummary.EntityIds)}, classifiers as {nameof(DecisionSummary.Classifiers)},
                    created_at as {nameof(DecisionSummary.CreatedAt)}
             from decisions
-            where (@cursor::bigint is null or {after})
+            where kind = 'decision'
+              and (@cursor::bigint is null or {after})
               and (@TenantId::uuid is null or tenant_id = @TenantId)
               and (@Outcome::text is null or outcome = @Outcome)
               and (@From::timestamptz is null or created_at >= @From)
@@ -86,11 +89,10 @@ internal static class DecisionQueries
               and (@EntityId::uuid is null or entity_ids @> array[@EntityId::uuid])
               and (@Classifier::text is null or classifiers @> array[@Classifier::text])
               and (@AnyOf::uuid[] is null or entity_ids && @AnyOf::uuid[])
-              and (not @AwaitingReview or (outcome = 'review' and not exists (select from decision_reviews r where r.decision_id = decisions.id)))
             order by {order}
             limit @take
             """,
-            new { cursor, f.TenantId, f.Outcome, From = f.From?.ToUniversalTime(), To = f.To?.ToUniversalTime(), f.Rule, f.EntityId, f.Classifier, AnyOf = f.EntityIds, f.AwaitingReview, take = limit + 1 },
+            new { cursor, f.TenantId, f.Outcome, From = f.From?.ToUniversalTime(), To = f.To?.ToUniversalTime(), f.Rule, f.EntityId, f.Classifier, AnyOf = f.EntityIds, take = limit + 1 },
             cancellationToken: ct))).ToList();
         long? next = null;
         if (items.Count > limit)
@@ -106,7 +108,7 @@ internal static class DecisionQueries
     public static async Task<DecisionDetail?> GetAsync(NpgsqlConnection conn, Guid id, Guid? tenantScope, CancellationToken ct)
     {
         var row = await conn.QuerySingleOrDefaultAsync<(long Seq, string Payload, byte[] Prev, byte[] Entry)>(new CommandDefinition(
-            "select seq, payload, prev_sha256, entry_sha256 from decisions where id = @id and (@tenantScope::uuid is null or tenant_id = @tenantScope)",
+            "select seq, payload, prev_sha256, entry_sha256 from decisions where id = @id and kind = 'decision' and (@tenantScope::uuid is null or tenant_id = @tenantScope)",
             new { id, tenantScope },
             cancellationToken: ct));
         if (row.Payload is null)
@@ -118,24 +120,17 @@ internal static class DecisionQueries
         return new DecisionDetail(row.Seq, Convert.ToHexStringLower(row.Prev), Convert.ToHexStringLower(row.Entry), doc.RootElement.Clone());
     }
 
-    /// <summary>The tenant and outcome of one decision (what a review needs to know), or null when there is no such decision.</summary>
-    public static async Task<(Guid TenantId, string Outcome)?> OutcomeAsync(NpgsqlConnection conn, Guid id, CancellationToken ct)
-    {
-        var row = await conn.QuerySingleOrDefaultAsync<(Guid TenantId, string Outcome)>(new CommandDefinition(
-            "select tenant_id, outcome from decisions where id = @id", new { id }, cancellationToken: ct));
-        return row.Outcome is null ? null : row;
-    }
-
     /// <summary>
-    /// Writes decisions as NDJSON, oldest first, streamed row by row from one query: an export of
-    /// millions of decisions never sits in memory.
+    /// Writes the log as NDJSON, oldest first, streamed row by row from one query: an export of
+    /// millions of decisions never sits in memory. Review actions are exported too (with their
+    /// <c>kind</c> and linked decision), so an export holds every entry of the tenant's part of the chain.
     /// </summary>
     public static async Task ExportAsync(NpgsqlDataSource db, Guid? tenantId, DateTimeOffset? from, DateTimeOffset? to, Stream body, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var cmd = new NpgsqlCommand(
             """
-            select seq, prev_sha256, entry_sha256, payload from decisions
+            select seq, prev_sha256, entry_sha256, payload, kind, linked_decision_id from decisions
             where ($1::uuid is null or tenant_id = $1) and ($2::timestamptz is null or created_at >= $2) and ($3::timestamptz is null or created_at < $3)
             order by seq
             """,
@@ -147,8 +142,18 @@ internal static class DecisionQueries
         await using var writer = new StreamWriter(body, new System.Text.UTF8Encoding(false));
         while (await reader.ReadAsync(ct))
         {
-            // The payload is already the canonical JSON of the decision; it is embedded as is.
-            await writer.WriteAsync($"{{\"sequence\":{reader.GetInt64(0)},\"prevSha256\":\"{Convert.ToHexStringLower((byte[])reader[1])}\",\"entrySha256\":\"{Convert.ToHexStringLower((byte[])reader[2])}\",\"decision\":");
+            // The payload is already the canonical JSON of the entry; it is embedded as is (a decision under
+            // "decision", a review action under "review", with the decision it is about).
+            await writer.WriteAsync($"{{\"sequence\":{reader.GetInt64(0)},\"prevSha256\":\"{Convert.ToHexStringLower((byte[])reader[1])}\",\"entrySha256\":\"{Convert.ToHexStringLower((byte[])reader[2])}\",");
+            if (reader.GetString(4) == "decision")
+            {
+                await writer.WriteAsync("\"decision\":");
+            }
+            else
+            {
+                await writer.WriteAsync($"\"kind\":\"{reader.GetString(4)}\",\"linkedDecisionId\":\"{reader.GetGuid(5):D}\",\"review\":");
+            }
+
             await writer.WriteAsync(reader.GetString(3));
             await writer.WriteAsync("}\n");
         }

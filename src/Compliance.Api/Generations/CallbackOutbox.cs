@@ -19,13 +19,20 @@ internal sealed class CallbackOutbox(NpgsqlDataSource db)
     public async Task EnqueueAsync(Guid jobId, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
+        await EnqueueAsync(conn, null, jobId, ct);
+    }
+
+    /// <summary>The same, inside a caller's transaction (a reviewer's resolution ends a held job and queues its callback at once).</summary>
+    public static async Task EnqueueAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid jobId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(conn);
         await conn.ExecuteAsync(new CommandDefinition(
             """
             insert into generation_callbacks (id, generation_id, state, url)
             select @callbackId, id, state, callback_url from generation_jobs where id = @jobId and callback_url is not null and finished_at is not null
             on conflict (generation_id, state) do nothing
             """,
-            new { callbackId = Guid.CreateVersion7(), jobId }, cancellationToken: ct));
+            new { callbackId = Guid.CreateVersion7(), jobId }, tx, cancellationToken: ct));
     }
 }
 
@@ -59,9 +66,9 @@ internal sealed partial class CallbackDispatcher(NpgsqlDataSource db, IHttpClien
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var due = await conn.QuerySingleOrDefaultAsync<(Guid Id, Guid GenerationId, string Url, int Attempts)?>(new CommandDefinition(
+        var due = await conn.QuerySingleOrDefaultAsync<(Guid Id, Guid GenerationId, string Url, int Attempts, string State)?>(new CommandDefinition(
             """
-            select id, generation_id, url, attempts from generation_callbacks
+            select id, generation_id, url, attempts, state from generation_callbacks
             where delivered_at is null and attempts < @max and next_attempt_at <= now()
             order by next_attempt_at limit 1 for update skip locked
             """, new { max = MaxAttempts }, tx, cancellationToken: ct));
@@ -73,7 +80,9 @@ internal sealed partial class CallbackDispatcher(NpgsqlDataSource db, IHttpClien
         var tenant = await conn.ExecuteScalarAsync<Guid>(new CommandDefinition(
             "select tenant_id from generation_jobs where id = @id", new { id = callback.GenerationId }, tx, cancellationToken: ct));
         var view = await GenerationQueries.GetAsync(conn, tenant, callback.GenerationId, ct);
-        var body = JsonSerializer.SerializeToUtf8Bytes(new { type = "generation." + view!.State, generation = view }, JsonNames.Options);
+        // The type is the state the callback was queued for; the generation is the job as it is now. They differ only
+        // for a held job a reviewer settled before its in_review callback went out (in_review, then released/blocked).
+        var body = JsonSerializer.SerializeToUtf8Bytes(new { type = "generation." + callback.State, generation = view }, JsonNames.Options);
         string? error = null;
         try
         {

@@ -26,7 +26,8 @@ internal static class GenerationExtensions
         // Quartz takes its connections from the one NpgsqlDataSource, registered under the provider-neutral type it asks for.
         builder.Services.AddSingleton<System.Data.Common.DbDataSource>(sp => sp.GetRequiredService<Npgsql.NpgsqlDataSource>());
         builder.Services.AddSingleton<IGenerationJobStore, GenerationJobStore>();
-        builder.Services.AddSingleton<IGenerationStages, GenerationStages>();
+        builder.Services.AddSingleton<GenerationStages>();  // also the review workflow's way to settle a held job
+        builder.Services.AddSingleton<IGenerationStages>(sp => sp.GetRequiredService<GenerationStages>());
         builder.Services.AddSingleton<GenerationRunner>();
         builder.Services.AddSingleton<GenerationScheduler>();
         builder.Services.AddSingleton<CallbackOutbox>();

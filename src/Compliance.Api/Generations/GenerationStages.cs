@@ -139,24 +139,96 @@ internal sealed class GenerationStages(
 
     public async Task<bool> ReleaseAsync(GenerationJob job, CancellationToken ct)
     {
-        var started = Stopwatch.GetTimestamp();
         await using var conn = await db.OpenConnectionAsync(ct);
-        var decided = await LoadDecisionsAsync(conn, [job.PromptDecisionId, job.FrameDecisionId], ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        if (!await GenerationJobStore.AdvanceAsync(conn, tx, job.Id, GenerationState.ScreeningFrames, GenerationState.Released,
-                new StageRecord { Stage = "release" }, ct))
+        if (!await ReleaseInAsync(conn, tx, job, GenerationState.ScreeningFrames, null, ct))
         {
             return false; // cancelled, or released by another run: never twice
         }
 
-        await provenance.IssueAsync(conn, tx, job, decided, ct);
-        await WriteUsageEventsAsync(conn, tx, job, decided, ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>
+    /// The release itself, inside the caller's transaction: the compare-and-set from <paramref name="from"/> to released,
+    /// the signed provenance manifest and the usage events. <paramref name="reviewedBy"/> is the review resolution that
+    /// overturned a held job's review decision: the manifest names it, and the obligations that decision deferred to a
+    /// release (usage of licensed characters it allowed) bind now. False, with nothing written, when the job had left
+    /// <paramref name="from"/>.
+    /// </summary>
+    private async Task<bool> ReleaseInAsync(NpgsqlConnection conn, NpgsqlTransaction tx, GenerationJob job, GenerationState from, Guid? reviewedBy, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var decided = await LoadDecisionsAsync(conn, tx, [job.PromptDecisionId, job.FrameDecisionId], ct);
+        if (!await GenerationJobStore.AdvanceAsync(conn, tx, job.Id, from, GenerationState.Released,
+                new StageRecord { Stage = "release" }, ct))
+        {
+            return false;
+        }
+
+        await provenance.IssueAsync(conn, tx, job, decided, ct, reviewedBy is { } r ? [r] : null);
+        await WriteUsageEventsAsync(conn, tx, job, decided, includeDeferred: reviewedBy is not null, ct);
         // The release's own time is known only now (hashing and signing the output is most of it).
         await conn.ExecuteAsync(new CommandDefinition(
             "update generation_jobs set stage_timings = stage_timings || jsonb_build_object('release', round(@seconds::numeric, 3)) where id = @id",
             new { id = job.Id, seconds = Stopwatch.GetElapsedTime(started).TotalSeconds }, tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
         return true;
+    }
+
+    /// <summary>
+    /// Applies a reviewer's resolution of <paramref name="decisionId"/> to the generation that decision holds
+    /// <c>in_review</c>, inside the resolution's transaction: upheld, the job ends <c>blocked</c>; overturned, a job held
+    /// by its frame gate is released (provenance, usage events) and one held by its prompt gate goes on to generate
+    /// (and is then screened and released as any other). Every move is a compare-and-set on the job's state, so two
+    /// racing resolutions move it once. The terminal state's callback is queued in the same transaction. Null when no
+    /// generation is held by that decision.
+    /// </summary>
+    internal async Task<(Guid JobId, GenerationState State)?> SettleHeldAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, Guid decisionId, bool overturn, Guid resolutionEntryId, CancellationToken ct)
+    {
+        var row = await conn.QuerySingleOrDefaultAsync<GenerationJobStore.JobRow>(new CommandDefinition(
+            $"""
+            select {GenerationJobStore.Columns} from generation_jobs
+            where state = 'in_review' and (prompt_decision_id = @decisionId or frame_decision_id = @decisionId)
+            limit 1 for update
+            """,
+            new { decisionId }, tx, cancellationToken: ct));
+        if (row?.ToJob() is not { } job)
+        {
+            return null;
+        }
+
+        GenerationState to;
+        bool moved;
+        if (!overturn)
+        {
+            to = GenerationState.Blocked;
+            moved = await GenerationJobStore.AdvanceAsync(conn, tx, job.Id, GenerationState.InReview, to,
+                new StageRecord { Reason = "Held for review; a reviewer upheld the hold, so nothing is released." }, ct);
+        }
+        else if (job.FrameDecisionId is null)
+        {
+            to = GenerationState.Generating;
+            moved = await GenerationJobStore.AdvanceAsync(conn, tx, job.Id, GenerationState.InReview, to, new StageRecord(), ct);
+        }
+        else
+        {
+            to = GenerationState.Released;
+            moved = await ReleaseInAsync(conn, tx, job, GenerationState.InReview, resolutionEntryId, ct);
+        }
+
+        if (!moved)
+        {
+            return null;
+        }
+
+        if (to.IsFinished())
+        {
+            await CallbackOutbox.EnqueueAsync(conn, tx, job.Id, ct);
+        }
+
+        return (job.Id, to);
     }
 
     public async Task<GateResult> RecordProviderRefusalAsync(GenerationJob job, GenerationFailedException refusal, CancellationToken ct)
@@ -168,16 +240,53 @@ internal sealed class GenerationStages(
         return Result(view);
     }
 
-    public Task OnFinishedAsync(Guid jobId, CancellationToken ct) => callbacks.EnqueueAsync(jobId, ct);
+    public async Task OnFinishedAsync(Guid jobId, CancellationToken ct)
+    {
+        await callbacks.EnqueueAsync(jobId, ct);
+        await SettleIfReviewedAlreadyAsync(jobId, ct);
+    }
+
+    /// <summary>
+    /// A gate's review decision opens its review item the moment it is logged, a little before the job's row says
+    /// <c>in_review</c>; a reviewer who resolved the item in between found no held job to settle. The job is settled
+    /// here, once it is held, by the same compare-and-set (an overturn at the prompt gate is picked up by the sweeper).
+    /// </summary>
+    private async Task SettleIfReviewedAlreadyAsync(Guid jobId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var resolved = await conn.QuerySingleOrDefaultAsync<ResolvedHold>(new CommandDefinition(
+            $"""
+            select i.decision_id as {nameof(ResolvedHold.DecisionId)}, i.resolution as {nameof(ResolvedHold.Resolution)},
+                   i.resolution_entry_id as {nameof(ResolvedHold.EntryId)}
+            from generation_jobs g
+            join review_items i on i.decision_id = coalesce(g.frame_decision_id, g.prompt_decision_id) and i.kind = 'review' and i.status = 'resolved'
+            where g.id = @jobId and g.state = 'in_review'
+            """,
+            new { jobId }, tx, cancellationToken: ct));
+        if (resolved is { EntryId: { } entry })
+        {
+            await SettleHeldAsync(conn, tx, resolved.DecisionId, resolved.Resolution == "overturn", entry, ct);
+            await tx.CommitAsync(ct);
+        }
+    }
+
+    private sealed record ResolvedHold
+    {
+        public Guid DecisionId { get; init; }
+        public string Resolution { get; init; } = "";
+        public Guid? EntryId { get; init; }
+    }
 
     /// <summary>
     /// One usage event per licensed character that a decision of this generation allowed with a revenue-share
     /// obligation; seconds on screen come from the frames that showed it.
     /// </summary>
-    private static async Task WriteUsageEventsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, GenerationJob job, IReadOnlyList<DecisionView> decided, CancellationToken ct)
+    private static async Task WriteUsageEventsAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, GenerationJob job, IReadOnlyList<DecisionView> decided, bool includeDeferred, CancellationToken ct)
     {
         var reasons = decided.SelectMany(d => d.Reasons).ToList();
-        var usage = decided.SelectMany(d => d.Obligations)
+        var usage = decided.SelectMany(d => includeDeferred ? [.. d.Obligations, .. d.ObligationsIfReleased ?? []] : d.Obligations)
             .Where(o => o.Type == ObligationTypes.RecordUsage && o.Entity is { Type: EntityTypes.Character })
             .DistinctBy(o => o.Entity!.Id);
         foreach (var obligation in usage)
@@ -215,11 +324,11 @@ internal sealed class GenerationStages(
             .DefaultIfEmpty(0)
             .Max());
 
-    private static async Task<IReadOnlyList<DecisionView>> LoadDecisionsAsync(NpgsqlConnection conn, IEnumerable<Guid?> ids, CancellationToken ct)
+    private static async Task<IReadOnlyList<DecisionView>> LoadDecisionsAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, IEnumerable<Guid?> ids, CancellationToken ct)
     {
         var wanted = ids.OfType<Guid>().ToArray();
         var payloads = await conn.QueryAsync<string>(new CommandDefinition(
-            "select payload from decisions where id = any(@wanted) order by seq", new { wanted }, cancellationToken: ct));
+            "select payload from decisions where id = any(@wanted) and kind = 'decision' order by seq", new { wanted }, tx, cancellationToken: ct));
         return payloads.Select(p => JsonSerializer.Deserialize<DecisionView>(p, JsonNames.Options)!).ToList();
     }
 

@@ -17,7 +17,9 @@ namespace Compliance.Api.Generations;
 /// </summary>
 internal sealed class ProvenanceIssuer(ProvenanceSigner signer, LocalBlobStore blobs)
 {
-    public async Task IssueAsync(NpgsqlConnection conn, NpgsqlTransaction tx, GenerationJob job, IReadOnlyList<DecisionView> decided, CancellationToken ct)
+    /// <param name="reviewedBy">The review resolutions (log entry ids) that released a held job; listed after its decisions.</param>
+    public async Task IssueAsync(NpgsqlConnection conn, NpgsqlTransaction tx, GenerationJob job, IReadOnlyList<DecisionView> decided, CancellationToken ct,
+        IReadOnlyList<Guid>? reviewedBy = null)
     {
         var output = await conn.QuerySingleAsync<(string? Blob, string? MediaType, double? Seconds)>(new CommandDefinition(
             "select output_blob, output_media_type, output_duration_seconds from generation_jobs where id = @id", new { id = job.Id }, tx, cancellationToken: ct));
@@ -38,7 +40,7 @@ internal sealed class ProvenanceIssuer(ProvenanceSigner signer, LocalBlobStore b
             .ToList();
         var video = new GeneratedVideo(path, output.MediaType ?? "video/mp4", TimeSpan.FromSeconds(output.Seconds ?? job.DurationSeconds),
             job.Width, job.Height, job.Generator, job.Model ?? job.Generator, job.ProviderJobId);
-        var facts = new ReleaseFacts(job.Id, job.Prompt, decided.Last().PolicyVersion, decided.Select(d => d.DecisionId).ToList(),
+        var facts = new ReleaseFacts(job.Id, job.Prompt, decided.Last().PolicyVersion, [.. decided.Select(d => d.DecisionId), .. reviewedBy ?? []],
             head.Seq, Convert.ToHexStringLower(head.Sha), consents);
         var manifest = await ProvenanceManifest.ForReleaseAsync(video, facts, ct);
         var signed = signer.Sign(manifest);

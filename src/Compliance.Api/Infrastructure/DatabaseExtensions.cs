@@ -13,9 +13,10 @@ internal static class DatabaseExtensions
     /// <summary>
     /// Uses <c>ConnectionStrings:Compliance</c> (the app role) and <c>ConnectionStrings:ComplianceOwner</c>
     /// (migrations; defaults to the app string) when configured; otherwise starts the embedded local
-    /// cluster under the checkout's git-ignored <c>.data/</c> folder.
+    /// cluster under the checkout's git-ignored <c>.data/</c> folder (reporting its start on <paramref name="log"/>,
+    /// standard output by default).
     /// </summary>
-    public static WebApplicationBuilder AddComplianceDatabase(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddComplianceDatabase(this WebApplicationBuilder builder, Action<string>? log = null)
     {
         var app = builder.Configuration.GetConnectionString("Compliance");
         var owner = builder.Configuration.GetConnectionString("ComplianceOwner");
@@ -24,7 +25,7 @@ internal static class DatabaseExtensions
             // The cluster must run before the container is built (the data source needs its address): the paths are
             // read here with the same binding and defaults as everywhere else.
             var dir = LocalPostgresLocation.Resolve(PathsOptions.Read(builder.Configuration, builder.Environment).InData("postgres"));
-            var local = LocalPostgres.StartAsync(dir, Console.WriteLine).GetAwaiter().GetResult();
+            var local = LocalPostgres.StartAsync(dir, log ?? Console.WriteLine).GetAwaiter().GetResult();
             builder.Services.AddSingleton(local);
             builder.Services.AddHostedService<LocalPostgresLifetime>();
             (app, owner) = (local.Connections.App, local.Connections.Owner);

@@ -129,6 +129,7 @@ internal static class ServiceExtensions
             .AddPolicy(Roles.Auditor, p => p.RequireRole(Roles.Auditor))
             .AddPolicy(Roles.LikenessOwner, p => p.RequireRole(Roles.LikenessOwner))
             .AddPolicy(Roles.DecisionReaders, p => p.RequireRole(Roles.Auditor, Roles.Platform))
+            .AddPolicy(Roles.PolicyTesters, p => p.RequireRole(Roles.Auditor, Roles.Admin))
             // Anything not explicitly opened up needs a key.
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         return builder;

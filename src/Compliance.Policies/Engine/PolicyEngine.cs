@@ -58,8 +58,12 @@ public static class PolicyEngine
             }
         }
 
-        // Obligations only bind when the output is released, i.e. when the whole decision allows.
-        return new PolicyDecision(outcome, reasons, outcome == Outcome.Allow ? obligations : [], policies.Version);
+        // Obligations only bind when the output is released, i.e. when the whole decision allows, or when a reviewer
+        // overturns a review decision (then those of its allowing reasons bind).
+        return new PolicyDecision(outcome, reasons, outcome == Outcome.Allow ? obligations : [], policies.Version)
+        {
+            ObligationsIfReleased = outcome == Outcome.Review ? obligations : [],
+        };
     }
 
     private static GrantFact? FactFor(IReadOnlyList<GrantFact> facts, Signal signal)

@@ -23,4 +23,12 @@ public sealed record PolicyDecision(
     Outcome Outcome,
     IReadOnlyList<Reason> Reasons,
     IReadOnlyList<Obligation> Obligations,
-    string PolicyVersion);
+    string PolicyVersion)
+{
+    /// <summary>
+    /// For a <see cref="Outcome.Review"/> decision: the obligations its allowing reasons carry. They bind only if a
+    /// reviewer overturns the review and the output is released (e.g. usage of a licensed character is then recorded);
+    /// empty for every other outcome.
+    /// </summary>
+    public IReadOnlyList<Obligation> ObligationsIfReleased { get; init; } = [];
+}

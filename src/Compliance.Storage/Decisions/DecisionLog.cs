@@ -7,7 +7,11 @@ using NpgsqlTypes;
 
 namespace Compliance.Storage.Decisions;
 
-/// <summary>One decision as the log stores it. <see cref="Payload"/> is the full decision (reasons, evidence) as JSON.</summary>
+/// <summary>
+/// One entry as the log stores it. For a decision (<see cref="Kind"/> <c>decision</c>), <see cref="Payload"/> is the full
+/// decision (reasons, evidence) as JSON. For a review action (<c>review</c>), <see cref="Outcome"/> names the action,
+/// <see cref="LinkedDecisionId"/> the decision it is about, and the payload its details.
+/// </summary>
 public sealed record DecisionEntry(
     Guid Id,
     Guid TenantId,
@@ -18,7 +22,23 @@ public sealed record DecisionEntry(
     Guid[] EntityIds,
     string[] Classifiers,
     DateTimeOffset CreatedAt,
-    string Payload);
+    string Payload)
+{
+    public string Kind { get; init; } = DecisionEntryKinds.Decision;
+
+    /// <summary>The decision a review action is about; null for decisions.</summary>
+    public Guid? LinkedDecisionId { get; init; }
+}
+
+/// <summary>The kinds of entry the log holds.</summary>
+public static class DecisionEntryKinds
+{
+    /// <summary>A gate's decision: allow, review or block.</summary>
+    public const string Decision = "decision";
+
+    /// <summary>A review-queue action (claim, note, resolution, appeal...) about one decision, which it never changes.</summary>
+    public const string Review = "review";
+}
 
 /// <summary>
 /// The append-only, hash-chained decision log. <see cref="AppendAsync"/> returns only after the entry
@@ -117,7 +137,7 @@ public sealed class DecisionLog : IAsyncDisposable
 
         var seqs = new long[batch.Count];
         await using (var importer = await conn.BeginBinaryImportAsync(
-            "copy decisions (seq, id, tenant_id, subject, outcome, policy_version, rules, entity_ids, classifiers, created_at, payload, prev_sha256, entry_sha256) from stdin (format binary)").ConfigureAwait(false))
+            "copy decisions (seq, id, tenant_id, subject, outcome, policy_version, rules, entity_ids, classifiers, created_at, payload, prev_sha256, entry_sha256, kind, linked_decision_id) from stdin (format binary)").ConfigureAwait(false))
         {
             for (var i = 0; i < batch.Count; i++)
             {
@@ -138,6 +158,16 @@ public sealed class DecisionLog : IAsyncDisposable
                 await importer.WriteAsync(e.Payload, NpgsqlDbType.Text).ConfigureAwait(false);
                 await importer.WriteAsync(prev, NpgsqlDbType.Bytea).ConfigureAwait(false);
                 await importer.WriteAsync(hash, NpgsqlDbType.Bytea).ConfigureAwait(false);
+                await importer.WriteAsync(e.Kind, NpgsqlDbType.Text).ConfigureAwait(false);
+                if (e.LinkedDecisionId is { } linked)
+                {
+                    await importer.WriteAsync(linked, NpgsqlDbType.Uuid).ConfigureAwait(false);
+                }
+                else
+                {
+                    await importer.WriteNullAsync().ConfigureAwait(false);
+                }
+
                 seqs[i] = seq;
                 prev = hash;
             }
@@ -149,7 +179,11 @@ public sealed class DecisionLog : IAsyncDisposable
         return seqs;
     }
 
-    /// <summary>SHA-256 of the previous entry's hash and this entry's canonical text (every stored column).</summary>
+    /// <summary>
+    /// SHA-256 of the previous entry's hash and this entry's canonical text (every stored column). A decision's text is
+    /// exactly what it was before the log held other kinds, so every earlier entry still verifies; any other entry (or a
+    /// decision with a link) appends its kind and link, so neither can be changed without breaking the chain.
+    /// </summary>
     public static byte[] EntryHash(byte[] prev, long seq, DecisionEntry e)
     {
         ArgumentNullException.ThrowIfNull(prev);
@@ -167,6 +201,11 @@ public sealed class DecisionLog : IAsyncDisposable
             string.Join('\u001f', e.Classifiers),
             micros.ToString(CultureInfo.InvariantCulture),
             e.Payload);
+        if (e.Kind != DecisionEntryKinds.Decision || e.LinkedDecisionId is not null)
+        {
+            canonical = string.Join('\n', canonical, e.Kind, e.LinkedDecisionId?.ToString("D") ?? "");
+        }
+
         var bytes = Encoding.UTF8.GetBytes(canonical);
         var buffer = new byte[prev.Length + bytes.Length];
         prev.CopyTo(buffer, 0);
@@ -189,7 +228,7 @@ public sealed class DecisionLog : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(watch);
         await using var conn = await _dataSource.OpenConnectionAsync(ct);
         await using var cmd = new NpgsqlCommand(
-            "select seq, id, tenant_id, subject, outcome, policy_version, rules, entity_ids, classifiers, created_at, payload, prev_sha256, entry_sha256 from decisions where seq >= $1 order by seq",
+            "select seq, id, tenant_id, subject, outcome, policy_version, rules, entity_ids, classifiers, created_at, payload, prev_sha256, entry_sha256, kind, linked_decision_id from decisions where seq >= $1 order by seq",
             conn)
         {
             Parameters = { new() { Value = from?.Seq ?? 1L } },
@@ -218,7 +257,11 @@ public sealed class DecisionLog : IAsyncDisposable
             var entry = new DecisionEntry(
                 reader.GetGuid(1), reader.GetGuid(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
                 reader.GetFieldValue<string[]>(6), reader.GetFieldValue<Guid[]>(7), reader.GetFieldValue<string[]>(8),
-                reader.GetFieldValue<DateTimeOffset>(9), reader.GetString(10));
+                reader.GetFieldValue<DateTimeOffset>(9), reader.GetString(10))
+            {
+                Kind = reader.GetString(13),
+                LinkedDecisionId = reader.IsDBNull(14) ? null : reader.GetGuid(14),
+            };
             var storedPrev = (byte[])reader[11];
             var storedHash = (byte[])reader[12];
             if (from is not null && seq == from.Seq)

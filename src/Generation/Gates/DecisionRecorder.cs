@@ -45,7 +45,11 @@ internal sealed record DecisionView(
     DateTimeOffset CreatedAt,
     IReadOnlyList<Reason> Reasons,
     IReadOnlyList<Obligation> Obligations,
-    DecisionInput Input);
+    DecisionInput Input)
+{
+    /// <summary>For a review decision: the obligations that bind if a reviewer overturns it and the output is released.</summary>
+    public IReadOnlyList<Obligation>? ObligationsIfReleased { get; init; }
+}
 
 /// <summary>Writes every decision to the log before it is answered, and counts it.</summary>
 internal sealed class DecisionRecorder(DecisionLog log, TimeProvider clock, IMeterFactory meters)
@@ -64,7 +68,10 @@ internal sealed class DecisionRecorder(DecisionLog log, TimeProvider clock, IMet
             DecisionLog.TruncateToMicroseconds(clock.GetUtcNow()),
             decision.Reasons,
             decision.Obligations,
-            input);
+            input)
+        {
+            ObligationsIfReleased = decision.ObligationsIfReleased.Count > 0 ? decision.ObligationsIfReleased : null,
+        };
         var entry = new DecisionEntry(
             view.DecisionId,
             tenantId,
