@@ -8,7 +8,7 @@ using static Compliance.Api.Tests.Infrastructure.ReviewCalls;
 namespace Compliance.Api.Tests;
 
 [Collection(PostgresCollection.Name)]
-public sealed class AppealTests(PostgresFixture postgres)
+public sealed class AppealTests(PostgresFixture postgres) : PostgresTests
 {
     private static Task<HttpResponseMessage> AppealAsync(HttpClient platform, Guid decision, string statement = "Our user drew this character themselves.") =>
         platform.PostAsJsonAsync($"/v1/decisions/{decision}/appeals", new { statement });

@@ -8,7 +8,7 @@ namespace Compliance.Api.Tests;
 
 /// <summary>Generations held <c>in_review</c> and what a reviewer's resolution does to them.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class HeldGenerationReviewTests(PostgresFixture postgres)
+public sealed class HeldGenerationReviewTests(PostgresFixture postgres) : PostgresTests
 {
     /// <summary>
     /// The shipped policies plus one rule, first in file order, that sends a licensed character seen in a generated video

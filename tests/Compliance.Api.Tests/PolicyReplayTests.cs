@@ -12,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Compliance.Api.Tests;
 
 [Collection(PostgresCollection.Name)]
-public sealed class PolicyReplayTests(PostgresFixture postgres)
+public sealed class PolicyReplayTests(PostgresFixture postgres) : PostgresTests
 {
     private static readonly string Policies = Path.Combine(RepositoryRoot.Find(AppContext.BaseDirectory)!, "policies");
 
