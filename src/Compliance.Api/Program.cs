@@ -6,6 +6,7 @@ using Compliance.Api.Grants;
 using Compliance.Api.Infrastructure;
 using Compliance.Api.Likeness;
 using Compliance.Api.Names;
+using Compliance.Api.Recordings;
 using Compliance.Api.References;
 using Compliance.Api.Screening;
 using Compliance.Api.Settlements;
@@ -42,7 +43,8 @@ app.MapHealth();
 app.MapScreening();                    // platforms: POST /v1/screen/prompt
 app.MapCharacters();                   // rights holders: their catalog
 app.MapReferences();                   // rights holders: reference images and hashes of their characters
-app.MapGrants();                       // rights holders: grants, denials, revocations
+app.MapRecordings();                   // rights holders: recordings and their reference fingerprints
+app.MapGrants();                       // rights holders: grants, denials, revocations (characters and recordings)
 app.MapDecisions();                    // auditors (and platforms, for their own): the decision log
 app.MapReviews();                      // auditors: the review queue and review outcomes
 app.MapLikeness();                     // likeness owners: their profile, consent, and decisions about them

@@ -9,8 +9,11 @@ public enum AudioRejectionReason
     /// <summary>The bytes are not an accepted audio container (text, a playlist, an ffconcat script, an image, ...).</summary>
     NotAudio,
 
-    /// <summary>It looks like an accepted container but has no audio stream, or cannot be probed or decoded.</summary>
+    /// <summary>It looks like an accepted container but cannot be probed or decoded.</summary>
     Corrupt,
+
+    /// <summary>The container holds no audio stream at all (a silent video): nothing to fingerprint, which is not damage.</summary>
+    NoAudioStream,
 
     /// <summary>The declared or decoded duration exceeds <see cref="AudioFingerprintOptions.MaxDuration"/>.</summary>
     TooLong,

@@ -120,7 +120,7 @@ public sealed class AudioFingerprinterTests : IDisposable
 
         var rejected = await Assert.ThrowsAsync<AudioRejectedException>(() => AudioTools.Fingerprinter().FingerprintFileAsync(path, CancellationToken.None));
 
-        Assert.Equal(AudioRejectionReason.Corrupt, rejected.Reason);
+        Assert.Equal(AudioRejectionReason.NoAudioStream, rejected.Reason);
         Assert.Contains("no audio stream", rejected.Message, StringComparison.Ordinal);
     }
 
