@@ -115,9 +115,9 @@ public sealed class RecordingTests(PostgresFixture postgres)
         var job = await GenerationJobs.WaitFinishedAsync(world.Platform, id, TimeSpan.FromSeconds(180));
 
         Assert.Equal("blocked", GenerationJobs.State(job));
-        var prompt = await World.Json(await world.Auditor.GetAsync($"/v1/decisions/{job["promptDecisionId"]}"));
+        var prompt = await World.Json(await world.Auditor.GetAsync($"/v1/decisions/{job["decisions"]!["prompt"]}"));
         Assert.Equal("allow", prompt["decision"]!["outcome"]!.GetValue<string>());
-        var frames = await World.Json(await world.Auditor.GetAsync($"/v1/decisions/{job["frameDecisionId"]}"));
+        var frames = await World.Json(await world.Auditor.GetAsync($"/v1/decisions/{job["decisions"]!["frames"]}"));
         Assert.Equal("block", frames["decision"]!["outcome"]!.GetValue<string>());
         var heard = frames["decision"]!["reasons"]!.AsArray().Single(r => r!["signal"]?["kind"]?.GetValue<string>() == "licensed_recording")!;
         Assert.Equal(recording, heard["signal"]!["entity"]!["id"]!.GetValue<Guid>());
