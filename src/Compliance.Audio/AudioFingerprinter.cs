@@ -144,6 +144,7 @@ public sealed class AudioFingerprinter
         }
 
         int? channels = null;
+        var audioStreams = 0;
         double? duration = null;
         try
         {
@@ -154,6 +155,7 @@ public sealed class AudioFingerprinter
                 {
                     if (stream.TryGetProperty("codec_type", out var type) && type.GetString() == "audio")
                     {
+                        audioStreams++;
                         channels = Math.Max(channels ?? 0, stream.TryGetProperty("channels", out var c) ? c.GetInt32() : 0);
                     }
                 }
@@ -173,6 +175,12 @@ public sealed class AudioFingerprinter
         if (channels is null)
         {
             throw new AudioRejectedException(AudioRejectionReason.NoAudioStream, $"The {container.Name} file has no audio stream.");
+        }
+
+        if (audioStreams > 1)
+        {
+            throw new AudioRejectedException(AudioRejectionReason.MultipleAudioStreams,
+                $"The {container.Name} file has {audioStreams} audio streams; only one can be fingerprinted, so the others would go unheard.");
         }
 
         if (channels > _options.MaxChannels)

@@ -21,6 +21,12 @@ public enum AudioRejectionReason
     /// <summary>The audio stream has more channels than <see cref="AudioFingerprintOptions.MaxChannels"/>.</summary>
     TooManyChannels,
 
+    /// <summary>
+    /// The file has more than one audio stream: fpcalc hears only one of them, so the others would go unheard. Refused
+    /// rather than half screened.
+    /// </summary>
+    MultipleAudioStreams,
+
     /// <summary>The upload exceeds <see cref="AudioFingerprintOptions.MaxFileBytes"/>.</summary>
     TooLarge,
 

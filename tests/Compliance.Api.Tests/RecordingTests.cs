@@ -101,6 +101,19 @@ public sealed class RecordingTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task AVideoWithASecondAudioTrackIsNotHalfHeard()
+    {
+        var app = await postgres.SharedAppAsync();
+        var world = await app.NewWorldAsync();
+
+        var decision = await ScreenVideoAsync(world, TestAudio.VideoWithTwoSoundtracks("xblast-song4.wav"), "two-tracks.mkv");
+
+        Assert.Equal("block", decision["outcome"]!.GetValue<string>());
+        Assert.Equal("unscreened-soundtrack-blocks", Assert.Single(decision["reasons"]!.AsArray())!["rule"]!.GetValue<string>());
+        Assert.StartsWith("multiple_audio_streams", decision["input"]!["media"]!["soundtrack"]!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GenerationWhosePromptPassesIsBlockedForItsDeniedSoundtrack()
     {
         await using var app = await postgres.CreateAppAsync("rec_gen_deny");

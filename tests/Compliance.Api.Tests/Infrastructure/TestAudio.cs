@@ -49,6 +49,13 @@ internal static class TestAudio
         return mkv;
     }
 
+    /// <summary>A video with two audio tracks: silence first, then 12 s of the recording as the second track.</summary>
+    public static byte[] VideoWithTwoSoundtracks(string recording) =>
+        Make($"{Path.GetFileNameWithoutExtension(recording)}-two-tracks.mkv",
+            "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=5", "-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono", "-i", Recording(recording),
+            "-map", "0:v", "-map", "1:a", "-map", "2:a", "-t", "12",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "matroska");
+
     /// <summary>Two hours of digital silence as FLAC (a few hundred KiB): genuinely hours long, cheap to send.</summary>
     public static byte[] TwoHoursOfSilence() =>
         Make("two-hours.flac", "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "7200", "-c:a", "flac");
