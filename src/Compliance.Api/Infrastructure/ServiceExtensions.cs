@@ -97,8 +97,9 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<IRecordingBank>(sp => sp.GetRequiredService<Recordings.RecordingBankIndex>());
         builder.Services.AddSingleton<SoundtrackScreener>();
         builder.Services.AddSingleton<VideoGate>();
-        builder.Services.AddOptions<Microsoft.AspNetCore.Http.Features.FormOptions>().Configure<IOptions<FrameSamplerOptions>>(
-            (form, video) => form.MultipartBodyLengthLimit = video.Value.MaxFileBytes + (1024 * 1024));
+        // The multipart reader must admit the largest upload of either kind; each endpoint checks its own limit (413).
+        builder.Services.AddOptions<Microsoft.AspNetCore.Http.Features.FormOptions>().Configure<IOptions<FrameSamplerOptions>, IOptions<AudioFingerprintOptions>>(
+            (form, video, audio) => form.MultipartBodyLengthLimit = Math.Max(video.Value.MaxFileBytes, audio.Value.MaxFileBytes) + (1024 * 1024));
         builder.Services.AddSingleton(sp => new ContentContextClassifier(sp.GetRequiredService<SentenceEmbedder>()));  // the shared MiniLM
         builder.Services.AddSingleton<ContextDetector>();
         builder.Services.AddSingleton<GrantLedger>();
