@@ -7,6 +7,7 @@ using Compliance.Api.Infrastructure;
 using Compliance.Api.Likeness;
 using Compliance.Api.Names;
 using Compliance.Api.Policies;
+using Compliance.Api.Recordings;
 using Compliance.Api.References;
 using Compliance.Api.Reviews;
 using Compliance.Api.Screening;
@@ -50,7 +51,8 @@ app.MapHealth();
 app.MapScreening();                    // platforms: POST /v1/screen/prompt
 app.MapCharacters();                   // rights holders: their catalog
 app.MapReferences();                   // rights holders: reference images and hashes of their characters
-app.MapGrants();                       // rights holders: grants, denials, revocations
+app.MapRecordings();                   // rights holders: recordings and their reference fingerprints
+app.MapGrants();                       // rights holders: grants, denials, revocations (characters and recordings)
 app.MapDecisions();                    // auditors (and platforms, for their own): the decision log
 app.MapReviews();                      // auditors: the review queue (claims, notes, resolutions); platforms: appeals
 app.MapPolicyReplay();                 // auditors and admins: a candidate policy set against recorded decisions

@@ -17,6 +17,23 @@ public sealed record AudioContainer(string Name, string Demuxer)
     internal static readonly AudioContainer Mp3 = new("MP3", "mp3");
     internal static readonly AudioContainer Mp4 = new("MP4/M4A", "mov");
     internal static readonly AudioContainer Matroska = new("Matroska/WebM", "matroska");
+    internal static readonly AudioContainer Avi = new("AVI", "avi");
+
+    private static readonly AudioContainer[] Known = [Wav, Flac, Ogg, Mp3, Mp4, Matroska, Avi];
+
+    /// <summary>
+    /// The container to force for the audio track of a video whose demuxer the video gate chose from its own allow-list
+    /// (<c>mov</c>, <c>matroska</c>, <c>avi</c>), or <c>null</c> for any other demuxer: none that can open other files.
+    /// </summary>
+    public static AudioContainer? ForVideoDemuxer(string demuxer) => demuxer switch
+    {
+        "mov" => Mp4,
+        "matroska" => Matroska,
+        "avi" => Avi,
+        _ => null,
+    };
+
+    internal static bool IsKnown(AudioContainer container) => Known.Contains(container);
 }
 
 /// <summary>

@@ -81,7 +81,40 @@ public sealed class AudioFingerprinter
         var header = await AudioContainerSniffer.ReadHeaderAsync(fullPath, ct).ConfigureAwait(false);
         var container = AudioContainerSniffer.Sniff(header.Span) ?? throw new AudioRejectedException(AudioRejectionReason.NotAudio,
             $"The upload is {AudioContainerSniffer.Describe(header.Span)}; accepted audio is WAV, FLAC, Ogg, MP3, M4A/MP4 or Matroska/WebM.");
+        return await FingerprintAsync(fullPath, container, ct).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// Fingerprints the audio track of a file whose container the caller has already recognised from its bytes (the
+    /// video gate's own sniffer): <paramref name="container"/> must be one of <see cref="AudioContainer.ForVideoDemuxer"/>'s,
+    /// and its demuxer is forced exactly as for a sniffed upload.
+    /// </summary>
+    /// <exception cref="AudioRejectedException">The file has no audio track, or its audio is not acceptable.</exception>
+    public async Task<AudioFingerprint> FingerprintTrackAsync(string path, AudioContainer container, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        if (!AudioContainer.IsKnown(container))
+        {
+            throw new ArgumentException($"Demuxer '{container.Demuxer}' is not one the fingerprinter forces.", nameof(container));
+        }
+
+        var fullPath = Path.GetFullPath(path);
+        var length = new FileInfo(fullPath).Length;
+        if (length == 0)
+        {
+            throw new AudioRejectedException(AudioRejectionReason.Empty, "The file is empty (zero bytes).");
+        }
+
+        if (length > _options.MaxFileBytes)
+        {
+            throw new AudioRejectedException(AudioRejectionReason.TooLarge, $"The file is larger than the {_options.MaxFileBytes} byte limit.");
+        }
+
+        return await FingerprintAsync(fullPath, container, ct).ConfigureAwait(false);
+    }
+
+    private async Task<AudioFingerprint> FingerprintAsync(string fullPath, AudioContainer container, CancellationToken ct)
+    {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         budget.CancelAfter(_options.Timeout);
         try
@@ -111,6 +144,7 @@ public sealed class AudioFingerprinter
         }
 
         int? channels = null;
+        var audioStreams = 0;
         double? duration = null;
         try
         {
@@ -121,6 +155,7 @@ public sealed class AudioFingerprinter
                 {
                     if (stream.TryGetProperty("codec_type", out var type) && type.GetString() == "audio")
                     {
+                        audioStreams++;
                         channels = Math.Max(channels ?? 0, stream.TryGetProperty("channels", out var c) ? c.GetInt32() : 0);
                     }
                 }
@@ -139,7 +174,13 @@ public sealed class AudioFingerprinter
 
         if (channels is null)
         {
-            throw new AudioRejectedException(AudioRejectionReason.Corrupt, $"The {container.Name} file has no audio stream.");
+            throw new AudioRejectedException(AudioRejectionReason.NoAudioStream, $"The {container.Name} file has no audio stream.");
+        }
+
+        if (audioStreams > 1)
+        {
+            throw new AudioRejectedException(AudioRejectionReason.MultipleAudioStreams,
+                $"The {container.Name} file has {audioStreams} audio streams; only one can be fingerprinted, so the others would go unheard.");
         }
 
         if (channels > _options.MaxChannels)

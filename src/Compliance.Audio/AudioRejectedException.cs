@@ -9,14 +9,23 @@ public enum AudioRejectionReason
     /// <summary>The bytes are not an accepted audio container (text, a playlist, an ffconcat script, an image, ...).</summary>
     NotAudio,
 
-    /// <summary>It looks like an accepted container but has no audio stream, or cannot be probed or decoded.</summary>
+    /// <summary>It looks like an accepted container but cannot be probed or decoded.</summary>
     Corrupt,
+
+    /// <summary>The container holds no audio stream at all (a silent video): nothing to fingerprint, which is not damage.</summary>
+    NoAudioStream,
 
     /// <summary>The declared or decoded duration exceeds <see cref="AudioFingerprintOptions.MaxDuration"/>.</summary>
     TooLong,
 
     /// <summary>The audio stream has more channels than <see cref="AudioFingerprintOptions.MaxChannels"/>.</summary>
     TooManyChannels,
+
+    /// <summary>
+    /// The file has more than one audio stream: fpcalc hears only one of them, so the others would go unheard. Refused
+    /// rather than half screened.
+    /// </summary>
+    MultipleAudioStreams,
 
     /// <summary>The upload exceeds <see cref="AudioFingerprintOptions.MaxFileBytes"/>.</summary>
     TooLarge,

@@ -120,8 +120,22 @@ public sealed class AudioFingerprinterTests : IDisposable
 
         var rejected = await Assert.ThrowsAsync<AudioRejectedException>(() => AudioTools.Fingerprinter().FingerprintFileAsync(path, CancellationToken.None));
 
-        Assert.Equal(AudioRejectionReason.Corrupt, rejected.Reason);
+        Assert.Equal(AudioRejectionReason.NoAudioStream, rejected.Reason);
         Assert.Contains("no audio stream", rejected.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AFileWithTwoAudioStreamsIsRefusedRatherThanHalfHeard()
+    {
+        // fpcalc would fingerprint one of the two: the other (here, the music) could go unheard.
+        var path = Path.Combine(_work, "two-tracks.mkv");
+        AudioTools.Ffmpeg("-f", "lavfi", "-t", "6", "-i", "anullsrc=r=8000:cl=mono", "-t", "6", "-i", AudioTools.Recording("xblast-song2.wav"),
+            "-map", "0:a", "-map", "1:a", "-c:a", "flac", path);
+
+        var rejected = await Assert.ThrowsAsync<AudioRejectedException>(() =>
+            AudioTools.Fingerprinter(o => o.FpcalcPath = "/nonexistent/fpcalc").FingerprintFileAsync(path, CancellationToken.None));
+
+        Assert.Equal(AudioRejectionReason.MultipleAudioStreams, rejected.Reason);
     }
 
     [Fact]

@@ -48,7 +48,7 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, SentenceEmbedder embedde
                        c.aliases || array(select jsonb_array_elements_text(l.value) from jsonb_each(c.localized_aliases) l) as {nameof(CatalogRow.Aliases)},
                        case when c.franchise is null then array[]::text[] else array[c.franchise] end as {nameof(CatalogRow.Context)},
                        array(select f.key from name_flags f where f.entity_type = 'character' and f.entity_id = c.id) as {nameof(CatalogRow.FlaggedKeys)}
-                from characters c
+                from characters c where c.kind = 'character'  -- recordings are found by their sound, never by name
                 union all
                 select 'likeness', p.id, p.id, p.display_name, p.name_variants || p.handles, array[]::text[],
                        array(select f.key from name_flags f where f.entity_type = 'likeness' and f.entity_id = p.id)
@@ -65,7 +65,7 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, SentenceEmbedder embedde
             var texts = await conn.QueryAsync<SemanticText>(new CommandDefinition(
                 $"""
                 select id as {nameof(SemanticText.Id)}, description as {nameof(SemanticText.Description)}, example_prompts as {nameof(SemanticText.ExamplePrompts)}
-                from characters where (description is not null and description <> '') or cardinality(example_prompts) > 0
+                from characters where kind = 'character' and ((description is not null and description <> '') or cardinality(example_prompts) > 0)
                 """,
                 transaction: tx,
                 cancellationToken: ct));
@@ -225,9 +225,13 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, SentenceEmbedder embedde
     }
 }
 
-/// <summary>Keeps this node's <see cref="CatalogIndex"/> and reference bank current with changes made through any node.</summary>
+/// <summary>
+/// Keeps this node's <see cref="CatalogIndex"/>, reference-image bank, face bank and recording bank current with changes
+/// made through any node.
+/// </summary>
 internal sealed class CatalogFollower(
-    NpgsqlDataSource db, CatalogIndex index, References.ReferenceBankIndex references, Likeness.FaceBankIndex faces, ILogger<CatalogFollower> logger) : BackgroundService
+    NpgsqlDataSource db, CatalogIndex index, References.ReferenceBankIndex references, Likeness.FaceBankIndex faces,
+    Recordings.RecordingBankIndex recordings, ILogger<CatalogFollower> logger) : BackgroundService
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(2);
 
@@ -238,7 +242,7 @@ internal sealed class CatalogFollower(
             try
             {
                 await using var conn = await db.OpenConnectionAsync(stoppingToken);
-                await using (var listen = new NpgsqlCommand("listen catalog_changed; listen references_changed; listen enrolments_changed", conn))
+                await using (var listen = new NpgsqlCommand("listen catalog_changed; listen references_changed; listen enrolments_changed; listen recordings_changed", conn))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
@@ -246,6 +250,7 @@ internal sealed class CatalogFollower(
                 await index.RefreshAsync(stoppingToken);
                 await references.RefreshAsync(stoppingToken);
                 await faces.RefreshAsync(stoppingToken);
+                await recordings.RefreshAsync(stoppingToken);
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     // Wait for a notification, or poll anyway in case one was missed.
@@ -253,6 +258,7 @@ internal sealed class CatalogFollower(
                     await index.RefreshAsync(stoppingToken);
                     await references.RefreshAsync(stoppingToken);
                     await faces.RefreshAsync(stoppingToken);
+                    await recordings.RefreshAsync(stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

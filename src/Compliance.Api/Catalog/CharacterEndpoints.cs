@@ -72,7 +72,7 @@ internal static class CharacterEndpoints
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return TypedResults.Ok((await conn.QueryAsync<CharacterRow>(new CommandDefinition(
-            $"select {Columns} from characters where rights_holder_id = @holder order by canonical_name",
+            $"select {Columns} from characters where rights_holder_id = @holder and kind = 'character' order by canonical_name",
             new { holder = http.User.RequiredRightsHolderId() },
             cancellationToken: ct))).Select(r => r.ToCharacter()));
     }
@@ -81,7 +81,7 @@ internal static class CharacterEndpoints
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var found = await conn.QuerySingleOrDefaultAsync<CharacterRow>(new CommandDefinition(
-            $"select {Columns} from characters where id = @id and rights_holder_id = @holder",
+            $"select {Columns} from characters where id = @id and rights_holder_id = @holder and kind = 'character'",
             new { id, holder = http.User.RequiredRightsHolderId() },
             cancellationToken: ct));
         // Another holder's character is indistinguishable from a missing one.
@@ -98,7 +98,7 @@ internal static class CharacterEndpoints
         await using var tx = await conn.BeginTransactionAsync(ct);
         // Lock order: the character's row, then its names' keys, then the catalog-changed trigger of the update.
         if (await conn.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
-                "select id from characters where id = @id and rights_holder_id = @holder for update", new { id, holder }, tx, cancellationToken: ct)) is null)
+                "select id from characters where id = @id and rights_holder_id = @holder and kind = 'character' for update", new { id, holder }, tx, cancellationToken: ct)) is null)
         {
             return Problems.NotFound("Character not found.");
         }

@@ -94,9 +94,9 @@ internal static class GenerationEndpoints
         var inserted = await conn.ExecuteAsync(new CommandDefinition(
             """
             insert into generation_jobs (id, tenant_id, account, prompt, prompt_sha256, cameos, reference_blob, duration_seconds, width, height,
-                                         seed, callback_url, idempotency_key, request_sha256, state, generator)
+                                         seed, callback_url, idempotency_key, request_sha256, state, generator, soundtrack)
             values (@id, @tenant, @Account, @Prompt, @promptSha, @cameos, @referenceBlob, @DurationSeconds, @width, @height,
-                    @seed, @CallbackUrl, @key, @requestSha, 'queued', @generator)
+                    @seed, @CallbackUrl, @key, @requestSha, 'queued', @generator, @Soundtrack)
             on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
             """,
             new
@@ -104,7 +104,7 @@ internal static class GenerationEndpoints
                 id, tenant, normalized.Account, normalized.Prompt, promptSha = SHA256.HashData(Encoding.UTF8.GetBytes(normalized.Prompt!)),
                 cameos = normalized.Cameos.ToArray(), referenceBlob, normalized.DurationSeconds, width, height,
                 seed = normalized.Seed ?? BitConverter.ToInt64(id.ToByteArray(), 8), normalized.CallbackUrl, key = key.Length > 0 ? key : null,
-                requestSha, generator = options.Value.DefaultGenerator,
+                requestSha, generator = options.Value.DefaultGenerator, normalized.Soundtrack,
             },
             cancellationToken: ct));
         if (inserted == 0 && await FindByKeyAsync(conn, tenant, key, ct) is { } raced)

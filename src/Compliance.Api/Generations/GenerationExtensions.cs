@@ -46,7 +46,7 @@ internal static class GenerationExtensions
                     ConnectCallback = (context, ct) => CallbackAddresses.ConnectAsync(context, allowPrivate, ct),
                 };
             });
-        builder.Services.AddComplianceGenerators(builder.Configuration);
+        builder.Services.AddComplianceGenerators(builder.Configuration, builder.Environment.ContentRootPath);
         builder.Services.AddOptions<ProvenanceOptions>().BindConfiguration("Provenance")
             .PostConfigure<Microsoft.Extensions.Options.IOptions<Infrastructure.PathsOptions>>(
                 (o, paths) => o.KeyDirectory = Path.GetFullPath(string.IsNullOrEmpty(o.KeyDirectory) ? Path.Combine("keys", "provenance") : o.KeyDirectory, paths.Value.Data))
@@ -84,9 +84,15 @@ internal static class GenerationExtensions
     /// set (its key from configuration or the environment, never logged). The provenance key ring lives under the
     /// data folder, created on first run.
     /// </summary>
-    private static IServiceCollection AddComplianceGenerators(this IServiceCollection services, IConfiguration configuration)
+    private static IServiceCollection AddComplianceGenerators(this IServiceCollection services, IConfiguration configuration, string contentRoot)
     {
         var local = configuration.GetSection("Generation:Local").Get<LocalStoryboardOptions>() ?? new LocalStoryboardOptions();
+        if (local.AudioAssetFolder is { Length: > 0 } audio)
+        {
+            // Like every configured path: relative to the content root, never to the source tree.
+            local = local with { AudioAssetFolder = Path.GetFullPath(audio, contentRoot) };
+        }
+
         services.AddSingleton<IVideoGenerator>(new LocalStoryboardGenerator(local));
         var hosted = configuration.GetSection("Generation:Hosted").Get<HostedVideoOptions>();
         if (hosted?.BaseUrl is not null)

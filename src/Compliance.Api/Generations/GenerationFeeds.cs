@@ -6,11 +6,16 @@ using Npgsql;
 
 namespace Compliance.Api.Generations;
 
-/// <summary>A usage event as its rights holder sees it: which released generation used which character, on what terms.</summary>
+/// <summary>
+/// A usage event as its rights holder sees it: which released generation used which work, on what terms. A work is a
+/// character (seconds on screen) or a recording (seconds heard in the soundtrack); both are named by characterId and
+/// characterName, as settlements name them, and told apart by workType.
+/// </summary>
 internal sealed record UsageEventView
 {
     public Guid Id { get; init; }
     public Guid GenerationId { get; init; }
+    public string WorkType { get; init; } = "";
     public Guid CharacterId { get; init; }
     public string CharacterName { get; init; } = "";
     public Guid TenantId { get; init; }
@@ -40,7 +45,7 @@ internal static class GenerationFeeds
     public static IEndpointRouteBuilder MapGenerationFeeds(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/usage", Usage).RequireAuthorization(Roles.RightsHolder).WithTags("Generations").WithName("ListUsage")
-            .WithSummary("Usage events of your characters in released generations, newest first.");
+            .WithSummary("Usage events of your characters and recordings in released generations, newest first.");
         app.MapGet("/v1/likeness/generations", LikenessGenerations).RequireAuthorization(Roles.LikenessOwner).WithTags("Likeness")
             .WithName("ListLikenessGenerations").WithSummary("Every generation that asked for you as a cameo or whose screening involved your likeness.");
         return app;
@@ -56,7 +61,7 @@ internal static class GenerationFeeds
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<UsageEventView>(new CommandDefinition(
             $"""
-            select u.id as {nameof(UsageEventView.Id)}, u.generation_id as {nameof(UsageEventView.GenerationId)}, u.character_id as {nameof(UsageEventView.CharacterId)},
+            select u.id as {nameof(UsageEventView.Id)}, u.generation_id as {nameof(UsageEventView.GenerationId)}, u.character_id as {nameof(UsageEventView.CharacterId)}, c.kind as {nameof(UsageEventView.WorkType)},
                    c.canonical_name as {nameof(UsageEventView.CharacterName)}, u.tenant_id as {nameof(UsageEventView.TenantId)}, u.grant_id as {nameof(UsageEventView.GrantId)},
                    u.revenue_share_bps as {nameof(UsageEventView.RevenueShareBps)}, u.seconds_on_screen as {nameof(UsageEventView.SecondsOnScreen)},
                    u.created_at as {nameof(UsageEventView.CreatedAt)}

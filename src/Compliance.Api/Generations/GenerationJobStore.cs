@@ -10,7 +10,7 @@ internal sealed class GenerationJobStore(NpgsqlDataSource db) : IGenerationJobSt
 {
     internal const string Columns = $"""
         id as {nameof(JobRow.Id)}, tenant_id as {nameof(JobRow.TenantId)}, account as {nameof(JobRow.Account)}, prompt as {nameof(JobRow.Prompt)},
-        cameos as {nameof(JobRow.Cameos)}, reference_blob as {nameof(JobRow.ReferenceBlob)}, duration_seconds as {nameof(JobRow.DurationSeconds)},
+        cameos as {nameof(JobRow.Cameos)}, reference_blob as {nameof(JobRow.ReferenceBlob)}, soundtrack as {nameof(JobRow.Soundtrack)}, duration_seconds as {nameof(JobRow.DurationSeconds)},
         width as {nameof(JobRow.Width)}, height as {nameof(JobRow.Height)}, seed as {nameof(JobRow.Seed)}, state as {nameof(JobRow.State)},
         generator as {nameof(JobRow.Generator)}, cancel_requested as {nameof(JobRow.CancelRequested)},
         prompt_decision_id as {nameof(JobRow.PromptDecisionId)}, frame_decision_id as {nameof(JobRow.FrameDecisionId)},
@@ -124,6 +124,8 @@ internal sealed class GenerationJobStore(NpgsqlDataSource db) : IGenerationJobSt
         public string Prompt { get; init; } = "";
         public Guid[] Cameos { get; init; } = [];
         public string? ReferenceBlob { get; init; }
+
+        public string? Soundtrack { get; init; }
         public int DurationSeconds { get; init; }
         public int Width { get; init; }
         public int Height { get; init; }
@@ -140,7 +142,7 @@ internal sealed class GenerationJobStore(NpgsqlDataSource db) : IGenerationJobSt
 
         public GenerationJob ToJob() => new()
         {
-            Id = Id, TenantId = TenantId, Account = Account, Prompt = Prompt, Cameos = Cameos, ReferenceBlob = ReferenceBlob,
+            Id = Id, TenantId = TenantId, Account = Account, Prompt = Prompt, Cameos = Cameos, ReferenceBlob = ReferenceBlob, Soundtrack = Soundtrack,
             DurationSeconds = DurationSeconds, Width = Width, Height = Height, Seed = Seed, State = GenerationStates.Parse(State),
             Generator = Generator, CancelRequested = CancelRequested, PromptDecisionId = PromptDecisionId, FrameDecisionId = FrameDecisionId,
             OutputBlob = OutputBlob, Model = Model, ProviderJobId = ProviderJobId, Attempts = Attempts,

@@ -17,6 +17,8 @@ namespace Compliance.Api.Generations;
 /// <param name="Size">Frame size as <c>WIDTHxHEIGHT</c>, even numbers; default <c>1280x720</c>.</param>
 /// <param name="CallbackUrl">Called (signed POST) on each terminal state of the job.</param>
 /// <param name="Seed">Seed of the local generator (same request and seed, same video); default derived from the job id.</param>
+/// <param name="Soundtrack">The name of an audio asset the local storyboard lays under the video (its frame gate screens
+/// the soundtrack like any other); the local generator's assets only. Omitted: a silent video.</param>
 internal sealed record CreateGenerationRequest(
     string? Prompt,
     string? Account,
@@ -25,7 +27,8 @@ internal sealed record CreateGenerationRequest(
     int? DurationSeconds,
     string? Size,
     string? CallbackUrl,
-    long? Seed)
+    long? Seed,
+    string? Soundtrack = null)
 {
     public const string DefaultSize = "1280x720";
     public const int DefaultDurationSeconds = 4;
@@ -87,6 +90,11 @@ internal sealed class CreateGenerationRequestValidator : AbstractValidator<Creat
             RuleFor(r => r.CallbackUrl).Must(u => u is null || !Uri.TryCreate(u, UriKind.Absolute, out var uri) || CallbackAddresses.IsAllowedLiteral(uri))
                 .WithMessage("callbackUrl must not point at a loopback, private or link-local address.");
         }
+        var soundtracks = (generator as LocalStoryboardGenerator)?.SoundtrackNames ?? [];
+        RuleFor(r => r.Soundtrack).Must(s => s is null || soundtracks.Contains(s, StringComparer.Ordinal))
+            .WithMessage(generator is LocalStoryboardGenerator
+                ? $"soundtrack must name one of the generator's audio assets: {(soundtracks.Count > 0 ? string.Join(", ", soundtracks) : "none are configured (Generation:Local:AudioAssetFolder)")}."
+                : "soundtrack is offered by the local storyboard generator only.");
         RuleFor(r => r.ReferenceImage).Must(b => b is null || (b.Length <= ((MediaTypes.MaxImageBytes + 2) / 3 * 4) + 4 && IsBase64(b)))
             .WithMessage($"referenceImage must be base64 of at most {MediaTypes.MaxImageBytes} bytes.");
     }

@@ -99,7 +99,8 @@ internal sealed class GenerationStages(
                 Height = job.Height,
                 Seed = job.Seed,
                 InputReferencePath = reference,
-                Assets = generator.Name == "local-storyboard" ? placed : [],
+                Assets = generator.Name == LocalStoryboardGenerator.GeneratorName ? placed : [],
+                Soundtrack = job.Soundtrack,
             };
             return (generator, request, assets);
         }
@@ -279,15 +280,16 @@ internal sealed class GenerationStages(
     }
 
     /// <summary>
-    /// One usage event per licensed character that a decision of this generation allowed with a revenue-share
-    /// obligation; seconds on screen come from the frames that showed it.
+    /// One usage event per licensed character or recording that a decision of this generation allowed with a
+    /// revenue-share obligation; seconds on screen come from the frames that showed a character, or the span of the
+    /// soundtrack in which a recording was heard (usage events name both by their catalog id).
     /// </summary>
     private static async Task WriteUsageEventsAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, GenerationJob job, IReadOnlyList<DecisionView> decided, bool includeDeferred, CancellationToken ct)
     {
         var reasons = decided.SelectMany(d => d.Reasons).ToList();
         var usage = decided.SelectMany(d => includeDeferred ? [.. d.Obligations, .. d.ObligationsIfReleased ?? []] : d.Obligations)
-            .Where(o => o.Type == ObligationTypes.RecordUsage && o.Entity is { Type: EntityTypes.Character })
+            .Where(o => o.Type == ObligationTypes.RecordUsage && o.Entity is { Type: EntityTypes.Character or EntityTypes.Recording })
             .DistinctBy(o => o.Entity!.Id);
         foreach (var obligation in usage)
         {
@@ -298,7 +300,9 @@ internal sealed class GenerationStages(
                 continue;
             }
 
-            var seconds = SecondsOnScreen(decided, entity.Id, job.DurationSeconds);
+            var seconds = entity.Type == EntityTypes.Recording
+                ? SecondsHeard(decided, entity.Id, job.DurationSeconds)
+                : SecondsOnScreen(decided, entity.Id, job.DurationSeconds);
             await conn.ExecuteAsync(new CommandDefinition(
                 """
                 insert into usage_events (id, generation_id, tenant_id, character_id, rights_holder_id, grant_id, revenue_share_bps, terms, seconds_on_screen)
@@ -321,6 +325,13 @@ internal sealed class GenerationStages(
     internal static double SecondsOnScreen(IReadOnlyList<DecisionView> decided, Guid entityId, int durationSeconds) =>
         Math.Min(durationSeconds, decided
             .Select(d => d.Input.Media?.Presence?.FirstOrDefault(p => p.EntityId == entityId)?.SecondsOnScreen ?? 0)
+            .DefaultIfEmpty(0)
+            .Max());
+
+    /// <summary>The seconds of the soundtrack in which the frame gate heard the recording.</summary>
+    internal static double SecondsHeard(IReadOnlyList<DecisionView> decided, Guid recordingId, int durationSeconds) =>
+        Math.Min(durationSeconds, decided
+            .Select(d => d.Input.Media?.Soundtrack?.Matches.FirstOrDefault(m => m.RecordingId == recordingId)?.SecondsHeard ?? 0)
             .DefaultIfEmpty(0)
             .Max());
 

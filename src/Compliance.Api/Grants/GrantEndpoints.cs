@@ -7,7 +7,8 @@ using Npgsql;
 namespace Compliance.Api.Grants;
 
 /// <summary>
-/// Rights holders grant, deny and revoke platforms' use of their characters. A new grant supersedes
+/// Rights holders grant, deny and revoke platforms' use of their works: characters and recordings alike, on the same
+/// terms (a recording's grant decides its soundtrack matches as a character's decides its matches). A new grant supersedes
 /// the previous one for the same character and platform; nothing is overwritten, so the history
 /// of terms stays readable. Every change is visible to the very next screening request, because
 /// screening reads grants from the database rather than from a cache.
@@ -15,7 +16,8 @@ namespace Compliance.Api.Grants;
 internal static class GrantEndpoints
 {
     internal const string Columns = $"""
-        id as {nameof(Grant.Id)}, character_id as {nameof(Grant.CharacterId)}, tenant_id as {nameof(Grant.TenantId)},
+        id as {nameof(Grant.Id)}, character_id as {nameof(Grant.WorkId)},
+        (select w.kind from characters w where w.id = grants.character_id) as {nameof(Grant.WorkType)}, tenant_id as {nameof(Grant.TenantId)},
         rights_holder_id as {nameof(Grant.RightsHolderId)}, kind as {nameof(Grant.Kind)}, revenue_share_bps as {nameof(Grant.RevenueShareBasisPoints)},
         attribution_required as {nameof(Grant.AttributionRequired)}, valid_from as {nameof(Grant.ValidFrom)}, valid_until as {nameof(Grant.ValidUntil)},
         disallowed_contexts as {nameof(Grant.DisallowedContexts)}, created_at as {nameof(Grant.CreatedAt)}, revoked_at as {nameof(Grant.RevokedAt)},
@@ -26,7 +28,7 @@ internal static class GrantEndpoints
     {
         var group = app.MapGroup("/v1/grants").WithTags("Grants").RequireAuthorization(Roles.RightsHolder);
         group.MapPost("/", Create).Validate<GrantRequest>().WithName("CreateGrant")
-            .WithSummary("Grant or deny a platform the use of one of your characters (supersedes the previous grant).");
+            .WithSummary("Grant or deny a platform the use of one of your characters or recordings (supersedes the previous grant).");
         group.MapGet("/", List).WithName("ListGrants").WithSummary("List your grants, newest first, with history.");
         group.MapPost("/{id:guid}/revoke", Revoke).Validate<RevokeGrantRequest>().WithName("RevokeGrant")
             .WithSummary("Revoke a grant with immediate effect.");
@@ -36,12 +38,16 @@ internal static class GrantEndpoints
     private static async Task<Results<Created<Grant>, ProblemHttpResult>> Create(GrantRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         var holder = http.User.RequiredRightsHolderId();
+        var (workId, workType) = request.Work;
         await using var conn = await db.OpenConnectionAsync(ct);
         var owns = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select exists (select from characters where id = @id and rights_holder_id = @holder)", new { id = request.CharacterId, holder }, cancellationToken: ct));
+            "select exists (select from characters where id = @workId and rights_holder_id = @holder and kind = @workType)",
+            new { workId, holder, workType }, cancellationToken: ct));
         if (!owns)
         {
-            return Problems.NotFound("Character not found.", "You can grant only characters in your own catalog.");
+            return workType == WorkTypes.Recording
+                ? Problems.NotFound("Recording not found.", "You can grant only recordings in your own catalog.")
+                : Problems.NotFound("Character not found.", "You can grant only characters in your own catalog.");
         }
 
         var tenantExists = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
@@ -55,13 +61,13 @@ internal static class GrantEndpoints
             $"""
             insert into grants (id, character_id, tenant_id, rights_holder_id, kind, revenue_share_bps, attribution_required,
                                 valid_from, valid_until, disallowed_contexts, created_by)
-            values (@id, @CharacterId, @TenantId, @holder, @Kind, @RevenueShareBasisPoints, @AttributionRequired,
+            values (@id, @workId, @TenantId, @holder, @Kind, @RevenueShareBasisPoints, @AttributionRequired,
                     @ValidFrom, @ValidUntil, @contexts, @keyId)
             returning {Columns}
             """,
             new
             {
-                id = Guid.NewGuid(), request.CharacterId, request.TenantId, holder, request.Kind, request.RevenueShareBasisPoints,
+                id = Guid.NewGuid(), workId, request.TenantId, holder, request.Kind, request.RevenueShareBasisPoints,
                 request.AttributionRequired, request.ValidFrom, request.ValidUntil,
                 contexts = (request.DisallowedContexts ?? []).Distinct().ToArray(), keyId = http.User.KeyId(),
             },
@@ -69,7 +75,7 @@ internal static class GrantEndpoints
         return TypedResults.Created($"/v1/grants/{created.Id}", created);
     }
 
-    private static async Task<Ok<IEnumerable<Grant>>> List(Guid? characterId, Guid? tenantId, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<Ok<IEnumerable<Grant>>> List(Guid? characterId, Guid? recordingId, Guid? tenantId, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return TypedResults.Ok(await conn.QueryAsync<Grant>(new CommandDefinition(
@@ -77,11 +83,12 @@ internal static class GrantEndpoints
             select {Columns} from grants
             where rights_holder_id = @holder
               and (@characterId::uuid is null or character_id = @characterId)
+              and (@recordingId::uuid is null or character_id = @recordingId)
               and (@tenantId::uuid is null or tenant_id = @tenantId)
             order by created_at desc
             limit 1000
             """,
-            new { holder = http.User.RequiredRightsHolderId(), characterId, tenantId },
+            new { holder = http.User.RequiredRightsHolderId(), characterId, recordingId, tenantId },
             cancellationToken: ct)));
     }
 

@@ -12,14 +12,15 @@ namespace Compliance.Api.Grants;
 internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock, ContextDetector detector)
 {
     /// <param name="tenantId">The requesting platform.</param>
-    /// <param name="entities">The entities the signals name; only characters are looked up here.</param>
+    /// <param name="entities">The entities the signals name; only catalog works (characters, recordings) are looked up here.</param>
     /// <param name="requestContexts">Contexts the platform declared for the request.</param>
     /// <param name="text">The prompt, if any: when a grant excludes contexts, the content-context classifier looks for them in it.</param>
     /// <param name="ct">Cancellation.</param>
     public async Task<IReadOnlyList<GrantFact>> ResolveAsync(
         Guid tenantId, IReadOnlyList<EntityRef> entities, IReadOnlyCollection<string> requestContexts, string? text, CancellationToken ct)
     {
-        var characters = entities.Where(e => e.Type == "character").DistinctBy(e => e.Id).ToList();
+        // Characters and recordings share the catalog's id space and the grants table: one query for both.
+        var characters = entities.Where(e => e.Type is WorkTypes.Character or WorkTypes.Recording).DistinctBy(e => e.Id).ToList();
         if (characters.Count == 0)
         {
             return [];
@@ -34,7 +35,7 @@ internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock, Conte
             order by character_id, created_at desc, id
             """,
             new { tenantId, ids = characters.Select(c => c.Id).ToArray() },
-            cancellationToken: ct))).ToDictionary(g => g.CharacterId);
+            cancellationToken: ct))).ToDictionary(g => g.WorkId);
 
         // Only pay for context detection when a grant in play actually excludes contexts.
         var detected = text is not null && latest.Values.Any(g => g.DisallowedContexts.Length > 0)

@@ -2,7 +2,7 @@ using FluentValidation;
 
 namespace Compliance.Api.Grants;
 
-/// <summary>A rights holder's terms for one character and one platform.</summary>
+/// <summary>A rights holder's terms for one work — a character or a recording (exactly one of the two ids) — and one platform.</summary>
 internal sealed record GrantRequest(
     Guid? CharacterId,
     Guid? TenantId,
@@ -11,14 +11,37 @@ internal sealed record GrantRequest(
     bool AttributionRequired,
     DateTimeOffset? ValidFrom,
     DateTimeOffset? ValidUntil,
-    IReadOnlyList<string>? DisallowedContexts);
+    IReadOnlyList<string>? DisallowedContexts,
+    Guid? RecordingId = null)
+{
+    /// <summary>The catalog work granted and its type: characters and recordings share one catalog and one id space.</summary>
+    public (Guid Id, string Type) Work => CharacterId is { } character ? (character, WorkTypes.Character) : (RecordingId ?? Guid.Empty, WorkTypes.Recording);
+}
+
+/// <summary>The kinds of work in the catalog (the <c>characters.kind</c> column); each is also its signals' entity type.</summary>
+internal static class WorkTypes
+{
+    public const string Character = Classifiers.Text.EntityTypes.Character;
+    public const string Recording = Classifiers.Text.EntityTypes.Recording;
+}
 
 internal sealed record RevokeGrantRequest(string? Reason);
 
 internal sealed record Grant
 {
     public Guid Id { get; init; }
-    public Guid CharacterId { get; init; }
+
+    /// <summary>The granted work's id (<c>grants.character_id</c>, which names characters and recordings alike).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Guid WorkId { get; init; }
+
+    /// <summary><c>character</c> or <c>recording</c>.</summary>
+    public string WorkType { get; init; } = WorkTypes.Character;
+
+    public Guid? CharacterId => WorkType == WorkTypes.Character ? WorkId : null;
+
+    public Guid? RecordingId => WorkType == WorkTypes.Recording ? WorkId : null;
+
     public Guid TenantId { get; init; }
     public Guid RightsHolderId { get; init; }
     public string Kind { get; init; } = "";
@@ -54,7 +77,12 @@ internal sealed class GrantRequestValidator : AbstractValidator<GrantRequest>
 {
     public GrantRequestValidator()
     {
-        RuleFor(r => r.CharacterId).NotEmpty();
+        RuleFor(r => r.CharacterId).NotEmpty().When(r => r.RecordingId is null)
+            .WithMessage("Name the work: characterId or recordingId.");
+        RuleFor(r => r.RecordingId).NotEmpty().When(r => r.CharacterId is null)
+            .WithMessage("Name the work: characterId or recordingId.");
+        RuleFor(r => r.RecordingId).Null().When(r => r.CharacterId is not null)
+            .WithMessage("Name one work: characterId or recordingId, not both.");
         RuleFor(r => r.TenantId).NotEmpty();
         RuleFor(r => r.Kind).NotEmpty().Must(k => GrantKinds.All.Contains(k)).WithMessage($"Kind must be one of: {string.Join(", ", GrantKinds.All)}.");
         RuleFor(r => r.RevenueShareBasisPoints).NotNull().InclusiveBetween(1, 10_000)

@@ -68,6 +68,7 @@ internal static class DatabaseExtensions
         await NameClaimBackfill.RunAsync(app.Services.GetRequiredService<NpgsqlDataSource>(), app.Logger);
         await app.Services.GetRequiredService<CatalogIndex>().RefreshAsync();
         await app.Services.GetRequiredService<References.ReferenceBankIndex>().RefreshAsync();
+        await app.Services.GetRequiredService<Recordings.RecordingBankIndex>().RefreshAsync();
         await app.Services.GetRequiredService<Likeness.FaceBankIndex>().RefreshAsync();
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Compliance.Api.Screening;
+using Compliance.Audio;
 using Compliance.Generation.Frames;
 using Compliance.Imaging.Decoding;
 using Compliance.Storage.Decisions;
@@ -34,6 +35,14 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         _ => StatusCodes.Status400BadRequest,
     };
 
+    /// <summary>Not audio we accept is 415, too big 413; too long, too many channels, undecodable or out of time 422.</summary>
+    private static int AudioStatus(AudioRejectionReason reason) => reason switch
+    {
+        AudioRejectionReason.NotAudio => StatusCodes.Status415UnsupportedMediaType,
+        AudioRejectionReason.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        _ => StatusCodes.Status422UnprocessableEntity,
+    };
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var (status, title, detail) = exception switch
@@ -43,6 +52,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
             JsonException json => (400, "The request body is not valid JSON.", json.Message),
             ImageRejectedException image => (ImageStatus(image.Reason), "The image was rejected: " + image.Reason, image.Message),
             InvalidDataException data => (400, "The request body is malformed.", data.Message),
+            AudioRejectedException audio => (AudioStatus(audio.Reason), "The audio was rejected: " + audio.Reason, audio.Message),
             VideoRejectedException video => (VideoStatus(video.Reason), "The video was rejected: " + video.Reason, video.Message),
             DecisionLogUnavailableException => (503, "The decision could not be recorded, so none is given.", "Retry later."),
             ServerBusyException busy => (503, "The server is busy with other uploads.", busy.Message + " Retry later."),

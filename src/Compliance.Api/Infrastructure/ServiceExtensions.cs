@@ -25,6 +25,8 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Compliance.Generation.Gates;
+using Compliance.Generation.Soundtrack;
+using Compliance.Audio;
 
 namespace Compliance.Api.Infrastructure;
 
@@ -88,9 +90,16 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<IValidateOptions<FrameSamplerOptions>, VideoOptionsValidation>();
         builder.Services.AddSingleton(sp => new FrameSampler(sp.GetRequiredService<IOptions<FrameSamplerOptions>>().Value));
         builder.Services.AddSingleton<FrameScreener>();
+        // The soundtrack half of the frame gate: fpcalc under the Audio:* limits, against this node's recording bank.
+        builder.Services.AddOptions<AudioFingerprintOptions>().BindConfiguration(AudioFingerprintOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<AudioFingerprinter>();
+        builder.Services.AddSingleton<Recordings.RecordingBankIndex>();
+        builder.Services.AddSingleton<IRecordingBank>(sp => sp.GetRequiredService<Recordings.RecordingBankIndex>());
+        builder.Services.AddSingleton<SoundtrackScreener>();
         builder.Services.AddSingleton<VideoGate>();
-        builder.Services.AddOptions<Microsoft.AspNetCore.Http.Features.FormOptions>().Configure<IOptions<FrameSamplerOptions>>(
-            (form, video) => form.MultipartBodyLengthLimit = video.Value.MaxFileBytes + (1024 * 1024));
+        // The multipart reader must admit the largest upload of either kind; each endpoint checks its own limit (413).
+        builder.Services.AddOptions<Microsoft.AspNetCore.Http.Features.FormOptions>().Configure<IOptions<FrameSamplerOptions>, IOptions<AudioFingerprintOptions>>(
+            (form, video, audio) => form.MultipartBodyLengthLimit = Math.Max(video.Value.MaxFileBytes, audio.Value.MaxFileBytes) + (1024 * 1024));
         builder.Services.AddSingleton(sp => new ContentContextClassifier(sp.GetRequiredService<SentenceEmbedder>()));  // the shared MiniLM
         builder.Services.AddSingleton<ContextDetector>();
         builder.Services.AddSingleton<GrantLedger>();

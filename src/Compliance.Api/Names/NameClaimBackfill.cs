@@ -32,7 +32,7 @@ internal static class NameClaimBackfill
                 from (
                     select 'character' as entity_type, c.id as entity_id, 'rights_holder' as owner_kind, c.rights_holder_id as owner_id,
                            c.created_at, array[c.canonical_name] || c.aliases as names
-                    from characters c
+                    from characters c where c.kind = 'character'  -- recordings are found by sound, not by name: they claim none
                     union all
                     select 'likeness', p.id, 'likeness_profile', p.id, p.created_at, array[p.display_name] || p.name_variants || p.handles
                     from likeness_profiles p

@@ -246,7 +246,7 @@ internal static class ReferenceEndpoints
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select exists (select from characters where id = @characterId and rights_holder_id = @holder)", new { characterId, holder }, cancellationToken: ct));
+            "select exists (select from characters where id = @characterId and rights_holder_id = @holder and kind = 'character')", new { characterId, holder }, cancellationToken: ct));
     }
 
     private static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];

@@ -19,9 +19,13 @@ public static class EntityTypes
     public const string Likeness = "likeness";
     public const string PublicFigure = "public_figure";
 
+    /// <summary>A rights holder's recording: found by its soundtrack fingerprint, never by name in text.</summary>
+    public const string Recording = "recording";
+
     public static string SignalKind(string entityType) => entityType switch
     {
         Character => SignalKinds.LicensedCharacter,
+        Recording => SignalKinds.LicensedRecording,
         Likeness => SignalKinds.Likeness,
         PublicFigure => SignalKinds.PublicFigure,
         _ => throw new ArgumentOutOfRangeException(nameof(entityType), entityType, "No signal kind for this entity type."),

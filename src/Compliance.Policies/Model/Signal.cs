@@ -30,6 +30,13 @@ public static class SignalKinds
     /// </summary>
     public const string DescribedCharacter = "described_character";
 
+    /// <summary>
+    /// A rights holder's reference recording heard in a video's soundtrack (Chromaprint fingerprints, AcoustID-style
+    /// alignment). The score is 1 − 2 × bit error rate over the matched span; the evidence gives that span in the video
+    /// (<see cref="Evidence.TimestampSeconds"/> to <see cref="Evidence.EndSeconds"/>) and in the reference.
+    /// </summary>
+    public const string LicensedRecording = "licensed_recording";
+
     /// <summary>A registered person's name, handle or face.</summary>
     public const string Likeness = "likeness";
 
@@ -56,8 +63,8 @@ public static class SignalKinds
     public const string ProviderRefusal = "provider_refusal";
 }
 
-/// <summary>A reference to a catalog entity (a character today; a likeness later).</summary>
-/// <param name="Type">Entity type, e.g. <c>character</c>.</param>
+/// <summary>A reference to a catalog entity: a character, a recording, a person or a public figure.</summary>
+/// <param name="Type">Entity type, e.g. <c>character</c> or <c>recording</c>.</param>
 /// <param name="Id">Entity id.</param>
 /// <param name="Name">Canonical name at the time of the decision.</param>
 /// <param name="OwnerId">The rights holder (or person) who controls the entity.</param>
@@ -67,7 +74,8 @@ public sealed record EntityRef(string Type, Guid Id, string Name, Guid? OwnerId)
 /// Where and how a signal was observed. For text, offsets are UTF-16 code-unit offsets into the
 /// original input, so <c>input.Substring(Start, Length) == MatchedText</c>. For images, the matched
 /// reference, the PDQ Hamming distance and/or embedding cosine similarity, the dihedral variant that
-/// matched, and for video the frame index and timestamp.
+/// matched, and for video the frame index and timestamp. For a soundtrack, the matched span in the video
+/// (<see cref="TimestampSeconds"/> to <see cref="EndSeconds"/>) and in the reference recording, and the bit error rate.
 /// </summary>
 public sealed record Evidence(
     string? MatchedText = null,
@@ -85,4 +93,8 @@ public sealed record Evidence(
     double? TimestampSeconds = null,
     IReadOnlyList<int>? FaceBox = null,
     double? SpoofScore = null,
-    double? DeepfakeScore = null);
+    double? DeepfakeScore = null,
+    double? EndSeconds = null,
+    double? ReferenceStartSeconds = null,
+    double? ReferenceEndSeconds = null,
+    double? BitErrorRate = null);

@@ -15,7 +15,8 @@ internal sealed record DecisionInput(string? Prompt, string? PromptSha256, strin
 
 /// <summary>
 /// An uploaded image or video as recorded: its SHA-256, type (sniffed from the bytes), size and, for video, its
-/// coverage: duration, frames screened, seconds those frames stand for, the largest gap, and every unscreened span.
+/// coverage: duration, frames screened, seconds those frames stand for, the largest gap, every unscreened span, and
+/// what became of the soundtrack.
 /// </summary>
 internal sealed record MediaInput(string Sha256, string MediaType, long Bytes, int Width, int Height)
 {
@@ -32,6 +33,9 @@ internal sealed record MediaInput(string Sha256, string MediaType, long Bytes, i
 
     /// <summary>For video: each entity seen, in how many frames, first and last seen, and its seconds on screen.</summary>
     public IReadOnlyList<EntityPresence>? Presence { get; init; }
+
+    /// <summary>For video: the soundtrack (none, screened with the recordings heard, or not screened and why).</summary>
+    public Soundtrack.SoundtrackReport? Soundtrack { get; init; }
 }
 
 /// <summary>A decision as answered to the caller and as stored (JSON) in the decision log.</summary>

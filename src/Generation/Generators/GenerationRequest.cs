@@ -35,4 +35,11 @@ public sealed record GenerationRequest
     /// providers cannot place assets and refuse a request that has any.
     /// </summary>
     public IReadOnlyList<StoryboardAsset> Assets { get; init; } = [];
+
+    /// <summary>
+    /// The name of an audio asset the local storyboard lays under its scenes from the start (cut at the video's end):
+    /// a file in <see cref="LocalStoryboardOptions.AudioAssetFolder"/>, named without its extension. Hosted providers
+    /// refuse it. <c>null</c>: a silent video (no audio track).
+    /// </summary>
+    public string? Soundtrack { get; init; }
 }

@@ -134,6 +134,11 @@ public sealed class HostedVideoGenerator : IVideoGenerator
             throw Invalid("A hosted provider cannot place storyboard assets; only an input reference image can be sent.");
         }
 
+        if (request.Soundtrack is not null)
+        {
+            throw Invalid("A hosted provider cannot lay a named soundtrack under its video; only the local storyboard can.");
+        }
+
         if (request.InputReferencePath is { } reference && !File.Exists(reference))
         {
             throw Invalid("The input reference image does not exist.");

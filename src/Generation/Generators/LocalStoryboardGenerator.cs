@@ -13,7 +13,8 @@ namespace Compliance.Generation.Generators;
 /// the raw RGBA frames to ffmpeg, which encodes H.264 in MP4 with one thread and bit-exact flags, so the same request
 /// and seed give the same file byte for byte on the same ffmpeg build. Because it can place a reference image or an
 /// enrolled face into chosen scenes, tests and the README tour can make output that passes the prompt gate and is
-/// caught by the frame gate. Thread-safe.
+/// caught by the frame gate. It can also lay a named audio asset under its scenes (<see cref="GenerationRequest.Soundtrack"/>),
+/// encoded as AAC, so a soundtrack can be caught by the same gate. Thread-safe.
 /// </summary>
 public sealed class LocalStoryboardGenerator : IVideoGenerator, IDisposable
 {
@@ -57,6 +58,7 @@ public sealed class LocalStoryboardGenerator : IVideoGenerator, IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         var frameCount = CheckRequest(request);
+        var soundtrack = request.Soundtrack is { } name ? SoundtrackPath(name) : null;
         var scenes = StoryboardScript.Plan(request.Prompt, frameCount, _options.MaxScenes);
         var assets = PlaceAssets(request, scenes, frameCount);
         var directory = _options.OutputDirectory ?? Path.GetTempPath();
@@ -68,7 +70,7 @@ public sealed class LocalStoryboardGenerator : IVideoGenerator, IDisposable
         try
         {
             using var renderer = new StoryboardRenderer(request.Width, request.Height, request.Seed, _typeface, scenes, assets);
-            await EncodeAsync(renderer, frameCount, output, progress, budget.Token).ConfigureAwait(false);
+            await EncodeAsync(renderer, frameCount, output, soundtrack, progress, budget.Token).ConfigureAwait(false);
             succeeded = true;
             progress?.Report(1.0);
             return new GeneratedVideo(output, "video/mp4",
@@ -96,7 +98,36 @@ public sealed class LocalStoryboardGenerator : IVideoGenerator, IDisposable
         }
     }
 
-    private async Task EncodeAsync(StoryboardRenderer renderer, int frameCount, string output, IProgress<double>? progress, CancellationToken ct)
+    /// <summary>The audio assets a request may name, in order (empty when no folder is configured or it does not exist).</summary>
+    public IReadOnlyList<string> SoundtrackNames =>
+        string.IsNullOrEmpty(_options.AudioAssetFolder) || !Directory.Exists(_options.AudioAssetFolder)
+            ? []
+            : [.. Directory.EnumerateFiles(_options.AudioAssetFolder)
+                .Select(Path.GetFileNameWithoutExtension).OfType<string>()
+                .Where(IsAssetName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// The file of the named audio asset: looked up among the folder's own files (a name is never joined into a path,
+    /// so no name can reach outside the folder).
+    /// </summary>
+    private string SoundtrackPath(string name)
+    {
+        if (!IsAssetName(name))
+        {
+            throw Invalid($"'{name}' is not an audio asset name (letters, digits, '-', '_' and '.', at most 64).");
+        }
+
+        var folder = _options.AudioAssetFolder;
+        var file = string.IsNullOrEmpty(folder) || !Directory.Exists(folder)
+            ? null
+            : Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal).FirstOrDefault(f => Path.GetFileNameWithoutExtension(f) == name);
+        return file ?? throw Invalid($"There is no audio asset named '{name}'; available: {(SoundtrackNames is { Count: > 0 } names ? string.Join(", ", names) : "none")}.");
+    }
+
+    private static bool IsAssetName(string name) =>
+        name.Length is > 0 and <= 64 && char.IsAsciiLetterOrDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    private async Task EncodeAsync(StoryboardRenderer renderer, int frameCount, string output, string? soundtrack, IProgress<double>? progress, CancellationToken ct)
     {
         var startInfo = new ProcessStartInfo(_ffmpeg)
         {
@@ -105,7 +136,7 @@ public sealed class LocalStoryboardGenerator : IVideoGenerator, IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in FfmpegArguments(renderer.Bitmap.Width, renderer.Bitmap.Height, _options.FramesPerSecond, output))
+        foreach (var argument in FfmpegArguments(renderer.Bitmap.Width, renderer.Bitmap.Height, _options.FramesPerSecond, output, soundtrack))
         {
             startInfo.ArgumentList.Add(argument);
         }
@@ -182,24 +213,39 @@ public sealed class LocalStoryboardGenerator : IVideoGenerator, IDisposable
     /// <summary>
     /// Raw RGBA in on stdin, H.264/yuv420p MP4 out. One encoder thread, bit-exact muxing and no copied metadata make
     /// the file a function of the frames (no timestamps, no library version strings in the container); faststart puts
-    /// the index first so the file can be streamed. <c>-n</c>: never overwrite anything.
+    /// the index first so the file can be streamed. <c>-n</c>: never overwrite anything. With a soundtrack, its first
+    /// audio stream is read from the local file only and encoded as bit-exact AAC, cut where the video ends.
     /// </summary>
-    internal static IReadOnlyList<string> FfmpegArguments(int width, int height, int fps, string output)
+    internal static IReadOnlyList<string> FfmpegArguments(int width, int height, int fps, string output, string? soundtrack = null)
     {
         var inv = CultureInfo.InvariantCulture;
-        return
+        List<string> arguments =
         [
             "-hide_banner", "-nostats", "-loglevel", "error", "-n",
             "-f", "rawvideo", "-pix_fmt", "rgba",
             "-video_size", $"{width.ToString(inv)}x{height.ToString(inv)}",
             "-framerate", fps.ToString(inv),
             "-i", "pipe:0",
-            "-an", "-map_metadata", "-1",
+        ];
+        if (soundtrack is null)
+        {
+            arguments.Add("-an");
+        }
+        else
+        {
+            arguments.AddRange(["-protocol_whitelist", "file", "-i", "file:" + Path.GetFullPath(soundtrack),
+                "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-flags:a", "+bitexact", "-shortest"]);
+        }
+
+        arguments.AddRange(
+        [
+            "-map_metadata", "-1",
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-threads", "1",
             "-fflags", "+bitexact", "-flags:v", "+bitexact",
             "-movflags", "+faststart",
             "-f", "mp4", "file:" + output,
-        ];
+        ]);
+        return arguments;
     }
 
     private int CheckRequest(GenerationRequest request)

@@ -45,6 +45,13 @@ public sealed record LocalStoryboardOptions
     /// <summary>Folder holding the ffmpeg binary; empty means "find it on PATH".</summary>
     public string BinaryFolder { get; init; } = string.Empty;
 
+    /// <summary>
+    /// Folder of the audio assets a request may lay under its scenes by name (<see cref="GenerationRequest.Soundtrack"/>):
+    /// each file directly in it is offered under its name without extension. Empty or <c>null</c>: none are offered.
+    /// The files are the operator's (scripts/test-audio.sh fetches freely licensed recordings from Debian packages).
+    /// </summary>
+    public string? AudioAssetFolder { get; init; }
+
     /// <summary>Wall-clock budget for rendering and encoding one video. Default 2 minutes.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
 

@@ -15,6 +15,9 @@ public sealed record GenerationJob
     /// <summary>Likeness profiles asked to appear ("cameos").</summary>
     public IReadOnlyList<Guid> Cameos { get; init; } = [];
 
+    /// <summary>The named audio asset the local storyboard lays under the video (null: silent).</summary>
+    public string? Soundtrack { get; init; }
+
     /// <summary>Blob key of the optional reference image the platform sent.</summary>
     public string? ReferenceBlob { get; init; }
 

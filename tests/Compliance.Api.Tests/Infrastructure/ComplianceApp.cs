@@ -61,6 +61,8 @@ public sealed class ComplianceApp(ComplianceAppOptions options) : WebApplication
         builder.UseSetting("Paths:Policies", options.PoliciesDirectory ?? Path.Combine(checkout, "policies"));
         // The tests' callback endpoints listen on loopback, which production refuses (one test turns this back off).
         builder.UseSetting("Generation:Callbacks:AllowPrivateNetworks", "true");
+        // The local storyboard's named soundtracks: the recordings scripts/test-audio.sh fetches from Debian packages.
+        builder.UseSetting("Generation:Local:AudioAssetFolder", Path.Combine(checkout, ".data", "test-audio"));
 
         // Classifier time budgets generous enough for two cores shared with builds: a test checks behaviour, not speed
         // (benchmarks do), and a budget blown by machine load fails closed, turning an allow into a block. The tests

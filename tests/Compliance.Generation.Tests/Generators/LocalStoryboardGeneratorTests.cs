@@ -240,6 +240,39 @@ public sealed class LocalStoryboardGeneratorTests : IDisposable
         Assert.Empty(_scratch.Files);
     }
 
+    [Fact]
+    public async Task ANamedSoundtrackIsLaidUnderTheScenesAndCutWhereTheVideoEnds()
+    {
+        var audio = Path.Combine(TestPaths.RepoRoot, ".data", "test-audio");
+        Assert.True(File.Exists(Path.Combine(audio, "xblast-song2.wav")), "run scripts/test-audio.sh");
+        using var generator = Generator(new LocalStoryboardOptions { AudioAssetFolder = audio });
+        Assert.Contains("xblast-song2", generator.SoundtrackNames);
+
+        // 8 s of a 70 s song: Chromaprint's filters leave about 2.5 s of any clip unfingerprinted, so ~5.5 s is expected.
+        var request = Request() with { Soundtrack = "xblast-song2", Duration = TimeSpan.FromSeconds(8) };
+        var first = await generator.GenerateAsync(request, null, CancellationToken.None);
+        var again = await generator.GenerateAsync(request, null, CancellationToken.None);
+
+        var fingerprint = await new Compliance.Audio.AudioFingerprinter(Microsoft.Extensions.Options.Options.Create(new Compliance.Audio.AudioFingerprintOptions()))
+            .FingerprintTrackAsync(first.Path, Compliance.Audio.AudioContainer.ForVideoDemuxer("mov")!, CancellationToken.None);
+        Assert.InRange(fingerprint.DurationSeconds, 4.0, 8.0);
+        Assert.Equal(Sha256(first.Path), Sha256(again.Path));
+    }
+
+    [Theory]
+    [InlineData("no-such-song")]
+    [InlineData("../test-audio/xblast-song2")]
+    [InlineData("xblast-song2.wav")]
+    public async Task AnUnknownOrPathLikeSoundtrackNameIsAnInvalidRequest(string name)
+    {
+        using var generator = Generator(new LocalStoryboardOptions { AudioAssetFolder = Path.Combine(TestPaths.RepoRoot, ".data", "test-audio") });
+
+        var failed = await Assert.ThrowsAsync<GenerationFailedException>(() => generator.GenerateAsync(Request() with { Soundtrack = name }, null, CancellationToken.None));
+
+        Assert.Equal(GenerationFailureKind.InvalidRequest, failed.Kind);
+        Assert.Empty(Directory.GetFiles(_scratch.Path));
+    }
+
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
     private static double MeanAbsoluteDifference(SampledFrame a, SampledFrame b)
