@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using Compliance.Api.Access;
 using Compliance.Api.Infrastructure;
-using Dapper;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -73,38 +72,21 @@ internal static class ReviewEndpoints
             return Problems.NotFound("Decision not found.");
         }
 
-        if (decision.Outcome != "review")
+        var (result, review) = await DecisionReviews.RecordAsync(conn, id, decision, request.Outcome!, request.Reason!, http.User.KeyId(), ct);
+        return result switch
         {
-            return Problems.Conflict("Not a review decision.", $"This decision's outcome is {decision.Outcome}; only decisions sent to review are reviewed.");
-        }
-
-        try
-        {
-            var review = await conn.QuerySingleAsync<Review>(new CommandDefinition(
-                $"""
-                insert into decision_reviews (id, decision_id, tenant_id, outcome, reason, reviewer_key_id)
-                values (@reviewId, @id, @tenant, @outcome, @reason, @reviewer)
-                returning {Columns}
-                """,
-                new { reviewId = Guid.CreateVersion7(), id, tenant = decision.TenantId, outcome = request.Outcome, reason = request.Reason!.Trim(), reviewer = http.User.KeyId() },
-                cancellationToken: ct));
-            return TypedResults.Created($"/v1/decisions/{id}/review", review);
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            return Problems.Conflict("Already reviewed.", "A review outcome is recorded once per decision.");
-        }
+            ReviewResult.Recorded => TypedResults.Created($"/v1/decisions/{id}/review", review!),
+            ReviewResult.NotReviewable => Problems.Conflict("Not a review decision.", $"This decision's outcome is {decision.Outcome}; only decisions sent to review are reviewed."),
+            _ => Problems.Conflict("Already reviewed.", "A review outcome is recorded once per decision."),
+        };
     }
 
     private static async Task<Results<Ok<Review>, ProblemHttpResult>> Get(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var review = await conn.QuerySingleOrDefaultAsync<Review>(new CommandDefinition(
-            $"select {Columns} from decision_reviews where decision_id = @id and (@tenant::uuid is null or tenant_id = @tenant)",
-            new { id, tenant = http.User.TenantId() },
-            cancellationToken: ct));
+        var review = await DecisionReviews.OfAsync(conn, id, http.User.TenantId(), ct);
         return review is null ? Problems.NotFound("No review for this decision.") : TypedResults.Ok(review);
     }
 
-    private static bool InScope(ClaimsPrincipal user, Guid tenant) => user.TenantId() is not { } scoped || scoped == tenant;
+    internal static bool InScope(ClaimsPrincipal user, Guid tenant) => user.TenantId() is not { } scoped || scoped == tenant;
 }
