@@ -17,10 +17,33 @@ internal static class ConsoleMedia
     /// <summary>The longest side of a thumbnail, in pixels.</summary>
     public const int ThumbnailSide = 160;
 
-    public static void MapConsoleMedia(this WebApplication app) =>
+    public static void MapConsoleMedia(this WebApplication app)
+    {
         app.MapGet(ConsoleExtensions.PathPrefix + "/media/{id:guid}", Thumbnail)
             .RequireAuthorization(p => p.RequireRole(Roles.Auditor, Roles.RightsHolder, Roles.LikenessOwner))
             .ExcludeFromDescription();
+        app.MapGet(ConsoleExtensions.PathPrefix + "/statements/{id:guid}/lines.csv", StatementCsv)
+            .RequireAuthorization(Roles.RightsHolder)
+            .ExcludeFromDescription();
+    }
+
+    /// <summary>A statement's lines as CSV, the same file as <c>GET /v1/statements/{id}/lines.csv</c>, streamed.</summary>
+    private static async Task<IResult> StatementCsv(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        if (await Compliance.Settlements.Statements.GetAsync(conn, http.User.RequiredRightsHolderId(), id, ct) is not { } statement)
+        {
+            return TypedResults.NotFound();
+        }
+
+        http.Response.ContentType = "text/csv; charset=utf-8; header=present";
+        http.Response.Headers.ContentDisposition =
+            $"attachment; filename=\"statement-{statement.PeriodStart.UtcDateTime:yyyy-MM-dd}-{statement.Currency}-{statement.Id:N}.csv\"";
+        await using var writer = new StreamWriter(http.Response.Body, new System.Text.UTF8Encoding(false), 64 * 1024, leaveOpen: true);
+        await Compliance.Settlements.Statements.WriteCsvAsync(conn, statement, writer, ct);
+        await writer.FlushAsync(ct);
+        return TypedResults.Empty;
+    }
 
     private static async Task<IResult> Thumbnail(Guid id, HttpContext http, NpgsqlDataSource db, LocalBlobStore blobs, CancellationToken ct)
     {
