@@ -37,7 +37,6 @@ internal static class ConsoleExtensions
                 o.SlidingExpiration = true;
                 o.LoginPath = PathPrefix + "/sign-in";
                 o.LogoutPath = PathPrefix + "/sign-out";
-                o.AccessDeniedPath = PathPrefix + "/status/403";
                 o.ReturnUrlParameter = "returnUrl";
                 o.EventsType = typeof(ConsoleSession);
             });
@@ -72,7 +71,9 @@ internal static class ConsoleExtensions
                 headers.CacheControl = "no-store";
                 return next(http);
             });
-            console.UseStatusCodePagesWithReExecute(PathPrefix + "/status/{0}");
+            // An empty error answer (403 for the wrong role, 400 for a form without its token, 404) becomes a page people can
+            // read, with the same status code; pages that render their own errors (a bad filter, a refused key) keep them.
+            console.UseStatusCodePages(context => ErrorPage.WriteAsync(context.HttpContext));
         });
         return app;
     }

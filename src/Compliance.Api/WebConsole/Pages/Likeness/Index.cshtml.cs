@@ -131,7 +131,7 @@ internal sealed class IndexModel(NpgsqlDataSource db, IValidator<ConsentRequest>
         if (Mode is null && Consents.FirstOrDefault() is { RevokedAt: null } current)
         {
             Mode = current.Mode;
-            Accounts = string.Join('\n', current.AllowedAccounts.Select(a => a.Replace(':', ' ')));
+            Accounts = string.Join('\n', current.AllowedAccounts.Select(a => a.IndexOf(':', StringComparison.Ordinal) is var i and > 0 ? $"{a[..i]} {a[(i + 1)..]}" : a));
             Tenants = string.Join('\n', current.AllowedTenants);
         }
     }
