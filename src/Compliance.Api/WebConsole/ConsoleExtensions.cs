@@ -25,6 +25,7 @@ internal static class ConsoleExtensions
     {
         builder.Services.AddRazorPages(o => o.RootDirectory = "/WebConsole/Pages");
         builder.Services.AddScoped<ConsoleSession>();
+        builder.Services.AddSingleton<Decisions.DecisionStatistics>();
         builder.Services.AddAuthentication()
             .AddCookie(ConsoleSession.Scheme, o =>
             {

@@ -3,13 +3,12 @@ using Compliance.Api.Decisions;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Npgsql;
 
 namespace Compliance.Api.WebConsole.Pages.Charts;
 
 /// <summary>Decisions per day over the last N days (7 to 90), by outcome and by rule: server-drawn SVG with tables beside.</summary>
 [Authorize(Policy = Roles.Auditor)]
-internal sealed class IndexModel(NpgsqlDataSource db, TimeProvider clock) : PageModel
+internal sealed class IndexModel(DecisionStatistics statistics, TimeProvider clock) : PageModel
 {
     /// <summary>How many rules get their own colour; the rest are summed into "other rules".</summary>
     public const int TopRules = 5;
@@ -41,11 +40,9 @@ internal sealed class IndexModel(NpgsqlDataSource db, TimeProvider clock) : Page
         var today = clock.GetUtcNow().UtcDateTime.Date;
         var from = today.AddDays(-(Days - 1));
         DayList.AddRange(Enumerable.Range(0, Days).Select(i => from.AddDays(i)));
-        var start = new DateTimeOffset(from, TimeSpan.Zero);
-        var end = new DateTimeOffset(today.AddDays(1), TimeSpan.Zero);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        ByOutcome = await DecisionStatistics.ByOutcomeAsync(conn, User.TenantId(), start, end, ct);
-        var byRule = await DecisionStatistics.ByRuleAsync(conn, User.TenantId(), start, end, ct);
+        var counts = await statistics.CountAsync(User.TenantId(), from, Days, ct);
+        ByOutcome = counts.ByOutcome;
+        var byRule = counts.ByRule;
         Rules.AddRange(byRule.GroupBy(c => c.Key).OrderByDescending(g => g.Sum(c => c.Count)).ThenBy(g => g.Key, StringComparer.Ordinal).Take(TopRules).Select(g => g.Key));
         ByRule = [.. byRule.Select(c => Rules.Contains(c.Key) ? c : c with { Key = "other rules" })
             .GroupBy(c => (c.Day, c.Key)).Select(g => new DailyCount { Day = g.Key.Day, Key = g.Key.Key, Count = g.Sum(c => c.Count) })];
