@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the service and its tests need from the machine, once: PostgreSQL server binaries
 # (Debian's postgresql package) when initdb/pg_ctl are missing, and ffmpeg/ffprobe (Debian's ffmpeg
-# package) for frame sampling when either is missing, and fpcalc (Debian's libchromaprint-tools) for audio fingerprints.
+# package) for frame sampling when either is missing, fpcalc (Debian's libchromaprint-tools) for audio fingerprints,
+# and Chromium (Debian's chromium) for the console's browser tests.
 # Idempotent and quiet when all is there.
 set -euo pipefail
 
@@ -48,6 +49,13 @@ fi
 if ! command -v jq >/dev/null; then
   echo "setup: installing jq (Debian package jq), used by the README tour..."
   apt_install jq
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  # The console's browser tests drive Debian's Chromium through Playwright (ExecutablePath=/usr/bin/chromium);
+  # Playwright's own browser download cannot work here and is never run (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1).
+  echo "setup: installing Chromium (Debian package chromium), used by the console's browser tests..."
+  apt_install chromium
 fi
 
 if ! command -v dotnet >/dev/null; then

@@ -45,6 +45,9 @@ scripts/face-models.sh || exit 1
 scripts/face-test-images.sh || exit 1
 scripts/test-audio.sh || exit 1   # freely licensed recordings from Debian packages, for the audio evaluation
 
+# The console's browser tests drive Debian's chromium (installed by setup.sh); Playwright must never fetch its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
 results="TestResults"
 rm -rf "$results"
 dotnet build Compliance.sln -c Release -nologo || { echo "The build failed." >&2; echo "0 passed, 1 failed"; exit 1; }

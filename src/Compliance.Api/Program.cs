@@ -12,6 +12,7 @@ using Compliance.Api.References;
 using Compliance.Api.Reviews;
 using Compliance.Api.Screening;
 using Compliance.Api.Settlements;
+using Compliance.Api.WebConsole;
 using Scalar.AspNetCore;
 
 if (ReplayCommand.IsInvoked(args))
@@ -29,6 +30,7 @@ builder.AddComplianceGenerations();    // the gated pipeline: jobs on clustered 
 builder.AddComplianceSettlements();    // revenue intake, the settlement job on the same Quartz store, statements
 builder.AddComplianceReviews();        // the review queue, appeals, policy replay
 builder.AddComplianceAccess();         // API keys (hashed at rest) and one policy per role
+builder.AddComplianceConsole();        // the web console: Razor Pages under /console, signed in with a key held in a cookie session
 builder.AddComplianceHttp();           // problem details, validation, request limits, OpenAPI
 builder.AddComplianceObservability();  // health checks, metrics, traces
 
@@ -39,6 +41,7 @@ await app.InitializeDatabaseAsync();   // migrations as the owner role, demo dat
 app.UseExceptionHandler();
 app.UseRouting();
 app.UseStatusCodePages();              // empty 401/403/404s become problem details too
+app.UseConsole();                      // console pages: security headers (a strict CSP), and error pages people can read
 app.UseRequestLimits();                // oversized bodies get a 413, unknown charsets a 415, before they are read
 app.UseAuthentication();
 app.UseAuthorization();
@@ -67,6 +70,7 @@ app.MapGenerationFeeds();              // rights holders: usage of their charact
 app.MapRevenue();                      // platforms: revenue of released generations, in all-or-nothing batches
 app.MapStatements();                   // rights holders: settlement statements, lines, CSV and an earnings chart
 app.MapSettlementAdmin();              // admins: periods, runs by hand, closing, reconciliation
+app.MapConsole();                      // people: auditors, rights holders and likeness owners, in a browser
 
 await app.RunAsync();
 return 0;

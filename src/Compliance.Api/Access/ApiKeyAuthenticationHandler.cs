@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Caching.Memory;
@@ -43,28 +42,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("Unknown or revoked API key.");
         }
 
-        var claims = new List<Claim>
-        {
-            new(ClaimTypes.Role, record.Role),
-            new(ClaimTypes.Name, record.Name),
-            new(ComplianceClaims.KeyId, record.Id.ToString()),
-        };
-        if (record.TenantId is { } t)
-        {
-            claims.Add(new Claim(ComplianceClaims.TenantId, t.ToString()));
-        }
-
-        if (record.RightsHolderId is { } r)
-        {
-            claims.Add(new Claim(ComplianceClaims.RightsHolderId, r.ToString()));
-        }
-
-        if (record.LikenessProfileId is { } p)
-        {
-            claims.Add(new Claim(ComplianceClaims.LikenessProfileId, p.ToString()));
-        }
-
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(ApiKeyPrincipal.For(record, SchemeName), SchemeName));
     }
 
     private async Task<ApiKeyRecord?> VerifiedAsync(string presented)

@@ -105,13 +105,37 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         }
 
         var parts = presented.Split('_');
+        var row = await FindRowAsync("prefix = @prefix", new { prefix = parts[1], maxDepth = MaxChainDepth }, ct);
+        // The secret is compared even for an invalid key, so timing does not tell a revoked key from a wrong secret.
+        if (row is null || !CryptographicOperations.FixedTimeEquals(row.SecretSha256, Hash(parts[2])) || !row.Valid)
+        {
+            return null;
+        }
+
+        return row.ToRecord();
+    }
+
+    /// <summary>
+    /// The key's identity if the key with this id is valid now, by the same rule as <see cref="FindAsync"/>. The
+    /// console's session holds only the id of the key it was opened with and asks this on every request, so a key
+    /// revoked later closes its sessions too.
+    /// </summary>
+    public async Task<ApiKeyRecord?> FindValidByIdAsync(Guid id, CancellationToken ct)
+    {
+        var row = await FindRowAsync("id = @id", new { id, maxDepth = MaxChainDepth }, ct);
+        return row is { Valid: true } ? row.ToRecord() : null;
+    }
+
+    /// <param name="anchor">Which key: one of the two constant conditions above, never input.</param>
+    private async Task<KeyRow?> FindRowAsync(string anchor, object args, CancellationToken ct)
+    {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         // One statement, one snapshot: the key and every key above it in its minting chain. A link is
         // broken when the minting key had been revoked at or before the moment the minted key was made.
-        var row = await conn.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition(
+        return await conn.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition(
             $"""
             with recursive chain (id, created_by_key_id, created_at, revoked_at, depth) as (
-                select id, created_by_key_id, created_at, revoked_at, 0 from api_keys where prefix = @prefix
+                select id, created_by_key_id, created_at, revoked_at, 0 from api_keys where {anchor}
                 union all
                 select p.id, p.created_by_key_id, p.created_at, p.revoked_at, c.depth + 1
                 from chain c join api_keys p on p.id = c.created_by_key_id
@@ -124,21 +148,10 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource)
                    and not exists (select from chain c join chain p on p.id = c.created_by_key_id where p.revoked_at <= c.created_at)
                    and not exists (select from chain c where c.depth = @maxDepth and c.created_by_key_id is not null)
                    as {nameof(KeyRow.Valid)}
-            from api_keys k where k.prefix = @prefix
+            from api_keys k where k.{anchor}
             """,
-            new { prefix = parts[1], maxDepth = MaxChainDepth },
+            args,
             cancellationToken: ct));
-        // The secret is compared even for an invalid key, so timing does not tell a revoked key from a wrong secret.
-        if (row is null || !CryptographicOperations.FixedTimeEquals(row.SecretSha256, Hash(parts[2])) || !row.Valid)
-        {
-            return null;
-        }
-
-        return new ApiKeyRecord(row.Id, row.Role, row.TenantId, row.RightsHolderId, row.Name)
-        {
-            LikenessProfileId = row.LikenessProfileId,
-            CreatedByKeyId = row.CreatedByKeyId,
-        };
     }
 
     /// <summary>
@@ -193,5 +206,11 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         public Guid? LikenessProfileId { get; init; }
         public Guid? CreatedByKeyId { get; init; }
         public bool Valid { get; init; }
+
+        public ApiKeyRecord ToRecord() => new(Id, Role, TenantId, RightsHolderId, Name)
+        {
+            LikenessProfileId = LikenessProfileId,
+            CreatedByKeyId = CreatedByKeyId,
+        };
     }
 }

@@ -20,6 +20,39 @@ internal static class Roles
     public static readonly string[] All = [Admin, Platform, RightsHolder, Auditor, LikenessOwner];
 }
 
+/// <summary>
+/// The principal a key stands for: its role and scope (tenant, rights holder, likeness profile) and its id. The API's
+/// bearer scheme and the console's cookie scheme build the same principal, so every role and tenant check reads alike.
+/// </summary>
+internal static class ApiKeyPrincipal
+{
+    public static ClaimsPrincipal For(ApiKeyRecord record, string scheme)
+    {
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.Role, record.Role),
+            new(ClaimTypes.Name, record.Name),
+            new(ComplianceClaims.KeyId, record.Id.ToString()),
+        };
+        if (record.TenantId is { } t)
+        {
+            claims.Add(new Claim(ComplianceClaims.TenantId, t.ToString()));
+        }
+
+        if (record.RightsHolderId is { } r)
+        {
+            claims.Add(new Claim(ComplianceClaims.RightsHolderId, r.ToString()));
+        }
+
+        if (record.LikenessProfileId is { } p)
+        {
+            claims.Add(new Claim(ComplianceClaims.LikenessProfileId, p.ToString()));
+        }
+
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, ClaimTypes.Role));
+    }
+}
+
 internal static class ComplianceClaims
 {
     public const string TenantId = "compliance:tenant_id";

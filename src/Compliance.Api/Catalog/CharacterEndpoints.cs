@@ -14,12 +14,7 @@ namespace Compliance.Api.Catalog;
 /// </summary>
 internal static class CharacterEndpoints
 {
-    private const string Columns = $"""
-        id as {nameof(Character.Id)}, rights_holder_id as {nameof(Character.RightsHolderId)}, canonical_name as {nameof(Character.CanonicalName)},
-        aliases as {nameof(Character.Aliases)}, franchise as {nameof(Character.Franchise)}, description as {nameof(Character.Description)},
-        example_prompts as {nameof(Character.ExamplePrompts)}, localized_aliases::text as {nameof(CharacterRow.LocalizedAliasesJson)},
-        created_at as {nameof(Character.CreatedAt)}, updated_at as {nameof(Character.UpdatedAt)}
-        """;
+    private const string Columns = CharacterQueries.Columns;
 
     public static RouteGroupBuilder MapCharacters(this IEndpointRouteBuilder app)
     {
@@ -71,10 +66,7 @@ internal static class CharacterEndpoints
     private static async Task<Ok<IEnumerable<Character>>> List(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return TypedResults.Ok((await conn.QueryAsync<CharacterRow>(new CommandDefinition(
-            $"select {Columns} from characters where rights_holder_id = @holder and kind = 'character' order by canonical_name",
-            new { holder = http.User.RequiredRightsHolderId() },
-            cancellationToken: ct))).Select(r => r.ToCharacter()));
+        return TypedResults.Ok<IEnumerable<Character>>(await CharacterQueries.ListAsync(conn, http.User.RequiredRightsHolderId(), ct));
     }
 
     private static async Task<Results<Ok<Character>, ProblemHttpResult>> Get(Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)

@@ -27,7 +27,7 @@ internal sealed record DecisionPage(IReadOnlyList<DecisionSummary> Items, long? 
 /// <summary>What a list is narrowed to. Every field is optional; <see cref="EntityIds"/> matches decisions naming any of them.</summary>
 internal sealed record DecisionFilter(
     Guid? TenantId = null, string? Outcome = null, DateTimeOffset? From = null, DateTimeOffset? To = null,
-    string? Rule = null, Guid? EntityId = null, string? Classifier = null, Guid[]? EntityIds = null);
+    string? Rule = null, Guid? EntityId = null, string? Classifier = null, Guid[]? EntityIds = null, string? Subject = null);
 
 /// <summary>One decision as recorded, with its place in the hash chain.</summary>
 internal sealed record DecisionDetail(long Sequence, string PrevSha256, string EntrySha256, JsonElement Decision);
@@ -83,6 +83,7 @@ internal static class DecisionQueries
               and (@cursor::bigint is null or {after})
               and (@TenantId::uuid is null or tenant_id = @TenantId)
               and (@Outcome::text is null or outcome = @Outcome)
+              and (@Subject::text is null or subject = @Subject)
               and (@From::timestamptz is null or created_at >= @From)
               and (@To::timestamptz is null or created_at < @To)
               and (@Rule::text is null or rules @> array[@Rule::text])
@@ -92,7 +93,7 @@ internal static class DecisionQueries
             order by {order}
             limit @take
             """,
-            new { cursor, f.TenantId, f.Outcome, From = f.From?.ToUniversalTime(), To = f.To?.ToUniversalTime(), f.Rule, f.EntityId, f.Classifier, AnyOf = f.EntityIds, take = limit + 1 },
+            new { cursor, f.TenantId, f.Outcome, f.Subject, From = f.From?.ToUniversalTime(), To = f.To?.ToUniversalTime(), f.Rule, f.EntityId, f.Classifier, AnyOf = f.EntityIds, take = limit + 1 },
             cancellationToken: ct))).ToList();
         long? next = null;
         if (items.Count > limit)

@@ -59,7 +59,12 @@ internal static class GenerationFeeds
         }
 
         await using var conn = await db.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<UsageEventView>(new CommandDefinition(
+        return TypedResults.Ok(await UsageAsync(conn, http.User.RequiredRightsHolderId(), limit ?? GenerationQueries.DefaultLimit, ct));
+    }
+
+    /// <summary>The usage of the holder's characters, newest first (the API and the console read it alike).</summary>
+    internal static async Task<IReadOnlyList<UsageEventView>> UsageAsync(NpgsqlConnection conn, Guid holder, int limit, CancellationToken ct) =>
+        [.. await conn.QueryAsync<UsageEventView>(new CommandDefinition(
             $"""
             select u.id as {nameof(UsageEventView.Id)}, u.generation_id as {nameof(UsageEventView.GenerationId)}, u.character_id as {nameof(UsageEventView.CharacterId)}, c.kind as {nameof(UsageEventView.WorkType)},
                    c.canonical_name as {nameof(UsageEventView.CharacterName)}, u.tenant_id as {nameof(UsageEventView.TenantId)}, u.grant_id as {nameof(UsageEventView.GrantId)},
@@ -69,9 +74,7 @@ internal static class GenerationFeeds
             where u.rights_holder_id = @holder
             order by u.created_at desc, u.id desc limit @limit
             """,
-            new { holder = http.User.RequiredRightsHolderId(), limit = limit ?? GenerationQueries.DefaultLimit }, cancellationToken: ct));
-        return TypedResults.Ok<IReadOnlyList<UsageEventView>>(rows.ToList());
-    }
+            new { holder, limit }, cancellationToken: ct))];
 
     private static async Task<Results<Ok<IReadOnlyList<LikenessGenerationView>>, ProblemHttpResult>> LikenessGenerations(
         HttpContext http, NpgsqlDataSource db, int? limit, CancellationToken ct)
@@ -81,9 +84,13 @@ internal static class GenerationFeeds
             return Problems.BadRequest("Invalid limit.", $"limit must be between 1 and {GenerationQueries.MaxLimit}.");
         }
 
-        var profile = http.User.RequiredLikenessProfileId();
         await using var conn = await db.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<LikenessGenerationView>(new CommandDefinition(
+        return TypedResults.Ok(await LikenessGenerationsAsync(conn, http.User.RequiredLikenessProfileId(), limit ?? GenerationQueries.DefaultLimit, ct));
+    }
+
+    /// <summary>The generations that involved the person, newest first (the API and the console read it alike).</summary>
+    internal static async Task<IReadOnlyList<LikenessGenerationView>> LikenessGenerationsAsync(NpgsqlConnection conn, Guid profile, int limit, CancellationToken ct) =>
+        [.. await conn.QueryAsync<LikenessGenerationView>(new CommandDefinition(
             $"""
             select g.id as {nameof(LikenessGenerationView.GenerationId)}, g.state as {nameof(LikenessGenerationView.State)},
                    (@profile = any(g.cameos)) as {nameof(LikenessGenerationView.AskedAsCameo)},
@@ -94,7 +101,5 @@ internal static class GenerationFeeds
                or exists (select from decisions d where d.id in (g.prompt_decision_id, g.frame_decision_id) and @profile = any(d.entity_ids))
             order by g.created_at desc, g.id desc limit @limit
             """,
-            new { profile, limit = limit ?? GenerationQueries.DefaultLimit }, cancellationToken: ct));
-        return TypedResults.Ok<IReadOnlyList<LikenessGenerationView>>(rows.ToList());
-    }
+            new { profile, limit }, cancellationToken: ct))];
 }

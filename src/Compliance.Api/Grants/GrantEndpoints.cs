@@ -78,39 +78,18 @@ internal static class GrantEndpoints
     private static async Task<Ok<IEnumerable<Grant>>> List(Guid? characterId, Guid? recordingId, Guid? tenantId, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return TypedResults.Ok(await conn.QueryAsync<Grant>(new CommandDefinition(
-            $"""
-            select {Columns} from grants
-            where rights_holder_id = @holder
-              and (@characterId::uuid is null or character_id = @characterId)
-              and (@recordingId::uuid is null or character_id = @recordingId)
-              and (@tenantId::uuid is null or tenant_id = @tenantId)
-            order by created_at desc
-            limit 1000
-            """,
-            new { holder = http.User.RequiredRightsHolderId(), characterId, recordingId, tenantId },
-            cancellationToken: ct)));
+        return TypedResults.Ok<IEnumerable<Grant>>(await GrantQueries.ListAsync(conn, http.User.RequiredRightsHolderId(), characterId, recordingId, tenantId, ct));
     }
 
     private static async Task<Results<Ok<Grant>, ProblemHttpResult>> Revoke(Guid id, RevokeGrantRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var revoked = await conn.QuerySingleOrDefaultAsync<Grant>(new CommandDefinition(
-            $"""
-            update grants set revoked_at = now(), revoked_by = @keyId, revocation_reason = @reason
-            where id = @id and rights_holder_id = @holder and revoked_at is null
-            returning {Columns}
-            """,
-            new { id, holder = http.User.RequiredRightsHolderId(), keyId = http.User.KeyId(), reason = request.Reason },
-            cancellationToken: ct));
-        if (revoked is not null)
+        var (outcome, grant) = await GrantQueries.RevokeAsync(conn, id, http.User.RequiredRightsHolderId(), http.User.KeyId(), request.Reason, ct);
+        return outcome switch
         {
-            return TypedResults.Ok(revoked);
-        }
-
-        var exists = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select exists (select from grants where id = @id and rights_holder_id = @holder)",
-            new { id, holder = http.User.RequiredRightsHolderId() }, cancellationToken: ct));
-        return exists ? Problems.Conflict("Grant already revoked.") : Problems.NotFound("Grant not found.");
+            GrantRevocation.Revoked => TypedResults.Ok(grant!),
+            GrantRevocation.AlreadyRevoked => Problems.Conflict("Grant already revoked."),
+            _ => Problems.NotFound("Grant not found."),
+        };
     }
 }

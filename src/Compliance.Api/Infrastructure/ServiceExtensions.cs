@@ -33,6 +33,8 @@ namespace Compliance.Api.Infrastructure;
 /// <summary>Service registrations, one method per concern, called from Program.cs.</summary>
 internal static class ServiceExtensions
 {
+    private const string SelectingScheme = "ApiKeyOrConsole";
+
     public static WebApplicationBuilder AddCompliancePolicies(this WebApplicationBuilder builder)
     {
         PathsOptions.Register(builder.Services);
@@ -129,7 +131,10 @@ internal static class ServiceExtensions
     {
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<ApiKeyStore>();
-        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+        // One default scheme that forwards: the console's pages (/console) authenticate by their session cookie, everything
+        // else by API key only. A console cookie never opens the API, so the API needs no CSRF defence.
+        builder.Services.AddAuthentication(SelectingScheme)
+            .AddPolicyScheme(SelectingScheme, "API key, or the console's session under /console", o => o.ForwardDefaultSelector = WebConsole.ConsoleExtensions.SchemeFor)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin))

@@ -22,11 +22,7 @@ internal static class LikenessEndpoints
         handles as {nameof(Profile.Handles)}, own_accounts as {nameof(Profile.OwnAccounts)}, created_at as {nameof(Profile.CreatedAt)}, updated_at as {nameof(Profile.UpdatedAt)}
         """;
 
-    private const string ConsentColumns = $"""
-        id as {nameof(Consent.Id)}, mode as {nameof(Consent.Mode)}, allowed_accounts as {nameof(Consent.AllowedAccounts)},
-        allowed_tenants as {nameof(Consent.AllowedTenants)}, expires_at as {nameof(Consent.ExpiresAt)}, created_at as {nameof(Consent.CreatedAt)},
-        revoked_at as {nameof(Consent.RevokedAt)}, revocation_reason as {nameof(Consent.RevocationReason)}
-        """;
+    private const string ConsentColumns = LikenessQueries.ConsentColumns;
 
     public static RouteGroupBuilder MapLikeness(this IEndpointRouteBuilder app)
     {
@@ -97,32 +93,13 @@ internal static class LikenessEndpoints
     private static async Task<Created<Consent>> SetConsent(ConsentRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var consent = await conn.QuerySingleAsync<Consent>(new CommandDefinition(
-            $"""
-            insert into likeness_consents (id, profile_id, mode, allowed_accounts, allowed_tenants, expires_at)
-            values (@id, @profile, @mode, @accounts, @tenants, @expires)
-            returning {ConsentColumns}
-            """,
-            new
-            {
-                id = Guid.NewGuid(),
-                profile = http.User.RequiredLikenessProfileId(),
-                mode = request.Mode,
-                accounts = (request.AllowedAccounts ?? []).Select(a => LikenessLedger.AccountKey(a.TenantId, a.Account.Trim())).Distinct().ToArray(),
-                tenants = (request.AllowedTenants ?? []).Distinct().ToArray(),
-                expires = request.ExpiresAt,
-            },
-            cancellationToken: ct));
-        return TypedResults.Created("/v1/likeness/consent", consent);
+        return TypedResults.Created("/v1/likeness/consent", await LikenessQueries.SetConsentAsync(conn, http.User.RequiredLikenessProfileId(), request, ct));
     }
 
     private static async Task<Ok<IEnumerable<Consent>>> ConsentHistory(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return TypedResults.Ok(await conn.QueryAsync<Consent>(new CommandDefinition(
-            $"select {ConsentColumns} from likeness_consents where profile_id = @profile order by created_at desc limit 1000",
-            new { profile = http.User.RequiredLikenessProfileId() },
-            cancellationToken: ct)));
+        return TypedResults.Ok<IEnumerable<Consent>>(await LikenessQueries.ConsentHistoryAsync(conn, http.User.RequiredLikenessProfileId(), ct));
     }
 
     private static async Task<Results<Ok<Consent>, ProblemHttpResult>> RevokeConsent(RevokeConsentRequest request, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
@@ -147,14 +124,7 @@ internal static class LikenessEndpoints
             return badPage;
         }
 
-        var profile = http.User.RequiredLikenessProfileId();
         await using var conn = await db.OpenConnectionAsync(ct);
-        // The person's entities: their profile, and any public-figure entry linked to it.
-        var ids = (await conn.QueryAsync<Guid>(new CommandDefinition(
-            "select @profile union select id from public_figures where profile_id = @profile", new { profile }, cancellationToken: ct))).ToArray();
-        var page = await DecisionQueries.PageAsync(conn, new DecisionFilter(EntityIds: ids), limit, cursor, ct);
-        // A decision also names other people and characters; their ids are theirs, not this person's to see.
-        var own = ids.ToHashSet();
-        return TypedResults.Ok(page with { Items = [.. page.Items.Select(d => d with { EntityIds = [.. d.EntityIds.Where(own.Contains)] })] });
+        return TypedResults.Ok(await LikenessQueries.DecisionsAsync(conn, http.User.RequiredLikenessProfileId(), limit, cursor, ct));
     }
 }

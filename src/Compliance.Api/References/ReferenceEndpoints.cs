@@ -40,12 +40,7 @@ internal static class ReferenceEndpoints
 {
     public const int MaxCsvLines = 100_000;
 
-    private const string Columns = $"""
-        public_id as {nameof(Reference.Id)}, character_id as {nameof(Reference.CharacterId)}, source as {nameof(Reference.Source)},
-        blob_sha256 as {nameof(Reference.BlobSha256)}, media_type as {nameof(Reference.MediaType)}, width as {nameof(Reference.Width)},
-        height as {nameof(Reference.Height)}, file_name as {nameof(Reference.FileName)}, pdq_hash as {nameof(Reference.PdqHash)},
-        pdq_quality as {nameof(Reference.PdqQuality)}, matchable as {nameof(Reference.Matchable)}, created_at as {nameof(Reference.CreatedAt)}
-        """;
+    private const string Columns = ReferenceQueries.Columns;
 
     public static RouteGroupBuilder MapReferences(this IEndpointRouteBuilder app)
     {

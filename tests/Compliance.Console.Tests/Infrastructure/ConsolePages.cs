@@ -1,0 +1,33 @@
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+
+namespace Compliance.WebConsole.Tests.Infrastructure;
+
+/// <summary>What every browser test does on the way: sign in, check each page with axe, keep a screenshot of it.</summary>
+internal static class ConsolePages
+{
+    public static async Task SignInAsync(IPage page, string key)
+    {
+        await page.GotoAsync("/console/sign-in");
+        await page.GetByLabel("API key").FillAsync(key);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForLoadStateAsync();
+    }
+
+    /// <summary>
+    /// Runs axe-core (WCAG 2.0/2.1 A and AA rules and best practices) on the page as it is, asserts there is no serious or
+    /// critical violation, and saves a full-page screenshot under TestResults/console-screenshots/.
+    /// </summary>
+    public static async Task CheckAsync(IPage page, string name)
+    {
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ScreenshotFolder, name + ".png"), FullPage = true });
+        var result = await page.RunAxe(new AxeRunOptions
+        {
+            RunOnly = new RunOnlyOptions { Type = "tag", Values = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+        });
+        var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(serious.Count == 0, $"{name}: axe found {serious.Count} serious or critical violation(s): " +
+            string.Join("; ", serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))}")));
+    }
+}
