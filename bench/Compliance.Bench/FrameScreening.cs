@@ -4,6 +4,7 @@ using Compliance.Classifiers.Images;
 using Compliance.Faces;
 using Compliance.Generation.Frames;
 using Compliance.Imaging.Embedding;
+using Compliance.Imaging.LocalFeatures;
 using Compliance.Imaging.Matching;
 using Compliance.Imaging.Pdq;
 
@@ -25,6 +26,8 @@ internal static class FrameScreening
         public IPdqIndex PdqIndex { get; } = new PdqIndex();
 
         public EmbeddingIndex Embeddings { get; } = new(VisualEmbedder.Dimension, VisualEmbedder.DihedralCount);
+
+        public LocalFeatureIndex LocalFeatures { get; } = new();
 
         EmbeddingIndex IFaceBank.Index => FaceIndex;
 

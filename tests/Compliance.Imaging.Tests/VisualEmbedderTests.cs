@@ -1,3 +1,4 @@
+using Compliance.ImageEvaluation;
 using Compliance.Imaging.Decoding;
 using Compliance.Imaging.Embedding;
 using Compliance.Imaging.Pdq;

@@ -67,7 +67,9 @@ public sealed record EntityRef(string Type, Guid Id, string Name, Guid? OwnerId)
 /// Where and how a signal was observed. For text, offsets are UTF-16 code-unit offsets into the
 /// original input, so <c>input.Substring(Start, Length) == MatchedText</c>. For images, the matched
 /// reference, the PDQ Hamming distance and/or embedding cosine similarity, the dihedral variant that
-/// matched, and for video the frame index and timestamp.
+/// matched, and for video the frame index and timestamp. A reference found by local features (a copy filling only
+/// part of the picture) carries <c>Box</c>, where it lies as [x, y, width, height] in the screened image's pixels,
+/// and <c>Inliers</c>, how many keypoint pairs agree on that placement.
 /// </summary>
 public sealed record Evidence(
     string? MatchedText = null,
@@ -85,4 +87,6 @@ public sealed record Evidence(
     double? TimestampSeconds = null,
     IReadOnlyList<int>? FaceBox = null,
     double? SpoofScore = null,
-    double? DeepfakeScore = null);
+    double? DeepfakeScore = null,
+    IReadOnlyList<int>? Box = null,
+    int? Inliers = null);
