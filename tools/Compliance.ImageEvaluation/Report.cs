@@ -3,12 +3,12 @@ using System.Text;
 
 namespace Compliance.ImageEvaluation;
 
-/// <summary>The figures of docs/evaluation.md (images) and docs/image-matching.md, from one <see cref="ImageEvaluation"/>.</summary>
+/// <summary>The figures of docs/evaluation.md (images) and docs/image-matching.md, from one <see cref="ImageMatchingEvaluation"/>.</summary>
 public static class Report
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static string Write(ImageEvaluation evaluation)
+    public static string Write(ImageMatchingEvaluation evaluation)
     {
         var text = new StringBuilder();
         var genuine = evaluation.Genuine.ToList();

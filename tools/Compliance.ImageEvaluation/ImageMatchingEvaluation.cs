@@ -63,13 +63,13 @@ public sealed record PairScore(
 /// <see cref="ImageTransforms.Everything"/> (partial copies pasted into an unrelated picture); unrelated pictures are
 /// screened untouched; and every query is scored against every reference. About a minute on the 2-core machine.
 /// </summary>
-public sealed class ImageEvaluation : IDisposable
+public sealed class ImageMatchingEvaluation : IDisposable
 {
     public const string Original = "original";
 
     private readonly VisualEmbedder _embedder = new();
 
-    public ImageEvaluation()
+    public ImageMatchingEvaluation()
     {
         var decoder = new SafeImageDecoder();
         var local = new LocalFeatureIndex();
