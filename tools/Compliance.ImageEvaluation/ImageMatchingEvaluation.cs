@@ -26,7 +26,7 @@ public enum PairOutcome
 
 /// <summary>
 /// One query against one reference, scored as the three image classifiers score it: PDQ (best over the reference's
-/// 8 dihedral hashes, query hashed whole and trimmed), ResNet18 cosine (trimmed query against the trimmed reference's
+/// 8 dihedral hashes of the whole image, query hashed whole and trimmed), ResNet18 cosine (trimmed query against the trimmed reference's
 /// 8 dihedral embeddings), and local features (inliers of the best homography; <see cref="LocalVerified"/> when the
 /// verifier reports it).
 /// </summary>
@@ -81,8 +81,7 @@ public sealed class ImageMatchingEvaluation : IDisposable
         {
             var decoded = decoder.DecodeFile(TestImages.PathOf(named[i].Name));
             var features = ReferenceFeatures.Of(decoded, _embedder);
-            var trimmed = BorderTrimmer.Crop(decoded, features.Kept);
-            references.Add((named[i].Name, named[i].Set, PdqHasher.HashDihedral(trimmed), features.Pdq.IsMatchable, features.Embeddings));
+            references.Add((named[i].Name, named[i].Set, PdqHasher.HashDihedral(decoded), features.Pdq.IsMatchable, features.Embeddings));
             local.Add(i, features.LocalFeatures);
         }
 

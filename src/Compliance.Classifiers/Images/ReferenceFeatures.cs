@@ -7,9 +7,11 @@ using Compliance.Imaging.Trimming;
 namespace Compliance.Classifiers.Images;
 
 /// <summary>
-/// What is stored per reference image, computed in one place for the upload endpoint and the evaluation: the image
-/// is trimmed of uniform borders first (as screened images and frames are), then hashed (PDQ), embedded in its eight
-/// rotations and mirrors (ResNet18) and described by ORB keypoints.
+/// What is stored per reference image, computed in one place for the upload endpoint and the evaluation: the PDQ hash
+/// of the whole image (the hash Meta's <c>pdq</c> tool gives, so it can be compared with hashes rights holders import),
+/// and, of the image trimmed of uniform borders (as screened images and frames are), the ResNet18 embeddings of its
+/// eight rotations and mirrors and its ORB keypoints. The PDQ classifier looks up a screened image's whole and trimmed
+/// hashes, so a padded copy still meets the reference's hash.
 /// </summary>
 /// <param name="Kept">The part of the image kept after trimming, in its decoded pixels.</param>
 public sealed record ReferenceFeatures(PdqResult Pdq, float[][] Embeddings, LocalFeatureSet LocalFeatures, PixelBox Kept)
@@ -21,7 +23,7 @@ public sealed record ReferenceFeatures(PdqResult Pdq, float[][] Embeddings, Loca
         ArgumentNullException.ThrowIfNull(embedder);
         var trimmed = BorderTrimmer.Trim(image);
         return new ReferenceFeatures(
-            PdqHasher.Hash(trimmed.Image),
+            PdqHasher.Hash(image),
             embedder.EmbedDihedral(trimmed.Image),
             LocalFeatureExtractor.DescribeReference(trimmed.Image),
             trimmed.Kept);
