@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches the public-domain sample photos that scikit-image ships (Debian package python3-skimage)
-# into .data/test-images/, for the real-image matching tests in tests/Compliance.Imaging.Tests.
-# Idempotent: does nothing when the folder already holds them. Needs apt-get and dpkg-deb (Debian).
+# into .data/test-images/, for the real-image matching tests in tests/Compliance.Imaging.Tests, and the held-out
+# set of the image evaluation (pinned photos from Debian's opencv-doc) into .data/test-images/heldout/.
+# Idempotent: does nothing when the folders already hold them. Needs apt-get and dpkg-deb (Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
