@@ -67,6 +67,31 @@ public sealed class LocalFeatureIndexTests
         }
     }
 
+    /// <summary>Above 64 references the bank is shortlisted first; a pasted copy must survive the shortlist.</summary>
+    [Fact]
+    public void APastedCopyIsFoundInABankLargeEnoughToBeShortlisted()
+    {
+        string[] real = ["chelsea.png", "astronaut.png", "coffee.png", "camera.png", "rocket.jpg", "horse.png", "brick.png", "grass.png"];
+        var bank = new LocalFeatureIndex();
+        var random = new Random(3);
+        for (var i = 0; i < 300; i++)
+        {
+            // Real references' keypoints under many ids (near-identical competitors for every vote), then random ones.
+            bank.Add(i, i < real.Length
+                ? LocalFeatureExtractor.DescribeReference(Decoder.DecodeFile(TestImages.PathOf(real[i])))
+                : new LocalFeatureSet(512, 512, 1f,
+                    [.. Enumerable.Range(0, 1000).Select(_ => (float)(random.NextDouble() * 500))],
+                    [.. Enumerable.Range(0, 500 * LocalFeatureSet.DescriptorWords).Select(_ => (ulong)random.NextInt64())]));
+        }
+
+        Assert.True(bank.Count > LocalFeatureIndex.ShortlistAbove);
+        var (image, _) = Pasted("astronaut.png", "heldout/aloeL.jpg", 0.30, 700f, 300f);
+
+        var found = bank.Find(LocalFeatureExtractor.DescribeQuery(image));
+
+        Assert.Equal(1, Assert.Single(found).Id);
+    }
+
     [Fact]
     public void ARotatedPastedCopyIsFound()
     {

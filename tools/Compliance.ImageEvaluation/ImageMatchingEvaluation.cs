@@ -28,7 +28,7 @@ public enum PairOutcome
 /// One query against one reference, scored as the three image classifiers score it: PDQ (best over the reference's
 /// 8 dihedral hashes of the whole image, query hashed whole and trimmed), ResNet18 cosine (trimmed query against the trimmed reference's
 /// 8 dihedral embeddings), and local features (inliers of the best homography; <see cref="LocalVerified"/> when the
-/// verifier reports it).
+/// verifier reports it; <see cref="LocalInliers"/> is counted for any reference with 4+ ratio-test matches, plausible or not).
 /// </summary>
 public sealed record PairScore(
     string Reference, ReferenceSet Set, string QueryImage, string Transform, bool Partial, int PdqDistance, bool PdqMatchable, float Cosine,
@@ -120,7 +120,8 @@ public sealed class ImageMatchingEvaluation : IDisposable
             var described = LocalFeatureExtractor.DescribeQuery(trimmed.Image);
             var verified = local.Find(described).ToDictionary(m => m.Id);
             watch.Stop();
-            var inspected = local.Inspect(described).Where(c => c.Plausible).ToDictionary(c => c.Match.Id, c => c.Match.Inliers);
+            // For the margin: the best homography's inliers per reference whatever its placement or inlier share.
+            var inspected = local.Inspect(described).ToDictionary(c => c.Match.Id, c => c.Match.Inliers);
             for (var r = 0; r < references.Count; r++)
             {
                 var reference = references[r];

@@ -27,8 +27,9 @@ public sealed record LocalMatch(long Id, int Inliers, int Matches, float[] Corne
 /// inliers and the homography maps it to a plausible, unmirrored quadrilateral.
 /// </summary>
 /// <remarks>
-/// Cost is one 256-bit Hamming distance per (query keypoint, stored keypoint): linear in the bank, about 1,500 × 500
-/// × references. Readers take no lock: they read an immutable snapshot that writers replace (copy on write), which
+/// Cost is one 256-bit Hamming distance per (query keypoint, stored keypoint): about 1,500 × 500 × references for banks
+/// of up to <see cref="ShortlistAbove"/> references; above that, 250 × 500 × references for the shortlist pass plus
+/// 1,500 × 500 × <see cref="ShortlistSize"/> (still linear, six times flatter). Readers take no lock: they read an immutable snapshot that writers replace (copy on write), which
 /// suits a bank that changes rarely and is read for every frame.
 /// </remarks>
 public sealed class LocalFeatureIndex
@@ -50,6 +51,15 @@ public sealed class LocalFeatureIndex
 
     /// <summary>At most this many references (those with the most matches) are verified per query.</summary>
     public const int MaxCandidates = 8;
+
+    /// <summary>Banks of more references than this are shortlisted before full matching (see <see cref="Shortlist"/>).</summary>
+    public const int ShortlistAbove = 64;
+
+    /// <summary>Query keypoints that vote in the shortlist pass.</summary>
+    public const int ShortlistProbes = 250;
+
+    /// <summary>References kept by the shortlist pass.</summary>
+    public const int ShortlistSize = 24;
 
     /// <summary>Two keypoints of one reference nearer than this (in its described pixels) count as the same place for the ratio test.</summary>
     private const float SamePlaceRadius = 8f;
@@ -98,6 +108,7 @@ public sealed class LocalFeatureIndex
             return [];
         }
 
+        snapshot = Shortlist(snapshot, query, cancellationToken);
         var perEntry = MatchAll(snapshot, query, cancellationToken);
         var candidates = perEntry
             .Select((pairs, entry) => (Entry: entry, Pairs: pairs))
@@ -132,6 +143,7 @@ public sealed class LocalFeatureIndex
             return [];
         }
 
+        snapshot = Shortlist(snapshot, query, CancellationToken.None);
         var perEntry = MatchAll(snapshot, query, CancellationToken.None);
         var result = new List<(LocalMatch, bool)>();
         for (var entry = 0; entry < perEntry.Length; entry++)
@@ -143,6 +155,57 @@ public sealed class LocalFeatureIndex
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Above <see cref="ShortlistAbove"/> references, a first pass keeps the cost per frame from growing with the bank at
+    /// full weight: <see cref="ShortlistProbes"/> query keypoints (evenly spread over the query's list) each vote for the
+    /// reference holding their nearest descriptor (within <see cref="MaxHamming"/>), and only the
+    /// <see cref="ShortlistSize"/> references with the most votes (at least 2) are matched in full. At or below it, every
+    /// reference is matched in full (as in the evaluation, whose bank is smaller).
+    /// </summary>
+    private static Snapshot Shortlist(Snapshot snapshot, LocalFeatureSet query, CancellationToken cancellationToken)
+    {
+        if (snapshot.Entries.Length <= ShortlistAbove)
+        {
+            return snapshot;
+        }
+
+        var votes = new int[snapshot.Entries.Length];
+        var bank = snapshot.Descriptors;
+        var rows = snapshot.Owners.Length;
+        var q = query.Descriptors;
+        var stride = Math.Max(1, query.Count / ShortlistProbes);
+        for (var qi = 0; qi < query.Count; qi += stride)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var o = qi * LocalFeatureSet.DescriptorWords;
+            ulong q0 = q[o], q1 = q[o + 1], q2 = q[o + 2], q3 = q[o + 3];
+            int best = MaxHamming + 1, bestRow = -1;
+            for (var row = 0; row < rows; row++)
+            {
+                var b = row * LocalFeatureSet.DescriptorWords;
+                var distance = BitOperations.PopCount(q0 ^ bank[b]) + BitOperations.PopCount(q1 ^ bank[b + 1])
+                    + BitOperations.PopCount(q2 ^ bank[b + 2]) + BitOperations.PopCount(q3 ^ bank[b + 3]);
+                if (distance < best)
+                {
+                    (best, bestRow) = (distance, row);
+                }
+            }
+
+            if (bestRow >= 0)
+            {
+                votes[snapshot.Owners[bestRow]]++;
+            }
+        }
+
+        var kept = Enumerable.Range(0, votes.Length)
+            .Where(e => votes[e] >= 2)
+            .OrderByDescending(e => votes[e])
+            .Take(ShortlistSize)
+            .Select(e => snapshot.Entries[e])
+            .ToArray();
+        return Snapshot.Of(kept);
     }
 
     /// <summary>Matches each query keypoint to the bank; returns, per entry, the (query keypoint, reference keypoint) pairs that passed.</summary>
