@@ -46,6 +46,11 @@ if ! ls /usr/lib/*/libicuuc.so.* >/dev/null 2>&1; then
   apt_install libicu-dev
 fi
 
+if ! ldconfig -p | grep -q 'libgtk-3\.so\.0' || ! ldconfig -p | grep -q 'libdrm\.so\.2'; then
+  echo "setup: installing the libraries OpenCV's runtime links against (Debian packages libgtk-3-0, libdrm2), used for local image features..."
+  apt_install libgtk-3-0 libdrm2
+fi
+
 if ! command -v jq >/dev/null; then
   echo "setup: installing jq (Debian package jq), used by the README tour..."
   apt_install jq

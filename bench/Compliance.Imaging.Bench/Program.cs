@@ -4,6 +4,13 @@ using Compliance.Imaging.Bench;
 // dotnet run -c Release --project bench/Compliance.Imaging.Bench -- pdq            (BenchmarkDotNet, hashing)
 // dotnet run -c Release --project bench/Compliance.Imaging.Bench -- index [N...]   (custom loop, radius queries)
 // dotnet run -c Release --project bench/Compliance.Imaging.Bench -- embedding      (BenchmarkDotNet, ResNet18 + cosine index)
+// dotnet run -c Release --project bench/Compliance.Imaging.Bench -- image-path [repo root] [frames]  (custom loop, per frame)
+if (args.Length > 0 && args[0] == "image-path")
+{
+    ImagePathBench.Run(args.Length > 1 ? args[1] : ".", args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 20);
+    return 0;
+}
+
 if (args.Length > 0 && args[0] == "index")
 {
     var sizes = args.Length > 1 ? args.Skip(1).Select(int.Parse).ToArray() : [1_000_000, 10_000_000];

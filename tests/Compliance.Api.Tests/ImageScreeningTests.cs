@@ -74,6 +74,45 @@ public sealed class ImageScreeningTests(PostgresFixture postgres) : PostgresTest
     }
 
     [Fact]
+    public async Task ReferencePastedIntoALargerPictureIsBlockedWithItsBox()
+    {
+        var (world, character, _) = await WorldWithReferenceAsync();
+        using var reference = SKBitmap.Decode(TestImages.Read("bridge-1-original.png"));
+        using var scene = SKBitmap.Decode(TestImages.Read("pen-and-coaster-flat.png"));
+        // The reference at 40 % of a 1280×720 picture's area, towards the right, over an unrelated photo (picture-in-picture).
+        var scale = Math.Sqrt(0.40 * 1280 * 720 / ((double)reference.Width * reference.Height));
+        var placed = SKRectI.Create(700, 90, (int)(reference.Width * scale), (int)(reference.Height * scale));
+        placed = SKRectI.Create(Math.Min(placed.Left, 1280 - placed.Width - 10), placed.Top, placed.Width, placed.Height);
+        using var frame = new SKBitmap(1280, 720);
+        using (var canvas = new SKCanvas(frame))
+        {
+            var sampling = new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
+            using var background = SKImage.FromBitmap(scene);
+            canvas.DrawImage(background, new SKRect(0, 0, 1280, 720), sampling);
+            using var inset = SKImage.FromBitmap(reference);
+            canvas.DrawImage(inset, placed, sampling);
+        }
+
+        using var jpeg = SKImage.FromBitmap(frame).Encode(SKEncodedImageFormat.Jpeg, 85);
+
+        var response = await world.Platform.PostAsync("/v1/screen/image", TestImages.Form(jpeg.ToArray(), "pip.jpg"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var decision = await World.Json(response);
+        Assert.Equal("block", decision["outcome"]!.GetValue<string>());
+        var signal = decision["reasons"]!.AsArray().Select(r => r!["signal"]!).Single(s => s["classifier"]!.GetValue<string>() == "reference-image-local");
+        Assert.Equal(character, signal["entity"]!["id"]!.GetValue<Guid>());
+        Assert.StartsWith("orb-opencv/", signal["modelVersion"]!.GetValue<string>(), StringComparison.Ordinal);
+        var box = signal["evidence"]!["box"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
+        var tolerance = 0.04 * 1280;
+        Assert.InRange(box[0], placed.Left - tolerance, placed.Left + tolerance);
+        Assert.InRange(box[1], placed.Top - tolerance, placed.Top + tolerance);
+        Assert.InRange(box[0] + box[2], placed.Right - tolerance, placed.Right + tolerance);
+        Assert.InRange(box[1] + box[3], placed.Bottom - tolerance, placed.Bottom + tolerance);
+        Assert.InRange(signal["evidence"]!["inliers"]!.GetValue<int>(), 16, 1500);
+    }
+
+    [Fact]
     public async Task UnrelatedPhotoIsAllowed()
     {
         var (world, _, _) = await WorldWithReferenceAsync();

@@ -2,6 +2,7 @@ using Compliance.Classifiers.Images;
 using Compliance.Generation.Frames;
 using Compliance.Imaging.Decoding;
 using Compliance.Imaging.Embedding;
+using Compliance.Imaging.LocalFeatures;
 using Compliance.Imaging.Matching;
 using Compliance.Imaging.Pdq;
 using Compliance.Policies.Model;
@@ -19,6 +20,8 @@ public sealed class FrameScreenerTests
         public IPdqIndex PdqIndex { get; } = new PdqIndex();
 
         public EmbeddingIndex Embeddings { get; } = new(VisualEmbedder.Dimension);
+
+        public LocalFeatureIndex LocalFeatures { get; } = new();
 
         public bool TryGet(long id, out ReferenceEntry entry)
         {

@@ -1,3 +1,4 @@
+using Compliance.ImageEvaluation;
 using Compliance.Imaging.Decoding;
 using Compliance.Imaging.Embedding;
 using Compliance.Imaging.Pdq;
@@ -41,7 +42,7 @@ public sealed class RealImageEvaluation : IDisposable
             using var bitmap = ImageTransforms.Load(path);
             foreach (var transform in ImageTransforms.All)
             {
-                var copy = decoder.Decode(transform.Apply(bitmap));
+                var copy = decoder.Decode(transform.Apply(bitmap, bitmap));
                 queries.Add((name, transform.Name, PdqHasher.Hash(copy), _embedder.Embed(copy)));
             }
         }

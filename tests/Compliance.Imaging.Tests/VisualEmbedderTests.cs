@@ -1,3 +1,4 @@
+using Compliance.ImageEvaluation;
 using Compliance.Imaging.Decoding;
 using Compliance.Imaging.Embedding;
 using Compliance.Imaging.Pdq;
@@ -92,7 +93,7 @@ public sealed class VisualEmbedderTests(VisualEmbedderTests.Model model) : IClas
         var path = TestImages.PathOf("rocket.jpg");
         var image = Decoder.DecodeFile(path);
         using var bitmap = SkiaSharp.SKBitmap.Decode(path);
-        var rotated = Decoder.Decode(ImageTransforms.All.Single(t => t.Name == "rotate-90").Apply(bitmap));
+        var rotated = Decoder.Decode(ImageTransforms.All.Single(t => t.Name == "rotate-90").Apply(bitmap, bitmap));
 
         var variants = model.Embedder.EmbedDihedral(image);
         var query = model.Embedder.Embed(rotated);

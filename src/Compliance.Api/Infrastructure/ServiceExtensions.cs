@@ -60,6 +60,7 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<IImageClassifier, ReferencePdqClassifier>();
         builder.Services.AddSingleton(_ => new VisualEmbedder());  // one ONNX session per model, loaded once
         builder.Services.AddSingleton<IImageClassifier, ReferenceEmbeddingClassifier>();
+        builder.Services.AddSingleton<IImageClassifier, ReferenceLocalFeatureClassifier>();  // partial copies, with the box (ADR-016)
         // Model paths are configuration: Paths:Models/face by default, each file overridable, and the optional deepfake slot.
         // Loaded when first resolved, which start-up does (InitializeDatabaseAsync): missing models stop it, naming scripts/face-models.sh.
         builder.Services.AddSingleton(sp =>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Compliance.Api.Infrastructure;
 using Compliance.Classifiers.Images;
 using Compliance.Imaging.Embedding;
+using Compliance.Imaging.LocalFeatures;
 using Compliance.Imaging.Matching;
 using Compliance.Imaging.Pdq;
 using Dapper;
@@ -10,8 +11,8 @@ using Npgsql;
 namespace Compliance.Api.References;
 
 /// <summary>
-/// This node's in-memory reference bank: a PDQ index and an embedding index (8 rotations/mirrors per
-/// image reference), loaded from Postgres at start and followed by change number.
+/// This node's in-memory reference bank: a PDQ index, an embedding index (8 rotations/mirrors per
+/// image reference) and the references' ORB keypoints, loaded from Postgres at start and followed by change number.
 /// </summary>
 internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceBankIndex> logger)
     : FollowedIndex<ReferenceBankIndex.Row>(db, logger), IReferenceBank
@@ -22,6 +23,8 @@ internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceB
     public IPdqIndex PdqIndex => _pdq;
 
     public EmbeddingIndex Embeddings { get; } = new(VisualEmbedder.Dimension, VisualEmbedder.DihedralCount);
+
+    public LocalFeatureIndex LocalFeatures { get; } = new();
 
     public override int Count => _entries.Count;
 
@@ -54,6 +57,7 @@ internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceB
 
         _pdq.Remove(id);
         Embeddings.Remove(id);
+        LocalFeatures.Remove(id);
         return true;
     }
 
@@ -65,6 +69,13 @@ internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceB
                 new { ids = rows.Select(r => r.Id).ToArray() },
                 cancellationToken: ct)))
             .ToDictionary(r => r.Id, r => r.Embedding);
+        // Keypoints made by another recipe are not comparable with this node's queries: such a reference is matched by
+        // PDQ and embedding only, and logged, until it is uploaded again.
+        var localFeatures = (await conn.QueryAsync<(long Id, byte[] Features, string Version)>(new CommandDefinition(
+                "select id, local_features, local_features_version from reference_images where id = any(@ids) and local_features is not null",
+                new { ids = rows.Select(r => r.Id).ToArray() },
+                cancellationToken: ct)))
+            .ToDictionary(r => r.Id);
         foreach (var row in rows)
         {
             var entry = new ReferenceEntry(row.Id, row.PublicId, row.CharacterId, row.RightsHolderId, row.CharacterName, PdqHash.Parse(row.PdqHash));
@@ -77,6 +88,19 @@ internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceB
             if (embeddings.TryGetValue(row.Id, out var flat) && flat.Length == VisualEmbedder.Dimension * VisualEmbedder.DihedralCount)
             {
                 Embeddings.Add(row.Id, flat.Chunk(VisualEmbedder.Dimension).ToArray());
+            }
+
+            if (localFeatures.TryGetValue(row.Id, out var local))
+            {
+                if (local.Version == LocalFeatureExtractor.Version)
+                {
+                    LocalFeatures.Add(row.Id, LocalFeatureSet.FromBytes(local.Features));
+                }
+                else
+                {
+                    logger.LogWarning("Reference {ReferenceId} has local features of recipe '{Stored}', not '{Current}': matched without them until uploaded again.",
+                        row.PublicId, local.Version, LocalFeatureExtractor.Version);
+                }
             }
 
             _entries[row.Id] = entry;

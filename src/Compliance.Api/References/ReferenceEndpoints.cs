@@ -3,7 +3,9 @@ using Compliance.Api.Access;
 using Compliance.Api.Infrastructure;
 using Compliance.Api.Screening;
 using Compliance.Imaging.Decoding;
+using Compliance.Classifiers.Images;
 using Compliance.Imaging.Embedding;
+using Compliance.Imaging.LocalFeatures;
 using Compliance.Imaging.Pdq;
 using Compliance.Storage.Blobs;
 using Dapper;
@@ -75,17 +77,19 @@ internal static class ReferenceEndpoints
         var bytes = upload.Bytes!;
         var mediaType = MediaTypes.RequireImage(bytes);
         var image = decoder.Decode(bytes);
-        var pdq = PdqHasher.Hash(image);
-        // Eight embeddings (rotations and mirrors): ResNet18 alone does not recognise a rotated copy.
-        var embedding = embedder.EmbedDihedral(image).SelectMany(e => e).ToArray();
+        // Trimmed of uniform borders, then PDQ, eight embeddings (rotations and mirrors: ResNet18 alone does not
+        // recognise a rotated copy) and ORB keypoints (copies that fill only part of a picture): ADR-016.
+        var features = ReferenceFeatures.Of(image, embedder);
+        var pdq = features.Pdq;
+        var embedding = features.Embeddings.SelectMany(e => e).ToArray();
         var sha = await blobs.PutAsync(bytes, ct);
         await using var conn = await db.OpenConnectionAsync(ct);
         var created = await conn.QuerySingleAsync<Reference>(new CommandDefinition(
             $"""
             insert into reference_images (public_id, character_id, rights_holder_id, source, blob_sha256, media_type, width, height, file_name,
-                                          pdq_hash, pdq_quality, matchable, embedding, embedding_model)
+                                          pdq_hash, pdq_quality, matchable, embedding, embedding_model, local_features, local_features_version)
             values (@id, @characterId, @holder, 'image', @sha, @mediaType, @width, @height, @fileName, @hash, @quality, @matchable,
-                    @embedding, @embeddingModel)
+                    @embedding, @embeddingModel, @localFeatures, @localFeaturesVersion)
             returning {Columns}
             """,
             new
@@ -93,6 +97,7 @@ internal static class ReferenceEndpoints
                 id = Guid.NewGuid(), characterId, holder, sha, mediaType, width = image.SourceWidth, height = image.SourceHeight,
                 fileName = Truncate(upload.FileName, 255), hash = pdq.Hash.ToString(), quality = pdq.Quality, matchable = pdq.IsMatchable,
                 embedding, embeddingModel = embedder.ModelVersion,
+                localFeatures = features.LocalFeatures.ToBytes(), localFeaturesVersion = LocalFeatureExtractor.Version,
             },
             cancellationToken: ct));
         await bank.RefreshAsync(ct);

@@ -1,4 +1,5 @@
 using Compliance.Imaging.Embedding;
+using Compliance.Imaging.LocalFeatures;
 using Compliance.Imaging.Matching;
 using Compliance.Imaging.Pdq;
 
@@ -17,6 +18,9 @@ public interface IReferenceBank
 
     /// <summary>Embeddings of the references that have an image (8 rotations/mirrors each); hash-only references have none.</summary>
     EmbeddingIndex Embeddings { get; }
+
+    /// <summary>ORB keypoints of the references that have an image, for copies that fill only part of a picture (ADR-016).</summary>
+    LocalFeatureIndex LocalFeatures { get; }
 
     bool TryGet(long id, out ReferenceEntry entry);
 }

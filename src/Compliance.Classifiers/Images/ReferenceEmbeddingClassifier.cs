@@ -2,13 +2,15 @@ using Compliance.Classifiers.Text;
 using Compliance.Imaging.Decoding;
 using Compliance.Imaging.Embedding;
 using Compliance.Imaging.Matching;
+using Compliance.Imaging.Trimming;
 using Compliance.Policies.Model;
 
 namespace Compliance.Classifiers.Images;
 
 /// <summary>
 /// Finds licensed characters in an image by visual similarity: the image's ResNet18 embedding is
-/// compared with every reference's (each stored in its 8 rotations and mirrors). This catches the
+/// compared with every reference's (each stored in its 8 rotations and mirrors), both taken after uniform borders
+/// and letterbox bars are trimmed (<see cref="BorderTrimmer"/>). This catches the
 /// re-encoded, cropped, recoloured or partly covered copies that PDQ misses. Matches from
 /// <see cref="ImageMatchThresholds.EmbeddingReviewCosine"/> up are reported; the policy's review band
 /// decides what a match below <see cref="ImageMatchThresholds.EmbeddingMatchCosine"/> means.
@@ -27,7 +29,7 @@ public sealed class ReferenceEmbeddingClassifier(IReferenceBank bank, VisualEmbe
             return ValueTask.FromResult<IReadOnlyList<Signal>>([]);
         }
 
-        var query = embedder.Embed(image);
+        var query = embedder.Embed(BorderTrimmer.Trim(image).Image);
         cancellationToken.ThrowIfCancellationRequested();
         var best = new Dictionary<Guid, (ReferenceEntry Entry, float Cosine)>();
         foreach (var match in bank.Embeddings.TopK(query, CandidatesPerImage, ImageMatchThresholds.EmbeddingReviewCosine))

@@ -1,13 +1,16 @@
 using Compliance.Classifiers.Text;
 using Compliance.Imaging.Decoding;
 using Compliance.Imaging.Pdq;
+using Compliance.Imaging.Trimming;
 using Compliance.Policies.Model;
 
 namespace Compliance.Classifiers.Images;
 
 /// <summary>
 /// Finds licensed characters in an image by PDQ: the image's eight dihedral hashes (rotations and
-/// mirrors, from one DCT) are looked up in the reference bank within <see cref="MaxDistance"/> bits.
+/// mirrors, from one DCT) are looked up in the reference bank within <see cref="MaxDistance"/> bits. When the image
+/// has uniform borders or letterbox bars, the hashes of the trimmed image are looked up as well (references are
+/// hashed trimmed; bare hashes imported from a rights holder may not be), and the nearer match counts.
 /// Each character found becomes one signal carrying its nearest reference, the Hamming distance and
 /// which variant matched; the policy's review band decides what a weak match means.
 /// </summary>
@@ -23,20 +26,30 @@ public sealed class ReferencePdqClassifier(IReferenceBank bank) : IImageClassifi
     public ValueTask<IReadOnlyList<Signal>> ClassifyAsync(DecodedImage image, CancellationToken cancellationToken)
     {
         var hashes = PdqHasher.HashDihedral(image);
+        var trimmed = BorderTrimmer.Trim(image);
         var index = bank.PdqIndex;
         var best = new Dictionary<Guid, (ReferenceEntry Entry, int Distance, PdqDihedral Variant)>();
-        foreach (var variant in Enum.GetValues<PdqDihedral>())
+        Lookup(hashes);
+        if (trimmed.Trimmed)
         {
-            foreach (var match in index.Query(hashes[variant], MaxDistance))
-            {
-                if (!bank.TryGet(match.Id, out var entry))
-                {
-                    continue; // removed between query and lookup
-                }
+            Lookup(PdqHasher.HashDihedral(trimmed.Image));
+        }
 
-                if (!best.TryGetValue(entry.CharacterId, out var current) || match.Distance < current.Distance)
+        void Lookup(PdqDihedralResult query)
+        {
+            foreach (var variant in Enum.GetValues<PdqDihedral>())
+            {
+                foreach (var match in index.Query(query[variant], MaxDistance))
                 {
-                    best[entry.CharacterId] = (entry, match.Distance, variant);
+                    if (!bank.TryGet(match.Id, out var entry))
+                    {
+                        continue; // removed between query and lookup
+                    }
+
+                    if (!best.TryGetValue(entry.CharacterId, out var current) || match.Distance < current.Distance)
+                    {
+                        best[entry.CharacterId] = (entry, match.Distance, variant);
+                    }
                 }
             }
         }

@@ -76,6 +76,9 @@ public sealed record EntityRef(string Type, Guid Id, string Name, Guid? OwnerId)
 /// reference, the PDQ Hamming distance and/or embedding cosine similarity, the dihedral variant that
 /// matched, and for video the frame index and timestamp. For a soundtrack, the matched span in the video
 /// (<see cref="TimestampSeconds"/> to <see cref="EndSeconds"/>) and in the reference recording, and the bit error rate.
+/// A reference found by local features (a copy filling only
+/// part of the picture) carries <c>Box</c>, where it lies as [x, y, width, height] in the screened image's pixels,
+/// and <c>Inliers</c>, how many keypoint pairs agree on that placement.
 /// </summary>
 public sealed record Evidence(
     string? MatchedText = null,
@@ -97,4 +100,6 @@ public sealed record Evidence(
     double? EndSeconds = null,
     double? ReferenceStartSeconds = null,
     double? ReferenceEndSeconds = null,
-    double? BitErrorRate = null);
+    double? BitErrorRate = null,
+    IReadOnlyList<int>? Box = null,
+    int? Inliers = null);

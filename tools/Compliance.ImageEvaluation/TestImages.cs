@@ -1,11 +1,11 @@
-namespace Compliance.Imaging.Tests;
+namespace Compliance.ImageEvaluation;
 
 /// <summary>
 /// The public-domain sample photos of scikit-image (Debian package python3-skimage) in
 /// <c>.data/test-images/</c> under the repository root, put there by <c>scripts/test-images.sh</c>.
 /// Missing images fail the tests that need them: a matching claim without its evidence is not a pass.
 /// </summary>
-internal static class TestImages
+public static class TestImages
 {
     /// <summary>
     /// The references of the real-image evaluation: photographs, micrographs, scans and textures. Left
@@ -18,6 +18,28 @@ internal static class TestImages
         "astronaut.png", "brick.png", "camera.png", "cell.png", "chelsea.png", "clock_motion.png", "coffee.png",
         "coins.png", "grass.png", "gravel.png", "horse.png", "hubble_deep_field.jpg", "ihc.png", "logo.png",
         "moon.png", "motorcycle_left.png", "page.png", "retina.jpg", "rocket.jpg", "text.png",
+    ];
+
+    /// <summary>
+    /// The held-out references (docs/evaluation.md): photos from Debian's opencv-doc in <c>heldout/</c>, which no
+    /// threshold of the image matchers was chosen on. A photo of a place, animals, fruit, sweets, a painting, a board.
+    /// </summary>
+    public static readonly string[] HeldOut =
+    [
+        "heldout/baboon.jpg", "heldout/building.jpg", "heldout/butterfly.jpg", "heldout/fruits.jpg", "heldout/home.jpg",
+        "heldout/orange.jpg", "heldout/apple.jpg", "heldout/starry_night.jpg", "heldout/smarties.png", "heldout/board.jpg",
+        "heldout/squirrel_cls.jpg", "heldout/graf1.png",
+    ];
+
+    /// <summary>
+    /// Unrelated pictures, never references: the scenes copies are pasted into (partial copies, picture-in-picture),
+    /// and, untouched, more impostor queries.
+    /// </summary>
+    public static readonly string[] Unrelated =
+    [
+        "heldout/basketball1.png", "heldout/aloeL.jpg", "heldout/rubberwhale1.png", "heldout/leuvenA.jpg", "heldout/aero1.jpg",
+        "heldout/chicky_512.png", "heldout/stuff.jpg", "heldout/Blender_Suzanne1.jpg", "heldout/cards.png", "heldout/pic2.png",
+        "heldout/sudoku.png", "heldout/ela_original.jpg", "heldout/messi5.jpg",
     ];
 
     private static readonly Lazy<string> LazyFolder = new(FindFolder);

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using Compliance.Imaging.Decoding;
+using Compliance.Imaging.Embedding;
+using Compliance.Imaging.LocalFeatures;
+using Compliance.Imaging.Pdq;
+using Compliance.Imaging.Trimming;
+using SkiaSharp;
+
+namespace Compliance.Imaging.Bench;
+
+/// <summary>
+/// The image path per 1280×720 frame, one thread, as the three reference classifiers run it: the baseline (PDQ
+/// dihedral hashes + one ResNet18 embedding, what ran before issue 10) against the new path (plus border trimming,
+/// the trimmed image's PDQ, ORB description and matching + RANSAC verification against the bank). Banks: the 32
+/// evaluation references, and 1,000 references (those 32 and copies of their keypoints under other ids: the brute
+/// force costs the same per stored keypoint whatever the picture).
+/// </summary>
+internal static class ImagePathBench
+{
+    public static void Run(string repoRoot, int frames)
+    {
+        var folder = Path.Combine(repoRoot, ".data", "test-images");
+        var decoder = new SafeImageDecoder();
+        string[] names =
+        [
+            "astronaut.png", "brick.png", "camera.png", "cell.png", "chelsea.png", "clock_motion.png", "coffee.png", "coins.png", "grass.png",
+            "gravel.png", "horse.png", "hubble_deep_field.jpg", "ihc.png", "logo.png", "moon.png", "motorcycle_left.png", "page.png",
+            "retina.jpg", "rocket.jpg", "text.png", "heldout/baboon.jpg", "heldout/building.jpg", "heldout/butterfly.jpg", "heldout/fruits.jpg",
+            "heldout/home.jpg", "heldout/orange.jpg", "heldout/apple.jpg", "heldout/starry_night.jpg", "heldout/smarties.png", "heldout/board.jpg",
+            "heldout/squirrel_cls.jpg", "heldout/graf1.png",
+        ];
+        var features = names.Select(n => LocalFeatureExtractor.DescribeReference(BorderTrimmer.Trim(decoder.DecodeFile(Path.Combine(folder, n))).Image)).ToList();
+        var small = new LocalFeatureIndex();
+        var large = new LocalFeatureIndex();
+        for (var i = 0; i < 1_000; i++)
+        {
+            if (i < features.Count)
+            {
+                small.Add(i, features[i]);
+            }
+
+            large.Add(i, features[i % features.Count]);
+        }
+
+        // A frame: the coffee photo at 40 % of the area of a letterboxed 1280×720 scene (a found partial copy).
+        var frame = decoder.Decode(Frame(Path.Combine(folder, "coffee.png"), Path.Combine(folder, "heldout", "aloeL.jpg")));
+        using var embedder = new VisualEmbedder();
+
+        var baseline = Time(frames, () =>
+        {
+            PdqHasher.HashDihedral(frame);
+            embedder.Embed(frame);
+        });
+        var trimOnly = Time(frames, () => BorderTrimmer.Trim(frame));
+        var describe = Time(frames, () => LocalFeatureExtractor.DescribeQuery(BorderTrimmer.Trim(frame).Image));
+        var query = LocalFeatureExtractor.DescribeQuery(BorderTrimmer.Trim(frame).Image);
+        var match32 = Time(frames, () => small.Find(query));
+        var match1000 = Time(Math.Max(3, frames / 4), () => large.Find(query));
+        var full32 = Time(frames, () => NewPath(frame, embedder, small));
+        var full1000 = Time(Math.Max(3, frames / 4), () => NewPath(frame, embedder, large));
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"frame 1280×720, {query.Count} query keypoints; found in the 32-bank: {small.Find(query).Count}"));
+        Console.WriteLine("| step (one thread) | median ms | p90 ms |");
+        Console.WriteLine("|---|---:|---:|");
+        Row("baseline: PDQ dihedral + ResNet18 embedding", baseline);
+        Row("border trimming", trimOnly);
+        Row("trim + ORB description (1024 px, ≤ 1,500 keypoints)", describe);
+        Row("matching + RANSAC, 32 references (16,000 keypoints)", match32);
+        Row("matching + RANSAC, 1,000 references (500,000 keypoints)", match1000);
+        Row("new path: PDQ whole + trimmed, embedding, ORB, match (32 references)", full32);
+        Row("new path, 1,000 references", full1000);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ratio new/baseline: {Median(full32) / Median(baseline):F2}× at 32 references, {Median(full1000) / Median(baseline):F2}× at 1,000"));
+    }
+
+    private static void NewPath(DecodedImage frame, VisualEmbedder embedder, LocalFeatureIndex index)
+    {
+        PdqHasher.HashDihedral(frame);
+        var trimmed = BorderTrimmer.Trim(frame);
+        if (trimmed.Trimmed)
+        {
+            PdqHasher.HashDihedral(trimmed.Image);
+        }
+
+        embedder.Embed(trimmed.Image);
+        index.Find(LocalFeatureExtractor.DescribeQuery(trimmed.Image));
+    }
+
+    private static List<double> Time(int runs, Action action)
+    {
+        action();
+        var times = new List<double>(runs);
+        for (var i = 0; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            action();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        times.Sort();
+        return times;
+    }
+
+    private static double Median(List<double> sorted) => sorted[sorted.Count / 2];
+
+    private static void Row(string what, List<double> sorted) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {what} | {Median(sorted):F1} | {sorted[(int)(sorted.Count * 0.9)]:F1} |"));
+
+    private static byte[] Frame(string photoPath, string scenePath)
+    {
+        using var photo = SKBitmap.Decode(photoPath);
+        using var scene = SKBitmap.Decode(scenePath);
+        using var frame = new SKBitmap(1280, 720);
+        using (var canvas = new SKCanvas(frame))
+        {
+            canvas.Clear(SKColors.Black);
+            var sampling = new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
+            using var background = SKImage.FromBitmap(scene);
+            canvas.DrawImage(background, new SKRect(160, 0, 1120, 720), sampling);  // pillarboxed 4:3 scene
+            var scale = (float)Math.Sqrt(0.4 * 960 * 720 / ((double)photo.Width * photo.Height));
+            using var inset = SKImage.FromBitmap(photo);
+            canvas.DrawImage(inset, SKRect.Create(260, 80, photo.Width * scale, photo.Height * scale), sampling);
+        }
+
+        using var jpeg = SKImage.FromBitmap(frame).Encode(SKEncodedImageFormat.Jpeg, 85);
+        return jpeg.ToArray();
+    }
+}

@@ -1,0 +1,422 @@
+using System.Numerics;
+using OpenCvSharp;
+
+namespace Compliance.Imaging.LocalFeatures;
+
+/// <summary>
+/// A reference found in a screened image by local features: how many keypoint matches agree on one homography, and
+/// where the reference lies in the screened image.
+/// </summary>
+/// <param name="Id">The reference.</param>
+/// <param name="Inliers">Distinct keypoint pairs consistent with the homography (RANSAC inliers).</param>
+/// <param name="Matches">Keypoint pairs that passed the ratio test for this reference.</param>
+/// <param name="Corners">The reference's four corners projected into the screened image (x, y pairs, in the query's described pixels).</param>
+public sealed record LocalMatch(long Id, int Inliers, int Matches, float[] Corners)
+{
+    /// <summary>Share of the ratio-test matches that the homography explains.</summary>
+    public double InlierRatio => Matches == 0 ? 0 : (double)Inliers / Matches;
+}
+
+/// <summary>
+/// Finds references that appear anywhere in a screened image (whole, cropped, rotated, greyscale, padded or pasted
+/// into a larger picture) by their ORB keypoints, then keeps only those whose matches agree on one plane-to-plane
+/// mapping: every query descriptor is matched to its nearest reference descriptor over the whole bank (Hamming
+/// distance), kept if clearly nearer than the next-best alternative (Lowe's ratio test), the matches are grouped by
+/// reference, and the references with enough of them are verified with a RANSAC homography. A reference is reported
+/// when at least <see cref="MinInliers"/> distinct keypoint pairs and <see cref="MinInlierRatio"/> of its matches are
+/// inliers and the homography maps it to a plausible, unmirrored quadrilateral.
+/// </summary>
+/// <remarks>
+/// Cost is one 256-bit Hamming distance per (query keypoint, stored keypoint): about 1,500 × 500 × references for banks
+/// of up to <see cref="ShortlistAbove"/> references; above that, 250 × 500 × references for the shortlist pass plus
+/// 1,500 × 500 × <see cref="ShortlistSize"/> (still linear, six times flatter). Readers take no lock: they read an immutable snapshot that writers replace (copy on write), which
+/// suits a bank that changes rarely and is read for every frame.
+/// </remarks>
+public sealed class LocalFeatureIndex
+{
+    /// <summary>A nearest descriptor farther than this (of 256 bits) is no match.</summary>
+    public const int MaxHamming = 64;
+
+    /// <summary>Lowe's ratio: the nearest descriptor must be nearer than this share of the next-best alternative.</summary>
+    public const double Ratio = 0.8;
+
+    /// <summary>RANSAC reprojection tolerance, in the query's described pixels.</summary>
+    public const double ReprojectionTolerance = 6.0;
+
+    /// <summary>Fewest distinct inlier pairs for a match (see docs/image-matching.md for the measured margin).</summary>
+    public const int MinInliers = 16;
+
+    /// <summary>Smallest share of a reference's matches that must be inliers.</summary>
+    public const double MinInlierRatio = 0.25;
+
+    /// <summary>At most this many references (those with the most matches) are verified per query.</summary>
+    public const int MaxCandidates = 8;
+
+    /// <summary>Banks of more references than this are shortlisted before full matching (see <see cref="Shortlist"/>).</summary>
+    public const int ShortlistAbove = 64;
+
+    /// <summary>Query keypoints that vote in the shortlist pass.</summary>
+    public const int ShortlistProbes = 250;
+
+    /// <summary>References kept by the shortlist pass.</summary>
+    public const int ShortlistSize = 24;
+
+    /// <summary>Two keypoints of one reference nearer than this (in its described pixels) count as the same place for the ratio test.</summary>
+    private const float SamePlaceRadius = 8f;
+
+    private readonly Lock _write = new();
+    private volatile Snapshot _snapshot = Snapshot.Empty;
+
+    /// <summary>Number of references held.</summary>
+    public int Count => _snapshot.Ids.Length;
+
+    /// <summary>Adds or replaces one reference's features; a reference with no keypoints is held but never matches.</summary>
+    public void Add(long id, LocalFeatureSet features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        lock (_write)
+        {
+            var current = _snapshot;
+            var entries = current.Entries.Where(e => e.Id != id).Append(new Entry(id, features)).ToArray();
+            _snapshot = Snapshot.Of(entries);
+        }
+    }
+
+    /// <summary>Removes one reference; false if it was not held.</summary>
+    public bool Remove(long id)
+    {
+        lock (_write)
+        {
+            var current = _snapshot;
+            if (!current.Ids.Contains(id))
+            {
+                return false;
+            }
+
+            _snapshot = Snapshot.Of(current.Entries.Where(e => e.Id != id).ToArray());
+            return true;
+        }
+    }
+
+    /// <summary>The references verified in <paramref name="query"/>, most inliers first.</summary>
+    public IReadOnlyList<LocalMatch> Find(LocalFeatureSet query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var snapshot = _snapshot;
+        if (snapshot.Entries.Length == 0 || query.Count == 0)
+        {
+            return [];
+        }
+
+        snapshot = Shortlist(snapshot, query, cancellationToken);
+        var perEntry = MatchAll(snapshot, query, cancellationToken);
+        var candidates = perEntry
+            .Select((pairs, entry) => (Entry: entry, Pairs: pairs))
+            .Where(c => c.Pairs is { Count: >= MinInliers })
+            .OrderByDescending(c => c.Pairs!.Count)
+            .Take(MaxCandidates)
+            .ToList();
+
+        var found = new List<LocalMatch>();
+        foreach (var (entry, pairs) in candidates)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (Fit(snapshot.Entries[entry], query, pairs!) is { Plausible: true } fit
+                && fit.Match.Inliers >= MinInliers && fit.Match.InlierRatio >= MinInlierRatio)
+            {
+                found.Add(fit.Match);
+            }
+        }
+
+        return [.. found.OrderByDescending(m => m.Inliers).ThenBy(m => m.Id)];
+    }
+
+    /// <summary>
+    /// For measuring margins: every reference with at least 4 ratio-test matches, with the best homography's inliers
+    /// and whether its placement is plausible, whatever the thresholds.
+    /// </summary>
+    internal IReadOnlyList<(LocalMatch Match, bool Plausible)> Inspect(LocalFeatureSet query)
+    {
+        var snapshot = _snapshot;
+        if (snapshot.Entries.Length == 0 || query.Count == 0)
+        {
+            return [];
+        }
+
+        snapshot = Shortlist(snapshot, query, CancellationToken.None);
+        var perEntry = MatchAll(snapshot, query, CancellationToken.None);
+        var result = new List<(LocalMatch, bool)>();
+        for (var entry = 0; entry < perEntry.Length; entry++)
+        {
+            if (perEntry[entry] is { Count: >= 4 } pairs && Fit(snapshot.Entries[entry], query, pairs) is { } fit)
+            {
+                result.Add(fit);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Above <see cref="ShortlistAbove"/> references, a first pass keeps the cost per frame from growing with the bank at
+    /// full weight: <see cref="ShortlistProbes"/> query keypoints (evenly spread over the query's list) each vote for the
+    /// reference holding their nearest descriptor (within <see cref="MaxHamming"/>), and only the
+    /// <see cref="ShortlistSize"/> references with the most votes (at least 2) are matched in full. At or below it, every
+    /// reference is matched in full (as in the evaluation, whose bank is smaller).
+    /// </summary>
+    private static Snapshot Shortlist(Snapshot snapshot, LocalFeatureSet query, CancellationToken cancellationToken)
+    {
+        if (snapshot.Entries.Length <= ShortlistAbove)
+        {
+            return snapshot;
+        }
+
+        var votes = new int[snapshot.Entries.Length];
+        var bank = snapshot.Descriptors;
+        var rows = snapshot.Owners.Length;
+        var q = query.Descriptors;
+        var stride = Math.Max(1, query.Count / ShortlistProbes);
+        for (var qi = 0; qi < query.Count; qi += stride)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var o = qi * LocalFeatureSet.DescriptorWords;
+            ulong q0 = q[o], q1 = q[o + 1], q2 = q[o + 2], q3 = q[o + 3];
+            int best = MaxHamming + 1, bestRow = -1;
+            for (var row = 0; row < rows; row++)
+            {
+                var b = row * LocalFeatureSet.DescriptorWords;
+                var distance = BitOperations.PopCount(q0 ^ bank[b]) + BitOperations.PopCount(q1 ^ bank[b + 1])
+                    + BitOperations.PopCount(q2 ^ bank[b + 2]) + BitOperations.PopCount(q3 ^ bank[b + 3]);
+                if (distance < best)
+                {
+                    (best, bestRow) = (distance, row);
+                }
+            }
+
+            if (bestRow >= 0)
+            {
+                votes[snapshot.Owners[bestRow]]++;
+            }
+        }
+
+        var kept = Enumerable.Range(0, votes.Length)
+            .Where(e => votes[e] >= 2)
+            .OrderByDescending(e => votes[e])
+            .Take(ShortlistSize)
+            .Select(e => snapshot.Entries[e])
+            .ToArray();
+        return Snapshot.Of(kept);
+    }
+
+    /// <summary>Matches each query keypoint to the bank; returns, per entry, the (query keypoint, reference keypoint) pairs that passed.</summary>
+    private static List<(int Query, int Reference)>?[] MatchAll(Snapshot snapshot, LocalFeatureSet query, CancellationToken cancellationToken)
+    {
+        var perEntry = new List<(int, int)>?[snapshot.Entries.Length];
+        var bank = snapshot.Descriptors;
+        var owners = snapshot.Owners;
+        var rows = owners.Length;
+        var q = query.Descriptors;
+        for (var qi = 0; qi < query.Count; qi++)
+        {
+            if ((qi & 127) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            var o = qi * LocalFeatureSet.DescriptorWords;
+            ulong q0 = q[o], q1 = q[o + 1], q2 = q[o + 2], q3 = q[o + 3];
+            int best = int.MaxValue, bestRow = -1, second = int.MaxValue;
+            for (var row = 0; row < rows; row++)
+            {
+                var b = row * LocalFeatureSet.DescriptorWords;
+                var distance = BitOperations.PopCount(q0 ^ bank[b]) + BitOperations.PopCount(q1 ^ bank[b + 1])
+                    + BitOperations.PopCount(q2 ^ bank[b + 2]) + BitOperations.PopCount(q3 ^ bank[b + 3]);
+                if (distance >= second)
+                {
+                    continue;
+                }
+
+                if (distance < best)
+                {
+                    // The old best becomes the alternative, unless it is the same place of the same reference (ORB finds
+                    // one corner at several pyramid levels with near-identical descriptors; that is not ambiguity).
+                    if (bestRow < 0 || !SamePlace(snapshot, bestRow, row))
+                    {
+                        second = best;
+                    }
+
+                    best = distance;
+                    bestRow = row;
+                }
+                else if (!SamePlace(snapshot, bestRow, row))
+                {
+                    second = distance;
+                }
+            }
+
+            if (bestRow < 0 || best > MaxHamming || best >= Ratio * second)
+            {
+                continue;
+            }
+
+            var entry = owners[bestRow];
+            (perEntry[entry] ??= []).Add((qi, snapshot.LocalIndex[bestRow]));
+        }
+
+        return perEntry;
+    }
+
+    private static bool SamePlace(Snapshot snapshot, int rowA, int rowB)
+    {
+        if (snapshot.Owners[rowA] != snapshot.Owners[rowB])
+        {
+            return false;
+        }
+
+        var points = snapshot.Entries[snapshot.Owners[rowA]].Features.Points;
+        int a = snapshot.LocalIndex[rowA], b = snapshot.LocalIndex[rowB];
+        var dx = points[2 * a] - points[2 * b];
+        var dy = points[(2 * a) + 1] - points[(2 * b) + 1];
+        return (dx * dx) + (dy * dy) < SamePlaceRadius * SamePlaceRadius;
+    }
+
+    private static (LocalMatch Match, bool Plausible)? Fit(Entry entry, LocalFeatureSet query, List<(int Query, int Reference)> pairs)
+    {
+        var referencePoints = entry.Features.Points;
+        var source = pairs.Select(p => new Point2d(referencePoints[2 * p.Reference], referencePoints[(2 * p.Reference) + 1])).ToArray();
+        var target = pairs.Select(p => new Point2d(query.Points[2 * p.Query], query.Points[(2 * p.Query) + 1])).ToArray();
+        using var mask = new Mat();
+        using var homography = Cv2.FindHomography(source, target, HomographyMethods.Ransac, ReprojectionTolerance, mask, maxIters: 2000, confidence: 0.995);
+        if (homography.Empty() || mask.Rows != pairs.Count)
+        {
+            return null;
+        }
+
+        var queryInliers = new HashSet<int>();
+        var referenceInliers = new HashSet<int>();
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            if (mask.At<byte>(i) != 0)
+            {
+                queryInliers.Add(pairs[i].Query);
+                referenceInliers.Add(pairs[i].Reference);
+            }
+        }
+
+        var inliers = Math.Min(queryInliers.Count, referenceInliers.Count);
+        var corners = Project(homography, entry.Features.Width, entry.Features.Height);
+        return (new LocalMatch(entry.Id, inliers, pairs.Count, corners), Plausible(corners, entry.Features, query));
+    }
+
+    private static float[] Project(Mat homography, int width, int height)
+    {
+        var h = new double[9];
+        for (var i = 0; i < 9; i++)
+        {
+            h[i] = homography.At<double>(i / 3, i % 3);
+        }
+
+        (double X, double Y)[] corners = [(0, 0), (width, 0), (width, height), (0, height)];
+        var projected = new float[8];
+        for (var i = 0; i < 4; i++)
+        {
+            var (x, y) = corners[i];
+            var w = (h[6] * x) + (h[7] * y) + h[8];
+            projected[2 * i] = w == 0 ? float.NaN : (float)(((h[0] * x) + (h[1] * y) + h[2]) / w);
+            projected[(2 * i) + 1] = w == 0 ? float.NaN : (float)(((h[3] * x) + (h[4] * y) + h[5]) / w);
+        }
+
+        return projected;
+    }
+
+    /// <summary>
+    /// A real copy maps the reference's rectangle to a convex, unmirrored quadrilateral of sensible size and shape;
+    /// a homography fitted to chance matches usually folds, flips, or collapses it.
+    /// </summary>
+    private static bool Plausible(float[] corners, LocalFeatureSet reference, LocalFeatureSet query)
+    {
+        if (corners.Any(v => !float.IsFinite(v)))
+        {
+            return false;
+        }
+
+        // Every turn the same way (convex) and clockwise in image coordinates, like the reference's own corners (not mirrored).
+        for (var i = 0; i < 4; i++)
+        {
+            var (ax, ay) = (corners[2 * i], corners[(2 * i) + 1]);
+            var (bx, by) = (corners[2 * ((i + 1) % 4)], corners[(2 * ((i + 1) % 4)) + 1]);
+            var (cx, cy) = (corners[2 * ((i + 2) % 4)], corners[(2 * ((i + 2) % 4)) + 1]);
+            if (((bx - ax) * (cy - by)) - ((by - ay) * (cx - bx)) <= 0)
+            {
+                return false;
+            }
+        }
+
+        var area = Math.Abs(Shoelace(corners));
+        var queryArea = (double)query.Width * query.Height;
+        var referenceArea = (double)reference.Width * reference.Height;
+        // At least 1 % of the screened image, and within the scales ORB's pyramid can match (with room for a crop).
+        if (area < 0.01 * queryArea || area < referenceArea / 25 || area > referenceArea * 25)
+        {
+            return false;
+        }
+
+        // Opposite sides of a rectangle seen by a camera or pasted flat stay within a factor of 3 of each other.
+        var sides = Enumerable.Range(0, 4).Select(i => Distance(corners, i, (i + 1) % 4)).ToArray();
+        return sides.Min() > 0 && sides[0] / sides[2] is > 1 / 3.0 and < 3.0 && sides[1] / sides[3] is > 1 / 3.0 and < 3.0;
+    }
+
+    private static double Shoelace(float[] c)
+    {
+        var sum = 0.0;
+        for (var i = 0; i < 4; i++)
+        {
+            var j = (i + 1) % 4;
+            sum += ((double)c[2 * i] * c[(2 * j) + 1]) - ((double)c[2 * j] * c[(2 * i) + 1]);
+        }
+
+        return sum / 2;
+    }
+
+    private static double Distance(float[] c, int i, int j) =>
+        Math.Sqrt(Math.Pow(c[2 * i] - c[2 * j], 2) + Math.Pow(c[(2 * i) + 1] - c[(2 * j) + 1], 2));
+
+    private sealed record Entry(long Id, LocalFeatureSet Features);
+
+    /// <summary>Every stored descriptor in one array, with the entry and keypoint each row belongs to.</summary>
+    private sealed class Snapshot
+    {
+        public static readonly Snapshot Empty = Of([]);
+
+        public required Entry[] Entries { get; init; }
+
+        public required long[] Ids { get; init; }
+
+        public required ulong[] Descriptors { get; init; }
+
+        public required int[] Owners { get; init; }
+
+        public required int[] LocalIndex { get; init; }
+
+        public static Snapshot Of(Entry[] entries)
+        {
+            var rows = entries.Sum(e => e.Features.Count);
+            var descriptors = new ulong[rows * LocalFeatureSet.DescriptorWords];
+            var owners = new int[rows];
+            var local = new int[rows];
+            var row = 0;
+            for (var e = 0; e < entries.Length; e++)
+            {
+                var features = entries[e].Features;
+                features.Descriptors.CopyTo(descriptors, row * LocalFeatureSet.DescriptorWords);
+                for (var k = 0; k < features.Count; k++, row++)
+                {
+                    owners[row] = e;
+                    local[row] = k;
+                }
+            }
+
+            return new Snapshot { Entries = entries, Ids = [.. entries.Select(e => e.Id)], Descriptors = descriptors, Owners = owners, LocalIndex = local };
+        }
+    }
+}

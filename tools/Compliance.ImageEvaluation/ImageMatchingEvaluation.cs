@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using Compliance.Classifiers.Images;
+using Compliance.Imaging.Decoding;
+using Compliance.Imaging.Embedding;
+using Compliance.Imaging.LocalFeatures;
+using Compliance.Imaging.Matching;
+using Compliance.Imaging.Pdq;
+using Compliance.Imaging.Trimming;
+
+namespace Compliance.ImageEvaluation;
+
+/// <summary>Which references a row belongs to: the set the thresholds were chosen on, or the held-out one.</summary>
+public enum ReferenceSet
+{
+    Tuning,
+    HeldOut,
+}
+
+/// <summary>What the shipped policy makes of one (reference, query) pair's scores.</summary>
+public enum PairOutcome
+{
+    None,
+    Review,
+    Block,
+}
+
+/// <summary>
+/// One query against one reference, scored as the three image classifiers score it: PDQ (best over the reference's
+/// 8 dihedral hashes of the whole image, query hashed whole and trimmed), ResNet18 cosine (trimmed query against the trimmed reference's
+/// 8 dihedral embeddings), and local features (inliers of the best homography; <see cref="LocalVerified"/> when the
+/// verifier reports it; <see cref="LocalInliers"/> is counted for any reference with 4+ ratio-test matches, plausible or not).
+/// </summary>
+public sealed record PairScore(
+    string Reference, ReferenceSet Set, string QueryImage, string Transform, bool Partial, int PdqDistance, bool PdqMatchable, float Cosine,
+    int LocalInliers, bool LocalVerified, PixelBox? Box)
+{
+    public bool Genuine => Reference == QueryImage;
+
+    public bool PdqBlocks => PdqMatchable && PdqDistance <= PdqBlockDistance;
+
+    public bool PdqFlags => PdqMatchable && PdqDistance <= ImageMatchThresholds.PdqMaxDistance;
+
+    public bool EmbeddingBlocks => Cosine >= ImageMatchThresholds.EmbeddingMatchCosine;
+
+    public bool EmbeddingFlags => Cosine >= ImageMatchThresholds.EmbeddingReviewCosine;
+
+    /// <summary>
+    /// The policy's outcome for an unlicensed character: block on PDQ ≤ 24 bits, cosine ≥ 0.85 or a verified local
+    /// match; review on PDQ 25–31 or cosine 0.75–0.85 (policies/15-reference-images.policy.yaml).
+    /// </summary>
+    public PairOutcome Outcome =>
+        PdqBlocks || EmbeddingBlocks || LocalVerified ? PairOutcome.Block
+        : PdqFlags || EmbeddingFlags ? PairOutcome.Review
+        : PairOutcome.None;
+
+    /// <summary>The distance above which the policy sends a PDQ match to review (weak-pdq-match-review).</summary>
+    public const int PdqBlockDistance = 24;
+}
+
+/// <summary>
+/// The extended image evaluation of issue 10: every reference of both sets is registered (trimmed, hashed, embedded,
+/// described) as the upload endpoint does it; every reference is altered by every transform of
+/// <see cref="ImageTransforms.Everything"/> (partial copies pasted into an unrelated picture); unrelated pictures are
+/// screened untouched; and every query is scored against every reference. About a minute on the 2-core machine.
+/// </summary>
+public sealed class ImageMatchingEvaluation : IDisposable
+{
+    public const string Original = "original";
+
+    private readonly VisualEmbedder _embedder = new();
+
+    public ImageMatchingEvaluation()
+    {
+        var decoder = new SafeImageDecoder();
+        var local = new LocalFeatureIndex();
+        var references = new List<(string Name, ReferenceSet Set, PdqDihedralResult Pdq, bool Matchable, float[][] Embeddings)>();
+        var named = TestImages.References.Select(n => (Name: n, Set: ReferenceSet.Tuning))
+            .Concat(TestImages.HeldOut.Select(n => (Name: n, Set: ReferenceSet.HeldOut)))
+            .ToList();
+        for (var i = 0; i < named.Count; i++)
+        {
+            var decoded = decoder.DecodeFile(TestImages.PathOf(named[i].Name));
+            var features = ReferenceFeatures.Of(decoded, _embedder);
+            references.Add((named[i].Name, named[i].Set, PdqHasher.HashDihedral(decoded), features.Pdq.IsMatchable, features.Embeddings));
+            local.Add(i, features.LocalFeatures);
+        }
+
+        var scenes = TestImages.Unrelated.Select(n => ImageTransforms.Load(TestImages.PathOf(n))).ToList();
+        var queries = new List<(string Image, string Transform, bool Partial, byte[] Bytes)>();
+        for (var i = 0; i < named.Count; i++)
+        {
+            using var bitmap = ImageTransforms.Load(TestImages.PathOf(named[i].Name));
+            queries.Add((named[i].Name, Original, false, File.ReadAllBytes(TestImages.PathOf(named[i].Name))));
+            foreach (var transform in ImageTransforms.Everything)
+            {
+                queries.Add((named[i].Name, transform.Name, transform.Partial, transform.Apply(bitmap, scenes[i % scenes.Count])));
+            }
+        }
+
+        foreach (var scene in scenes)
+        {
+            scene.Dispose();
+        }
+
+        foreach (var name in TestImages.Unrelated)
+        {
+            queries.Add((name, Original, false, File.ReadAllBytes(TestImages.PathOf(name))));
+        }
+
+        var pairs = new List<PairScore>();
+        var watch = new Stopwatch();
+        foreach (var query in queries)
+        {
+            var image = decoder.Decode(query.Bytes);
+            watch.Start();
+            var whole = PdqHasher.Hash(image);
+            var trimmed = BorderTrimmer.Trim(image);
+            var trimmedHash = trimmed.Trimmed ? PdqHasher.Hash(trimmed.Image) : whole;
+            var embedding = _embedder.Embed(trimmed.Image);
+            var described = LocalFeatureExtractor.DescribeQuery(trimmed.Image);
+            var verified = local.Find(described).ToDictionary(m => m.Id);
+            watch.Stop();
+            // For the margin: the best homography's inliers per reference whatever its placement or inlier share.
+            var inspected = local.Inspect(described).ToDictionary(c => c.Match.Id, c => c.Match.Inliers);
+            for (var r = 0; r < references.Count; r++)
+            {
+                var reference = references[r];
+                var wholeDistance = reference.Pdq.Hashes.Min(h => h.HammingDistance(whole.Hash));
+                var trimmedDistance = reference.Pdq.Hashes.Min(h => h.HammingDistance(trimmedHash.Hash));
+                var useTrimmed = trimmedDistance < wholeDistance;
+                var box = verified.TryGetValue(r, out var match)
+                    ? ReferenceLocalFeatureClassifier.BoxInImage(image, trimmed.Kept, described, match.Corners)
+                    : (PixelBox?)null;
+                pairs.Add(new PairScore(
+                    reference.Name, reference.Set, query.Image, query.Transform, query.Partial,
+                    Math.Min(wholeDistance, trimmedDistance),
+                    reference.Matchable && (useTrimmed ? trimmedHash.IsMatchable : whole.IsMatchable),
+                    reference.Embeddings.Max(e => VisualEmbedder.Cosine(e, embedding)),
+                    inspected.GetValueOrDefault(r), match is not null, box));
+            }
+        }
+
+        Pairs = pairs;
+        Queries = queries.Count;
+        MillisecondsPerQuery = watch.Elapsed.TotalMilliseconds / queries.Count;
+        ModelVersion = _embedder.ModelVersion;
+    }
+
+    public IReadOnlyList<PairScore> Pairs { get; }
+
+    public int Queries { get; }
+
+    /// <summary>Mean time to score one query against the whole bank (PDQ twice, trim, embed, ORB, match, verify), one thread.</summary>
+    public double MillisecondsPerQuery { get; }
+
+    public string ModelVersion { get; }
+
+    /// <summary>Each reference against its own altered copies (not its untouched self).</summary>
+    public IEnumerable<PairScore> Genuine => Pairs.Where(p => p.Genuine && p.Transform != Original);
+
+    /// <summary>Each reference against every other image, every altered copy of it, and every unrelated picture.</summary>
+    public IEnumerable<PairScore> Impostors => Pairs.Where(p => !p.Genuine);
+
+    public void Dispose() => _embedder.Dispose();
+}
