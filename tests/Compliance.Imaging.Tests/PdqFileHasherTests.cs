@@ -16,7 +16,7 @@ public sealed class PdqFileHasherTests : IDisposable
         var hasher = new PdqFileHasher(new SafeImageDecoder());
         var expected = SharedPdqVectors.Row(file);
 
-        Assert.NotNull(hasher.Decode(SharedPdqVectors.PathOf(file)));
+        Assert.NotNull(hasher.Decode(SharedPdqVectors.PathOf(file), includePng: true));
         var actual = hasher.Hash(SharedPdqVectors.PathOf(file));
 
         Assert.Equal(expected.Hash, actual.Hash);
@@ -66,7 +66,7 @@ public sealed class PdqFileHasherTests : IDisposable
         var path = Write(extension, System.Text.Encoding.ASCII.GetBytes(content));
         var hasher = new PdqFileHasher(new SafeImageDecoder());
 
-        Assert.Null(hasher.Decode(path));
+        Assert.Null(hasher.Decode(path, includePng: true));
         var rejected = Assert.Throws<ImageRejectedException>(() => hasher.Hash(path));
         Assert.Contains(rejected.Reason, new[] { ImageRejectionReason.UnrecognisedFormat, ImageRejectionReason.Truncated });
     }

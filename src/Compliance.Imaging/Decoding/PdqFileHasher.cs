@@ -6,7 +6,7 @@ namespace Compliance.Imaging.Decoding;
 /// <summary>Which decoder a <see cref="PdqFileHasher"/> uses for PNG, JPEG and WebP files.</summary>
 public enum PdqFileDecoder
 {
-    /// <summary>libvips (NetVips): SIMD libjpeg-turbo, pixels written into a buffer reused across files.</summary>
+    /// <summary>libvips (NetVips) for JPEG and WebP: SIMD libjpeg-turbo, pixels written into a buffer reused across files; PNG and the rest through <see cref="SafeImageDecoder"/>.</summary>
     Vips,
 
     /// <summary><see cref="SafeImageDecoder"/> (SkiaSharp) for every file: the pipeline before ADR-021, kept as the baseline.</summary>
@@ -15,10 +15,10 @@ public enum PdqFileDecoder
 
 /// <summary>
 /// Hashes image files one after another for batch work (the <c>compliance-imaging pdq</c> CLI), reusing its pixel buffer
-/// from file to file. PNG, JPEG and WebP files (recognised by their first bytes) are decoded by libvips at full size,
-/// which gives exactly SkiaSharp's pixels for 8-bit images (every reference vector is checked), so hashes are
-/// unchanged; anything else, and images libvips hands back in another layout (16-bit, CMYK, grey with alpha), goes
-/// through <see cref="SafeImageDecoder"/> as before. The limits are the given decoder's: encoded bytes before reading,
+/// from file to file. JPEG and WebP files (recognised by their first bytes) are decoded by libvips at full size, which
+/// gives exactly SkiaSharp's pixels for 8-bit images (every reference vector is checked, PNG too), so hashes are
+/// unchanged; PNG (no faster under libvips here), anything else, and images libvips hands back in another layout
+/// (16-bit, CMYK, grey with alpha), go through <see cref="SafeImageDecoder"/> as before. The limits are the given decoder's: encoded bytes before reading,
 /// pixels and side from the header before any pixel is decoded. Not thread-safe: use one per worker (ADR-021).
 /// </summary>
 public sealed class PdqFileHasher
@@ -58,10 +58,10 @@ public sealed class PdqFileHasher
 
     /// <summary>
     /// The file's pixels as libvips decodes them, in this hasher's reused buffer (valid until the next call), or null
-    /// when the file is for <see cref="SafeImageDecoder"/> (not PNG, JPEG or WebP, or a layout libvips does not hand
-    /// back as 8-bit grey, RGB or RGBA).
+    /// when the file is for <see cref="SafeImageDecoder"/> (not JPEG or WebP, or a layout libvips does not hand back as
+    /// 8-bit grey, RGB or RGBA). <paramref name="includePng"/> lets the decode bench and tests compare PNG too.
     /// </summary>
-    internal DecodedImage? Decode(string path)
+    internal DecodedImage? Decode(string path, bool includePng = false)
     {
         var length = new FileInfo(path).Length;
         if (length > _limits.MaxEncodedBytes)
@@ -70,7 +70,8 @@ public sealed class PdqFileHasher
                 ImageRejectionReason.TooManyBytes, $"The file is {length} bytes; the limit is {_limits.MaxEncodedBytes}.");
         }
 
-        if (Sniff(path) is not { } format)
+        // PNG stays with SkiaSharp: libvips decoded it no faster in the same runs (ADR-021), and JPEG is where the SIMD is.
+        if (Sniff(path) is not { } format || (format == SniffedFormat.Png && !includePng))
         {
             return null;
         }
