@@ -122,6 +122,41 @@ public sealed class PdqIndexTests
         }
     }
 
+    // One segment in the widest layout (11 chunks of 23–24 bits, 448 MB of bucket starts whatever the entry count),
+    // so a single AddRange: merges would build a second one.
+    [Fact]
+    public void WidestChunkLayoutAnswersLikeLinearScan()
+    {
+        var random = new Random(2121);
+        using var linear = new LinearScanIndex();
+        var mih = new PdqIndex(bufferCapacity: 1024, wideLayoutThreshold: 2048, widestLayoutThreshold: 4096);
+        var queries = Enumerable.Range(0, 8).Select(_ => RandomHash(random)).ToArray();
+        var hashes = Enumerable.Range(0, 12_000).Select(_ => RandomHash(random)).ToList();
+        foreach (var query in queries)
+        {
+            for (var d = 0; d <= 40; d++)
+            {
+                hashes.Add(AtDistance(query, d, random));
+            }
+        }
+
+        var ids = Enumerable.Range(0, hashes.Count).Select(i => (long)i * 3).ToArray();
+        mih.AddRange(ids, hashes.ToArray());
+        for (var i = 0; i < hashes.Count; i++)
+        {
+            linear.Add(ids[i], hashes[i]);
+        }
+
+        Assert.Equal(1, mih.SegmentCount);
+        foreach (var query in queries.Concat(hashes.Take(4)))
+        {
+            foreach (var radius in Radii.Append(48).Append(64))
+            {
+                Assert.Equal(linear.Query(query, radius), mih.Query(query, radius));
+            }
+        }
+    }
+
     [Fact]
     public void RemovedEntriesAreNotReturnedAndResultsStillEqualLinearScan()
     {

@@ -208,7 +208,8 @@ public sealed class SafeImageDecoder
         }
     }
 
-    private void CheckDimensions(int width, int height)
+    /// <summary>Refuses a header whose size breaks this decoder's limits (shared with <see cref="PdqFileHasher"/>).</summary>
+    internal void CheckDimensions(int width, int height)
     {
         if (width <= 0 || height <= 0)
         {

@@ -14,10 +14,12 @@ namespace Compliance.Imaging.Matching;
 /// it, so nothing is missed or reported twice. Any d from 0 to 256 is answered exactly; the layouts are
 /// tuned for PDQ's usual d ≤ 31: 16 chunks of 16 bits (17 probes per chunk) for segments under
 /// <see cref="ChunkLayout.WideThreshold"/> entries, 12 chunks of 21–22 bits (232–254 probes per chunk, a
-/// handful of entries per bucket) above it.</para>
+/// handful of entries per bucket) above it, and 11 chunks of 23–24 bits (277–301 probes, about one entry per
+/// bucket) from <see cref="ChunkLayout.WidestThreshold"/> (ADR-021).</para>
 /// <para><b>Layout.</b> Entries live in immutable segments of flat arrays: ids (sorted, for removal by binary
 /// search), hashes as four <see cref="ulong"/>s each, and per chunk a CSR bucket table (2^width + 1 starts plus
-/// one <see cref="int"/> slot per entry) — 88 to 104 bytes per entry and no per-entry objects. New entries
+/// one <see cref="int"/> slot per entry) — 84 to 104 bytes per entry plus the bucket starts (448 MB for the widest
+/// layout), and no per-entry objects. New entries
 /// go to an append-only buffer that is scanned linearly and sealed into a segment when full; segments are
 /// merged like a binary counter (a segment absorbs the next one when it is at most twice its size), so there
 /// are O(log n) of them. <see cref="AddRange"/> builds one segment directly.</para>
@@ -36,23 +38,23 @@ public sealed class PdqIndex : IPdqIndex
 
     private readonly Lock _writeLock = new();
     private readonly int _bufferCapacity;
-    private readonly int _wideLayoutThreshold;
+    private readonly LayoutThresholds _thresholds;
     private readonly Dictionary<long, int> _bufferSlotById = [];
     private volatile Snapshot _snapshot;
     private int _count;
 
     /// <summary>Creates an empty index.</summary>
     public PdqIndex(int bufferCapacity = DefaultBufferCapacity)
-        : this(bufferCapacity, ChunkLayout.WideThreshold)
+        : this(bufferCapacity, ChunkLayout.WideThreshold, ChunkLayout.WidestThreshold)
     {
     }
 
-    /// <summary>Lets tests exercise the wide chunk layout on small data.</summary>
-    internal PdqIndex(int bufferCapacity, int wideLayoutThreshold)
+    /// <summary>Lets tests exercise the wide and widest chunk layouts on small data.</summary>
+    internal PdqIndex(int bufferCapacity, int wideLayoutThreshold, int widestLayoutThreshold = ChunkLayout.WidestThreshold)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bufferCapacity);
         _bufferCapacity = bufferCapacity;
-        _wideLayoutThreshold = wideLayoutThreshold;
+        _thresholds = new LayoutThresholds(wideLayoutThreshold, widestLayoutThreshold);
         _snapshot = new Snapshot([], new AppendBuffer(bufferCapacity), 0);
     }
 
@@ -120,7 +122,7 @@ public sealed class PdqIndex : IPdqIndex
             LinearScanIndex.Write(words, i, hashes[order[i]]);
         }
 
-        var segment = Segment.Build(sortedIds, words, _wideLayoutThreshold);
+        var segment = Segment.Build(sortedIds, words, _thresholds);
         lock (_writeLock)
         {
             var snapshot = _snapshot;
@@ -132,7 +134,7 @@ public sealed class PdqIndex : IPdqIndex
                 }
             }
 
-            _snapshot = snapshot with { Segments = AppendAndMerge(snapshot.Segments, segment, _wideLayoutThreshold) };
+            _snapshot = snapshot with { Segments = AppendAndMerge(snapshot.Segments, segment, _thresholds) };
             Volatile.Write(ref _count, _count + sortedIds.Length);
         }
     }
@@ -167,7 +169,7 @@ public sealed class PdqIndex : IPdqIndex
                 {
                     // Mostly tombstones: rebuild so queries stop paying for dead candidates.
                     var compacted = (Segment[])segments.Clone();
-                    compacted[s] = Segment.Merge(segment, null, _wideLayoutThreshold);
+                    compacted[s] = Segment.Merge(segment, null, _thresholds);
                     _snapshot = snapshot with { Segments = Array.FindAll(compacted, x => x.Count > 0) };
                 }
 
@@ -244,19 +246,19 @@ public sealed class PdqIndex : IPdqIndex
                 buffer.Words.AsSpan(4 * slots[i], 4).CopyTo(words.AsSpan(4 * i, 4));
             }
 
-            segments = AppendAndMerge(segments, Segment.Build(ids, words, _wideLayoutThreshold), _wideLayoutThreshold);
+            segments = AppendAndMerge(segments, Segment.Build(ids, words, _thresholds), _thresholds);
         }
 
         _bufferSlotById.Clear();
         return new Snapshot(segments, new AppendBuffer(_bufferCapacity), 0);
     }
 
-    private static Segment[] AppendAndMerge(Segment[] segments, Segment added, int wideLayoutThreshold)
+    private static Segment[] AppendAndMerge(Segment[] segments, Segment added, LayoutThresholds thresholds)
     {
         var list = new List<Segment>(segments) { added };
         while (list.Count >= 2 && list[^2].LiveCount <= 2 * list[^1].LiveCount)
         {
-            var merged = Segment.Merge(list[^2], list[^1], wideLayoutThreshold);
+            var merged = Segment.Merge(list[^2], list[^1], thresholds);
             list.RemoveRange(list.Count - 2, 2);
             list.Add(merged);
         }

@@ -7,6 +7,12 @@ using Compliance.Imaging.Pdq;
 
 namespace Compliance.Imaging.Matching;
 
+/// <summary>Segment sizes from which the wide and the widest chunk layouts are used.</summary>
+internal readonly record struct LayoutThresholds(int Wide, int Widest)
+{
+    public static LayoutThresholds Default => new(ChunkLayout.WideThreshold, ChunkLayout.WidestThreshold);
+}
+
 /// <summary>
 /// An immutable block of entries with one bucket table per chunk (see <see cref="ChunkLayout"/>); only
 /// the tombstone bitmap and the writer's live count change after construction.
@@ -41,13 +47,14 @@ internal sealed class Segment
     public long[] Deleted { get; }
 
     /// <summary>Builds the bucket tables. <paramref name="ids"/> must be ascending and distinct.</summary>
-    public static Segment Build(long[] ids, ulong[] words, int wideLayoutThreshold)
+    public static Segment Build(long[] ids, ulong[] words, LayoutThresholds thresholds)
     {
         var n = ids.Length;
-        var layout = n >= wideLayoutThreshold ? ChunkLayout.Wide : ChunkLayout.Narrow;
+        var layout = ChunkLayout.For(n, thresholds.Wide, thresholds.Widest);
         var starts = new int[layout.StartsLength];
         var postings = new int[checked(layout.Count * n)];
         var chunkValues = new int[n];
+        var cursor = new int[1 << layout.Width(0)]; // chunk 0 is among the widest
         for (var c = 0; c < layout.Count; c++)
         {
             var buckets = 1 << layout.Width(c);
@@ -65,7 +72,7 @@ internal sealed class Segment
             }
 
             // Counting sort of slots by chunk value; slots stay ascending within a bucket.
-            var cursor = chunkStarts[..buckets].ToArray();
+            chunkStarts[..buckets].CopyTo(cursor);
             var chunkPostings = postings.AsSpan(c * n, n);
             for (var slot = 0; slot < n; slot++)
             {
@@ -77,7 +84,7 @@ internal sealed class Segment
     }
 
     /// <summary>The live entries of one or two segments, merged by id into a new segment.</summary>
-    public static Segment Merge(Segment first, Segment? second, int wideLayoutThreshold)
+    public static Segment Merge(Segment first, Segment? second, LayoutThresholds thresholds)
     {
         var total = first.LiveCount + (second?.LiveCount ?? 0);
         var ids = new long[total];
@@ -102,7 +109,7 @@ internal sealed class Segment
             k++;
         }
 
-        return Build(ids, words, wideLayoutThreshold);
+        return Build(ids, words, thresholds);
     }
 
     private int NextLive(int slot)
@@ -122,29 +129,50 @@ internal sealed class Segment
         return slot >= 0 && !Tombstones.IsSet(Deleted, slot) ? slot : -1;
     }
 
-    public void Query(PdqHash query, int maxDistance, List<PdqMatch> matches)
+    public unsafe void Query(PdqHash query, int maxDistance, List<PdqMatch> matches)
     {
         var n = _ids.Length;
         var radius = maxDistance / _layout.Count;
-        for (var c = 0; c < _layout.Count; c++)
+        int[]? candidates = null;
+        try
         {
-            var width = _layout.Width(c);
-            var masks = ChunkLayout.NeighbourMasks(width, radius);
-            var queryChunk = _layout.Extract(query.W0, query.W1, query.W2, query.W3, c);
-            var chunkStarts = _starts.AsSpan(_layout.StartsBase(c), (1 << width) + 1);
-            var chunkPostings = _postings.AsSpan(c * n, n);
-
-            // Gather this chunk's candidates first so prefetching runs across bucket boundaries.
-            var total = 0;
-            foreach (var mask in masks)
+            for (var c = 0; c < _layout.Count; c++)
             {
-                var value = queryChunk ^ mask;
-                total += chunkStarts[value + 1] - chunkStarts[value];
-            }
+                var width = _layout.Width(c);
+                var masks = ChunkLayout.NeighbourMasks(width, radius);
+                var queryChunk = _layout.Extract(query.W0, query.W1, query.W2, query.W3, c);
+                var chunkStarts = _starts.AsSpan(_layout.StartsBase(c), (1 << width) + 1);
+                var chunkPostings = _postings.AsSpan(c * n, n);
 
-            var candidates = ArrayPool<int>.Shared.Rent(total);
-            try
-            {
+                // The probes land at random in a table of megabytes: ask for every one of their bucket starts before
+                // reading any, so the misses overlap instead of queueing one behind the other.
+                if (Sse.IsSupported)
+                {
+                    ref var startsBase = ref MemoryMarshal.GetReference(chunkStarts);
+                    foreach (var mask in masks)
+                    {
+                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref startsBase, queryChunk ^ mask)));
+                    }
+                }
+
+                // Gather this chunk's candidates first so prefetching runs across bucket boundaries.
+                var total = 0;
+                foreach (var mask in masks)
+                {
+                    var value = queryChunk ^ mask;
+                    total += chunkStarts[value + 1] - chunkStarts[value];
+                }
+
+                if (candidates is null || candidates.Length < total)
+                {
+                    if (candidates is not null)
+                    {
+                        ArrayPool<int>.Shared.Return(candidates);
+                    }
+
+                    candidates = ArrayPool<int>.Shared.Rent(Math.Max(total, 1024));
+                }
+
                 var filled = 0;
                 foreach (var mask in masks)
                 {
@@ -156,7 +184,10 @@ internal sealed class Segment
 
                 ScanCandidates(candidates.AsSpan(0, total), c, query, maxDistance, radius, matches);
             }
-            finally
+        }
+        finally
+        {
+            if (candidates is not null)
             {
                 ArrayPool<int>.Shared.Return(candidates);
             }
