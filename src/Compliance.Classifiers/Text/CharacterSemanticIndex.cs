@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -29,16 +30,18 @@ public sealed class CharacterSemanticIndex
     private readonly NamedEntity[] _characters;
     private readonly sbyte[] _rows;
     private readonly float[] _scales;
-    private readonly int[] _rowCharacter;
-    private readonly Dictionary<Guid, (int First, int Count)> _rowsOf;
+    private readonly int[] _rowSums;
+    private readonly int[] _firstRow;
+    private readonly Dictionary<Guid, int> _characterOf;
 
-    private CharacterSemanticIndex(NamedEntity[] characters, sbyte[] rows, float[] scales, int[] rowCharacter, Dictionary<Guid, (int, int)> rowsOf, string version)
+    private CharacterSemanticIndex(NamedEntity[] characters, sbyte[] rows, float[] scales, int[] rowSums, int[] firstRow, Dictionary<Guid, int> characterOf, string version)
     {
         _characters = characters;
         _rows = rows;
         _scales = scales;
-        _rowCharacter = rowCharacter;
-        _rowsOf = rowsOf;
+        _rowSums = rowSums;
+        _firstRow = firstRow;
+        _characterOf = characterOf;
         Version = version;
     }
 
@@ -58,13 +61,15 @@ public sealed class CharacterSemanticIndex
         var rowCount = list.Sum(c => c.Vectors.Count);
         var rows = new sbyte[rowCount * Dim];
         var scales = new float[rowCount];
-        var rowCharacter = new int[rowCount];
-        var rowsOf = new Dictionary<Guid, (int, int)>(list.Length);
+        var rowSums = new int[rowCount];
+        var firstRow = new int[list.Length + 1];
+        var characterOf = new Dictionary<Guid, int>(list.Length);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var r = 0;
         for (var c = 0; c < list.Length; c++)
         {
-            rowsOf[list[c].Character.Id] = (r, list[c].Vectors.Count);
+            firstRow[c] = r;
+            characterOf[list[c].Character.Id] = c;
             hash.AppendData(list[c].Character.Id.ToByteArray());
             foreach (var vector in list[c].Vectors)
             {
@@ -73,15 +78,21 @@ public sealed class CharacterSemanticIndex
                     throw new ArgumentException($"Vectors must have {Dim} dimensions; one of {list[c].Character.CanonicalName}'s has {vector.Length}.", nameof(characters));
                 }
 
-                scales[r] = Quantize(vector, rows.AsSpan(r * Dim, Dim));
-                rowCharacter[r] = c;
+                var row = rows.AsSpan(r * Dim, Dim);
+                scales[r] = Quantize(vector, row);
+                foreach (var x in row)
+                {
+                    rowSums[r] += x;
+                }
+
                 hash.AppendData(MemoryMarshal.AsBytes(vector.AsSpan()));
                 r++;
             }
         }
 
+        firstRow[list.Length] = r;
         hash.AppendData(Encoding.UTF8.GetBytes("int8/" + Dim));
-        return new CharacterSemanticIndex(list.Select(c => c.Character).ToArray(), rows, scales, rowCharacter, rowsOf,
+        return new CharacterSemanticIndex(list.Select(c => c.Character).ToArray(), rows, scales, rowSums, firstRow, characterOf,
             Convert.ToHexStringLower(hash.GetHashAndReset().AsSpan(0, 6)));
     }
 
@@ -92,77 +103,93 @@ public sealed class CharacterSemanticIndex
     public IReadOnlyList<SemanticHit> Search(IReadOnlyList<float[]> windows, float floor, int top)
     {
         ArgumentNullException.ThrowIfNull(windows);
-        if (windows.Count == 0 || _characters.Length == 0)
+        if (windows.Count == 0 || _characters.Length == 0 || top <= 0)
         {
             return [];
         }
 
-        var (queries, queryScales) = QuantizeAll(windows);
-        var best = new float[_characters.Length];
-        var bestWindow = new int[_characters.Length];
-        best.AsSpan().Fill(float.NegativeInfinity);
-        var rows = _rows.AsSpan();
-        for (var r = 0; r < _scales.Length; r++)
+        var queries = Queries.Of(windows);
+        // One pass over the characters keeps the best two overall (every hit's margin is over the strongest other
+        // character) and the best `top` at or above the floor: nothing per character is allocated (100,000 floats
+        // and ints a call were half a megabyte of large-object heap each).
+        Span<int> hitCharacter = stackalloc int[Math.Min(top, 64)];
+        Span<float> hitSimilarity = stackalloc float[hitCharacter.Length];
+        Span<int> hitWindow = stackalloc int[hitCharacter.Length];
+        var hits = 0;
+        float firstSimilarity = float.NegativeInfinity, secondSimilarity = float.NegativeInfinity;
+        var first = -1;
+        for (var c = 0; c < _characters.Length; c++)
         {
-            var row = rows.Slice(r * Dim, Dim);
-            var c = _rowCharacter[r];
-            for (var w = 0; w < windows.Count; w++)
+            var (similarity, window) = Best(_firstRow[c], _firstRow[c + 1], queries);
+            if (similarity > firstSimilarity)
             {
-                var similarity = Dot(row, queries.AsSpan(w * Dim, Dim)) * _scales[r] * queryScales[w];
-                if (similarity > best[c])
-                {
-                    best[c] = similarity;
-                    bestWindow[c] = w;
-                }
-            }
-        }
-
-        // The two best overall give every hit its margin over the strongest other character.
-        int first = -1, second = -1;
-        for (var c = 0; c < best.Length; c++)
-        {
-            if (first < 0 || best[c] > best[first])
-            {
-                second = first;
+                secondSimilarity = firstSimilarity;
+                firstSimilarity = similarity;
                 first = c;
             }
-            else if (second < 0 || best[c] > best[second])
+            else if (similarity > secondSimilarity)
             {
-                second = c;
+                secondSimilarity = similarity;
             }
+
+            if (similarity < floor || (hits == hitCharacter.Length && similarity <= hitSimilarity[hits - 1]))
+            {
+                continue;
+            }
+
+            // Insertion into the short sorted list (best first); a tie keeps the earlier character first.
+            var at = hits == hitCharacter.Length ? hits - 1 : hits++;
+            while (at > 0 && hitSimilarity[at - 1] < similarity)
+            {
+                hitCharacter[at] = hitCharacter[at - 1];
+                hitSimilarity[at] = hitSimilarity[at - 1];
+                hitWindow[at] = hitWindow[at - 1];
+                at--;
+            }
+
+            hitCharacter[at] = c;
+            hitSimilarity[at] = similarity;
+            hitWindow[at] = window;
         }
 
-        var hits = new List<SemanticHit>();
-        for (var c = 0; c < best.Length; c++)
+        var result = new SemanticHit[hits];
+        for (var i = 0; i < hits; i++)
         {
-            if (best[c] >= floor)
-            {
-                var other = c == first ? (second < 0 ? 0f : best[second]) : best[first];
-                hits.Add(new SemanticHit(_characters[c], best[c], bestWindow[c], best[c] - other));
-            }
+            var c = hitCharacter[i];
+            var other = c == first ? (_characters.Length > 1 ? secondSimilarity : 0f) : firstSimilarity;
+            result[i] = new SemanticHit(_characters[c], hitSimilarity[i], hitWindow[i], hitSimilarity[i] - other);
         }
 
-        hits.Sort((a, b) => b.Similarity.CompareTo(a.Similarity));
-        return hits.Count > top ? hits.GetRange(0, top) : hits;
+        return result;
     }
 
     /// <summary>The best similarity of one character's vectors to any window (and which window), or null when it has none.</summary>
     public (float Similarity, int Window)? SimilarityOf(Guid characterId, IReadOnlyList<float[]> windows)
     {
         ArgumentNullException.ThrowIfNull(windows);
-        if (windows.Count == 0 || !_rowsOf.TryGetValue(characterId, out var range))
+        if (windows.Count == 0 || !_characterOf.TryGetValue(characterId, out var c))
         {
             return null;
         }
 
-        var (queries, queryScales) = QuantizeAll(windows);
+        return Best(_firstRow[c], _firstRow[c + 1], Queries.Of(windows));
+    }
+
+    /// <summary>The best similarity of rows [first, end) to any query window, and that window.</summary>
+    private (float Similarity, int Window) Best(int first, int end, Queries queries)
+    {
         var best = float.NegativeInfinity;
         var bestWindow = 0;
-        for (var r = range.First; r < range.First + range.Count; r++)
+        ref var rows = ref MemoryMarshal.GetArrayDataReference(_rows);
+        for (var r = first; r < end; r++)
         {
-            for (var w = 0; w < windows.Count; w++)
+            ref var row = ref Unsafe.Add(ref rows, r * Dim);
+            for (var w = 0; w < queries.Count; w++)
             {
-                var similarity = Dot(_rows.AsSpan(r * Dim, Dim), queries.AsSpan(w * Dim, Dim)) * _scales[r] * queryScales[w];
+                var dot = UseVnni
+                    ? DotVnni(ref row, ref queries.Biased[w * Dim]) - (Bias * _rowSums[r])
+                    : Dot(MemoryMarshal.CreateReadOnlySpan(ref row, Dim), queries.Signed.AsSpan(w * Dim, Dim));
+                var similarity = dot * _scales[r] * queries.Scales[w];
                 if (similarity > best)
                 {
                     best = similarity;
@@ -174,17 +201,46 @@ public sealed class CharacterSemanticIndex
         return (best, bestWindow);
     }
 
-    private static (sbyte[] Rows, float[] Scales) QuantizeAll(IReadOnlyList<float[]> vectors)
+    /// <summary>The prompt's windows quantised like the rows, and also biased to unsigned (q + 128) for VNNI, whose
+    /// multiply-add takes one unsigned and one signed operand: Σ(q + 128)·r − 128·Σr = Σ q·r, exactly.</summary>
+    private sealed class Queries
     {
-        var rows = new sbyte[vectors.Count * Dim];
-        var scales = new float[vectors.Count];
-        for (var i = 0; i < vectors.Count; i++)
-        {
-            scales[i] = Quantize(vectors[i], rows.AsSpan(i * Dim, Dim));
-        }
+        public required sbyte[] Signed { get; init; }
 
-        return (rows, scales);
+        public required byte[] Biased { get; init; }
+
+        public required float[] Scales { get; init; }
+
+        public int Count => Scales.Length;
+
+        public static Queries Of(IReadOnlyList<float[]> vectors)
+        {
+            var signed = new sbyte[vectors.Count * Dim];
+            var biased = new byte[signed.Length];
+            var scales = new float[vectors.Count];
+            for (var i = 0; i < vectors.Count; i++)
+            {
+                if (vectors[i].Length != Dim)
+                {
+                    throw new ArgumentException($"Query vectors must have {Dim} dimensions; one has {vectors[i].Length}.", nameof(vectors));
+                }
+
+                scales[i] = Quantize(vectors[i], signed.AsSpan(i * Dim, Dim));
+            }
+
+            for (var i = 0; i < signed.Length; i++)
+            {
+                biased[i] = (byte)(signed[i] + Bias);
+            }
+
+            return new Queries { Signed = signed, Biased = biased, Scales = scales };
+        }
     }
+
+    private const int Bias = 128;
+
+    /// <summary>The bench turns VNNI off to measure the portable AVX2 kernel against it in the same run.</summary>
+    internal static bool UseVnni { get; set; } = AvxVnni.IsSupported;
 
     /// <summary>Symmetric int8: the largest magnitude maps to ±127. Returns the scale back to float.</summary>
     private static float Quantize(ReadOnlySpan<float> vector, Span<sbyte> into)
@@ -204,6 +260,21 @@ public sealed class CharacterSemanticIndex
         }
 
         return scale;
+    }
+
+    /// <summary>Σ biased[i]·row[i] over <see cref="Dim"/> elements with VNNI (<c>vpdpbusd</c>: 32 multiply-adds an
+    /// instruction, no widening).</summary>
+    private static int DotVnni(ref sbyte row, ref byte biased)
+    {
+        var acc0 = Vector256<int>.Zero;
+        var acc1 = Vector256<int>.Zero;
+        for (nuint i = 0; i < Dim; i += 64)
+        {
+            acc0 = AvxVnni.MultiplyWideningAndAdd(acc0, Vector256.LoadUnsafe(ref biased, i), Vector256.LoadUnsafe(ref row, i));
+            acc1 = AvxVnni.MultiplyWideningAndAdd(acc1, Vector256.LoadUnsafe(ref biased, i + 32), Vector256.LoadUnsafe(ref row, i + 32));
+        }
+
+        return Vector256.Sum(acc0 + acc1);
     }
 
     internal static int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b)

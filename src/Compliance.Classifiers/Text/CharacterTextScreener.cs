@@ -90,11 +90,18 @@ public sealed class CharacterTextScreener
         string text, NameMatcher matcher, CharacterSemanticIndex semantics)
     {
         ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(matcher);
+        return Candidates(text, semantics, LexicalMatches(text, matcher, candidates: true));
+    }
+
+    private List<(NamedEntity Character, NameMatch? Match, PromptWindow? Window, FusionFeatures Features)> Candidates(
+        string text, CharacterSemanticIndex semantics, IEnumerable<(NameMatch Match, bool Transliterated)> lexical)
+    {
         var candidates = new List<(NamedEntity, NameMatch?, PromptWindow?, FusionFeatures)>();
         var windows = EmbedWindows(text, semantics);
         var semanticHits = windows is null ? [] : semantics.Search(windows.Value.Vectors, _options.SemanticCandidateFloor, _options.SemanticCandidates);
         var seen = new HashSet<Guid>();
-        foreach (var group in LexicalMatches(text, matcher, candidates: true).Where(m => m.Match.Entity.Type == EntityTypes.Character)
+        foreach (var group in lexical.Where(m => m.Match.Entity.Type == EntityTypes.Character)
                      .GroupBy(m => m.Match.Entity.Id))
         {
             var best = group.OrderByDescending(m => m.Match.Confidence).ThenByDescending(m => m.Match.Length).First();
@@ -125,13 +132,15 @@ public sealed class CharacterTextScreener
     private List<TextFinding> Fused(string text, NameMatcher matcher, CharacterSemanticIndex semantics)
     {
         var findings = new List<TextFinding>();
+        // One walk of the matcher gives both the plain matches and the candidates.
+        var (matches, candidates) = matcher.FindBoth(text);
         // People and public figures keep the lexical decision: the fusion model is trained on characters.
-        foreach (var (match, transliterated) in LexicalMatches(text, matcher, candidates: false).Where(m => m.Match.Entity.Type != EntityTypes.Character))
+        foreach (var (match, transliterated) in WithTransliterations(text, matcher, matches, candidates: false).Where(m => m.Match.Entity.Type != EntityTypes.Character))
         {
             findings.Add(new TextFinding(match.Entity, match, null, null, null, match.Confidence) { Transliterated = transliterated });
         }
 
-        foreach (var (character, match, window, features) in Candidates(text, matcher, semantics))
+        foreach (var (character, match, window, features) in Candidates(text, semantics, WithTransliterations(text, matcher, candidates, candidates: true)))
         {
             var probability = fusion?.Predict(features) ?? Fallback(match, features);
             // The model decides where the name alone cannot: an unambiguous name (exact, disguised, misspelt) keeps
@@ -180,9 +189,12 @@ public sealed class CharacterTextScreener
         return windows.Count == 0 ? null : (windows, embedder.Embed([.. windows.Select(w => w.Text)]));
     }
 
-    private static IEnumerable<(NameMatch Match, bool Transliterated)> LexicalMatches(string text, NameMatcher matcher, bool candidates)
+    private static IEnumerable<(NameMatch Match, bool Transliterated)> LexicalMatches(string text, NameMatcher matcher, bool candidates) =>
+        WithTransliterations(text, matcher, candidates ? matcher.FindCandidates(text) : matcher.Find(text), candidates);
+
+    private static IEnumerable<(NameMatch Match, bool Transliterated)> WithTransliterations(
+        string text, NameMatcher matcher, IReadOnlyList<NameMatch> direct, bool candidates)
     {
-        var direct = candidates ? matcher.FindCandidates(text) : matcher.Find(text);
         foreach (var match in direct)
         {
             yield return (match, false);

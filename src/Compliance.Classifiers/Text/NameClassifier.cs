@@ -64,17 +64,7 @@ public sealed class NameClassifier(INameMatcherSource matchers, CharacterTextScr
             return ValueTask.FromResult<IReadOnlyList<Signal>>([]);
         }
 
-        var version = $"name-matcher/2 catalog:{matcher.Version}";
-        if (_screener.Embeds && semantics.RowCount > 0)
-        {
-            version += $" semantic:{semantics.Version} {_screener.EmbedderVersion}";
-        }
-
-        if (_screener.Fusion is { } fusion)
-        {
-            version += $" fusion:{fusion.Version}";
-        }
-
+        var version = VersionOf(matcher, semantics);
         var signals = new List<Signal>(findings.Count);
         foreach (var f in findings)
         {
@@ -95,4 +85,32 @@ public sealed class NameClassifier(INameMatcherSource matchers, CharacterTextScr
 
         return ValueTask.FromResult<IReadOnlyList<Signal>>(signals);
     }
+
+    /// <summary>The model version of this catalog's signals, built once per catalog version rather than per prompt.</summary>
+    private string VersionOf(NameMatcher matcher, CharacterSemanticIndex semantics)
+    {
+        var cached = _version;
+        if (cached is not null && ReferenceEquals(cached.Matcher, matcher) && ReferenceEquals(cached.Semantics, semantics))
+        {
+            return cached.Text;
+        }
+
+        var version = $"name-matcher/2 catalog:{matcher.Version}";
+        if (_screener.Embeds && semantics.RowCount > 0)
+        {
+            version += $" semantic:{semantics.Version} {_screener.EmbedderVersion}";
+        }
+
+        if (_screener.Fusion is { } fusion)
+        {
+            version += $" fusion:{fusion.Version}";
+        }
+
+        _version = new CachedVersion(matcher, semantics, version);
+        return version;
+    }
+
+    private sealed record CachedVersion(NameMatcher Matcher, CharacterSemanticIndex Semantics, string Text);
+
+    private volatile CachedVersion? _version;
 }

@@ -183,28 +183,76 @@ public sealed class NameMatcher
 
     private IReadOnlyList<NameMatch> Find(string text, bool candidates)
     {
+        var (matches, all) = Find(text, matches: !candidates, candidates: candidates);
+        return candidates ? all : matches;
+    }
+
+    /// <summary>
+    /// <see cref="Find(string)"/> and <see cref="FindCandidates(string)"/> from one walk of the text: the fused
+    /// classifier needs both, and the walk is the cost (the two differ only in what is reported).
+    /// </summary>
+    internal (IReadOnlyList<NameMatch> Matches, IReadOnlyList<NameMatch> Candidates) FindBoth(string text) =>
+        Find(text, matches: true, candidates: true);
+
+    private (IReadOnlyList<NameMatch> Matches, IReadOnlyList<NameMatch> Candidates) Find(string text, bool matches, bool candidates)
+    {
         ArgumentNullException.ThrowIfNull(text);
         if (text.Length == 0 || PatternCount == 0)
         {
-            return [];
+            return ([], []);
         }
 
         var skeleton = Skeleton.Create(text);
+        var hits = Scratch.Hits;
         try
         {
-            var hits = new List<Hit>();
             FindExact(text, skeleton, hits);
             if (_fuzzy is not null)
             {
                 FindFuzzy(skeleton, hits);
             }
 
-            return hits.Count == 0 ? [] : Resolve(text, skeleton, hits, candidates);
+            if (hits.Count == 0)
+            {
+                return ([], []);
+            }
+
+            return (matches ? Resolve(text, skeleton, hits, reportUncorroborated: false) : [],
+                candidates ? Resolve(text, skeleton, hits, reportUncorroborated: true) : []);
         }
         finally
         {
+            hits.Clear();
             skeleton.Return();
         }
+    }
+
+    /// <summary>
+    /// Per-thread working lists of <see cref="Find(string)"/>: a call allocates only what it returns. (A call is
+    /// synchronous and never re-enters the matcher on its thread.)
+    /// </summary>
+    private sealed class Scratch
+    {
+        [ThreadStatic]
+        private static Scratch? _current;
+
+        private static Scratch Current => _current ??= new Scratch();
+
+        public static List<Hit> Hits => Current._hits;
+
+        public static Scratch Fuzzy => Current;
+
+        private readonly List<Hit> _hits = new(64);
+
+        public List<int> WordStarts { get; } = new(512);
+
+        public List<bool> Common { get; } = new(512);
+
+        public List<bool> Known { get; } = new(512);
+
+        public HashSet<(int, int)> ExactSpans { get; } = [];
+
+        public List<int> Candidates { get; } = new(64);
     }
 
     private ReadOnlySpan<ushort> Pattern(int pattern) =>
@@ -293,7 +341,16 @@ public sealed class NameMatcher
         var maxDistance = _options.MaxFuzzyDistance;
 
         // Words: runs of symbols between whitespace.
-        var wordStarts = new List<int>();
+        var scratch = Scratch.Fuzzy;
+        var wordStarts = scratch.WordStarts;
+        var common = scratch.Common;
+        var known = scratch.Known;
+        var exactSpans = scratch.ExactSpans;
+        var candidates = scratch.Candidates;
+        wordStarts.Clear();
+        common.Clear();
+        known.Clear();
+        exactSpans.Clear();
         for (var i = 0; i < skeleton.Length; i++)
         {
             if ((skeleton.Flags[i] & Skeleton.HardGapBefore) != 0)
@@ -304,23 +361,19 @@ public sealed class NameMatcher
 
         wordStarts.Add(skeleton.Length);
         var words = wordStarts.Count - 1;
-        var common = new bool[words];
-        var known = new bool[words];
         for (var w = 0; w < words; w++)
         {
             var word = skeleton.Span[wordStarts[w]..wordStarts[w + 1]];
-            common[w] = CommonWords.Contains(word);
-            known[w] = _aliasWords!.Contains(SkeletonHash.Fingerprint(SkeletonHash.Of(word)));
+            common.Add(CommonWords.Contains(word));
+            known.Add(_aliasWords!.Contains(SkeletonHash.Fingerprint(SkeletonHash.Of(word))));
         }
 
-        var exactSpans = new HashSet<(int, int)>();
         foreach (var hit in hits)
         {
             exactSpans.Add((hit.Start, hit.End));
         }
 
         Span<ulong> deletions = stackalloc ulong[_fuzzyMaxLength + 1];
-        var candidates = new List<int>();
         for (var first = 0; first < words; first++)
         {
             var unknown = 0;

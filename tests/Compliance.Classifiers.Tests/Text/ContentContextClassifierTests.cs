@@ -64,7 +64,7 @@ public sealed class ContentContextClassifierTests(ContentContextModel model) : I
     [Fact]
     public void ModelVersionNamesPackageVersionAndModelHash()
     {
-        Assert.Matches(@"^all-MiniLM-L6-v2/SentenceTransformers\.MiniLM@24\.9\.52193/sha256:[0-9a-f]{12}$", _classifier.ModelVersion);
+        Assert.Matches(@"^all-MiniLM-L6-v2/SentenceTransformers\.MiniLM@24\.9\.52193/sha256:[0-9a-f]{12}/int8-dynamic-w7$", _classifier.ModelVersion);
     }
 
     [Fact]

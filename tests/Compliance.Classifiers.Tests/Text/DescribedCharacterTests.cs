@@ -40,6 +40,39 @@ public sealed class DescribedCharacterTests(TextBenchFixture fixture) : IClassFi
     }
 
     [Fact]
+    public void TheVnniAndPortableScansFindTheSameHitsWithTheSameSimilarities()
+    {
+        var random = new Random(11);
+        var entities = Enumerable.Range(0, 500).Select(i => TestCatalog.Entity("R" + i, [], [])).ToArray();
+        var index = CharacterSemanticIndex.Build(entities.Select(e => new CharacterVectors(e, [RandomUnit(random), RandomUnit(random)])));
+        var windows = Enumerable.Range(0, 4).Select(_ => RandomUnit(random)).ToArray();
+        var vnni = CharacterSemanticIndex.UseVnni;
+        try
+        {
+            CharacterSemanticIndex.UseVnni = false;
+            var portable = index.Search(windows, -1f, 20);
+            CharacterSemanticIndex.UseVnni = System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
+            var fast = index.Search(windows, -1f, 20);
+
+            Assert.Equal(20, portable.Count);
+            Assert.Equal(portable, fast);
+            Assert.True(portable.Zip(portable.Skip(1)).All(p => p.First.Similarity >= p.Second.Similarity), "best first");
+            Assert.True(portable[0].Margin > 0 && portable.Skip(1).All(h => h.Margin <= 0), "margins over the strongest other character");
+        }
+        finally
+        {
+            CharacterSemanticIndex.UseVnni = vnni;
+        }
+    }
+
+    private static float[] RandomUnit(Random random)
+    {
+        var v = Enumerable.Range(0, SentenceEmbedder.Dimensions).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+        var norm = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot(v, v));
+        return [.. v.Select(x => x / norm)];
+    }
+
+    [Fact]
     public void TheInt8ScanAgreesWithFloatCosineToTwoDecimals()
     {
         var texts = new[] { "a knight on a winged horse", "a troll under a bridge", "a fox made of fire", "a walrus captain in a submarine" };

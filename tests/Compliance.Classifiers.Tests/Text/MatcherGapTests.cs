@@ -14,6 +14,20 @@ public sealed class MatcherGapTests
     private static readonly NameMatcher Matcher = NameMatcher.Build([.. TestCatalog.All, CaptainComet, NebulaKnight, Zorblax, Paris, Grumbo]);
 
     [Theory]
+    [InlineData("a rainy weekend in Paris with Captain Comet and the Star Patrol")]
+    [InlineData("b@ t m a n meets Nebual Knihgt, then paris the sky pirate boards the airship Marigold")]
+    [InlineData("a quiet harbour at dawn")]
+    public void OneWalkGivesTheSameMatchesAndCandidatesAsTwo(string prompt)
+    {
+        var (matches, candidates) = Matcher.FindBoth(prompt);
+
+        Assert.Equal(Matcher.Find(prompt), matches);
+        Assert.Equal(Matcher.FindCandidates(prompt), candidates);
+        // The per-thread working lists are reused: a second call sees none of the first call's hits.
+        Assert.Equal(matches, Matcher.FindBoth(prompt).Matches);
+    }
+
+    [Theory]
     [InlineData("b@ t m a n on a roof", "Batman")]
     [InlineData("$ p 1 d 3 r m @ n swings by", "Spider-Man")]
     [InlineData("C 4 p t 4 1 n  C 0 m 3 t waves", "Captain Comet")]
