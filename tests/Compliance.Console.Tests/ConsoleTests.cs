@@ -309,7 +309,7 @@ public sealed class ConsoleTests(ConsoleFixture console)
         var blank = await page.RunAndWaitForResponseAsync(
             () => page.GetByRole(AriaRole.Button, new() { Name = "File appeal" }).ClickAsync(), r => r.Request.Method == "POST");
         Assert.Equal(400, blank.Status);
-        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("must not be blank");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Statement is required");
 
         await statement.FillAsync("This is our own mascot, licensed in writing last spring.");
         await page.GetByRole(AriaRole.Button, new() { Name = "File appeal" }).ClickAsync();
