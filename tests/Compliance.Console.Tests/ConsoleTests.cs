@@ -409,6 +409,15 @@ public sealed class ConsoleTests(ConsoleFixture console)
         Assert.Equal(400, refused.Status);
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("07-broken.policy.yaml:6:");
         await ConsolePages.CheckAsync(page, "replay-invalid");
+
+        // Admins replay too; a rights holder may not.
+        var admin = await console.NewPageAsync();
+        await ConsolePages.SignInAsync(admin, await App.CreateKeyAsync(Roles.Admin));
+        await admin.GetByRole(AriaRole.Link, new() { Name = "Policy replay" }).ClickAsync();
+        await Assertions.Expect(admin.GetByRole(AriaRole.Heading, new() { Level = 1, Name = "Policy replay" })).ToBeVisibleAsync();
+        var holder = await console.NewPageAsync();
+        await ConsolePages.SignInAsync(holder, await App.CreateKeyAsync(Roles.RightsHolder, rightsHolderId: world.RightsHolderId));
+        Assert.Equal(403, (await holder.GotoAsync("/console/replay"))!.Status);
     }
 
     private static string Face(string name) =>
