@@ -210,7 +210,7 @@ public sealed class ConsoleTests(ConsoleFixture console)
         var page = await console.NewPageAsync();
         await ConsolePages.SignInAsync(page, await App.CreateKeyAsync(Roles.Platform, tenantId: world.TenantId));
 
-        foreach (var auditorPage in new[] { "/console/reviews", "/console/charts", "/console/chain", "/console/catalog", "/console/likeness" })
+        foreach (var auditorPage in new[] { "/console/reviews", "/console/replay", "/console/charts", "/console/chain", "/console/catalog", "/console/likeness" })
         {
             var response = await page.GotoAsync(auditorPage);
             Assert.Equal(403, response!.Status);
@@ -284,6 +284,140 @@ public sealed class ConsoleTests(ConsoleFixture console)
         Assert.Equal("tenant", consent["mode"]!.GetValue<string>());
         Assert.Equal(world.TenantId, consent["allowedTenants"]![0]!.GetValue<Guid>());
         await ConsolePages.CheckAsync(page, "likeness-consent");
+    }
+
+    [Fact]
+    public async Task PlatformAppealsABlockAndSeesTheOutcomeAndPublicNoteButNotTheInternalReason()
+    {
+        var world = await App.NewWorldAsync();
+        var (_, name) = await world.CharacterAsync("Harbor Sprite");
+        var blocked = await world.ScreenAsync($"{name} dances on a pier");
+        Assert.Equal("block", blocked["outcome"]!.GetValue<string>());
+        var id = blocked["decisionId"]!.GetValue<Guid>();
+        var platformKey = await App.CreateKeyAsync(Roles.Platform, tenantId: world.TenantId);
+
+        var page = await console.NewPageAsync();
+        await ConsolePages.SignInAsync(page, platformKey);
+        await page.GotoAsync($"/console/decisions/{id}");
+        // A second tab opened before the appeal is filed keeps its form: its filing is the second one.
+        var stale = await page.Context.NewPageAsync();
+        await stale.GotoAsync($"/console/decisions/{id}");
+        await ConsolePages.CheckAsync(page, "decision-appeal-form");
+
+        var statement = page.GetByLabel("Appeal statement (why this block is wrong)");
+        await statement.FillAsync("   ");
+        var blank = await page.RunAndWaitForResponseAsync(
+            () => page.GetByRole(AriaRole.Button, new() { Name = "File appeal" }).ClickAsync(), r => r.Request.Method == "POST");
+        Assert.Equal(400, blank.Status);
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Statement is required");
+
+        await statement.FillAsync("This is our own mascot, licensed in writing last spring.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "File appeal" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Appeal filed");
+        var appeal = page.Locator("div.appeal");
+        await Assertions.Expect(appeal).ToContainTextAsync("open");
+        await Assertions.Expect(appeal).ToContainTextAsync("our own mascot");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "File appeal" })).ToHaveCountAsync(0);
+        await ConsolePages.CheckAsync(page, "decision-appeal-open");
+
+        await stale.GetByLabel("Appeal statement (why this block is wrong)").FillAsync("Filing again from another tab.");
+        var second = await stale.RunAndWaitForResponseAsync(
+            () => stale.GetByRole(AriaRole.Button, new() { Name = "File appeal" }).ClickAsync(), r => r.Request.Method == "POST");
+        Assert.Equal(409, second.Status);
+        await Assertions.Expect(stale.GetByRole(AriaRole.Alert)).ToContainTextAsync("An appeal is already open.");
+        var appeals = JsonNode.Parse(await App.ClientWithKey(platformKey).GetStringAsync($"/v1/decisions/{id}/appeals"))!.AsArray();
+        Assert.Single(appeals);
+
+        const string internalReason = "INTERNAL ONLY: checked the licence register by hand.";
+        const string publicNote = "Overturned: the platform holds a written licence for this character.";
+        var auditor = await console.NewPageAsync();
+        await ConsolePages.SignInAsync(auditor, await App.CreateKeyAsync(Roles.Auditor, tenantId: world.TenantId));
+        await auditor.GotoAsync("/console/reviews?kind=appeal");
+        var item = auditor.Locator("section.card").Filter(new() { Has = auditor.GetByRole(AriaRole.Link, new() { Name = $"decision {id.ToString()[..8]}" }) });
+        await Assertions.Expect(item).ToContainTextAsync("our own mascot");
+        await item.GetByLabel("Overturn (allow)").CheckAsync();
+        await item.GetByLabel("Reason (internal)").FillAsync(internalReason);
+        await item.GetByLabel("Public note (optional)").FillAsync(publicNote);
+        await item.GetByRole(AriaRole.Button, new() { Name = "Resolve item" }).ClickAsync();
+        await Assertions.Expect(auditor.GetByRole(AriaRole.Status)).ToContainTextAsync("resolved: overturn");
+
+        await page.ReloadAsync();
+        await Assertions.Expect(appeal).ToContainTextAsync("resolved");
+        await Assertions.Expect(appeal).ToContainTextAsync("allow");
+        await Assertions.Expect(appeal).ToContainTextAsync("overturn");
+        await Assertions.Expect(appeal).ToContainTextAsync(publicNote);
+        Assert.DoesNotContain("INTERNAL ONLY", await page.ContentAsync(), StringComparison.Ordinal);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "File appeal" })).ToHaveCountAsync(0);
+        await ConsolePages.CheckAsync(page, "decision-appeal-resolved");
+    }
+
+    [Fact]
+    public async Task AuditorReplaysTheActivePolicyWithoutChangeAndAStricterOneWithATransition()
+    {
+        var world = await App.NewWorldAsync();
+        var (licensedId, licensed) = await world.CharacterAsync("Replay Lantern");
+        await world.GrantAsync(licensedId, new { kind = "allow" });
+        var allowed = await world.ScreenAsync($"{licensed} rides through a field of stars");
+        Assert.Equal("allow", allowed["outcome"]!.GetValue<string>());
+        Assert.Equal("allow", (await world.ScreenAsync("a quiet meadow"))["outcome"]!.GetValue<string>());
+        var shipped = Directory.GetFiles(Path.Combine(RepositoryRoot.Find(AppContext.BaseDirectory)!, "policies"), "*.policy.yaml");
+
+        var page = await console.NewPageAsync();
+        await ConsolePages.SignInAsync(page, await App.CreateKeyAsync(Roles.Auditor, tenantId: world.TenantId));
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Policy replay" }).ClickAsync();
+        await page.WaitForURLAsync("**/console/replay");
+        await ConsolePages.CheckAsync(page, "replay");
+
+        // The active set over the last hour (the form's default range): nothing changes.
+        await page.GetByLabel("Policy files (*.policy.yaml)").SetInputFilesAsync(shipped);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run replay" }).ClickAsync();
+        var report = page.GetByRole(AriaRole.Heading, new() { Level = 2, Name = "Report:" });
+        await Assertions.Expect(report).ToHaveTextAsync("Report: 0 changed of 2 replayed");
+        await Assertions.Expect(page.Locator("table.transitions tbody")).ToContainTextAsync("unchanged");
+        await Assertions.Expect(page.Locator("table.examples")).ToHaveCountAsync(0);
+        await ConsolePages.CheckAsync(page, "replay-active");
+
+        // A stricter candidate: a rule first in order that blocks every named character.
+        await page.GetByLabel("Policy files (*.policy.yaml)").SetInputFilesAsync(shipped);
+        await page.GetByLabel("Pasted file's name (NN-name.policy.yaml)").FillAsync("05-stricter.policy.yaml");
+        await page.GetByLabel("Pasted policy (YAML)").FillAsync("""
+            policy: stricter
+            rules:
+              - id: every-named-character-blocks
+                when:
+                  signal: licensed_character
+                  subject: prompt
+                outcome: block
+                reason: "{entity} is named; this candidate blocks every named character."
+            """);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run replay" }).ClickAsync();
+        await Assertions.Expect(report).ToHaveTextAsync("Report: 1 changed of 2 replayed");
+        await Assertions.Expect(page.Locator("table.transitions tbody")).ToContainTextAsync("allow → block");
+        await Assertions.Expect(page.Locator("table").Filter(new() { HasText = "every-named-character-blocks" }).First).ToBeVisibleAsync();
+        var example = page.Locator("table.examples").GetByRole(AriaRole.Link);
+        await Assertions.Expect(example).ToHaveCountAsync(1);
+        await ConsolePages.CheckAsync(page, "replay-stricter");
+        await example.ClickAsync();
+        await page.WaitForURLAsync($"**/console/decisions/{allowed["decisionId"]!.GetValue<Guid>()}");
+
+        // A broken candidate is a 400 that names the file and the line.
+        await page.GotoAsync("/console/replay");
+        await page.GetByLabel("Pasted file's name (NN-name.policy.yaml)").FillAsync("07-broken.policy.yaml");
+        await page.GetByLabel("Pasted policy (YAML)").FillAsync("policy: broken\nrules:\n  - id: no-outcome\n    when:\n      signal: licensed_character\n    outcome: perhaps\n");
+        var refused = await page.RunAndWaitForResponseAsync(
+            () => page.GetByRole(AriaRole.Button, new() { Name = "Run replay" }).ClickAsync(), r => r.Request.Method == "POST");
+        Assert.Equal(400, refused.Status);
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("07-broken.policy.yaml:6:");
+        await ConsolePages.CheckAsync(page, "replay-invalid");
+
+        // Admins replay too; a rights holder may not.
+        var admin = await console.NewPageAsync();
+        await ConsolePages.SignInAsync(admin, await App.CreateKeyAsync(Roles.Admin));
+        await admin.GetByRole(AriaRole.Link, new() { Name = "Policy replay" }).ClickAsync();
+        await Assertions.Expect(admin.GetByRole(AriaRole.Heading, new() { Level = 1, Name = "Policy replay" })).ToBeVisibleAsync();
+        var holder = await console.NewPageAsync();
+        await ConsolePages.SignInAsync(holder, await App.CreateKeyAsync(Roles.RightsHolder, rightsHolderId: world.RightsHolderId));
+        Assert.Equal(403, (await holder.GotoAsync("/console/replay"))!.Status);
     }
 
     private static string Face(string name) =>

@@ -13,7 +13,11 @@ internal sealed class IndexModel : PageModel
         if (User.IsInRole(Roles.Auditor))
         {
             Links.AddRange([("/console/decisions", "Decisions, with filters and evidence"), ("/console/reviews", "The review queue"),
-                ("/console/charts", "Decisions over time"), ("/console/chain", "Verify the decision log")]);
+                ("/console/charts", "Decisions over time"), ("/console/chain", "Verify the decision log"), ("/console/replay", "Replay a candidate policy set against history")]);
+        }
+        else if (User.IsInRole(Roles.Admin))
+        {
+            Links.Add(("/console/replay", "Replay a candidate policy set against history"));
         }
         else if (User.IsInRole(Roles.Platform))
         {
