@@ -27,6 +27,11 @@ internal static class ConsoleExtensions
         builder.Services.AddScoped<ConsoleSession>();
         builder.Services.AddSingleton<Decisions.DecisionStatistics>();
         builder.Services.AddSingleton<ConsoleReviews>();
+        builder.Services.AddOptions<ConsoleSignInOptions>().BindConfiguration(ConsoleSignInOptions.Section)
+            .Validate(o => o.RefusalsPerWindow is >= 1 and <= 10_000, "Console:SignIn:RefusalsPerWindow must be between 1 and 10000.")
+            .Validate(o => o.Window > TimeSpan.Zero && o.Window <= TimeSpan.FromDays(1), "Console:SignIn:Window must be positive and at most a day.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddAuthentication()
             .AddCookie(ConsoleSession.Scheme, o =>
             {
