@@ -33,7 +33,8 @@ internal sealed class TextBench : INameMatcherSource
         var vectors = new List<CharacterVectors>();
         foreach (var (character, entity) in entities)
         {
-            vectors.Add(new CharacterVectors(entity, embedder.Embed([character.Description, .. character.ExamplePrompts])));
+            string[] texts = [character.Description, .. character.ExamplePrompts];
+            vectors.Add(new CharacterVectors(entity, embedder.Embed(texts)) { StaticVector = embedder.StaticVectorOf(texts) });
         }
 
         return new TextBench(data, NameMatcher.Build(entities.Select(e => e.Entity)), CharacterSemanticIndex.Build(vectors), embedder);
