@@ -17,25 +17,40 @@ internal static class LongPrompts
 {
     public const int TargetLength = 2_000;
 
-    /// <summary>The long variants of <paramref name="split"/>: categories "long:description", "long:namesake", ….</summary>
-    public static IReadOnlyList<LabelledPrompt> Build(FusionDataSet data, Split split)
-    {
-        var filler = data.Prompts.Where(p => p.Category == "ordinary" && p.Split == split).Select(p => p.Prompt).ToArray();
-        var rows = new List<LabelledPrompt>();
-        foreach (var row in data.Prompts.Where(p => p.Split == split && p.Category is "description" or "namesake" or "namesake-character"))
-        {
-            rows.Add(row with { Category = "long:" + row.Category, Prompt = Surround(row.Prompt, filler) });
-        }
+    /// <summary>The categories a long variant is made of.</summary>
+    private static readonly string[] Sources = ["name", "description", "namesake", "namesake-character"];
 
-        // As many ordinary long prompts as there are descriptions: the false flags of the long path.
-        var count = rows.Count(r => r.Category == "long:description");
-        for (var i = 0; i < count; i++)
+    public const string Prefix = "long:";
+
+    /// <summary>
+    /// The long variants of <paramref name="prompts"/> ("long:description", "long:name", …), each in its row's split and
+    /// group, padded with ordinary prompts of that split; and as many "long:ordinary" prompts per split as it has
+    /// descriptions.
+    /// </summary>
+    public static IReadOnlyList<LabelledPrompt> Variants(IReadOnlyList<LabelledPrompt> prompts)
+    {
+        var rows = new List<LabelledPrompt>();
+        foreach (var split in Enum.GetValues<Split>())
         {
-            rows.Add(new LabelledPrompt("-", null, "long:ordinary", Surround(null, filler, "ordinary " + i), split));
+            var filler = prompts.Where(p => p.Category == "ordinary" && p.Split == split).Select(p => p.Prompt).ToArray();
+            foreach (var row in prompts.Where(p => p.Split == split && Sources.Contains(p.Category)))
+            {
+                rows.Add(row with { Category = Prefix + row.Category, Prompt = Surround(row.Prompt, filler) });
+            }
+
+            var count = prompts.Count(p => p.Split == split && p.Category == "description");
+            for (var i = 0; i < count; i++)
+            {
+                rows.Add(new LabelledPrompt("-", null, Prefix + "ordinary", Surround(null, filler, $"ordinary {split} {i}"), split));
+            }
         }
 
         return rows;
     }
+
+    /// <summary>"long:description" → "description".</summary>
+    public static string BaseCategory(string category) =>
+        category.StartsWith(Prefix, StringComparison.Ordinal) ? category[Prefix.Length..] : category;
 
     /// <summary>Ordinary prompts, chosen by a hash of the row, around <paramref name="inner"/> at a position the hash picks.</summary>
     private static string Surround(string? inner, string[] filler, string? seed = null)
@@ -67,7 +82,7 @@ internal static class LongPrompts
     /// </summary>
     public static void Print(TextBench bench, PolicySet policies, TextFusionModel fusion, Split split, TextWriter output)
     {
-        var rows = Build(bench.Data, split);
+        var rows = bench.Data.Prompts.Where(p => p.Split == split && p.Category.StartsWith(Prefix, StringComparison.Ordinal) && p.Category != "long:name").ToList();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"long prompts, {split} split: {rows.Count} ({rows.Count(r => r.Category == "long:description")} descriptions, {rows.Count(r => r.Category == "long:namesake-character")} namesake-character, {rows.Count(r => r.Category == "long:namesake")} namesakes, {rows.Count(r => r.Category == "long:ordinary")} ordinary); mean {rows.Average(r => r.Prompt.Length):0} characters, {rows.Average(r => PromptWindows.Split(r.Prompt).Count):0.0} windows"));
         output.WriteLine("| windows embedded | description recall (flag / block) | namesake-character recall (flag / block) | false blocks | false flags | window kept | mean ms | p99 ms |");

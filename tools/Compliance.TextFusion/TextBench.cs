@@ -84,13 +84,13 @@ internal sealed record ScreeningMetrics(
                 neg++;
                 negB += o.Outcome == Outcome.Block ? 1 : 0;
                 negF += o.Outcome >= Outcome.Review ? 1 : 0;
-                if (o.Row.Category == "namesake")
+                if (LongPrompts.BaseCategory(o.Row.Category) == "namesake")
                 {
                     ns++;
                     nsB += o.Outcome == Outcome.Block ? 1 : 0;
                 }
             }
-            else if (o.Row.Category == "description")
+            else if (LongPrompts.BaseCategory(o.Row.Category) == "description")
             {
                 dp++;
                 df += own >= Outcome.Review ? 1 : 0;
