@@ -12,7 +12,7 @@ public static class PromptWindows
 {
     /// <summary>
     /// About the length of a description (9–22 words in the evaluation set): a description set among other sentences
-    /// fills most of its window, where a 60-word window diluted it below the block band (ADR-023, docs/evaluation.md).
+    /// fills most of its window; in 60-word windows two in three went unflagged (ADR-023, docs/evaluation.md).
     /// </summary>
     public const int WindowWords = 20;
 
