@@ -15,7 +15,7 @@ internal static class Program
 
         if (args is ["--text-path-latency", ..])
         {
-            TextPathLatency.Run();
+            TextPathLatency.Run(args);
             return;
         }
 

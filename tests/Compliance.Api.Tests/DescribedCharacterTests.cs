@@ -44,10 +44,35 @@ public sealed class DescribedCharacterTests(PostgresFixture postgres) : Postgres
         var signal = reason["signal"]!;
         Assert.Equal("described_character", signal["kind"]!.GetValue<string>());
         Assert.Equal("descriptions-text", signal["classifier"]!.GetValue<string>());
-        Assert.Contains("fusion:text-fusion/1", signal["modelVersion"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("fusion:text-fusion/2", signal["modelVersion"]!.GetValue<string>(), StringComparison.Ordinal);
         var evidence = signal["evidence"]!;
         Assert.Equal(evidence["matchedText"]!.GetValue<string>(), prompt.Substring(evidence["start"]!.GetValue<int>(), evidence["length"]!.GetValue<int>()));
         Assert.True(evidence["similarity"]!.GetValue<double>() >= 0.7);
+    }
+
+    [Fact]
+    public async Task ADescriptionInsideALongPromptIsFoundThroughTheRankedWindows()
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var (id, _) = await CharacterAsync(world, "Captain Kelpwhisker", new
+        {
+            description = "A walrus submarine captain with a monocle, a kelp-green naval coat and a pipe that blows bubbles, who commands a coral-covered submarine.",
+            examplePrompts = new[] { "a walrus with a monocle in a green naval coat commands a coral-covered submarine" },
+        });
+        const string Filler = "A baker opens her shop and the smell of bread drifts along the cobbled street while children run to school. ";
+        var description = "A monocled walrus in a green navy coat steers a submarine covered in coral, puffing bubbles from his pipe. ";
+        var prompt = string.Concat(Enumerable.Repeat(Filler, 9)) + description + string.Concat(Enumerable.Repeat(Filler, 8));
+        Assert.InRange(prompt.Length, 1_800, 2_100);
+
+        var decision = await world.ScreenAsync(prompt);
+
+        // Found in a ~20-word window ranked among the best two of ~35 (ADR-023); review or block, not allow.
+        Assert.NotEqual("allow", decision["outcome"]!.GetValue<string>());
+        var evidence = ReasonFor(decision, id)!["signal"]!["evidence"]!;
+        var start = evidence["start"]!.GetValue<int>();
+        Assert.Equal(evidence["matchedText"]!.GetValue<string>(), prompt.Substring(start, evidence["length"]!.GetValue<int>()));
+        Assert.Contains("walrus", evidence["matchedText"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.InRange(evidence["length"]!.GetValue<int>(), 1, 200);
     }
 
     [Fact]

@@ -10,9 +10,10 @@ internal static class Evaluation
 {
     public sealed record Result(string Mode, ScreeningMetrics Metrics, IReadOnlyList<PromptOutcome> Outcomes);
 
-    public static IReadOnlyList<Result> Run(TextBench bench, PolicySet policies, TextFusionModel fusion, Split split = Split.Test)
+    /// <param name="longPrompts">The long variants (~2,000 characters, ADR-023) instead of the hand-written rows.</param>
+    public static IReadOnlyList<Result> Run(TextBench bench, PolicySet policies, TextFusionModel fusion, Split split = Split.Test, bool longPrompts = false)
     {
-        var rows = bench.Data.Prompts.Where(p => p.Split == split).ToList();
+        var rows = bench.Data.Prompts.Where(p => p.Split == split && IsLong(p) == longPrompts).ToList();
         var lexical = new NameClassifier(bench, new CharacterTextScreener(null, null));
         var fused = new NameClassifier(bench, new CharacterTextScreener(bench.Embedder, fusion));
 
@@ -32,12 +33,21 @@ internal static class Evaluation
         ];
     }
 
+    private static bool IsLong(LabelledPrompt p) => p.Category.StartsWith(LongPrompts.Prefix, StringComparison.Ordinal);
+
     private static Result Measure(string mode, List<PromptOutcome> outcomes) => new(mode, ScreeningMetrics.Compute(outcomes), outcomes);
 
     public static void Print(TextBench bench, PolicySet policies, TextFusionModel fusion, TextWriter output)
     {
-        var results = Run(bench, policies, fusion);
-        output.WriteLine($"fusion model {fusion.Version}; held-out test split; policies {policies.Version[..19]}");
+        Print(bench, policies, fusion, output, longPrompts: false);
+        output.WriteLine();
+        Print(bench, policies, fusion, output, longPrompts: true);
+    }
+
+    private static void Print(TextBench bench, PolicySet policies, TextFusionModel fusion, TextWriter output, bool longPrompts)
+    {
+        var results = Run(bench, policies, fusion, Split.Test, longPrompts);
+        output.WriteLine($"fusion model {fusion.Version}; held-out test split, {(longPrompts ? "long variants (~2,000 characters)" : "hand-written rows")}; policies {policies.Version[..19]}");
         output.WriteLine("| screening | name recall (flag / block) | description recall (flag / block) | precision | false blocks (all negatives) | false blocks (namesakes) | false flags | mean ms | p99 ms |");
         output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (mode, m, _) in results)
@@ -64,7 +74,7 @@ internal static class Evaluation
 
     private static float SemanticThreshold(TextBench bench, CharacterTextScreener screener)
     {
-        var scored = bench.Data.Prompts.Where(p => p.Split == Split.Validation && (p.Label is null || p.Category == "description"))
+        var scored = bench.Data.Prompts.Where(p => p.Split == Split.Validation && !IsLong(p) && (p.Label is null || p.Category == "description"))
             .Select(p =>
             {
                 var top = screener.Screen(p.Prompt, bench.Current, bench.Semantics, TextScreeningMode.Semantic).FirstOrDefault();

@@ -92,6 +92,10 @@ internal sealed class FusionDataSet
             prompts.Add(new LabelledPrompt("-", null, "ordinary", line, SplitOf(line)));
         }
 
+        // Long prompts (~2,000 characters) made of these rows and ordinary prompts of their split: the path that ranks
+        // windows before the transformer (ADR-023) is trained and measured on them.
+        prompts.AddRange(LongPrompts.Variants(prompts));
+
         return new FusionDataSet { Characters = characters, Prompts = prompts, Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset()) };
     }
 

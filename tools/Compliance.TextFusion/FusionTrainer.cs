@@ -14,7 +14,8 @@ namespace Compliance.TextFusion;
 /// </summary>
 internal static class FusionTrainer
 {
-    public const string ModelFamily = "text-fusion/1";
+    /// <summary>2: trained on the int8 sentence model's similarities with ranked 20-word windows, long variants included (ADR-023).</summary>
+    public const string ModelFamily = "text-fusion/2";
 
     public static IReadOnlyList<(LabelledPrompt Row, FusionRow Candidate)> Candidates(TextBench bench, IEnumerable<LabelledPrompt> rows)
     {
@@ -88,7 +89,9 @@ internal static class FusionTrainer
                 ["test_log_loss"] = Math.Round(testMetrics.LogLoss, 4),
                 ["test_brier"] = Math.Round(brier, 4),
                 ["test_f1_at_0_5"] = Math.Round(testMetrics.F1Score, 4),
-            });
+            },
+            bench.Embedder.ModelVersion,
+            $"{PromptWindows.WindowWords} words every {PromptWindows.StrideWords}, whole up to {PromptWindows.WholePromptWords}; best {TextScreeningOptions.Default.EmbeddedWindows} by static ranking");
         Directory.CreateDirectory(outputDirectory);
         ml.Model.Save(best, trainView.Schema, Path.Combine(outputDirectory, "text-fusion.zip"));
         File.WriteAllText(Path.Combine(outputDirectory, "text-fusion.json"), JsonSerializer.Serialize(metadata, TextFusionModel.JsonOptions) + "\n");

@@ -34,6 +34,12 @@ switch (command)
         var policies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
         Evaluation.Print(bench, policies, TextFusionModel.LoadShipped(), Console.Out);
         break;
+    case "long":
+        // long [train|validation|test]: long prompts with every window embedded against the top-k ranked (ADR-023).
+        var longPolicies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
+        var split = args.Length > 1 ? Enum.Parse<Split>(args[1], ignoreCase: true) : Split.Test;
+        LongPrompts.Print(bench, longPolicies, TextFusionModel.LoadShipped(), split, Console.Out);
+        break;
     case "explain":
         // explain "prompt": the fused classifier's signals for one prompt against the data set's catalog, and the decision.
         var explainPolicies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
@@ -52,7 +58,7 @@ switch (command)
 
         break;
     default:
-        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate | explain PROMPT...");
+        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate | long [train|validation|test] | explain PROMPT...");
         return 2;
 }
 

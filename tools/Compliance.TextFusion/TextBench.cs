@@ -33,7 +33,8 @@ internal sealed class TextBench : INameMatcherSource
         var vectors = new List<CharacterVectors>();
         foreach (var (character, entity) in entities)
         {
-            vectors.Add(new CharacterVectors(entity, embedder.Embed([character.Description, .. character.ExamplePrompts])));
+            string[] texts = [character.Description, .. character.ExamplePrompts];
+            vectors.Add(new CharacterVectors(entity, embedder.Embed(texts)) { StaticVector = embedder.StaticVectorOf(texts) });
         }
 
         return new TextBench(data, NameMatcher.Build(entities.Select(e => e.Entity)), CharacterSemanticIndex.Build(vectors), embedder);
@@ -83,13 +84,13 @@ internal sealed record ScreeningMetrics(
                 neg++;
                 negB += o.Outcome == Outcome.Block ? 1 : 0;
                 negF += o.Outcome >= Outcome.Review ? 1 : 0;
-                if (o.Row.Category == "namesake")
+                if (LongPrompts.BaseCategory(o.Row.Category) == "namesake")
                 {
                     ns++;
                     nsB += o.Outcome == Outcome.Block ? 1 : 0;
                 }
             }
-            else if (o.Row.Category == "description")
+            else if (LongPrompts.BaseCategory(o.Row.Category) == "description")
             {
                 dp++;
                 df += own >= Outcome.Review ? 1 : 0;

@@ -128,7 +128,7 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, SentenceEmbedder embedde
             {
                 if (byId.TryGetValue(text.Id, out var character))
                 {
-                    vectors.Add(new CharacterVectors(character, [.. rows.Select(r => r.Vector)]));
+                    vectors.Add(new CharacterVectors(character, [.. rows.Select(r => r.Vector)]) { StaticVector = StaticVectorOf(text, hash) });
                 }
             }
             else
@@ -163,9 +163,17 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, SentenceEmbedder embedde
             {
                 if (byId.TryGetValue(batch[i].Text.Id, out var character))
                 {
-                    vectors.Add(new CharacterVectors(character, [.. sources.Select((s, k) => (s, k)).Where(x => x.s.Text.Id == character.Id).Select(x => embedded[x.k])]));
+                    vectors.Add(new CharacterVectors(character, [.. sources.Select((s, k) => (s, k)).Where(x => x.s.Text.Id == character.Id).Select(x => embedded[x.k])])
+                    {
+                        StaticVector = StaticVectorOf(batch[i].Text, batch[i].Hash),
+                    });
                 }
             }
+        }
+
+        foreach (var gone in _statics.Keys.Except(texts.Select(t => t.Id)).ToList())
+        {
+            _statics.TryRemove(gone, out _);
         }
 
         if (stale.Count > 0)
@@ -175,6 +183,24 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, SentenceEmbedder embedde
 
         return CharacterSemanticIndex.Build(vectors);
     }
+
+    /// <summary>
+    /// The static embedding that ranks long prompts' windows (ADR-023): cheap, but 100,000 characters' texts are seconds
+    /// of tokenizing, so it is kept per character while its texts (their hash) stay the same.
+    /// </summary>
+    private float[] StaticVectorOf(SemanticText text, string hash)
+    {
+        if (_statics.TryGetValue(text.Id, out var known) && known.Hash == hash)
+        {
+            return known.Vector;
+        }
+
+        var vector = embedder.StaticVectorOf(text.Sources().Select(s => s.Text));
+        _statics[text.Id] = (hash, vector);
+        return vector;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (string Hash, float[] Vector)> _statics = new();
 
     private sealed record Snapshot(long CatalogVersion, NameMatcher Matcher, CharacterSemanticIndex Semantics);
 

@@ -8,7 +8,14 @@ using System.Text;
 namespace Compliance.Classifiers.Text;
 
 /// <summary>A character and the sentence embeddings of its description and example prompts (unit length).</summary>
-public sealed record CharacterVectors(NamedEntity Character, IReadOnlyList<float[]> Vectors);
+public sealed record CharacterVectors(NamedEntity Character, IReadOnlyList<float[]> Vectors)
+{
+    /// <summary>
+    /// The static embedding of all its texts together (<see cref="SentenceEmbedder.EmbedStatic"/>), which ranks a long
+    /// prompt's windows before the transformer runs (ADR-023); computed from the texts at load, never stored.
+    /// </summary>
+    public float[]? StaticVector { get; init; }
+}
 
 /// <summary>How close one character's description or example prompts came to one window of a prompt.</summary>
 /// <param name="Character">The character.</param>
@@ -33,6 +40,11 @@ public sealed class CharacterSemanticIndex
     private readonly int[] _rowSums;
     private readonly int[] _firstRow;
     private readonly Dictionary<Guid, int> _characterOf;
+
+    // One static row per character (int8, as the rows), or null when any character came without one.
+    private sbyte[]? _staticRows;
+    private float[]? _staticScales;
+    private int[]? _staticRowSums;
 
     private CharacterSemanticIndex(NamedEntity[] characters, sbyte[] rows, float[] scales, int[] rowSums, int[] firstRow, Dictionary<Guid, int> characterOf, string version)
     {
@@ -92,9 +104,109 @@ public sealed class CharacterSemanticIndex
 
         firstRow[list.Length] = r;
         hash.AppendData(Encoding.UTF8.GetBytes("int8/" + Dim));
-        return new CharacterSemanticIndex(list.Select(c => c.Character).ToArray(), rows, scales, rowSums, firstRow, characterOf,
+        var index = new CharacterSemanticIndex(list.Select(c => c.Character).ToArray(), rows, scales, rowSums, firstRow, characterOf,
             Convert.ToHexStringLower(hash.GetHashAndReset().AsSpan(0, 6)));
+        if (list.Length > 0 && list.All(c => c.StaticVector is { Length: Dim }))
+        {
+            index._staticRows = new sbyte[list.Length * Dim];
+            index._staticScales = new float[list.Length];
+            index._staticRowSums = new int[list.Length];
+            for (var c = 0; c < list.Length; c++)
+            {
+                var row = index._staticRows.AsSpan(c * Dim, Dim);
+                index._staticScales[c] = Quantize(list[c].StaticVector, row);
+                foreach (var x in row)
+                {
+                    index._staticRowSums[c] += x;
+                }
+            }
+        }
+
+        return index;
     }
+
+    /// <summary>Whether every character has a static vector, so <see cref="RankWindows"/> can rank.</summary>
+    public bool CanRankWindows => _staticRows is not null;
+
+    /// <summary>
+    /// The first stage for long prompts (ADR-023), in static embeddings only: the prompt's few long
+    /// <paramref name="spans"/> are scanned against every character's static vector to shortlist the
+    /// <paramref name="shortlistPerSpan"/> closest characters of each span; each of the many short
+    /// <paramref name="windows"/> is then scored against that shortlist alone. Returns the indexes of the
+    /// <paramref name="take"/> windows that come closest to a shortlisted character, best first; null when the index
+    /// cannot rank (some character has no static vector): embed every window then.
+    /// </summary>
+    /// <remarks>
+    /// The shortlist only chooses windows; which characters a chosen window matches is the exact scan's job over every
+    /// character. So a window is still chosen when its character is crowded out of the shortlist by similar ones.
+    /// </remarks>
+    public int[]? RankWindows(IReadOnlyList<float[]> spans, IReadOnlyList<float[]> windows, int take, int shortlistPerSpan = 16)
+    {
+        ArgumentNullException.ThrowIfNull(spans);
+        ArgumentNullException.ThrowIfNull(windows);
+        if (_staticRows is null || _staticScales is null || _staticRowSums is null)
+        {
+            return null;
+        }
+
+        if (windows.Count <= take)
+        {
+            return [.. Enumerable.Range(0, windows.Count)];
+        }
+
+        // 1. The spans against every character: the best few per span, kept sorted as the scan goes.
+        var spanQueries = Queries.Of(spans);
+        var per = Math.Max(1, shortlistPerSpan);
+        var topCharacter = new int[spanQueries.Count * per];
+        var topSimilarity = new float[topCharacter.Length];
+        Array.Fill(topCharacter, -1);
+        Array.Fill(topSimilarity, float.NegativeInfinity);
+        ref var rows = ref MemoryMarshal.GetArrayDataReference(_staticRows);
+        for (var c = 0; c < _characters.Length; c++)
+        {
+            ref var row = ref Unsafe.Add(ref rows, c * Dim);
+            for (var q = 0; q < spanQueries.Count; q++)
+            {
+                var similarity = StaticDot(ref row, c, spanQueries, q) * _staticScales[c];
+                var list = q * per;
+                if (similarity <= topSimilarity[list + per - 1])
+                {
+                    continue;
+                }
+
+                var at = per - 1;
+                while (at > 0 && topSimilarity[list + at - 1] < similarity)
+                {
+                    topCharacter[list + at] = topCharacter[list + at - 1];
+                    topSimilarity[list + at] = topSimilarity[list + at - 1];
+                    at--;
+                }
+
+                topCharacter[list + at] = c;
+                topSimilarity[list + at] = similarity;
+            }
+        }
+
+        // 2. Every window against the shortlist only.
+        var shortlist = topCharacter.Where(c => c >= 0).Distinct().ToArray();
+        var windowQueries = Queries.Of(windows);
+        var best = new float[windowQueries.Count];
+        Array.Fill(best, float.NegativeInfinity);
+        foreach (var c in shortlist)
+        {
+            ref var row = ref Unsafe.Add(ref rows, c * Dim);
+            for (var w = 0; w < windowQueries.Count; w++)
+            {
+                best[w] = MathF.Max(best[w], StaticDot(ref row, c, windowQueries, w) * _staticScales[c] * windowQueries.Scales[w]);
+            }
+        }
+
+        return [.. Enumerable.Range(0, windowQueries.Count).OrderByDescending(w => best[w]).ThenBy(w => w).Take(take)];
+    }
+
+    private int StaticDot(ref sbyte row, int character, Queries queries, int q) => UseVnni
+        ? DotVnni(ref row, ref queries.Biased[q * Dim]) - (Bias * _staticRowSums![character])
+        : Dot(MemoryMarshal.CreateReadOnlySpan(ref row, Dim), queries.Signed.AsSpan(q * Dim, Dim));
 
     /// <summary>
     /// The characters whose best similarity to any of <paramref name="windows"/> reaches <paramref name="floor"/>,

