@@ -73,13 +73,14 @@ public sealed class FacePipeline : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
-        _detector = new InferenceSession(options.DetectorPath, sessionOptions);
-        _landmarks = new InferenceSession(options.LandmarkPath, sessionOptions);
-        _embedder = new InferenceSession(options.EmbedderPath, sessionOptions);
-        _liveness = new InferenceSession(options.LivenessPath, sessionOptions);
+        // Subnormal weights zeroed at load: the same outputs at about half the CPU per face (SubnormalWeights, ADR-026).
+        _detector = new InferenceSession(SubnormalWeights.Load(options.DetectorPath, out _), sessionOptions);
+        _landmarks = new InferenceSession(SubnormalWeights.Load(options.LandmarkPath, out _), sessionOptions);
+        _embedder = new InferenceSession(SubnormalWeights.Load(options.EmbedderPath, out _), sessionOptions);
+        _liveness = new InferenceSession(SubnormalWeights.Load(options.LivenessPath, out _), sessionOptions);
         if (options.DeepfakePath is not null)
         {
-            _deepfake = new InferenceSession(options.DeepfakePath, sessionOptions);
+            _deepfake = new InferenceSession(SubnormalWeights.Load(options.DeepfakePath, out _), sessionOptions);
             var shape = _deepfake.InputMetadata[_deepfake.InputNames[0]].Dimensions;
             if (shape.Length != 4 || shape[1] != 3 || shape[2] <= 0 || shape[3] <= 0)
             {
