@@ -29,9 +29,9 @@ internal static class FrameScreening
 
         public LocalFeatureIndex LocalFeatures { get; } = new();
 
-        EmbeddingIndex IFaceBank.Index => FaceIndex;
+        FaceSearchIndex IFaceBank.Index => FaceIndex;
 
-        public EmbeddingIndex FaceIndex { get; } = new(512);
+        public FaceSearchIndex FaceIndex { get; } = new(512);
 
         public bool TryGet(long id, out ReferenceEntry entry)
         {
