@@ -16,11 +16,11 @@ internal static class FaceSearchBench
     private const int K = 10;
     private const float MinCosine = FaceMatchThresholds.ReviewFrom;
 
-    public static void Run(int size, int queries, int exactQueries, int[] probes)
+    public static void Run(int size, int queries, int exactQueries, int[] probes, string[] dataSets)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"N={size:N0} dim={Dimension} queries={queries} (exact baseline on the first {exactQueries}) cores={Environment.ProcessorCount}"));
-        foreach (var data in new[] { "identities", "random" })
+        foreach (var data in dataSets)
         {
             RunOne(size, queries, exactQueries, probes, data);
         }
