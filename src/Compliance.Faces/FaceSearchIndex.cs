@@ -44,9 +44,10 @@ public sealed record FaceSearchOptions
 /// Memory: 2,048 B float + 64 B of bits + 20 B of bookkeeping per face, plus the lookup by id.
 /// </summary>
 /// <remarks>
-/// Thread-safe: searches share a read lock; <see cref="Add"/>, <see cref="Remove"/> and <see cref="Rebuild"/> take the
-/// write lock. A rebuild (k-means over a sample, then every row assigned) blocks searches while it runs, seconds at a
-/// million faces, so the owner calls <see cref="RebuildIfDue"/> after loading a batch rather than on every add.
+/// Thread-safe: searches share a read lock; <see cref="Add"/> and <see cref="Remove"/> take the write lock. A rebuild
+/// (k-means over a sample, then every row assigned; minutes at a million faces on a loaded 2-core machine) runs beside
+/// the searches, which use the old lists (or the exact scan) until the new ones are swapped in; adds and removals wait
+/// for it. The owner calls <see cref="RebuildIfDue"/> after loading a batch rather than on every add.
 /// </remarks>
 public sealed class FaceSearchIndex : IDisposable
 {
@@ -243,12 +244,15 @@ public sealed class FaceSearchIndex : IDisposable
     /// <summary>Places the lists with spherical k-means over a deterministic sample and assigns every face to its nearest list.</summary>
     public void Rebuild()
     {
-        _lock.EnterWriteLock();
+        // Upgradeable read: searches go on over the old lists (or the exact scan) while the new ones are built; only
+        // Add and Remove wait, and the one writer (the face bank's refresh) is the caller. The write lock is held only
+        // to swap the lists in. Slots do not move meanwhile, and searches never read _listOf or _positionOf.
+        _lock.EnterUpgradeableReadLock();
         try
         {
             if (_count == 0)
             {
-                (_centroids, _mean, _lists, _trainedCount) = (null, null, [], 0);
+                Swap(null, null, [], 0);
                 return;
             }
 
@@ -284,19 +288,18 @@ public sealed class FaceSearchIndex : IDisposable
                 sizes[list]++;
             }
 
-            _mean = mean;
-            _lists = sizes.Select(size => new PostingList(_words, size)).ToArray();
-            _centroids = centroids;
+            var built = sizes.Select(size => new PostingList(_words, size)).ToArray();
             for (var slot = 0; slot < _count; slot++)
             {
-                Append(nearest[slot], slot);
+                _listOf[slot] = nearest[slot];
+                _positionOf[slot] = built[nearest[slot]].Add(slot, Vector(slot), mean);
             }
 
-            _trainedCount = _count;
+            Swap(centroids, mean, built, _count);
         }
         finally
         {
-            _lock.ExitWriteLock();
+            _lock.ExitUpgradeableReadLock();
         }
     }
 
@@ -485,6 +488,19 @@ public sealed class FaceSearchIndex : IDisposable
         }
 
         return best;
+    }
+
+    private void Swap(float[]? centroids, float[]? mean, PostingList[] lists, int trainedCount)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            (_centroids, _mean, _lists, _trainedCount) = (centroids, mean, lists, trainedCount);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
     }
 
     /// <summary>Cells a row's sign bits shortlist for the float comparison during a rebuild.</summary>

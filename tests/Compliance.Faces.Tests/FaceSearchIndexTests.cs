@@ -133,6 +133,36 @@ public sealed class FaceSearchIndexTests
     }
 
     [Fact]
+    public async Task SearchesAreAnsweredWhileARebuildRuns()
+    {
+        var random = new Random(7);
+        var vectors = new List<float[]>();
+        using var index = new FaceSearchIndex(Dimension, new FaceSearchOptions { ApproximateFrom = 1_000, TrainingIterations = 20 });
+        for (var id = 0; id < 30_000; id++)
+        {
+            vectors.Add(RandomUnit(random));
+            index.Add(id, vectors[id]);
+        }
+
+        var rebuild = Task.Run(index.Rebuild);
+        var answeredDuring = 0;
+        while (!rebuild.IsCompleted)
+        {
+            var id = random.Next(vectors.Count);
+            var best = index.TopK(vectors[id], 1);
+            if (!rebuild.IsCompleted)
+            {
+                Assert.Equal(id, Assert.Single(best).Id);
+                answeredDuring++;
+            }
+        }
+
+        await rebuild;
+        Assert.True(index.IsApproximate);
+        Assert.True(answeredDuring > 0, "no search was answered while the rebuild ran");
+    }
+
+    [Fact]
     public void RejectsAWrongLengthAZeroVectorAndADuplicateId()
     {
         using var index = new FaceSearchIndex(Dimension);
