@@ -29,9 +29,9 @@ internal static class FrameScreening
 
         public LocalFeatureIndex LocalFeatures { get; } = new();
 
-        EmbeddingIndex IFaceBank.Index => FaceIndex;
+        FaceSearchIndex IFaceBank.Index => FaceIndex;
 
-        public EmbeddingIndex FaceIndex { get; } = new(512);
+        public FaceSearchIndex FaceIndex { get; } = new(512);
 
         public bool TryGet(long id, out ReferenceEntry entry)
         {
@@ -60,7 +60,9 @@ internal static class FrameScreening
 
         using var embedder = new VisualEmbedder();
         using var faces = new FacePipeline(FaceModelOptions.FromDirectory(Path.Combine(repoRoot, ".data", "models", "face")));
+        using var publishedFaces = new FacePipeline(FaceModelOptions.FromDirectory(Path.Combine(repoRoot, ".data", "models", "face")) with { ZeroSubnormalWeights = false });
         IImageClassifier[] classifiers = [new ReferencePdqClassifier(bank), new ReferenceEmbeddingClassifier(bank, embedder), new FaceMatchClassifier(bank, faces)];
+        IImageClassifier[] published = [new ReferencePdqClassifier(bank), new ReferenceEmbeddingClassifier(bank, embedder), new FaceMatchClassifier(bank, publishedFaces)];
         IImageClassifier[] withLocal = [.. classifiers, new ReferenceLocalFeatureClassifier(bank)];
         var sampler = new FrameSampler(new FrameSamplerOptions());
         var folder = Directory.CreateTempSubdirectory("frame-bench-").FullName;
@@ -72,11 +74,12 @@ internal static class FrameScreening
             Ffmpeg("-loop", "1", "-t", "10", "-framerate", "30", "-i", Path.Combine(repoRoot, ".data", "test-images", "faces", "astronaut.png"),
                 "-vf", "scale=1280:720,setsar=1,format=yuv420p", "-c:v", "libx264", face);
 
-            Console.WriteLine("| video (10 s, 1280×720, 30 fps) | what | frames | seconds | frames/s |");
-            Console.WriteLine("|---|---|---:|---:|---:|");
+            Console.WriteLine("| video (10 s, 1280×720, 30 fps) | what | frames | seconds | frames/s | CPU s (this process) | frames per CPU s |");
+            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
             foreach (var (name, path) in new[] { ("test pattern (no faces)", pattern), ("portrait (one face)", face) })
             {
                 await Measure(sampler, path, name, "sampling only (baseline)", []);
+                await Measure(sampler, path, name, "sampling + PDQ + embedding + faces, face models as published (baseline)", published);
                 await Measure(sampler, path, name, "sampling + PDQ + embedding + faces", classifiers);
                 await Measure(sampler, path, name, "sampling + PDQ + embedding + faces + local features (1,000 references × 500 keypoints)", withLocal);
             }
@@ -90,17 +93,21 @@ internal static class FrameScreening
     private static async Task Measure(FrameSampler sampler, string path, string video, string what, IImageClassifier[] classifiers)
     {
         var best = double.MaxValue;
+        var bestCpu = double.MaxValue;
         var frames = 0;
         var screener = new FrameScreener(sampler, classifiers);
         for (var run = 0; run < 3; run++)
         {
+            // CPU of this process only: ffmpeg decodes in a child process, so the sampling-only row is the in-process floor.
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             var screened = await screener.ScreenAsync(path, TimeSpan.FromSeconds(30), null, CancellationToken.None);
             best = Math.Min(best, watch.Elapsed.TotalSeconds);
+            bestCpu = Math.Min(bestCpu, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
             frames = screened.Summary.FrameCount;
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {video} | {what} | {frames} | {best:F2} | {frames / best:F1} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {video} | {what} | {frames} | {best:F2} | {frames / best:F1} | {bestCpu:F2} | {frames / bestCpu:F1} |"));
     }
 
     /// <summary>Keypoints with random descriptors: matching costs the same per stored keypoint whatever the picture.</summary>

@@ -31,6 +31,12 @@ public sealed record FaceModelOptions
     /// <summary>Boxes overlapping a better one by more than this IoU are suppressed.</summary>
     public float NmsIouThreshold { get; init; } = 0.4f;
 
+    /// <summary>
+    /// Zero the models' subnormal weights when loading them (ADR-026): the same outputs at about half the CPU. False
+    /// loads the files exactly as published; benchmarks use it as the baseline.
+    /// </summary>
+    public bool ZeroSubnormalWeights { get; init; } = true;
+
     /// <summary>Threads ONNX Runtime may use inside one model run; 1–2 keeps a shared machine responsive.</summary>
     public int IntraOpThreads { get; init; } = 1;
 

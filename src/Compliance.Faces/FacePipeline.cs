@@ -73,13 +73,17 @@ public sealed class FacePipeline : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
-        _detector = new InferenceSession(options.DetectorPath, sessionOptions);
-        _landmarks = new InferenceSession(options.LandmarkPath, sessionOptions);
-        _embedder = new InferenceSession(options.EmbedderPath, sessionOptions);
-        _liveness = new InferenceSession(options.LivenessPath, sessionOptions);
+        // Subnormal weights zeroed at load: the same outputs at about half the CPU per face (SubnormalWeights, ADR-026).
+        InferenceSession Load(string path) => options.ZeroSubnormalWeights
+            ? new InferenceSession(SubnormalWeights.Load(path, out _), sessionOptions)
+            : new InferenceSession(path, sessionOptions);
+        _detector = Load(options.DetectorPath);
+        _landmarks = Load(options.LandmarkPath);
+        _embedder = Load(options.EmbedderPath);
+        _liveness = Load(options.LivenessPath);
         if (options.DeepfakePath is not null)
         {
-            _deepfake = new InferenceSession(options.DeepfakePath, sessionOptions);
+            _deepfake = Load(options.DeepfakePath);
             var shape = _deepfake.InputMetadata[_deepfake.InputNames[0]].Dimensions;
             if (shape.Length != 4 || shape[1] != 3 || shape[2] <= 0 || shape[3] <= 0)
             {

@@ -76,6 +76,10 @@ internal static class ServiceExtensions
                 DeepfakePath = faces["DeepfakeModelPath"] is { Length: > 0 } deepfake ? deepfake : null,
             });
         });
+        builder.Services.AddOptions<FaceSearchOptions>().BindConfiguration("Faces:Search")
+            .Validate(o => o.ApproximateFrom > 0 && o.ProbedShare > 0 && o.ProbedShare <= 1 && o.RerankCandidates > 0 && o.Lists >= 0 && o.TrainingIterations >= 0 && o.TrainingPointsPerList > 0,
+                "Faces:Search values must be positive (Lists and TrainingIterations may be 0; ProbedShare at most 1).")
+            .ValidateOnStart();
         builder.Services.AddSingleton<Likeness.FaceBankIndex>();
         builder.Services.AddSingleton<IFaceBank>(sp => sp.GetRequiredService<Likeness.FaceBankIndex>());
         builder.Services.AddSingleton<IImageClassifier, FaceMatchClassifier>();

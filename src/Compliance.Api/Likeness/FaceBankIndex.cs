@@ -1,19 +1,24 @@
 using System.Collections.Concurrent;
 using Compliance.Api.Infrastructure;
 using Compliance.Classifiers.Images;
-using Compliance.Imaging.Embedding;
+using Compliance.Faces;
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Compliance.Api.Likeness;
 
-/// <summary>This node's in-memory index of enrolled faces, loaded from Postgres and followed by change number.</summary>
-internal sealed class FaceBankIndex(NpgsqlDataSource db, ILogger<FaceBankIndex> logger)
+/// <summary>
+/// This node's in-memory index of enrolled faces, loaded from Postgres and followed by change number. From
+/// <c>Faces:Search:ApproximateFrom</c> faces on, searches probe an inverted file that is rebuilt after a load that
+/// doubled (or halved) the bank since the last rebuild (ADR-026).
+/// </summary>
+internal sealed class FaceBankIndex(NpgsqlDataSource db, IOptions<FaceSearchOptions> search, ILogger<FaceBankIndex> logger)
     : FollowedIndex<FaceBankIndex.Row>(db, logger), IFaceBank
 {
     private readonly ConcurrentDictionary<long, EnrolledFace> _faces = new();
 
-    public EmbeddingIndex Index { get; } = new(512);
+    public FaceSearchIndex Index { get; } = new(512, search.Value);
 
     public override int Count => _faces.Count;
 
@@ -46,6 +51,11 @@ internal sealed class FaceBankIndex(NpgsqlDataSource db, ILogger<FaceBankIndex> 
         {
             Index.Add(row.Id, embeddings[row.Id]);
             _faces[row.Id] = new EnrolledFace(row.Id, row.PublicId, row.ProfileId, row.DisplayName);
+        }
+
+        if (Index.RebuildIfDue())
+        {
+            logger.LogInformation("Face bank: inverted file rebuilt over {Count} faces in {Lists} lists", Index.Count, Index.ListCount);
         }
     }
 

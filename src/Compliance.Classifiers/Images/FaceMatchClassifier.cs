@@ -1,7 +1,6 @@
 using Compliance.Classifiers.Text;
 using Compliance.Faces;
 using Compliance.Imaging.Decoding;
-using Compliance.Imaging.Embedding;
 using Compliance.Policies.Model;
 
 namespace Compliance.Classifiers.Images;
@@ -14,8 +13,8 @@ public interface IFaceBank
 {
     long Version { get; }
 
-    /// <summary>One embedding per enrolled face (the same exact top-k index the reference bank uses).</summary>
-    EmbeddingIndex Index { get; }
+    /// <summary>One embedding per enrolled face: exact below a few tens of thousands of faces, an inverted file above (ADR-026).</summary>
+    FaceSearchIndex Index { get; }
 
     bool TryGet(long id, out EnrolledFace face);
 }

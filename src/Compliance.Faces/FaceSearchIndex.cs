@@ -1,0 +1,658 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Compliance.Imaging.Embedding;
+
+namespace Compliance.Faces;
+
+/// <summary>How <see cref="FaceSearchIndex"/> searches once a bank is large.</summary>
+public sealed record FaceSearchOptions
+{
+    /// <summary>
+    /// From this many faces on, a search probes an inverted file (IVF) of 1-bit rows instead of scanning every float row.
+    /// Below it the exact scan is fast enough (≈ 2 ms at 20,000 faces on an idle core, from the 0.1 µs per face the exact
+    /// scan measured idle on 2026-11-25; the crossover was not measured quietly) and needs no training.
+    /// </summary>
+    public int ApproximateFrom { get; init; } = 20_000;
+
+    /// <summary>Coarse lists (k-means cells); 0 picks about √N at each rebuild.</summary>
+    public int Lists { get; init; }
+
+    /// <summary>
+    /// Share of the lists a query scans (the closest cells to it; at least 8): more lists, higher recall, more time.
+    /// 0.1 kept every decision of the measured runs (ADR-026).
+    /// </summary>
+    public double ProbedShare { get; init; } = 0.1;
+
+    /// <summary>Candidates, nearest in Hamming distance, that are re-scored with the exact float cosine.</summary>
+    public int RerankCandidates { get; init; } = 256;
+
+    /// <summary>Lloyd iterations of the spherical k-means that places the lists.</summary>
+    public int TrainingIterations { get; init; } = 8;
+
+    /// <summary>Training points per list (a deterministic sample of the bank).</summary>
+    public int TrainingPointsPerList { get; init; } = 48;
+}
+
+/// <summary>
+/// The enrolled faces' embeddings, searched by cosine. Every face keeps its float row, so every reported cosine is exact.
+/// A small bank is scanned whole, as <see cref="EmbeddingIndex"/> does. A large one (from
+/// <see cref="FaceSearchOptions.ApproximateFrom"/>) is split into k-means cells (an inverted file) whose members are
+/// also stored as one sign bit per dimension about the bank's mean (64 B at 512 dimensions): a query scans only the
+/// <see cref="FaceSearchOptions.ProbedShare"/> of the cells nearest to it by Hamming distance (popcount), then re-scores the
+/// <see cref="FaceSearchOptions.RerankCandidates"/> nearest with the float rows. A face in a cell that was not probed, or
+/// ranked below the candidates, is missed, so the answer is approximate: bench/Compliance.Faces.Bench measures its
+/// recall against <see cref="ExactTopK"/>, and ADR-026 says why 1-bit rows rather than int8 and why these defaults.
+/// Memory: 2,048 B float + 64 B of bits + 20 B of bookkeeping per face, plus the lookup by id.
+/// </summary>
+/// <remarks>
+/// Thread-safe: searches share a read lock; <see cref="Add"/> and <see cref="Remove"/> take the write lock. A rebuild
+/// (k-means over a sample, then every row assigned; minutes at a million faces on a loaded 2-core machine) runs beside
+/// the searches, which use the old lists (or the exact scan) until the new ones are swapped in; adds and removals wait
+/// for it. The owner calls <see cref="RebuildIfDue"/> after loading a batch rather than on every add.
+/// </remarks>
+public sealed class FaceSearchIndex : IDisposable
+{
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly FaceSearchOptions _options;
+    private readonly Dictionary<long, int> _slotOfId = [];
+    private float[] _vectors;
+    private long[] _ids;
+    private int[] _listOf;
+    private int[] _positionOf;
+    private int _count;
+    private readonly int _words;
+    private float[]? _centroids;
+    private float[]? _mean;
+    private PostingList[] _lists = [];
+    private int _trainedCount;
+
+    /// <summary>An empty index of <paramref name="dimension"/>-long vectors (a multiple of 64 for the SIMD scan).</summary>
+    public FaceSearchIndex(int dimension = 512, FaceSearchOptions? options = null, int initialCapacity = 1024)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        if (dimension % 64 != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "The dimension must be a multiple of 64.");
+        }
+
+        _options = options ?? new FaceSearchOptions();
+        if (!(_options.ProbedShare > 0 && _options.ProbedShare <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.ProbedShare, "ProbedShare must be above 0 and at most 1.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.RerankCandidates);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.ApproximateFrom);
+        Dimension = dimension;
+        _words = dimension / 64;
+        var capacity = Math.Max(initialCapacity, 16);
+        _vectors = new float[checked(capacity * dimension)];
+        _ids = new long[capacity];
+        _listOf = new int[capacity];
+        _positionOf = new int[capacity];
+    }
+
+    /// <summary>Length of every stored vector.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Number of stored faces.</summary>
+    public int Count
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                return _count;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>Whether searches currently probe the inverted file (false: every row is scanned exactly).</summary>
+    public bool IsApproximate
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                return UsesLists;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>Coarse lists of the last rebuild (0 before the first).</summary>
+    public int ListCount => _lists.Length;
+
+    /// <summary>Lists a query scans, when set (the bench varies it on one built index); otherwise from <see cref="FaceSearchOptions.ProbedShare"/>.</summary>
+    internal int? ProbedLists { get; set; }
+
+    private bool UsesLists => _centroids is not null && _count >= _options.ApproximateFrom;
+
+    /// <summary>Stores one embedding under an id that is not already present.</summary>
+    /// <exception cref="ArgumentException">The id is present, the length is wrong, or the vector is all zeros or not finite.</exception>
+    public void Add(long id, ReadOnlySpan<float> embedding)
+    {
+        var row = Normalised(embedding);
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_slotOfId.ContainsKey(id))
+            {
+                throw new ArgumentException($"Id {id} is already in the index.", nameof(id));
+            }
+
+            if (_count == _ids.Length)
+            {
+                var capacity = checked(_ids.Length * 2);
+                Array.Resize(ref _vectors, checked(capacity * Dimension));
+                Array.Resize(ref _ids, capacity);
+                Array.Resize(ref _listOf, capacity);
+                Array.Resize(ref _positionOf, capacity);
+            }
+
+            var slot = _count++;
+            row.CopyTo(Vector(slot));
+            _ids[slot] = id;
+            _slotOfId.Add(id, slot);
+            if (_centroids is not null)
+            {
+                Append(Nearest(_centroids, row), slot);
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Removes the face with this id; false if there is none.</summary>
+    public bool Remove(long id)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (!_slotOfId.Remove(id, out var slot))
+            {
+                return false;
+            }
+
+            if (_centroids is not null)
+            {
+                var list = _lists[_listOf[slot]];
+                var moved = list.RemoveAt(_positionOf[slot]);
+                if (moved >= 0)
+                {
+                    _positionOf[moved] = _positionOf[slot];
+                }
+            }
+
+            var last = --_count;
+            if (slot != last)
+            {
+                Vector(last).CopyTo(Vector(slot));
+                _ids[slot] = _ids[last];
+                _slotOfId[_ids[slot]] = slot;
+                if (_centroids is not null)
+                {
+                    (_listOf[slot], _positionOf[slot]) = (_listOf[last], _positionOf[last]);
+                    _lists[_listOf[slot]].Slots[_positionOf[slot]] = slot;
+                }
+            }
+
+            return true;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// Whether the lists are missing or stale for the bank's size (it crossed <see cref="FaceSearchOptions.ApproximateFrom"/>,
+    /// or doubled or halved since the last rebuild); if so, rebuilds them. Returns whether it rebuilt.
+    /// </summary>
+    public bool RebuildIfDue()
+    {
+        bool due;
+        _lock.EnterReadLock();
+        try
+        {
+            due = _count >= _options.ApproximateFrom
+                && (_centroids is null || _count >= 2 * _trainedCount || _count <= _trainedCount / 2);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+
+        if (due)
+        {
+            Rebuild();
+        }
+
+        return due;
+    }
+
+    /// <summary>Places the lists with spherical k-means over a deterministic sample and assigns every face to its nearest list.</summary>
+    public void Rebuild()
+    {
+        // Upgradeable read: searches go on over the old lists (or the exact scan) while the new ones are built; only
+        // Add and Remove wait, and the one writer (the face bank's refresh) is the caller. The write lock is held only
+        // to swap the lists in. Slots do not move meanwhile, and searches never read _listOf or _positionOf.
+        _lock.EnterUpgradeableReadLock();
+        try
+        {
+            if (_count == 0)
+            {
+                Swap(null, null, [], 0);
+                return;
+            }
+
+            var lists = _options.Lists > 0 ? _options.Lists : (int)Math.Clamp(Math.Round(Math.Sqrt(_count)), 1, 65_536);
+            lists = Math.Min(lists, _count);
+            var mean = new float[Dimension];
+            for (var slot = 0; slot < _count; slot++)
+            {
+                TensorPrimitives.Add(mean, Vector(slot), mean);
+            }
+
+            TensorPrimitives.Divide(mean, _count, mean);
+            var centroids = Train(lists);
+
+            // Assigning a million rows to a thousand cells by float dot products takes minutes on two cores; the cells'
+            // sign bits pick a shortlist per row first, and the float dot decides within it.
+            var centroidBits = new ulong[lists * _words];
+            for (var list = 0; list < lists; list++)
+            {
+                SignBits(centroids.AsSpan(list * Dimension, Dimension), mean, centroidBits.AsSpan(list * _words, _words));
+            }
+
+            var nearest = new int[_count];
+            Parallel.For(0, _count, () => (new ulong[_words], new PriorityQueue<int, int>(AssignmentShortlist + 1)), (slot, _, scratch) =>
+            {
+                nearest[slot] = NearestByShortlist(centroids, centroidBits, mean, Vector(slot), scratch.Item1, scratch.Item2);
+                return scratch;
+            }, _ => { });
+
+            var sizes = new int[lists];
+            foreach (var list in nearest)
+            {
+                sizes[list]++;
+            }
+
+            var built = sizes.Select(size => new PostingList(_words, size)).ToArray();
+            for (var slot = 0; slot < _count; slot++)
+            {
+                _listOf[slot] = nearest[slot];
+                _positionOf[slot] = built[nearest[slot]].Add(slot, Vector(slot), mean);
+            }
+
+            Swap(centroids, mean, built, _count);
+        }
+        finally
+        {
+            _lock.ExitUpgradeableReadLock();
+        }
+    }
+
+    /// <summary>
+    /// The at most <paramref name="k"/> faces most similar to <paramref name="query"/> with a cosine of at least
+    /// <paramref name="minCosine"/>, best first (ties by id). Cosines are exact; which faces were considered is exact
+    /// below <see cref="FaceSearchOptions.ApproximateFrom"/> and approximate above it.
+    /// </summary>
+    public IReadOnlyList<EmbeddingMatch> TopK(ReadOnlySpan<float> query, int k, float minCosine = -1f)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        var normalised = Normalised(query);
+        if (k == 0)
+        {
+            return [];
+        }
+
+        _lock.EnterReadLock();
+        try
+        {
+            return UsesLists ? SearchLists(normalised, k, minCosine) : Scan(normalised, k, minCosine);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>The exact answer whatever the bank's size: every float row scanned. The baseline the approximate search is measured against.</summary>
+    public IReadOnlyList<EmbeddingMatch> ExactTopK(ReadOnlySpan<float> query, int k, float minCosine = -1f)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        var normalised = Normalised(query);
+        if (k == 0)
+        {
+            return [];
+        }
+
+        _lock.EnterReadLock();
+        try
+        {
+            return Scan(normalised, k, minCosine);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _lock.Dispose();
+
+    private Span<float> Vector(int slot) => _vectors.AsSpan(slot * Dimension, Dimension);
+
+    private IReadOnlyList<EmbeddingMatch> Scan(float[] query, int k, float minCosine)
+    {
+        var best = new TopMatches(k);
+        for (var slot = 0; slot < _count; slot++)
+        {
+            var cosine = TensorPrimitives.Dot(query, Vector(slot));
+            if (cosine >= minCosine)
+            {
+                best.Offer(_ids[slot], cosine);
+            }
+        }
+
+        return best.ToArray();
+    }
+
+    private IReadOnlyList<EmbeddingMatch> SearchLists(float[] query, int k, float minCosine)
+    {
+        var centroids = _centroids!;
+        var lists = _lists.Length;
+        var probes = Math.Min(ProbedLists ?? Math.Max(8, (int)Math.Ceiling(_options.ProbedShare * lists)), lists);
+
+        // The closest cells: a partial selection over one dot product per centroid.
+        var closeness = new float[lists];
+        for (var list = 0; list < lists; list++)
+        {
+            closeness[list] = TensorPrimitives.Dot(query, centroids.AsSpan(list * Dimension, Dimension));
+        }
+
+        var order = new int[lists];
+        for (var i = 0; i < lists; i++)
+        {
+            order[i] = i;
+        }
+
+        var keys = closeness.Select(c => -c).ToArray();
+        Array.Sort(keys, order);
+
+        // The query's sign bits about the bank's mean; the rows nearest in Hamming distance are the candidates.
+        var bits = new ulong[_words];
+        SignBits(query, _mean!, bits);
+        var rerank = Math.Max(k, _options.RerankCandidates);
+        var candidates = new PriorityQueue<int, int>(rerank + 1);
+        for (var p = 0; p < probes; p++)
+        {
+            var list = _lists[order[p]];
+            var rows = list.Bits;
+            for (var i = 0; i < list.Count; i++)
+            {
+                var distance = Hamming(bits, rows.AsSpan(i * _words, _words));
+                if (candidates.Count < rerank)
+                {
+                    candidates.Enqueue(list.Slots[i], -distance);
+                }
+                else if (candidates.TryPeek(out _, out var weakest) && -distance > weakest)
+                {
+                    candidates.EnqueueDequeue(list.Slots[i], -distance);
+                }
+            }
+        }
+
+        var best = new TopMatches(k);
+        while (candidates.TryDequeue(out var slot, out _))
+        {
+            var cosine = TensorPrimitives.Dot(query, Vector(slot));
+            if (cosine >= minCosine)
+            {
+                best.Offer(_ids[slot], cosine);
+            }
+        }
+
+        return best.ToArray();
+    }
+
+    private float[] Train(int lists)
+    {
+        // A deterministic, evenly spread sample; the first centroids are evenly spread members of it.
+        var sampleSize = (int)Math.Min(_count, (long)lists * _options.TrainingPointsPerList);
+        var sample = new int[sampleSize];
+        for (var i = 0; i < sampleSize; i++)
+        {
+            sample[i] = (int)((long)i * _count / sampleSize);
+        }
+
+        var centroids = new float[lists * Dimension];
+        for (var list = 0; list < lists; list++)
+        {
+            Vector(sample[(int)((long)list * sampleSize / lists)]).CopyTo(centroids.AsSpan(list * Dimension, Dimension));
+        }
+
+        var assignment = new int[sampleSize];
+        for (var iteration = 0; iteration < _options.TrainingIterations; iteration++)
+        {
+            Parallel.For(0, sampleSize, i => assignment[i] = Nearest(centroids, Vector(sample[i])));
+            var sums = new float[lists * Dimension];
+            var members = new int[lists];
+            for (var i = 0; i < sampleSize; i++)
+            {
+                var sum = sums.AsSpan(assignment[i] * Dimension, Dimension);
+                TensorPrimitives.Add(sum, Vector(sample[i]), sum);
+                members[assignment[i]]++;
+            }
+
+            for (var list = 0; list < lists; list++)
+            {
+                var centroid = centroids.AsSpan(list * Dimension, Dimension);
+                if (members[list] == 0)
+                {
+                    // An empty cell moves onto a sample point (deterministically chosen) rather than staying useless.
+                    Vector(sample[(int)(((long)list * 7919 + iteration) % sampleSize)]).CopyTo(centroid);
+                    continue;
+                }
+
+                sums.AsSpan(list * Dimension, Dimension).CopyTo(centroid);
+                FaceVectors.Normalize(centroid);
+            }
+        }
+
+        return centroids;
+    }
+
+    private int Nearest(float[] centroids, ReadOnlySpan<float> row)
+    {
+        var best = 0;
+        var bestDot = float.NegativeInfinity;
+        for (var list = 0; list * Dimension < centroids.Length; list++)
+        {
+            var dot = TensorPrimitives.Dot(row, centroids.AsSpan(list * Dimension, Dimension));
+            if (dot > bestDot)
+            {
+                (best, bestDot) = (list, dot);
+            }
+        }
+
+        return best;
+    }
+
+    private void Swap(float[]? centroids, float[]? mean, PostingList[] lists, int trainedCount)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            (_centroids, _mean, _lists, _trainedCount) = (centroids, mean, lists, trainedCount);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Cells a row's sign bits shortlist for the float comparison during a rebuild.</summary>
+    private const int AssignmentShortlist = 64;
+
+    private int NearestByShortlist(float[] centroids, ulong[] centroidBits, float[] mean, ReadOnlySpan<float> row, ulong[] bits, PriorityQueue<int, int> shortlist)
+    {
+        if (centroidBits.Length / _words <= AssignmentShortlist)
+        {
+            return Nearest(centroids, row);
+        }
+
+        SignBits(row, mean, bits);
+        shortlist.Clear();
+        for (var list = 0; list * _words < centroidBits.Length; list++)
+        {
+            var distance = -Hamming(bits, centroidBits.AsSpan(list * _words, _words));
+            if (shortlist.Count < AssignmentShortlist)
+            {
+                shortlist.Enqueue(list, distance);
+            }
+            else if (shortlist.TryPeek(out _, out var weakest) && distance > weakest)
+            {
+                shortlist.EnqueueDequeue(list, distance);
+            }
+        }
+
+        var best = 0;
+        var bestDot = float.NegativeInfinity;
+        while (shortlist.TryDequeue(out var list, out _))
+        {
+            var dot = TensorPrimitives.Dot(row, centroids.AsSpan(list * Dimension, Dimension));
+            if (dot > bestDot || (dot == bestDot && list < best))
+            {
+                (best, bestDot) = (list, dot);
+            }
+        }
+
+        return best;
+    }
+
+    private void Append(int list, int slot)
+    {
+        _listOf[slot] = list;
+        _positionOf[slot] = _lists[list].Add(slot, Vector(slot), _mean!);
+    }
+
+    /// <summary>One bit per dimension: whether the vector is above the bank's mean there.</summary>
+    internal static void SignBits(ReadOnlySpan<float> vector, ReadOnlySpan<float> mean, Span<ulong> bits)
+    {
+        bits.Clear();
+        for (var i = 0; i < vector.Length; i++)
+        {
+            if (vector[i] > mean[i])
+            {
+                bits[i >> 6] |= 1UL << (i & 63);
+            }
+        }
+    }
+
+    private static int Hamming(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b)
+    {
+        var distance = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            distance += BitOperations.PopCount(a[i] ^ b[i]);
+        }
+
+        return distance;
+    }
+
+    private float[] Normalised(ReadOnlySpan<float> vector)
+    {
+        if (vector.Length != Dimension)
+        {
+            throw new ArgumentException($"Expected {Dimension} values, got {vector.Length}.", nameof(vector));
+        }
+
+        var norm = TensorPrimitives.Norm(vector);
+        if (!float.IsFinite(norm) || norm == 0)
+        {
+            throw new ArgumentException("The vector is all zeros or has non-finite values.", nameof(vector));
+        }
+
+        var copy = vector.ToArray();
+        TensorPrimitives.Divide(copy, norm, copy);
+        return copy;
+    }
+
+    /// <summary>One cell's members: each row's sign bits and its slot.</summary>
+    private sealed class PostingList(int words, int capacity)
+    {
+        public ulong[] Bits = new ulong[Math.Max(capacity, 4) * words];
+        public int[] Slots = new int[Math.Max(capacity, 4)];
+        public int Count;
+
+        public int Add(int slot, ReadOnlySpan<float> vector, ReadOnlySpan<float> mean)
+        {
+            if (Count == Slots.Length)
+            {
+                Array.Resize(ref Bits, Count * 2 * words);
+                Array.Resize(ref Slots, Count * 2);
+            }
+
+            SignBits(vector, mean, Bits.AsSpan(Count * words, words));
+            Slots[Count] = slot;
+            return Count++;
+        }
+
+        /// <summary>Removes the row at <paramref name="position"/> by moving the last row into it; returns the moved row's slot, or −1.</summary>
+        public int RemoveAt(int position)
+        {
+            var last = --Count;
+            if (position == last)
+            {
+                return -1;
+            }
+
+            Bits.AsSpan(last * words, words).CopyTo(Bits.AsSpan(position * words, words));
+            Slots[position] = Slots[last];
+            return Slots[position];
+        }
+    }
+
+    /// <summary>A min-heap of the best k (cosine, then lower id) so far.</summary>
+    private sealed class TopMatches(int k)
+    {
+        private readonly PriorityQueue<EmbeddingMatch, (float Cosine, long NegatedId)> _heap = new(k + 1);
+
+        public void Offer(long id, float cosine)
+        {
+            var priority = (cosine, -id);
+            if (_heap.Count < k)
+            {
+                _heap.Enqueue(new EmbeddingMatch(id, cosine), priority);
+            }
+            else if (_heap.TryPeek(out _, out var weakest) && priority.CompareTo(weakest) > 0)
+            {
+                _heap.EnqueueDequeue(new EmbeddingMatch(id, cosine), priority);
+            }
+        }
+
+        public EmbeddingMatch[] ToArray()
+        {
+            var result = new EmbeddingMatch[_heap.Count];
+            for (var i = result.Length - 1; i >= 0; i--)
+            {
+                result[i] = _heap.Dequeue();
+            }
+
+            return result;
+        }
+    }
+}
