@@ -7,7 +7,9 @@
 #   CATALOG=names|descriptions|both  (default both) names: the demo characters' descriptions are removed through the
 #       API first, so a prompt runs the name matcher only; descriptions: the demo catalog as seeded (every prompt also
 #       runs MiniLM over its windows). "both" measures names, then descriptions, in the same service.
-#   PORT (default 5090), THREADS (wrk threads, default 2).
+#   PORT (default 5090), THREADS (wrk threads, default 2), WARMUP (seconds of prompt load before anything is measured,
+#   default 30: on a loaded 2-core machine tiered JIT needs that long to reach optimised code), SERVICE_DLL (another
+#   build of the service to measure, e.g. an older commit's, for a same-run comparison; default this checkout's).
 # In the same run it measures GET /health/live (the framework's floor) with the same connections and threads, and
 # prints the ratio. wrk shares the two cores with the service and PostgreSQL.
 set -euo pipefail
@@ -17,6 +19,8 @@ seconds=${2:-20}
 port=${PORT:-5090}
 threads=${THREADS:-2}
 catalog=${CATALOG:-both}
+warmup=${WARMUP:-30}
+dll=${SERVICE_DLL:-src/Compliance.Api/bin/Release/net10.0/Compliance.Api.dll}
 data=.data/bench
 url="http://127.0.0.1:$port"
 
@@ -28,7 +32,7 @@ rm -rf "$data"
 # Paths: the bench's own data folder (its cluster, keys, checkpoints), the checkout's models and policies.
 ASPNETCORE_ENVIRONMENT=Production Demo__Seed=true Paths__Data="$PWD/$data" Paths__Models="$PWD/.data/models" Paths__Policies="$PWD/policies" \
   Logging__LogLevel__Default=Warning \
-  dotnet src/Compliance.Api/bin/Release/net10.0/Compliance.Api.dll --urls "$url" >.data/bench-service.log 2>&1 &
+  dotnet "$dll" --urls "$url" >.data/bench-service.log 2>&1 &
 service=$!
 trap 'kill $service 2>/dev/null; wait $service 2>/dev/null' EXIT
 for _ in $(seq 1 120); do
@@ -87,9 +91,9 @@ names_only() {
   sleep 2
 }
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "service: $dll; machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Warm-up of everything measured below, so tiered JIT compilation is not counted against the first measurement.
-KEY=$PLATFORM_KEY wrk -t"$threads" -c"$connections" -d10s -s bench/load/screen.lua "$url" >/dev/null
+KEY=$PLATFORM_KEY wrk -t"$threads" -c"$connections" -d"${warmup}s" -s bench/load/screen.lua "$url" >/dev/null
 live
 if [ "$catalog" = descriptions ] || [ "$catalog" = both ]; then
   screen "catalog with descriptions: MiniLM on every prompt"

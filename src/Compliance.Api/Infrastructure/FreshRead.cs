@@ -13,6 +13,18 @@ internal sealed class FreshRead<T>(Func<CancellationToken, Task<T>> read)
     private Task<T>? _inFlight;
     private TaskCompletionSource<T>? _next;
 
+    /// <summary>Whether a read is in flight (for tests).</summary>
+    internal bool Busy
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inFlight is not null;
+            }
+        }
+    }
+
     /// <summary>A value read by a query that started no earlier than this call. The caller's cancellation stops its wait, not the shared read.</summary>
     public Task<T> ReadAsync(CancellationToken ct)
     {
