@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What each index on `decisions` costs the decision log's writes, measured in one run on one PostgreSQL.
 #   bench/load/index-cost.sh [data-folder=.data/bench] [transactions=300] [rows-per-transaction=50]
-# Uses the cluster that bench/load/run.sh left in the data folder (start it with that script first, or point at any
-# cluster whose `decisions` holds at least rows x 20 entries). For each variant it makes a scratch copy of the table
+# Uses the cluster that bench/load/run.sh left in the data folder (its `decisions` must hold at least rows x 20
+# entries: run that script first); if the cluster is not running, it is started here and stopped afterwards. For each variant it makes a scratch copy of the table
 # with only the listed indexes, then pgbench appends rows-per-transaction real entries (their payloads, rules, entity
 # ids) per transaction, committed with the cluster's settings (fsync and synchronous_commit as they are: on), one
 # client. The first line is the table with its primary key only, the last with every index the migrations make.
@@ -13,6 +13,12 @@ transactions=${2:-300}
 rows=${3:-50}
 bin=$(ls -d /usr/lib/postgresql/*/bin | tail -n1)
 pgdata="$data/postgres/pgdata"
+if [ ! -f "$pgdata/postmaster.pid" ]; then
+  as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  as_pg "$bin/pg_ctl" start -w -D "$pgdata" -l "$data/postgres/index-cost.log" \
+    -o "-p 5499 -c listen_addresses=127.0.0.1 -c unix_socket_directories='$PWD/$data/postgres/run' -c fsync=on" >/dev/null
+  trap 'as_pg "$bin/pg_ctl" stop -D "$pgdata" -m fast >/dev/null' EXIT
+fi
 port=$(sed -n 4p "$pgdata/postmaster.pid")
 export PGPASSWORD; PGPASSWORD=$(sed -n 's/.*"OwnerPassword":"\([^"]*\)".*/\1/p' "$data/postgres/credentials.json")
 psql() { "$bin/psql" -X -q -h 127.0.0.1 -p "$port" -U compliance_owner -d compliance -v ON_ERROR_STOP=1 "$@"; }
