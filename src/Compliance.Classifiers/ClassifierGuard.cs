@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Compliance.Imaging.Decoding;
 using Compliance.Policies.Model;
 
@@ -17,6 +18,48 @@ public static class ClassifierGuard
     {
         var (signals, failure) = await GuardAsync(classifier, t => classify(t).AsTask(), budget, onFailure, ct);
         return failure is null ? signals! : [Failure(classifier, failure)];
+    }
+
+    /// <summary>
+    /// Runs a classifier whose work is synchronous and bounded by its input (the lexical name matcher: no model, no I/O,
+    /// cost linear in the prompt's length, which the endpoint caps) on the caller's thread: no thread-pool hop, no timer,
+    /// no linked token source per call. Those cost more than the matcher itself on a short prompt and were the tail of
+    /// the prompt path (ADR-022). The budget is still enforced, after the fact: a result that arrives later than
+    /// <paramref name="budget"/> is discarded and becomes a classifier-error signal (fail closed), exactly as a time-out
+    /// under <see cref="RunAsync"/>; what is lost is only that such a call cannot be cut short. A classifier that does
+    /// not complete synchronously is awaited under <see cref="RunAsync"/>'s guard for the rest of its budget.
+    /// </summary>
+    public static ValueTask<IReadOnlyList<Signal>> RunInline(
+        string classifier, Func<CancellationToken, ValueTask<IReadOnlyList<Signal>>> classify, TimeSpan budget, FailureObserver? onFailure, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(classify);
+        ct.ThrowIfCancellationRequested();
+        var started = Stopwatch.GetTimestamp();
+        IReadOnlyList<Signal> signals;
+        try
+        {
+            var pending = classify(ct);
+            if (!pending.IsCompleted)
+            {
+                var rest = budget - Stopwatch.GetElapsedTime(started);
+                return new ValueTask<IReadOnlyList<Signal>>(RunAsync(classifier, _ => pending, rest > TimeSpan.Zero ? rest : TimeSpan.Zero, onFailure, ct));
+            }
+
+            signals = pending.Result;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            onFailure?.Invoke(classifier, ex);
+            return new([Failure(classifier, ex.GetType().Name + ": " + ex.Message)]);
+        }
+
+        if (Stopwatch.GetElapsedTime(started) > budget)
+        {
+            onFailure?.Invoke(classifier, null);
+            return new([Failure(classifier, $"timed out after {budget.TotalMilliseconds:0} ms")]);
+        }
+
+        return new(signals);
     }
 
     /// <summary>

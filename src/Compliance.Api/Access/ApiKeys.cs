@@ -1,3 +1,4 @@
+using Compliance.Api.Infrastructure;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
@@ -88,13 +89,18 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The cluster-wide key-change number. It moves in the same transaction as every revocation, so a
-    /// verification cached under an older number must not be trusted.
+    /// verification cached under an older number must not be trusted. Concurrent requests share one read, but only
+    /// a read sent after they asked (<see cref="FreshRead{T}"/>): a revocation committed before a request arrived is
+    /// always seen by it.
     /// </summary>
-    public async Task<long> ChangeNumberAsync(CancellationToken ct)
+    public Task<long> ChangeNumberAsync(CancellationToken ct) => _changeNumber.ReadAsync(ct);
+
+    private readonly FreshRead<long> _changeNumber = new(async ct =>
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.ExecuteScalarAsync<long>(new CommandDefinition("select version from key_revocation_state where id = 1", cancellationToken: ct));
-    }
+        await using var cmd = new NpgsqlCommand("select version from key_revocation_state where id = 1", conn);
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    });
 
     /// <summary>The key's identity if the secret matches and the key is valid now (unrevoked, and minted by a key that was valid then).</summary>
     public async Task<ApiKeyRecord?> FindAsync(string presented, CancellationToken ct)

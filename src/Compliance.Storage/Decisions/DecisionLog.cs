@@ -118,16 +118,21 @@ public sealed class DecisionLog : IAsyncDisposable
     {
         await using var conn = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await using var tx = await conn.BeginTransactionAsync().ConfigureAwait(false);
-        await using (var lockCmd = new NpgsqlCommand("select pg_advisory_xact_lock($1)", conn, tx) { Parameters = { new() { Value = ChainLockKey } } })
-        {
-            await lockCmd.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
-
         long seq = 0;
         var prev = Genesis;
-        await using (var last = new NpgsqlCommand("select seq, entry_sha256 from decisions order by seq desc limit 1", conn, tx))
-        await using (var reader = await last.ExecuteReaderAsync().ConfigureAwait(false))
+        // The chain lock and the head in one round trip (the head is read after the lock is granted: the statements
+        // of a batch run in order).
+        await using (var head = new NpgsqlBatch(conn, tx)
         {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("select pg_advisory_xact_lock($1)") { Parameters = { new() { Value = ChainLockKey } } },
+                new NpgsqlBatchCommand("select seq, entry_sha256 from decisions order by seq desc limit 1"),
+            },
+        })
+        await using (var reader = await head.ExecuteReaderAsync().ConfigureAwait(false))
+        {
+            await reader.NextResultAsync().ConfigureAwait(false);
             if (await reader.ReadAsync().ConfigureAwait(false))
             {
                 seq = reader.GetInt64(0);

@@ -41,9 +41,12 @@ internal sealed class PromptGate(
         var signals = new List<Signal>(requested);
         foreach (var classifier in _classifiers)
         {
-            // A classifier that runs a model (the sentence model for described characters) gets the model budget.
-            var budget = classifier.RunsModel ? options.Value.ImageClassifierBudget : options.Value.ClassifierBudget;
-            signals.AddRange(await ClassifierGuard.RunAsync(classifier.Name, t => classifier.ClassifyAsync(prompt, t), budget, LogFailure, ct));
+            // A classifier that runs a model (the sentence model for described characters) gets the model budget and a
+            // guard that can cut it short; the lexical path is bounded by the prompt's length and runs inline, its budget
+            // checked on the clock (ADR-022).
+            signals.AddRange(classifier.RunsModel
+                ? await ClassifierGuard.RunAsync(classifier.Name, t => classifier.ClassifyAsync(prompt, t), options.Value.ImageClassifierBudget, LogFailure, ct)
+                : await ClassifierGuard.RunInline(classifier.Name, t => classifier.ClassifyAsync(prompt, t), options.Value.ClassifierBudget, LogFailure, ct));
         }
 
         var input = new DecisionInput(prompt, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))), request.Account, contexts);
