@@ -36,14 +36,12 @@ internal sealed class ChunkLayout
 
     private readonly int[] _offsets;
     private readonly int[] _widths;
-    private readonly int[] _startsBase;
 
     private ChunkLayout(int count)
     {
         Count = count;
         _offsets = new int[count];
         _widths = new int[count];
-        _startsBase = new int[count + 1];
         var offset = 0;
         for (var c = 0; c < count; c++)
         {
@@ -51,18 +49,12 @@ internal sealed class ChunkLayout
             _widths[c] = (256 / count) + (c < 256 % count ? 1 : 0);
             _offsets[c] = offset;
             offset += _widths[c];
-            _startsBase[c + 1] = _startsBase[c] + (1 << _widths[c]) + 1;
         }
     }
 
     public int Count { get; }
 
-    /// <summary>Length of the array holding every chunk's bucket starts.</summary>
-    public int StartsLength => _startsBase[Count];
-
     public int Width(int chunk) => _widths[chunk];
-
-    public int StartsBase(int chunk) => _startsBase[chunk];
 
     /// <summary>The chunk's value in the hash stored at words[4·slot .. 4·slot+3].</summary>
     public int Extract(ulong[] words, int slot, int chunk) =>

@@ -49,12 +49,17 @@ public sealed class PdqIndex : IPdqIndex
     {
     }
 
-    /// <summary>Lets tests exercise the wide and widest chunk layouts on small data.</summary>
-    internal PdqIndex(int bufferCapacity, int wideLayoutThreshold, int widestLayoutThreshold = ChunkLayout.WidestThreshold)
+    /// <summary>Lets tests exercise the wide and widest chunk layouts and other bucket sizes on small data.</summary>
+    internal PdqIndex(
+        int bufferCapacity,
+        int wideLayoutThreshold,
+        int widestLayoutThreshold = ChunkLayout.WidestThreshold,
+        int entriesPerBucketLog2 = Segment.DefaultEntriesPerBucketLog2)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bufferCapacity);
+        ArgumentOutOfRangeException.ThrowIfNegative(entriesPerBucketLog2);
         _bufferCapacity = bufferCapacity;
-        _thresholds = new LayoutThresholds(wideLayoutThreshold, widestLayoutThreshold);
+        _thresholds = new LayoutThresholds(wideLayoutThreshold, widestLayoutThreshold, entriesPerBucketLog2);
         _snapshot = new Snapshot([], new AppendBuffer(bufferCapacity), 0);
     }
 
@@ -103,23 +108,34 @@ public sealed class PdqIndex : IPdqIndex
             return;
         }
 
+        // Bulk loads usually come in id order (a table read by its key): then no sort and no permutation are needed.
         var sortedIds = ids.ToArray();
-        var words = new ulong[4 * ids.Length];
-        var order = new int[ids.Length];
-        for (var i = 0; i < order.Length; i++)
+        var words = LargeArrays.AllocateUninitialized<ulong>(checked(4 * ids.Length));
+        if (IsAscending(sortedIds))
         {
-            order[i] = i;
-        }
-
-        Array.Sort(sortedIds, order);
-        for (var i = 0; i < order.Length; i++)
-        {
-            if (i > 0 && sortedIds[i] == sortedIds[i - 1])
+            for (var i = 0; i < sortedIds.Length; i++)
             {
-                throw new ArgumentException($"Id {sortedIds[i]} appears more than once.", nameof(ids));
+                LinearScanIndex.Write(words, i, hashes[i]);
+            }
+        }
+        else
+        {
+            var order = new int[ids.Length];
+            for (var i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
             }
 
-            LinearScanIndex.Write(words, i, hashes[order[i]]);
+            Array.Sort(sortedIds, order);
+            for (var i = 0; i < order.Length; i++)
+            {
+                if (i > 0 && sortedIds[i] == sortedIds[i - 1])
+                {
+                    throw new ArgumentException($"Id {sortedIds[i]} appears more than once.", nameof(ids));
+                }
+
+                LinearScanIndex.Write(words, i, hashes[order[i]]);
+            }
         }
 
         var segment = Segment.Build(sortedIds, words, _thresholds);
@@ -203,6 +219,19 @@ public sealed class PdqIndex : IPdqIndex
 
         matches.Sort(PdqMatchOrder.Instance);
         return matches;
+    }
+
+    private static bool IsAscending(long[] ids)
+    {
+        for (var i = 1; i < ids.Length; i++)
+        {
+            if (ids[i] <= ids[i - 1])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private bool ContainsLive(Snapshot snapshot, long id)
