@@ -34,6 +34,9 @@ internal sealed class Segment
     /// <summary>Segments at least this large build their chunk tables in parallel.</summary>
     private const int ParallelBuildThreshold = 1 << 18;
 
+    /// <summary>The build's first level partitions a chunk's entries by at most this many top bits.</summary>
+    private const int CoarseBits = 10;
+
     private readonly long[] _ids;
     private readonly ulong[] _words;
     private readonly ChunkLayout _layout;
@@ -88,27 +91,58 @@ internal sealed class Segment
         var postings = LargeArrays.AllocateUninitialized<uint>(checked(layout.Count * n));
         if (n >= ParallelBuildThreshold)
         {
-            Parallel.For(0, layout.Count, c => BuildChunk(c));
+            Parallel.For(
+                0,
+                layout.Count,
+                () => GC.AllocateUninitializedArray<ulong>(n),
+                (c, _, scratch) =>
+                {
+                    BuildChunk(c, scratch);
+                    return scratch;
+                },
+                _ => { });
         }
         else
         {
+            var scratch = GC.AllocateUninitializedArray<ulong>(n);
             for (var c = 0; c < layout.Count; c++)
             {
-                BuildChunk(c);
+                BuildChunk(c, scratch);
             }
         }
 
         return new Segment(ids, words, layout, bucketBits, starts, postings);
 
-        void BuildChunk(int c)
+        // A counting sort in two levels so that no pass writes at random into tables larger than a cache: first the
+        // entries are partitioned by the bucket's top bits (at most 1,024 partitions, written sequentially), then each
+        // partition, whose buckets are a narrow range, is counted and placed. Slots stay ascending within a bucket.
+        void BuildChunk(int c, ulong[] scratch)
         {
             var subBits = layout.Width(c) - bucketBits;
             var subMask = (1 << subBits) - 1;
-            var chunkStarts = starts.AsSpan(c * stride, stride);
-            chunkStarts.Clear();
+            var coarseShift = subBits + Math.Max(0, bucketBits - CoarseBits);
+            var coarse = new int[(1 << (layout.Width(c) - coarseShift)) + 1];
             for (var slot = 0; slot < n; slot++)
             {
-                chunkStarts[(layout.Extract(words, slot, c) >> subBits) + 1]++;
+                coarse[(layout.Extract(words, slot, c) >> coarseShift) + 1]++;
+            }
+
+            for (var p = 1; p < coarse.Length; p++)
+            {
+                coarse[p] += coarse[p - 1];
+            }
+
+            for (var slot = 0; slot < n; slot++)
+            {
+                var value = layout.Extract(words, slot, c);
+                scratch[coarse[value >> coarseShift]++] = ((ulong)(uint)value << 32) | (uint)slot;
+            }
+
+            var chunkStarts = starts.AsSpan(c * stride, stride);
+            chunkStarts.Clear();
+            foreach (var entry in scratch)
+            {
+                chunkStarts[(int)(entry >> 32 >> subBits) + 1]++;
             }
 
             for (var b = 1; b < stride; b++)
@@ -116,16 +150,15 @@ internal sealed class Segment
                 chunkStarts[b] += chunkStarts[b - 1];
             }
 
-            // Place slots in ascending order, so they stay ascending within a bucket.
             var cursor = ArrayPool<int>.Shared.Rent(stride - 1);
             try
             {
                 chunkStarts[..^1].CopyTo(cursor);
                 var chunkPostings = postings.AsSpan(c * n, n);
-                for (var slot = 0; slot < n; slot++)
+                foreach (var entry in scratch)
                 {
-                    var value = layout.Extract(words, slot, c);
-                    chunkPostings[cursor[value >> subBits]++] = ((uint)slot << subBits) | (uint)(value & subMask);
+                    var value = (int)(entry >> 32);
+                    chunkPostings[cursor[value >> subBits]++] = ((uint)entry << subBits) | (uint)(value & subMask);
                 }
             }
             finally
