@@ -133,6 +133,56 @@ public sealed class ReducedDecodeTests
         Assert.Equal(ImageRejectionReason.Truncated, rejected.Reason);
     }
 
+    // Uploads arrive as arrays, which libvips reads in place (ADR-024); a file it gives up on still gets SkiaSharp's verdict.
+    [Fact]
+    public void TruncatedLargePngGivenAsAnArrayIsRejectedAsTruncated()
+    {
+        var png = Encode(Upscaled("bridge-1-original.png", 2600, 1633), "png");
+
+        var rejected = Assert.Throws<ImageRejectedException>(() => new SafeImageDecoder(maxDecodedSide: 700).Decode(png[..(png.Length * 2 / 3)]));
+
+        Assert.Equal(ImageRejectionReason.Truncated, rejected.Reason);
+    }
+
+    // A PNG with real alpha: libvips hands back four bands, unpremultiplied like SkiaSharp's decode.
+    [Fact]
+    public void TranslucentLargePngHashesAndLooksAsTheWholeDecode()
+    {
+        using var bitmap = Upscaled("bridge-1-original.png", 2600, 1633);
+        using var translucent = new SKBitmap(new SKImageInfo(2600, 1633, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var from = bitmap.GetPixelSpan();
+        var to = translucent.GetPixelSpan();
+        from.CopyTo(to);
+        for (var i = 3; i < to.Length; i += 4)
+        {
+            to[i] = (byte)(64 + (i / 4 % 2600 * 191 / 2600));
+        }
+
+        byte[] png;
+        using (var image = SKImage.FromBitmap(translucent))
+        {
+            png = image.Encode(SKEncodedImageFormat.Png, 90).ToArray();
+        }
+
+        var whole = Whole.Decode(png);
+        var reduced = new SafeImageDecoder(maxDecodedSide: 700).Decode(png);
+
+        Assert.Equal(PdqPixelFormat.Rgba8888, reduced.Format);
+        Assert.Equal(PdqHasher.Hash(whole).Hash, PdqHasher.Hash(reduced).Hash);
+
+        // Every pixel PDQ samples, alpha included, is the whole decode's pixel at that place.
+        var sample = reduced.PdqSample!.Pixels.Span;
+        var pixels = whole.Pixels.Span;
+        for (var y = 0; y < 512; y++)
+        {
+            for (var x = 0; x < 512; x++)
+            {
+                var source = (PdqLuma.SourceIndex(y, 1633, 512) * whole.RowBytes) + (4 * PdqLuma.SourceIndex(x, 2600, 512));
+                Assert.True(sample.Slice(4 * ((512 * y) + x), 4).SequenceEqual(pixels.Slice(source, 4)), $"sample pixel {x},{y}");
+            }
+        }
+    }
+
     // JPEG is decoded row by row; PNG whole into native memory freed at once. Either way only the reduced copy
     // (and PDQ's 1 MB sample) reaches the managed heap, where it would otherwise wait for a full GC.
     [Theory]
