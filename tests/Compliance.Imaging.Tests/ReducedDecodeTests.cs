@@ -133,6 +133,31 @@ public sealed class ReducedDecodeTests
         Assert.Equal(ImageRejectionReason.Truncated, rejected.Reason);
     }
 
+    // The route each format takes (ADR-024): 8-bit PNG through libvips strips, the same pixels PDQ would hash whole;
+    // WebP (libvips decodes it whole too) and JPEG (Skia already streams it) are left to Skia.
+    [Theory]
+    [InlineData("png", true)]
+    [InlineData("gray-png", true)]
+    [InlineData("webp", false)]
+    [InlineData("jpeg", false)]
+    public void OnlyLargePngIsReducedFromLibvipsStrips(string format, bool streamed)
+    {
+        var bytes = Encode(Upscaled(format == "gray-png" ? "L-gray.png" : "bridge-1-original.png", 2600, 1633), format);
+        var whole = Whole.Decode(bytes);
+        var gray = whole.Format == PdqPixelFormat.Gray8;
+        var target = new SKImageInfo(2600, 1633, gray ? SKColorType.Gray8 : SKColorType.Rgba8888, gray ? SKAlphaType.Opaque : SKAlphaType.Unpremul);
+        var encodedFormat = format switch { "webp" => SKEncodedImageFormat.Webp, "jpeg" => SKEncodedImageFormat.Jpeg, _ => SKEncodedImageFormat.Png };
+
+        var reduced = VipsStripDecoder.TryDecodeReduced(bytes, bytes, encodedFormat, target, whole.Format, 700);
+
+        Assert.Equal(streamed, reduced is not null);
+        if (reduced is not null)
+        {
+            Assert.Equal((700, 440), (reduced.Width, reduced.Height));
+            Assert.Equal(PdqHasher.Hash(whole).Hash, PdqHasher.Hash(reduced).Hash);
+        }
+    }
+
     // Uploads arrive as arrays, which libvips reads in place (ADR-024); a file it gives up on still gets SkiaSharp's verdict.
     [Fact]
     public void TruncatedLargePngGivenAsAnArrayIsRejectedAsTruncated()
@@ -183,7 +208,7 @@ public sealed class ReducedDecodeTests
         }
     }
 
-    // JPEG is decoded row by row; PNG whole into native memory freed at once. Either way only the reduced copy
+    // JPEG is decoded row by row (Skia), PNG in strips by libvips (ADR-024). Either way only the reduced copy
     // (and PDQ's 1 MB sample) reaches the managed heap, where it would otherwise wait for a full GC.
     [Theory]
     [InlineData("jpeg")]
