@@ -6,8 +6,9 @@ namespace Compliance.Imaging.Bench;
 
 /// <summary>
 /// Whole processes on the same list of files, interleaved round by round: Meta's C++ <c>pdq-photo-hasher</c> (when
-/// <c>PDQ_REFERENCE_BIN</c> names it), <c>compliance-imaging pdq</c> with today's SkiaSharp path on one worker (the
-/// baseline that needs nothing external), with libvips on one worker, and with libvips on every core. CPU time is the
+/// <c>PDQ_REFERENCE_BIN</c> names it), <c>compliance-imaging pdq</c> (the JIT build) with the SkiaSharp path on one worker
+/// (the baseline that needs nothing external) and with libvips on one worker, and the Native AOT executable (when
+/// published) with libvips on one worker and on every core. CPU time is the
 /// children's user + system time from <c>getrusage</c>, so "per core" ratios hold on a busy machine; outputs are
 /// compared line by line.
 /// </summary>
@@ -23,6 +24,8 @@ internal static partial class CliBench
             return 2;
         }
 
+        // dotnet publish -c Release -r linux-x64 src/Compliance.Imaging.Cli puts the native executable here (ADR-024).
+        var native = Path.Combine(Path.GetDirectoryName(cli)!, "linux-x64", "publish", "compliance-imaging");
         var pattern = only switch { "png" => "*.png", "jpg" => "*.jpg", _ => "*.*" };
         var vectors = Directory.GetFiles(folder, pattern).Where(f => f.EndsWith(".png", StringComparison.Ordinal) || f.EndsWith(".jpg", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
         var files = Enumerable.Repeat(vectors, repeat).SelectMany(f => f).ToArray();
@@ -33,9 +36,19 @@ internal static partial class CliBench
             variants.Add(("C++ reference", reference, files));
         }
 
-        variants.Add(("skia, 1 worker", cli, ["pdq", "--jobs", "1", "--decoder", "skia", .. files]));
-        variants.Add(("vips, 1 worker", cli, ["pdq", "--jobs", "1", .. files]));
-        variants.Add(($"vips, {Environment.ProcessorCount} workers", cli, ["pdq", .. files]));
+        var baseline = variants.Count;
+        variants.Add(("JIT skia, 1 worker", cli, ["pdq", "--jobs", "1", "--decoder", "skia", .. files]));
+        variants.Add(("JIT vips, 1 worker", cli, ["pdq", "--jobs", "1", .. files]));
+        if (File.Exists(native))
+        {
+            variants.Add(("AOT vips, 1 worker", native, ["pdq", "--jobs", "1", .. files]));
+            variants.Add(($"AOT vips, {Environment.ProcessorCount} workers", native, ["pdq", .. files]));
+        }
+        else
+        {
+            Console.WriteLine($"{native} is missing (dotnet publish -c Release -r linux-x64 src/Compliance.Imaging.Cli): JIT build only.");
+            variants.Add(($"JIT vips, {Environment.ProcessorCount} workers", cli, ["pdq", .. files]));
+        }
 
         var cpu = variants.Select(_ => new List<double>()).ToArray();
         var wall = variants.Select(_ => new List<double>()).ToArray();
@@ -53,7 +66,6 @@ internal static partial class CliBench
 
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(inv, $"{files.Length} files ({vectors.Length} vectors x {repeat}, {only ?? "png+jpg"}), {rounds} rounds, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end"));
-        var baseline = variants.Count - 3;
         var referenceCpu = reference is null ? (double?)null : Median(cpu[0]);
         for (var v = 0; v < variants.Count; v++)
         {
@@ -61,7 +73,7 @@ internal static partial class CliBench
             var vsReference = referenceCpu is { } r ? string.Create(inv, $"  ref/this CPU {r / Median(cpu[v]):F2}x") : "";
             var vsSkia = string.Create(inv, $"  skia/this CPU {Median(cpu[baseline]) / Median(cpu[v]):F2}x");
             var same = outputs[v] == outputs[baseline] ? "output = skia's" : "OUTPUT DIFFERS from skia's";
-            Console.WriteLine(string.Create(inv, $"  {variants[v].Name,-18} CPU {perImage,6:F2} ms/image  wall {Median(wall[v]) * 1000 / files.Length,6:F2} ms/image ({files.Length / Median(wall[v]),6:F0} images/s){vsReference}{vsSkia}  {same}"));
+            Console.WriteLine(string.Create(inv, $"  {variants[v].Name,-22} CPU {perImage,6:F2} ms/image  wall {Median(wall[v]) * 1000 / files.Length,6:F2} ms/image ({files.Length / Median(wall[v]),6:F0} images/s){vsReference}{vsSkia}  {same}"));
         }
 
         return outputs.All(o => o == outputs[baseline]) ? 0 : 1;

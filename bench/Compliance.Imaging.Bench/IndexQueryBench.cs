@@ -29,13 +29,17 @@ internal static partial class IndexQueryBench
             ids[i] = i;
         }
 
+        // PDQ_INDEX_BUCKET_LOG2 tries another bucket size (log2 of the entries a bucket aims to hold; ADR-024).
+        var bucketLog2 = int.TryParse(Environment.GetEnvironmentVariable("PDQ_INDEX_BUCKET_LOG2"), CultureInfo.InvariantCulture, out var b)
+            ? b
+            : Segment.DefaultEntriesPerBucketLog2;
         var rssBefore = Resident().Current;
         var buildClock = Stopwatch.StartNew();
-        var buildCpu = ThreadCpuMs();
-        var mih = new PdqIndex();
+        var buildCpu = ProcessCpuMs();
+        var mih = new PdqIndex(PdqIndex.DefaultBufferCapacity, ChunkLayout.WideThreshold, ChunkLayout.WidestThreshold, bucketLog2);
         mih.AddRange(ids, hashes);
         var mihBuild = buildClock.Elapsed;
-        buildCpu = ThreadCpuMs() - buildCpu;
+        buildCpu = ProcessCpuMs() - buildCpu;
         var buildPeak = Resident().Peak;
         hashes = null;
         ids = null;
@@ -43,6 +47,7 @@ internal static partial class IndexQueryBench
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         var rssAfterBuild = Resident().Current;
         var indexBytes = GC.GetTotalMemory(forceFullCollection: true);
+        var hugePages = HugePageBytes();
 
         (hashes, _) = Generate(size);
         buildClock.Restart();
@@ -95,8 +100,8 @@ internal static partial class IndexQueryBench
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(inv, $"""
             N={size:N0} radius={Radius} queries={QueryCount} (planted {PlantedQueries}) matches found={found:N0}
-              build: MIH AddRange {mihBuild.TotalSeconds:F1} s wall, {buildCpu / 1000:F1} s CPU; linear {linearBuild.TotalSeconds:F1} s; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}
-              MIH memory: managed heap {indexBytes / GiB:F2} GiB after build (index only); RSS {rssBefore / GiB:F2} GiB before build (inputs), peak {buildPeak / GiB:F2} GiB during build, {rssAfterBuild / GiB:F2} GiB after build with the inputs dropped
+              bucket size 2^{bucketLog2}; build: MIH AddRange {mihBuild.TotalSeconds:F1} s wall, {buildCpu / 1000:F1} s CPU (all threads); linear {linearBuild.TotalSeconds:F1} s; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}
+              MIH memory: managed heap {indexBytes / GiB:F2} GiB after build (index only); RSS {rssBefore / GiB:F2} GiB before build (inputs), peak {buildPeak / GiB:F2} GiB during build, {rssAfterBuild / GiB:F2} GiB after build with the inputs dropped ({hugePages / GiB:F2} GiB of it in transparent huge pages)
               MIH    query CPU ms: p50 {Percentile(mihCpu, 0.50):F3}  p90 {Percentile(mihCpu, 0.90):F3}  p99 {Percentile(mihCpu, 0.99):F3}  max {mihCpu[^1]:F3}  mean {mihCpu.Average():F3} ({1000 / mihCpu.Average():F0} lookups/s per core)
               MIH    query wall ms: p50 {Percentile(mihTimes, 0.50):F3}  p90 {Percentile(mihTimes, 0.90):F3}  p99 {Percentile(mihTimes, 0.99):F3}  max {mihTimes[^1]:F3}  mean {mihTimes.Average():F3}
               linear query ms: p50 {Percentile(linearTimes, 0.50):F3}  p99 {Percentile(linearTimes, 0.99):F3}  mean {linearTimes.Average():F3}  ({LinearQueryCount} queries)
@@ -110,6 +115,26 @@ internal static partial class IndexQueryBench
     {
         long* timespec = stackalloc long[2];
         return ClockGetTime(3, timespec) == 0 ? (timespec[0] * 1e3) + (timespec[1] / 1e6) : throw new InvalidOperationException("clock_gettime failed.");
+    }
+
+    // CLOCK_PROCESS_CPUTIME_ID: every thread of this process (the build runs chunks in parallel), in milliseconds.
+    private static unsafe double ProcessCpuMs()
+    {
+        long* timespec = stackalloc long[2];
+        return ClockGetTime(2, timespec) == 0 ? (timespec[0] * 1e3) + (timespec[1] / 1e6) : throw new InvalidOperationException("clock_gettime failed.");
+    }
+
+    private static long HugePageBytes()
+    {
+        foreach (var line in File.ReadLines("/proc/self/smaps_rollup"))
+        {
+            if (line.StartsWith("AnonHugePages:", StringComparison.Ordinal))
+            {
+                return long.Parse(line[14..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return 0;
     }
 
     [LibraryImport("libc", EntryPoint = "clock_gettime")]

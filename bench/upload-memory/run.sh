@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 concurrent=${1:-32}
 port=5091
-data=.data/bench-upload-postgres
+data=.data/bench-upload-data   # the service's data folder (its PostgreSQL cluster, blobs), fresh each run
 work=.data/bench-upload
 format=${FORMAT:-png}
 image=$work/40mp.$format
@@ -29,7 +29,7 @@ if [ ! -f "$image" ]; then
 fi
 
 rm -rf "$data" "$work/keys.env"
-ASPNETCORE_ENVIRONMENT=Production Demo__Seed=true Demo__KeysFile="$work/keys.env" Database__LocalDirectory="$data" \
+ASPNETCORE_ENVIRONMENT=Production Demo__Seed=true Demo__KeysFile="$work/keys.env" Paths__Data="$data" Paths__Models="$PWD/.data/models" \
   Logging__LogLevel__Default=Warning \
   dotnet "$api" --urls "http://127.0.0.1:$port" >"$work/service.log" 2>&1 &
 service=$!
@@ -39,7 +39,7 @@ for _ in $(seq 1 180); do
   sleep 1
 done
 # shellcheck disable=SC1091
-source "$work/keys.env"
+source "$data/demo-keys.env"   # the demo seed writes the keys beside its data
 
 mib() { echo $(( $1 / 1024 )); }
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$service/status"; }

@@ -157,6 +157,60 @@ public sealed class PdqIndexTests
         }
     }
 
+    // Buckets keyed by fewer bits than the chunk, so most of a chunk's bits are the in-bucket sub-key that filters
+    // candidates before their hashes are read (ADR-024): from one entry per bucket (no sub-key) to hundreds.
+    [Theory]
+    [InlineData(0, 4096)]
+    [InlineData(3, 4096)]
+    [InlineData(8, 4096)]
+    [InlineData(3, int.MaxValue)]
+    [InlineData(8, int.MaxValue)]
+    public void BucketsWithSubKeysAnswerLikeLinearScanWithAndWithoutRemovals(int entriesPerBucketLog2, int widestThreshold)
+    {
+        var random = new Random(4242 + entriesPerBucketLog2);
+        using var linear = new LinearScanIndex();
+        var mih = new PdqIndex(bufferCapacity: 1 << 20, wideLayoutThreshold: 2048, widestThreshold, entriesPerBucketLog2);
+        var queries = Enumerable.Range(0, 10).Select(_ => RandomHash(random)).ToArray();
+        var hashes = Enumerable.Range(0, 40_000).Select(_ => RandomHash(random)).ToList();
+        foreach (var query in queries)
+        {
+            for (var d = 0; d <= 40; d++)
+            {
+                hashes.Add(AtDistance(query, d, random));
+                hashes.Add(AtDistance(query, d, random));
+            }
+        }
+
+        // Ids out of order, so the sorting path of AddRange runs too.
+        var ids = Enumerable.Range(0, hashes.Count).Select(i => (long)((i * 7919L) % hashes.Count)).ToArray();
+        mih.AddRange(ids, hashes.ToArray());
+        for (var i = 0; i < hashes.Count; i++)
+        {
+            linear.Add(ids[i], hashes[i]);
+        }
+
+        Assert.Equal(1, mih.SegmentCount);
+        AssertSameAnswers();
+        for (long id = 0; id < hashes.Count; id += 5)
+        {
+            Assert.True(mih.Remove(id));
+            linear.Remove(id);
+        }
+
+        AssertSameAnswers();
+
+        void AssertSameAnswers()
+        {
+            foreach (var query in queries.Concat(hashes.Take(3)))
+            {
+                foreach (var radius in Radii.Append(48))
+                {
+                    Assert.Equal(linear.Query(query, radius), mih.Query(query, radius));
+                }
+            }
+        }
+    }
+
     [Fact]
     public void RemovedEntriesAreNotReturnedAndResultsStillEqualLinearScan()
     {

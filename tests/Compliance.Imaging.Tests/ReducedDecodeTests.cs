@@ -133,7 +133,82 @@ public sealed class ReducedDecodeTests
         Assert.Equal(ImageRejectionReason.Truncated, rejected.Reason);
     }
 
-    // JPEG is decoded row by row; PNG whole into native memory freed at once. Either way only the reduced copy
+    // The route each format takes (ADR-024): 8-bit PNG through libvips strips, the same pixels PDQ would hash whole;
+    // WebP (libvips decodes it whole too) and JPEG (Skia already streams it) are left to Skia.
+    [Theory]
+    [InlineData("png", true)]
+    [InlineData("gray-png", true)]
+    [InlineData("webp", false)]
+    [InlineData("jpeg", false)]
+    public void OnlyLargePngIsReducedFromLibvipsStrips(string format, bool streamed)
+    {
+        var bytes = Encode(Upscaled(format == "gray-png" ? "L-gray.png" : "bridge-1-original.png", 2600, 1633), format);
+        var whole = Whole.Decode(bytes);
+        var gray = whole.Format == PdqPixelFormat.Gray8;
+        var target = new SKImageInfo(2600, 1633, gray ? SKColorType.Gray8 : SKColorType.Rgba8888, gray ? SKAlphaType.Opaque : SKAlphaType.Unpremul);
+        var encodedFormat = format switch { "webp" => SKEncodedImageFormat.Webp, "jpeg" => SKEncodedImageFormat.Jpeg, _ => SKEncodedImageFormat.Png };
+
+        var reduced = VipsStripDecoder.TryDecodeReduced(bytes, bytes, encodedFormat, target, whole.Format, 700);
+
+        Assert.Equal(streamed, reduced is not null);
+        if (reduced is not null)
+        {
+            Assert.Equal((700, 440), (reduced.Width, reduced.Height));
+            Assert.Equal(PdqHasher.Hash(whole).Hash, PdqHasher.Hash(reduced).Hash);
+        }
+    }
+
+    // Uploads arrive as arrays, which libvips reads in place (ADR-024); a file it gives up on still gets SkiaSharp's verdict.
+    [Fact]
+    public void TruncatedLargePngGivenAsAnArrayIsRejectedAsTruncated()
+    {
+        var png = Encode(Upscaled("bridge-1-original.png", 2600, 1633), "png");
+
+        var rejected = Assert.Throws<ImageRejectedException>(() => new SafeImageDecoder(maxDecodedSide: 700).Decode(png[..(png.Length * 2 / 3)]));
+
+        Assert.Equal(ImageRejectionReason.Truncated, rejected.Reason);
+    }
+
+    // A PNG with real alpha: libvips hands back four bands, unpremultiplied like SkiaSharp's decode.
+    [Fact]
+    public void TranslucentLargePngHashesAndLooksAsTheWholeDecode()
+    {
+        using var bitmap = Upscaled("bridge-1-original.png", 2600, 1633);
+        using var translucent = new SKBitmap(new SKImageInfo(2600, 1633, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var from = bitmap.GetPixelSpan();
+        var to = translucent.GetPixelSpan();
+        from.CopyTo(to);
+        for (var i = 3; i < to.Length; i += 4)
+        {
+            to[i] = (byte)(64 + (i / 4 % 2600 * 191 / 2600));
+        }
+
+        byte[] png;
+        using (var image = SKImage.FromBitmap(translucent))
+        {
+            png = image.Encode(SKEncodedImageFormat.Png, 90).ToArray();
+        }
+
+        var whole = Whole.Decode(png);
+        var reduced = new SafeImageDecoder(maxDecodedSide: 700).Decode(png);
+
+        Assert.Equal(PdqPixelFormat.Rgba8888, reduced.Format);
+        Assert.Equal(PdqHasher.Hash(whole).Hash, PdqHasher.Hash(reduced).Hash);
+
+        // Every pixel PDQ samples, alpha included, is the whole decode's pixel at that place.
+        var sample = reduced.PdqSample!.Pixels.Span;
+        var pixels = whole.Pixels.Span;
+        for (var y = 0; y < 512; y++)
+        {
+            for (var x = 0; x < 512; x++)
+            {
+                var source = (PdqLuma.SourceIndex(y, 1633, 512) * whole.RowBytes) + (4 * PdqLuma.SourceIndex(x, 2600, 512));
+                Assert.True(sample.Slice(4 * ((512 * y) + x), 4).SequenceEqual(pixels.Slice(source, 4)), $"sample pixel {x},{y}");
+            }
+        }
+    }
+
+    // JPEG is decoded row by row (Skia), PNG in strips by libvips (ADR-024). Either way only the reduced copy
     // (and PDQ's 1 MB sample) reaches the managed heap, where it would otherwise wait for a full GC.
     [Theory]
     [InlineData("jpeg")]

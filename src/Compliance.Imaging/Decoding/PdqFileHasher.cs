@@ -23,9 +23,6 @@ public enum PdqFileDecoder
 /// </summary>
 public sealed class PdqFileHasher
 {
-    private static readonly object VipsSetupLock = new();
-    private static bool _vipsReady;
-
     private readonly SafeImageDecoder _limits;
     private readonly PdqFileDecoder _decoder;
     private byte[] _pixels = [];
@@ -36,9 +33,9 @@ public sealed class PdqFileHasher
         ArgumentNullException.ThrowIfNull(limits);
         _limits = limits;
         _decoder = decoder;
-        if (decoder == PdqFileDecoder.Vips)
+        if (decoder == PdqFileDecoder.Vips && !VipsRuntime.TryEnsure())
         {
-            EnsureVips();
+            throw new DllNotFoundException($"libvips could not be loaded: {VipsRuntime.LoadError}");
         }
     }
 
@@ -157,30 +154,5 @@ public sealed class PdqFileHasher
         return head.Length == 12 && head[..4].SequenceEqual("RIFF"u8) && head[8..].SequenceEqual("WEBP"u8)
             ? SniffedFormat.Webp
             : null;
-    }
-
-    // Process-wide libvips settings: no operation cache (every file is new; a cache only holds memory), one libvips
-    // worker per call (callers parallelise across files), and loaders libvips marks untrusted are refused.
-    private static void EnsureVips()
-    {
-        lock (VipsSetupLock)
-        {
-            if (_vipsReady)
-            {
-                return;
-            }
-
-            if (!ModuleInitializer.VipsInitialized)
-            {
-                throw new DllNotFoundException($"libvips could not be loaded: {ModuleInitializer.Exception?.Message}");
-            }
-
-            Cache.Max = 0;
-            Cache.MaxFiles = 0;
-            Cache.MaxMem = 0;
-            NetVips.NetVips.Concurrency = 1;
-            NetVips.NetVips.BlockUntrusted = true;
-            _vipsReady = true;
-        }
     }
 }

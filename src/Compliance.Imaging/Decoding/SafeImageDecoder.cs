@@ -9,7 +9,7 @@ namespace Compliance.Imaging.Decoding;
 /// declared size exceeds the limits before a single pixel buffer is allocated (decompression bombs),
 /// and anything that does not decode completely (truncated or corrupt data is an error, not a
 /// partially grey image). With <see cref="MaxDecodedSide"/> set, a larger image comes back as a reduced copy,
-/// so what the classifiers hold follows the bound rather than the upload (see <see cref="Decode"/>). Thread-safe.
+/// so what the classifiers hold follows the bound rather than the upload (see <see cref="Decode(ReadOnlySpan{byte})"/>). Thread-safe.
 /// </summary>
 public sealed class SafeImageDecoder
 {
@@ -84,13 +84,24 @@ public sealed class SafeImageDecoder
     /// <remarks>
     /// An image whose longer side exceeds <see cref="MaxDecodedSide"/> comes back reduced to that side, with its
     /// full size in <see cref="DecodedImage.SourceWidth"/>/<see cref="DecodedImage.SourceHeight"/> and PDQ's
-    /// full-size sample in <see cref="DecodedImage.PdqSample"/>. JPEG is decoded one row at a time (Skia's
-    /// scanline decoder), so the full image is never held. Skia has no row-by-row decoder for PNG or WebP: those
-    /// are decoded whole into native memory (4 bytes per pixel) that is freed before this returns, so only the
-    /// reduced copy reaches the managed heap and the classifiers; callers bound how many run at once.
+    /// full-size sample in <see cref="DecodedImage.PdqSample"/>. JPEG is decoded one row at a time (Skia's scanline
+    /// decoder) and PNG in strips of rows by libvips (ADR-024) in the layouts where its pixels are SkiaSharp's (8-bit
+    /// grey, RGB, RGBA), so the full image is never held. Skia has no row-by-row decoder for PNG or WebP: WebP, any
+    /// other PNG layout (16-bit, grey with alpha, ...) and a PNG libvips refuses are decoded whole by Skia into native
+    /// memory (4 bytes per pixel) that is freed before this returns; callers bound how many run at once.
     /// </remarks>
     /// <exception cref="ImageRejectedException">The bytes are not an acceptable image.</exception>
-    public unsafe DecodedImage Decode(ReadOnlySpan<byte> encoded)
+    public DecodedImage Decode(ReadOnlySpan<byte> encoded) => Decode(encoded, null);
+
+    /// <inheritdoc cref="Decode(ReadOnlySpan{byte})"/>
+    /// <remarks>The same decode; libvips reads the array in place rather than through a stream.</remarks>
+    public DecodedImage Decode(byte[] encoded)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        return Decode(encoded, encoded);
+    }
+
+    private unsafe DecodedImage Decode(ReadOnlySpan<byte> encoded, byte[]? encodedArray)
     {
         if (encoded.IsEmpty)
         {
@@ -126,9 +137,13 @@ public sealed class SafeImageDecoder
                 header.Height,
                 format == PdqPixelFormat.Gray8 ? SKColorType.Gray8 : SKColorType.Rgba8888,
                 format == PdqPixelFormat.Gray8 ? SKAlphaType.Opaque : SKAlphaType.Unpremul);
-            return MaxDecodedSide is { } side && Math.Max(header.Width, header.Height) > side
-                ? DecodeReduced(codec, target, format, side)
-                : DecodeWhole(codec, target, format);
+            if (MaxDecodedSide is not { } side || Math.Max(header.Width, header.Height) <= side)
+            {
+                return DecodeWhole(codec, target, format);
+            }
+
+            return VipsStripDecoder.TryDecodeReduced(encoded, encodedArray, codec.EncodedFormat, target, format, side)
+                ?? DecodeReduced(codec, target, format, side);
         }
     }
 

@@ -7,9 +7,10 @@ namespace Compliance.Imaging.Matching;
 /// How a segment cuts 256 bits into m contiguous chunks of near-equal width. A query within d bits
 /// must agree to within ⌊d/m⌋ bits on some chunk; fewer, wider chunks mean more probes per chunk but
 /// far smaller buckets. For radius 31, 16 chunks of 16 bits (1 + 16 probes each) suit small segments and
-/// 12 chunks of 21–22 bits (1 + 21 + 210 probes each, about 4 entries per bucket at 10M) suit large ones, and
-/// 11 chunks of 23–24 bits (1 + 23 + 253 probes, about 1 entry per bucket at 10M) the largest:
-/// the dominant cost is cache misses on candidates, roughly probes × n / 2^width.
+/// 12 chunks of 21–22 bits (1 + 21 + 210 values within 2 bits, about 4 matching entries each at 10M) suit large ones,
+/// and 11 chunks of 23–24 bits (1 + 23 + 253 values, about 1 entry each at 10M) the largest: the dominant cost is cache
+/// misses on candidates, roughly values × n / 2^width. (A segment's buckets key only the top bits of a chunk; the
+/// rest is a sub-key inside the bucket, ADR-024.)
 /// </summary>
 internal sealed class ChunkLayout
 {
@@ -17,15 +18,15 @@ internal sealed class ChunkLayout
     public const int WideThreshold = 2 * 1024 * 1024;
 
     /// <summary>
-    /// Segments at least this large use <see cref="Widest"/>: its bucket starts take 448 MB, worth it only once the
-    /// entries themselves take more (8M entries × 84 bytes = 700 MB).
+    /// Segments at least this large use <see cref="Widest"/> (ADR-021; chosen when its bucket starts took 448 MB, before
+    /// ADR-024 shrank them, and not re-tuned since).
     /// </summary>
     public const int WidestThreshold = 8 * 1024 * 1024;
 
     public static readonly ChunkLayout Narrow = new(16);
     public static readonly ChunkLayout Wide = new(12);
 
-    /// <summary>11 chunks of 23–24 bits: 277–301 probes per chunk but about one entry per bucket at 10M (ADR-021).</summary>
+    /// <summary>11 chunks of 23–24 bits: 277–301 chunk values within 2 bits, about one entry each at 10M (ADR-021).</summary>
     public static readonly ChunkLayout Widest = new(11);
 
     /// <summary>The layout for a segment of <paramref name="count"/> entries.</summary>
@@ -36,14 +37,12 @@ internal sealed class ChunkLayout
 
     private readonly int[] _offsets;
     private readonly int[] _widths;
-    private readonly int[] _startsBase;
 
     private ChunkLayout(int count)
     {
         Count = count;
         _offsets = new int[count];
         _widths = new int[count];
-        _startsBase = new int[count + 1];
         var offset = 0;
         for (var c = 0; c < count; c++)
         {
@@ -51,18 +50,12 @@ internal sealed class ChunkLayout
             _widths[c] = (256 / count) + (c < 256 % count ? 1 : 0);
             _offsets[c] = offset;
             offset += _widths[c];
-            _startsBase[c + 1] = _startsBase[c] + (1 << _widths[c]) + 1;
         }
     }
 
     public int Count { get; }
 
-    /// <summary>Length of the array holding every chunk's bucket starts.</summary>
-    public int StartsLength => _startsBase[Count];
-
     public int Width(int chunk) => _widths[chunk];
-
-    public int StartsBase(int chunk) => _startsBase[chunk];
 
     /// <summary>The chunk's value in the hash stored at words[4·slot .. 4·slot+3].</summary>
     public int Extract(ulong[] words, int slot, int chunk) =>

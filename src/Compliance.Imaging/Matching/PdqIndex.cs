@@ -10,16 +10,18 @@ namespace Compliance.Imaging.Matching;
 /// <para><b>Why it is exact.</b> If a stored hash is within <c>d</c> bits of the query, the differing bits fall
 /// in m chunks, so at least one chunk differs in at most <c>r = ⌊d/m⌋</c> bits (pigeonhole). A query
 /// therefore visits, in every chunk, the buckets of all values within <c>r</c> bits of the query's chunk,
-/// checks each candidate's full distance, and reports a match only from the first chunk that would find
+/// checks each candidate's full distance (after a popcount of its in-bucket sub-key), and reports a match only from
+/// the first chunk that would find
 /// it, so nothing is missed or reported twice. Any d from 0 to 256 is answered exactly; the layouts are
 /// tuned for PDQ's usual d ≤ 31: 16 chunks of 16 bits (17 probes per chunk) for segments under
 /// <see cref="ChunkLayout.WideThreshold"/> entries, 12 chunks of 21–22 bits (232–254 probes per chunk, a
 /// handful of entries per bucket) above it, and 11 chunks of 23–24 bits (277–301 probes, about one entry per
 /// bucket) from <see cref="ChunkLayout.WidestThreshold"/> (ADR-021).</para>
 /// <para><b>Layout.</b> Entries live in immutable segments of flat arrays: ids (sorted, for removal by binary
-/// search), hashes as four <see cref="ulong"/>s each, and per chunk a CSR bucket table (2^width + 1 starts plus
-/// one <see cref="int"/> slot per entry) — 84 to 104 bytes per entry plus the bucket starts (448 MB for the widest
-/// layout), and no per-entry objects. New entries
+/// search), hashes as four <see cref="ulong"/>s each, and per chunk a CSR bucket table keyed by the chunk's top bits
+/// (about 8 entries per bucket) whose postings pack the slot with the chunk's remaining bits — 84 to 104 bytes per
+/// entry plus about 2 bytes of bucket starts per entry per chunk, on transparent huge pages where the kernel allows,
+/// and no per-entry objects (ADR-024). New entries
 /// go to an append-only buffer that is scanned linearly and sealed into a segment when full; segments are
 /// merged like a binary counter (a segment absorbs the next one when it is at most twice its size), so there
 /// are O(log n) of them. <see cref="AddRange"/> builds one segment directly.</para>
@@ -49,12 +51,17 @@ public sealed class PdqIndex : IPdqIndex
     {
     }
 
-    /// <summary>Lets tests exercise the wide and widest chunk layouts on small data.</summary>
-    internal PdqIndex(int bufferCapacity, int wideLayoutThreshold, int widestLayoutThreshold = ChunkLayout.WidestThreshold)
+    /// <summary>Lets tests exercise the wide and widest chunk layouts and other bucket sizes on small data.</summary>
+    internal PdqIndex(
+        int bufferCapacity,
+        int wideLayoutThreshold,
+        int widestLayoutThreshold = ChunkLayout.WidestThreshold,
+        int entriesPerBucketLog2 = Segment.DefaultEntriesPerBucketLog2)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bufferCapacity);
+        ArgumentOutOfRangeException.ThrowIfNegative(entriesPerBucketLog2);
         _bufferCapacity = bufferCapacity;
-        _thresholds = new LayoutThresholds(wideLayoutThreshold, widestLayoutThreshold);
+        _thresholds = new LayoutThresholds(wideLayoutThreshold, widestLayoutThreshold, entriesPerBucketLog2);
         _snapshot = new Snapshot([], new AppendBuffer(bufferCapacity), 0);
     }
 
@@ -103,23 +110,34 @@ public sealed class PdqIndex : IPdqIndex
             return;
         }
 
+        // Bulk loads usually come in id order (a table read by its key): then no sort and no permutation are needed.
         var sortedIds = ids.ToArray();
-        var words = new ulong[4 * ids.Length];
-        var order = new int[ids.Length];
-        for (var i = 0; i < order.Length; i++)
+        var words = LargeArrays.AllocateUninitialized<ulong>(checked(4 * ids.Length));
+        if (IsAscending(sortedIds))
         {
-            order[i] = i;
-        }
-
-        Array.Sort(sortedIds, order);
-        for (var i = 0; i < order.Length; i++)
-        {
-            if (i > 0 && sortedIds[i] == sortedIds[i - 1])
+            for (var i = 0; i < sortedIds.Length; i++)
             {
-                throw new ArgumentException($"Id {sortedIds[i]} appears more than once.", nameof(ids));
+                LinearScanIndex.Write(words, i, hashes[i]);
+            }
+        }
+        else
+        {
+            var order = new int[ids.Length];
+            for (var i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
             }
 
-            LinearScanIndex.Write(words, i, hashes[order[i]]);
+            Array.Sort(sortedIds, order);
+            for (var i = 0; i < order.Length; i++)
+            {
+                if (i > 0 && sortedIds[i] == sortedIds[i - 1])
+                {
+                    throw new ArgumentException($"Id {sortedIds[i]} appears more than once.", nameof(ids));
+                }
+
+                LinearScanIndex.Write(words, i, hashes[order[i]]);
+            }
         }
 
         var segment = Segment.Build(sortedIds, words, _thresholds);
@@ -203,6 +221,19 @@ public sealed class PdqIndex : IPdqIndex
 
         matches.Sort(PdqMatchOrder.Instance);
         return matches;
+    }
+
+    private static bool IsAscending(long[] ids)
+    {
+        for (var i = 1; i < ids.Length; i++)
+        {
+            if (ids[i] <= ids[i - 1])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private bool ContainsLive(Snapshot snapshot, long id)
