@@ -67,7 +67,7 @@ public sealed class LocalFeatureIndexTests
         }
     }
 
-    /// <summary>Above 64 references the bank is shortlisted first; a pasted copy must survive the shortlist.</summary>
+    /// <summary>Above 16 references the bank is shortlisted by the descriptor forest first; a pasted copy must survive the shortlist.</summary>
     [Fact]
     public void APastedCopyIsFoundInABankLargeEnoughToBeShortlisted()
     {
@@ -84,7 +84,7 @@ public sealed class LocalFeatureIndexTests
                     [.. Enumerable.Range(0, 500 * LocalFeatureSet.DescriptorWords).Select(_ => (ulong)random.NextInt64())]));
         }
 
-        Assert.True(bank.Count > LocalFeatureIndex.ShortlistAbove);
+        Assert.True(bank.Count > LocalFeatureIndex.ShortlistSize);
         var (image, _) = Pasted("astronaut.png", "heldout/aloeL.jpg", 0.30, 700f, 300f);
 
         var found = bank.Find(LocalFeatureExtractor.DescribeQuery(image));
