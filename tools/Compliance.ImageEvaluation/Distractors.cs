@@ -101,16 +101,15 @@ public static class Distractors
         }
 
         // Grain, as a camera or an encoder leaves it.
-        for (var y = 0; y < bitmap.Height; y++)
+        var pixels = bitmap.Pixels;
+        for (var i = 0; i < pixels.Length; i++)
         {
-            for (var x = 0; x < bitmap.Width; x++)
-            {
-                var c = bitmap.GetPixel(x, y);
-                var n = random.Next(-12, 13);
-                bitmap.SetPixel(x, y, new SKColor(Clamp(c.Red + n), Clamp(c.Green + n), Clamp(c.Blue + n)));
-            }
+            var c = pixels[i];
+            var n = random.Next(-12, 13);
+            pixels[i] = new SKColor(Clamp(c.Red + n), Clamp(c.Green + n), Clamp(c.Blue + n));
         }
 
+        bitmap.Pixels = pixels;
         return bitmap;
     }
 

@@ -37,6 +37,9 @@ public sealed record PairScore(
     /// <summary>Whether the exact matcher (every reference matched in full, <see cref="LocalFeatureSearch.Exact"/>) verifies the pair too.</summary>
     public bool LocalVerifiedExact { get; init; }
 
+    /// <summary>Ratio-test matches of this reference in the query (0 when fewer than 4), for diagnosing misses.</summary>
+    public int LocalMatches { get; init; }
+
     /// <summary>The outcome had the exact matcher decided the local-feature signal.</summary>
     public PairOutcome ExactOutcome => (this with { LocalVerified = LocalVerifiedExact }).Outcome;
 
@@ -83,6 +86,8 @@ public sealed class ImageMatchingEvaluation : IDisposable
         var decoder = new SafeImageDecoder();
         var local = new LocalFeatureIndex(LocalFeatureSearch.Indexed);
         var exact = new LocalFeatureIndex(LocalFeatureSearch.Exact);
+        var keypoints = new Dictionary<string, int>();
+        var bank = new List<(long, LocalFeatureSet)>();
         var references = new List<(string Name, ReferenceSet Set, PdqDihedralResult Pdq, bool Matchable, float[][] Embeddings)>();
         var named = TestImages.References.Select(n => (Name: n, Set: ReferenceSet.Tuning))
             .Concat(TestImages.HeldOut.Select(n => (Name: n, Set: ReferenceSet.HeldOut)))
@@ -92,16 +97,17 @@ public sealed class ImageMatchingEvaluation : IDisposable
             var decoded = decoder.DecodeFile(TestImages.PathOf(named[i].Name));
             var features = ReferenceFeatures.Of(decoded, _embedder);
             references.Add((named[i].Name, named[i].Set, PdqHasher.HashDihedral(decoded), features.Pdq.IsMatchable, features.Embeddings));
-            local.Add(i, features.LocalFeatures);
-            exact.Add(i, features.LocalFeatures);
+            bank.Add((i, features.LocalFeatures));
+            keypoints[named[i].Name] = features.LocalFeatures.Count;
         }
 
         for (var d = 0; d < distractors; d++)
         {
-            var features = Distractors.Features(d);
-            local.Add(named.Count + d, features);
-            exact.Add(named.Count + d, features);
+            bank.Add((named.Count + d, Distractors.Features(d)));
         }
+
+        local.AddRange(bank);
+        exact.AddRange(bank);
 
         var scenes = TestImages.Unrelated.Select(n => ImageTransforms.Load(TestImages.PathOf(n))).ToList();
         var queries = new List<(string Image, string Transform, bool Partial, byte[] Bytes)>();
@@ -151,7 +157,7 @@ public sealed class ImageMatchingEvaluation : IDisposable
             distractorHits.AddRange(found.Where(m => m.Id >= references.Count).Select(m => $"indexed: distractor {m.Id - references.Count} in {query.Image} {query.Transform} ({m.Inliers} inliers)"));
             distractorHits.AddRange(foundExact.Where(m => m.Id >= references.Count).Select(m => $"exact: distractor {m.Id - references.Count} in {query.Image} {query.Transform} ({m.Inliers} inliers)"));
             // For the margin: the best homography's inliers per reference whatever its placement or inlier share.
-            var inspected = local.Inspect(described).ToDictionary(c => c.Match.Id, c => c.Match.Inliers);
+            var inspected = local.Inspect(described).ToDictionary(c => c.Match.Id, c => c.Match);
             for (var r = 0; r < references.Count; r++)
             {
                 var reference = references[r];
@@ -166,7 +172,11 @@ public sealed class ImageMatchingEvaluation : IDisposable
                     Math.Min(wholeDistance, trimmedDistance),
                     reference.Matchable && (useTrimmed ? trimmedHash.IsMatchable : whole.IsMatchable),
                     reference.Embeddings.Max(e => VisualEmbedder.Cosine(e, embedding)),
-                    inspected.GetValueOrDefault(r), match is not null, box) { LocalVerifiedExact = verifiedExact.Contains(r) });
+                    inspected.GetValueOrDefault(r)?.Inliers ?? 0, match is not null, box)
+                {
+                    LocalVerifiedExact = verifiedExact.Contains(r),
+                    LocalMatches = inspected.GetValueOrDefault(r)?.Matches ?? 0,
+                });
             }
         }
 
@@ -176,6 +186,7 @@ public sealed class ImageMatchingEvaluation : IDisposable
         IndexedMillisecondsPerQuery = indexedWatch.Elapsed.TotalMilliseconds / queries.Count;
         ExactMillisecondsPerQuery = exactWatch.Elapsed.TotalMilliseconds / queries.Count;
         DistractorHits = distractorHits;
+        ReferenceKeypoints = keypoints;
         BankSize = references.Count + distractors;
         ModelVersion = _embedder.ModelVersion;
     }
@@ -197,6 +208,9 @@ public sealed class ImageMatchingEvaluation : IDisposable
 
     /// <summary>Mean time of the exact local-feature search alone per query.</summary>
     public double ExactMillisecondsPerQuery { get; }
+
+    /// <summary>ORB keypoints stored per reference (at most <see cref="LocalFeatureExtractor.ReferenceFeatures"/>).</summary>
+    public IReadOnlyDictionary<string, int> ReferenceKeypoints { get; }
 
     /// <summary>Distractors verified in some query, by either search: each is a false match.</summary>
     public IReadOnlyList<string> DistractorHits { get; }

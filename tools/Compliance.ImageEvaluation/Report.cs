@@ -81,6 +81,16 @@ public static class Report
         text.AppendLine(Inv, $"- matching + RANSAC per query (one thread): indexed {evaluation.IndexedMillisecondsPerQuery:F1} ms, exact {evaluation.ExactMillisecondsPerQuery:F1} ms");
         text.AppendLine();
 
+        text.AppendLine("## Misses of the local-feature verifier on partial copies (diagnosis)");
+        text.AppendLine();
+        text.AppendLine(Inv, $"- fewest stored keypoints: {string.Join(", ", evaluation.ReferenceKeypoints.OrderBy(k => k.Value).Take(10).Select(k => $"{Short(k.Key)} {k.Value}"))}");
+        foreach (var miss in genuine.Where(p => p.Partial && !p.LocalVerified))
+        {
+            text.AppendLine(Inv, $"- {Short(miss.Reference)} {miss.Transform} ({miss.Set}): {miss.LocalMatches} ratio-test matches, best homography {miss.LocalInliers} inliers, cosine {miss.Cosine:F3}, outcome {miss.Outcome}");
+        }
+
+        text.AppendLine();
+
         var boxes = genuine.Where(p => p.Partial && p.Box is not null).ToList();
         text.AppendLine(Inv, $"Boxes reported for {boxes.Count} of {genuine.Count(p => p.Partial)} partial copies.");
         text.AppendLine(Inv, $"Time per query (one thread, whole bank of {evaluation.BankSize}, indexed search): {evaluation.MillisecondsPerQuery:F1} ms");

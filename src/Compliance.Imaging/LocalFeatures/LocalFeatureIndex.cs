@@ -77,13 +77,40 @@ public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSe
     public LocalFeatureSearch Search => search;
 
     /// <summary>Adds or replaces one reference's features; a reference with no keypoints is held but never matches.</summary>
-    public void Add(long id, LocalFeatureSet features)
+    public void Add(long id, LocalFeatureSet features) => AddRange([(id, features)]);
+
+    /// <summary>
+    /// Adds or replaces many references at once: one new snapshot rather than one per reference (each copies every
+    /// stored descriptor, so loading a bank reference by reference costs the square of its size).
+    /// </summary>
+    public void AddRange(IEnumerable<(long Id, LocalFeatureSet Features)> references)
     {
-        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(references);
+        // The last features given for an id win; the order of first appearance is kept (entry order breaks ties).
+        var last = new Dictionary<long, LocalFeatureSet>();
+        var order = new List<long>();
+        foreach (var (id, features) in references)
+        {
+            ArgumentNullException.ThrowIfNull(features);
+            if (last.TryAdd(id, features))
+            {
+                order.Add(id);
+            }
+            else
+            {
+                last[id] = features;
+            }
+        }
+
+        if (order.Count == 0)
+        {
+            return;
+        }
+
         lock (_write)
         {
             var current = _snapshot;
-            var entries = current.Entries.Where(e => e.Id != id).Append(new Entry(id, features)).ToArray();
+            var entries = current.Entries.Where(e => !last.ContainsKey(e.Id)).Concat(order.Select(id => new Entry(id, last[id]))).ToArray();
             _snapshot = Snapshot.Of(entries);
         }
     }
