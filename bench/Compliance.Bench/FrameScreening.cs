@@ -17,8 +17,8 @@ namespace Compliance.Bench;
 /// Frames screened per second for a 10-second 720p video: ffmpeg sampling (1 fps + scene changes) and,
 /// on every sampled frame, the image classifiers the frame gate runs (PDQ reference match,
 /// ResNet18 embedding match, face detection + matching, and then with local features added), against banks of 1,000 references and
-/// 1,000 enrolled faces (the references' ORB keypoints are real: the 32 evaluation references and 968 distractors, ADR-025), through <see cref="FrameScreener"/> (frames screened in parallel, one per core, while
-/// ffmpeg decodes). Sampling alone is measured in the same run as the baseline.
+/// 1,000 enrolled faces (the references' ORB keypoints are real: the 32 evaluation references and 968 distractors,
+/// ADR-025), through <see cref="FrameScreener"/> (frames screened in parallel, one per core, while ffmpeg decodes). Sampling alone is measured in the same run as the baseline.
 /// </summary>
 internal static class FrameScreening
 {
@@ -31,9 +31,6 @@ internal static class FrameScreening
         public EmbeddingIndex Embeddings { get; } = new(VisualEmbedder.Dimension, VisualEmbedder.DihedralCount);
 
         public LocalFeatureIndex LocalFeatures { get; } = new(LocalFeatureSearch.Indexed);
-
-        /// <summary>The same keypoints searched exactly (every reference in full): the same-run yardstick for the index.</summary>
-        public LocalFeatureIndex ExactLocalFeatures { get; } = new(LocalFeatureSearch.Exact);
 
         EmbeddingIndex IFaceBank.Index => FaceIndex;
 
@@ -66,13 +63,11 @@ internal static class FrameScreening
         }
 
         bank.LocalFeatures.AddRange(keypoints);
-        bank.ExactLocalFeatures.AddRange(keypoints);
 
         using var embedder = new VisualEmbedder();
         using var faces = new FacePipeline(FaceModelOptions.FromDirectory(Path.Combine(repoRoot, ".data", "models", "face")));
         IImageClassifier[] classifiers = [new ReferencePdqClassifier(bank), new ReferenceEmbeddingClassifier(bank, embedder), new FaceMatchClassifier(bank, faces)];
         IImageClassifier[] withLocal = [.. classifiers, new ReferenceLocalFeatureClassifier(bank)];
-        IImageClassifier[] withExactLocal = [.. classifiers, new ReferenceLocalFeatureClassifier(new ExactLocal(bank))];
         var sampler = new FrameSampler(new FrameSamplerOptions());
         var folder = Directory.CreateTempSubdirectory("frame-bench-").FullName;
         try
@@ -90,7 +85,6 @@ internal static class FrameScreening
                 await Measure(sampler, path, name, "sampling only (baseline)", []);
                 await Measure(sampler, path, name, "sampling + PDQ + embedding + faces", classifiers);
                 await Measure(sampler, path, name, "sampling + PDQ + embedding + faces + local features (1,000 references × ≤ 500 keypoints), indexed", withLocal);
-                await Measure(sampler, path, name, "… + local features, exact search (every reference in full)", withExactLocal);
             }
         }
         finally
@@ -122,20 +116,6 @@ internal static class FrameScreening
         return i < real.Length
             ? LocalFeatureExtractor.DescribeReference(BorderTrimmer.Trim(new SafeImageDecoder().DecodeFile(TestImages.PathOf(real[i]))).Image)
             : Distractors.Features(i - real.Length);
-    }
-
-    /// <summary>The bench's bank with its local features searched exactly.</summary>
-    private sealed class ExactLocal(Bank bank) : IReferenceBank
-    {
-        public long Version => bank.Version;
-
-        public IPdqIndex PdqIndex => bank.PdqIndex;
-
-        public EmbeddingIndex Embeddings => bank.Embeddings;
-
-        public LocalFeatureIndex LocalFeatures => bank.ExactLocalFeatures;
-
-        public bool TryGet(long id, out ReferenceEntry entry) => bank.TryGet(id, out entry);
     }
 
     private static float[] RandomUnit(Random random, int dimension)

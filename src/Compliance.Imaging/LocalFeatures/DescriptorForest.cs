@@ -71,11 +71,14 @@ internal sealed class DescriptorForest
             var node = _roots[t];
             while (node.Children is { } children)
             {
+                // The centres' descriptors are copied into the node: the walk reads them contiguously, not scattered over the bank.
                 var centres = node.Centres!;
                 int best = int.MaxValue, bestChild = 0;
-                for (var c = 0; c < centres.Length; c++)
+                for (var c = 0; c < children.Length; c++)
                 {
-                    var d = Distance(q0, q1, q2, q3, centres[c]);
+                    var o = c * Words;
+                    var d = BitOperations.PopCount(q0 ^ centres[o]) + BitOperations.PopCount(q1 ^ centres[o + 1])
+                        + BitOperations.PopCount(q2 ^ centres[o + 2]) + BitOperations.PopCount(q3 ^ centres[o + 3]);
                     if (d < best)
                     {
                         (best, bestChild) = (d, c);
@@ -169,7 +172,13 @@ internal sealed class DescriptorForest
             children[c] = Build(order, labels, start + offsets[c], start + offsets[c + 1], random, depth + 1);
         }
 
-        return new Node { Start = start, End = end, Centres = centres, Children = children };
+        var words = new ulong[Branching * Words];
+        for (var c = 0; c < Branching; c++)
+        {
+            Array.Copy(_bank, centres[c] * Words, words, c * Words, Words);
+        }
+
+        return new Node { Start = start, End = end, Centres = words, Children = children };
     }
 
     private sealed class Node
@@ -178,8 +187,8 @@ internal sealed class DescriptorForest
 
         public int End { get; init; }
 
-        /// <summary>Rows whose descriptors are the children's centres; null at a leaf.</summary>
-        public int[]? Centres { get; init; }
+        /// <summary>The children's centres, <see cref="Words"/> words each; null at a leaf.</summary>
+        public ulong[]? Centres { get; init; }
 
         public Node[]? Children { get; init; }
     }

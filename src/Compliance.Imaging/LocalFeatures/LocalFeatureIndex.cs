@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using OpenCvSharp;
 
 namespace Compliance.Imaging.LocalFeatures;
@@ -274,7 +276,7 @@ public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSe
         Snapshot snapshot, LocalFeatureSet query, int[] entries, int[]? outside, CancellationToken cancellationToken)
     {
         var perEntry = new List<(int, int)>?[snapshot.Entries.Length];
-        var bank = snapshot.Descriptors;
+        ref var bankWords = ref MemoryMarshal.GetArrayDataReference(snapshot.Descriptors);
         var owners = snapshot.Owners;
         var q = query.Descriptors;
         for (var qi = 0; qi < query.Count; qi++)
@@ -292,9 +294,15 @@ public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSe
                 var end = snapshot.FirstRow[entry + 1];
                 for (var row = snapshot.FirstRow[entry]; row < end; row++)
                 {
-                    var b = row * LocalFeatureSet.DescriptorWords;
-                    var distance = BitOperations.PopCount(q0 ^ bank[b]) + BitOperations.PopCount(q1 ^ bank[b + 1])
-                        + BitOperations.PopCount(q2 ^ bank[b + 2]) + BitOperations.PopCount(q3 ^ bank[b + 3]);
+                    // Half the distance first: most rows are already no nearer than the alternative after two words.
+                    ref var words = ref Unsafe.Add(ref bankWords, row * LocalFeatureSet.DescriptorWords);
+                    var distance = BitOperations.PopCount(q0 ^ words) + BitOperations.PopCount(q1 ^ Unsafe.Add(ref words, 1));
+                    if (distance >= second)
+                    {
+                        continue;
+                    }
+
+                    distance += BitOperations.PopCount(q2 ^ Unsafe.Add(ref words, 2)) + BitOperations.PopCount(q3 ^ Unsafe.Add(ref words, 3));
                     if (distance >= second)
                     {
                         continue;
@@ -347,10 +355,16 @@ public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSe
 
         public void Visit(int row)
         {
-            var b = row * LocalFeatureSet.DescriptorWords;
-            var d = BitOperations.PopCount(_q0 ^ bank[b]) + BitOperations.PopCount(_q1 ^ bank[b + 1])
-                + BitOperations.PopCount(_q2 ^ bank[b + 2]) + BitOperations.PopCount(_q3 ^ bank[b + 3]);
-            if (_o3 >= 0 && d >= _d3)
+            // No entry of the list can improve on a distance at or beyond its last one (the list is sorted).
+            ref var words = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bank), row * LocalFeatureSet.DescriptorWords);
+            var d = BitOperations.PopCount(_q0 ^ words) + BitOperations.PopCount(_q1 ^ Unsafe.Add(ref words, 1));
+            if (d >= _d3)
+            {
+                return;
+            }
+
+            d += BitOperations.PopCount(_q2 ^ Unsafe.Add(ref words, 2)) + BitOperations.PopCount(_q3 ^ Unsafe.Add(ref words, 3));
+            if (d >= _d3)
             {
                 return;
             }
