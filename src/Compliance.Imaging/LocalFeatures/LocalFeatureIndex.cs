@@ -22,8 +22,8 @@ public sealed record LocalMatch(long Id, int Inliers, int Matches, float[] Corne
 /// <summary>
 /// Finds references that appear anywhere in a screened image (whole, cropped, rotated, greyscale, padded or pasted
 /// into a larger picture) by their ORB keypoints, then keeps only those whose matches agree on one plane-to-plane
-/// mapping: every query descriptor is matched to its nearest reference descriptor over the whole bank (Hamming
-/// distance), kept if clearly nearer than the next-best alternative (Lowe's ratio test), the matches are grouped by
+/// mapping: every query descriptor is matched to its nearest reference descriptor (Hamming distance; over the whole
+/// bank, or over the shortlist described below), kept if clearly nearer than the next-best alternative (Lowe's ratio test), the matches are grouped by
 /// reference, and the references with enough of them are verified with a RANSAC homography. A reference is reported
 /// when at least <see cref="MinInliers"/> distinct keypoint pairs and <see cref="MinInlierRatio"/> of its matches are
 /// inliers and the homography maps it to a plausible, unmirrored quadrilateral.
@@ -34,8 +34,9 @@ public sealed record LocalMatch(long Id, int Inliers, int Matches, float[] Corne
 /// reference holding the nearest; the <see cref="ShortlistSize"/> references with most votes are then matched exactly
 /// (brute-force Hamming over their keypoints), with the ratio test's alternative taken from those references and from the
 /// nearest descriptor the forest found elsewhere. Cost per query is therefore about 1,500 × (a few hundred forest reads)
-/// plus 1,500 × 500 × <see cref="ShortlistSize"/> distances, whatever the bank's size; the forest is built once per
-/// change of the bank, on the first query after it. <see cref="LocalFeatureSearch.Exact"/> matches every reference in
+/// plus 1,500 × 500 × <see cref="ShortlistSize"/> distances, whatever the bank's size; the forest is rebuilt by each
+/// change of the bank (<see cref="AddRange"/>, <see cref="Remove"/>) before the new snapshot is published, so readers
+/// never wait for it and a writer pays for it (load a bank with one <see cref="AddRange"/>). <see cref="LocalFeatureSearch.Exact"/> matches every reference in
 /// full instead (the yardstick the evaluation compares against). Readers take no lock: they read an immutable snapshot
 /// that writers replace (copy on write), which suits a bank that changes rarely and is read for every frame.
 /// </remarks>
@@ -113,7 +114,7 @@ public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSe
         {
             var current = _snapshot;
             var entries = current.Entries.Where(e => !last.ContainsKey(e.Id)).Concat(order.Select(id => new Entry(id, last[id]))).ToArray();
-            _snapshot = Snapshot.Of(entries);
+            _snapshot = Snapshot.Of(entries, search);
         }
     }
 
@@ -128,7 +129,7 @@ public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSe
                 return false;
             }
 
-            _snapshot = Snapshot.Of(current.Entries.Where(e => e.Id != id).ToArray());
+            _snapshot = Snapshot.Of(current.Entries.Where(e => e.Id != id).ToArray(), search);
             return true;
         }
     }
@@ -214,7 +215,7 @@ public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSe
     /// </summary>
     private static (int[] Entries, int[] Outside) Shortlist(Snapshot snapshot, LocalFeatureSet query, CancellationToken cancellationToken)
     {
-        var forest = snapshot.Forest;
+        var forest = snapshot.Forest!;
         var votes = new int[snapshot.Entries.Length];
         var count = query.Count;
         var nearDistance = new int[count * Alternatives];
@@ -532,7 +533,7 @@ public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSe
     /// <summary>Every stored descriptor in one array, with the entry and keypoint each row belongs to.</summary>
     private sealed class Snapshot
     {
-        public static readonly Snapshot Empty = Of([]);
+        public static readonly Snapshot Empty = Of([], LocalFeatureSearch.Exact);
 
         public required Entry[] Entries { get; init; }
 
@@ -547,12 +548,13 @@ public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSe
         /// <summary>The first row of each entry (and, last, the number of rows): an entry's rows are contiguous.</summary>
         public required int[] FirstRow { get; init; }
 
-        /// <summary>Built on first use: a bank usually changes in bursts (a refresh adds many references) and is read far more often.</summary>
-        public required Lazy<DescriptorForest> LazyForest { get; init; }
+        /// <summary>
+        /// Built by the writer, before the snapshot is published, so no screened frame waits for it (a build takes seconds
+        /// for 1,000 references on a loaded node); null when the bank is matched in full anyway.
+        /// </summary>
+        public required DescriptorForest? Forest { get; init; }
 
-        public DescriptorForest Forest => LazyForest.Value;
-
-        public static Snapshot Of(Entry[] entries)
+        public static Snapshot Of(Entry[] entries, LocalFeatureSearch search)
         {
             var rows = entries.Sum(e => e.Features.Count);
             var descriptors = new ulong[rows * LocalFeatureSet.DescriptorWords];
@@ -581,7 +583,7 @@ public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSe
                 Owners = owners,
                 LocalIndex = local,
                 FirstRow = first,
-                LazyForest = new(() => new DescriptorForest(descriptors, rows), LazyThreadSafetyMode.ExecutionAndPublication),
+                Forest = search == LocalFeatureSearch.Indexed && entries.Length > ShortlistSize ? new DescriptorForest(descriptors, rows) : null,
             };
         }
     }
