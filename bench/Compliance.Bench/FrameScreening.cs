@@ -3,10 +3,13 @@ using System.Globalization;
 using Compliance.Classifiers.Images;
 using Compliance.Faces;
 using Compliance.Generation.Frames;
+using Compliance.ImageEvaluation;
+using Compliance.Imaging.Decoding;
 using Compliance.Imaging.Embedding;
 using Compliance.Imaging.LocalFeatures;
 using Compliance.Imaging.Matching;
 using Compliance.Imaging.Pdq;
+using Compliance.Imaging.Trimming;
 
 namespace Compliance.Bench;
 
@@ -14,8 +17,8 @@ namespace Compliance.Bench;
 /// Frames screened per second for a 10-second 720p video: ffmpeg sampling (1 fps + scene changes) and,
 /// on every sampled frame, the image classifiers the frame gate runs (PDQ reference match,
 /// ResNet18 embedding match, face detection + matching, and then with local features added), against banks of 1,000 references and
-/// 1,000 enrolled faces, through <see cref="FrameScreener"/> (frames screened in parallel, one per core, while
-/// ffmpeg decodes). Sampling alone is measured in the same run as the baseline.
+/// 1,000 enrolled faces (the references' ORB keypoints are real: the 32 evaluation references and 968 distractors,
+/// ADR-025), through <see cref="FrameScreener"/> (frames screened in parallel, one per core, while ffmpeg decodes). Sampling alone is measured in the same run as the baseline.
 /// </summary>
 internal static class FrameScreening
 {
@@ -27,7 +30,7 @@ internal static class FrameScreening
 
         public EmbeddingIndex Embeddings { get; } = new(VisualEmbedder.Dimension, VisualEmbedder.DihedralCount);
 
-        public LocalFeatureIndex LocalFeatures { get; } = new();
+        public LocalFeatureIndex LocalFeatures { get; } = new(LocalFeatureSearch.Indexed);
 
         FaceSearchIndex IFaceBank.Index => FaceIndex;
 
@@ -50,13 +53,16 @@ internal static class FrameScreening
     {
         var bank = new Bank();
         var random = new Random(7);
+        var keypoints = new List<(long, LocalFeatureSet)>();
         for (var i = 0; i < 1_000; i++)
         {
             bank.PdqIndex.Add(i, new PdqHash((ulong)random.NextInt64(), (ulong)random.NextInt64(), (ulong)random.NextInt64(), (ulong)random.NextInt64()));
             bank.Embeddings.Add(i, Enumerable.Range(0, VisualEmbedder.DihedralCount).Select(_ => RandomUnit(random, VisualEmbedder.Dimension)).ToArray());
             bank.FaceIndex.Add(i, RandomUnit(random, 512));
-            bank.LocalFeatures.Add(i, RandomKeypoints(random, LocalFeatureExtractor.ReferenceFeatures));
+            keypoints.Add((i, LocalKeypoints(i)));
         }
+
+        bank.LocalFeatures.AddRange(keypoints);
 
         using var embedder = new VisualEmbedder();
         using var faces = new FacePipeline(FaceModelOptions.FromDirectory(Path.Combine(repoRoot, ".data", "models", "face")));
@@ -81,7 +87,7 @@ internal static class FrameScreening
                 await Measure(sampler, path, name, "sampling only (baseline)", []);
                 await Measure(sampler, path, name, "sampling + PDQ + embedding + faces, face models as published (baseline)", published);
                 await Measure(sampler, path, name, "sampling + PDQ + embedding + faces", classifiers);
-                await Measure(sampler, path, name, "sampling + PDQ + embedding + faces + local features (1,000 references × 500 keypoints)", withLocal);
+                await Measure(sampler, path, name, "sampling + PDQ + embedding + faces + local features (1,000 references × ≤ 500 keypoints), indexed", withLocal);
             }
         }
         finally
@@ -110,12 +116,13 @@ internal static class FrameScreening
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {video} | {what} | {frames} | {best:F2} | {frames / best:F1} | {bestCpu:F2} | {frames / bestCpu:F1} |"));
     }
 
-    /// <summary>Keypoints with random descriptors: matching costs the same per stored keypoint whatever the picture.</summary>
-    private static LocalFeatureSet RandomKeypoints(Random random, int count)
+    /// <summary>Real ORB keypoints: the 32 evaluation references, then distractors (an index is only as fast as the descriptors it meets).</summary>
+    private static LocalFeatureSet LocalKeypoints(int i)
     {
-        var points = Enumerable.Range(0, count * 2).Select(_ => (float)(random.NextDouble() * 500)).ToArray();
-        var descriptors = Enumerable.Range(0, count * LocalFeatureSet.DescriptorWords).Select(_ => (ulong)random.NextInt64()).ToArray();
-        return new LocalFeatureSet(512, 512, 1f, points, descriptors);
+        string[] real = [.. TestImages.References, .. TestImages.HeldOut];
+        return i < real.Length
+            ? LocalFeatureExtractor.DescribeReference(BorderTrimmer.Trim(new SafeImageDecoder().DecodeFile(TestImages.PathOf(real[i]))).Image)
+            : Distractors.Features(i - real.Length);
     }
 
     private static float[] RandomUnit(Random random, int dimension)

@@ -67,7 +67,7 @@ public sealed class LocalFeatureIndexTests
         }
     }
 
-    /// <summary>Above 64 references the bank is shortlisted first; a pasted copy must survive the shortlist.</summary>
+    /// <summary>Above 16 references the bank is shortlisted by the descriptor forest first; a pasted copy must survive the shortlist.</summary>
     [Fact]
     public void APastedCopyIsFoundInABankLargeEnoughToBeShortlisted()
     {
@@ -84,7 +84,7 @@ public sealed class LocalFeatureIndexTests
                     [.. Enumerable.Range(0, 500 * LocalFeatureSet.DescriptorWords).Select(_ => (ulong)random.NextInt64())]));
         }
 
-        Assert.True(bank.Count > LocalFeatureIndex.ShortlistAbove);
+        Assert.True(bank.Count > LocalFeatureIndex.ShortlistSize);
         var (image, _) = Pasted("astronaut.png", "heldout/aloeL.jpg", 0.30, 700f, 300f);
 
         var found = bank.Find(LocalFeatureExtractor.DescribeQuery(image));
@@ -143,5 +143,75 @@ public sealed class LocalFeatureIndexTests
         Assert.InRange(features.Count, 100, LocalFeatureExtractor.ReferenceFeatures);
         Assert.Throws<FormatException>(() => LocalFeatureSet.FromBytes(features.ToBytes()[..^5]));
         Assert.Throws<FormatException>(() => LocalFeatureSet.FromBytes(new byte[3]));
+    }
+
+    [Fact]
+    public void EveryStoredDescriptorIsAmongItsOwnForestCandidates()
+    {
+        var random = new Random(11);
+        const int rows = 5_000;
+        var bank = new ulong[rows * LocalFeatureSet.DescriptorWords];
+        for (var i = 0; i < bank.Length; i++)
+        {
+            bank[i] = (ulong)random.NextInt64();
+        }
+
+        var forest = new DescriptorForest(bank, rows);
+
+        for (var row = 0; row < rows; row += 37)
+        {
+            var seen = new Collector();
+            forest.Candidates(bank.AsSpan(row * LocalFeatureSet.DescriptorWords, LocalFeatureSet.DescriptorWords), ref seen);
+            // The walk repeats the split that placed the row, in every tree.
+            Assert.Equal(DescriptorForest.Trees, seen.Rows.Count(r => r == row));
+            Assert.InRange(seen.Rows.Count, DescriptorForest.Trees, DescriptorForest.Trees * DescriptorForest.LeafSize);
+        }
+    }
+
+    private struct Collector() : DescriptorForest.IRowVisitor
+    {
+        public List<int> Rows { get; } = [];
+
+        public readonly void Visit(int row) => Rows.Add(row);
+    }
+
+    /// <summary>A bank of real references and distractors, large enough to be shortlisted: the two searches agree.</summary>
+    [Theory]
+    [InlineData("chelsea.png", 0.40, 60f, 80f)]
+    [InlineData("astronaut.png", 0.30, 700f, 300f)]
+    public void TheIndexedSearchFindsWhatTheExactSearchFinds(string photo, double share, float left, float top)
+    {
+        string[] real = ["chelsea.png", "astronaut.png", "coffee.png", "camera.png", "rocket.jpg", "horse.png"];
+        var bank = real.Select((n, i) => ((long)i, LocalFeatureExtractor.DescribeReference(Decoder.DecodeFile(TestImages.PathOf(n)))))
+            .Concat(Enumerable.Range(0, 30).Select(d => ((long)(real.Length + d), Distractors.Features(d))))
+            .ToList();
+        var indexed = new LocalFeatureIndex(LocalFeatureSearch.Indexed);
+        var exact = new LocalFeatureIndex(LocalFeatureSearch.Exact);
+        indexed.AddRange(bank);
+        exact.AddRange(bank);
+        Assert.True(indexed.Count > LocalFeatureIndex.ShortlistSize);
+        var query = LocalFeatureExtractor.DescribeQuery(Pasted(photo, "heldout/leuvenA.jpg", share, left, top).Image);
+
+        var fromIndex = indexed.Find(query);
+        var fromExact = exact.Find(query);
+
+        Assert.Equal(Array.IndexOf(real, photo), Assert.Single(fromExact).Id);
+        Assert.Equal(fromExact.Select(m => m.Id), fromIndex.Select(m => m.Id));
+        Assert.InRange(Assert.Single(fromIndex).Inliers, LocalFeatureIndex.MinInliers, int.MaxValue);
+    }
+
+    [Fact]
+    public void ABankAddedAtOnceHoldsTheLastFeaturesGivenForAnId()
+    {
+        var chelsea = LocalFeatureExtractor.DescribeReference(Decoder.DecodeFile(TestImages.PathOf("chelsea.png")));
+        var coffee = LocalFeatureExtractor.DescribeReference(Decoder.DecodeFile(TestImages.PathOf("coffee.png")));
+        var bank = new LocalFeatureIndex();
+
+        bank.AddRange([(1, coffee), (2, chelsea), (1, chelsea)]);
+        bank.AddRange([]);
+
+        Assert.Equal(2, bank.Count);
+        var query = LocalFeatureExtractor.DescribeQuery(Decoder.DecodeFile(TestImages.PathOf("coffee.png")));
+        Assert.Empty(bank.Find(query));
     }
 }

@@ -34,6 +34,15 @@ public sealed record PairScore(
     string Reference, ReferenceSet Set, string QueryImage, string Transform, bool Partial, int PdqDistance, bool PdqMatchable, float Cosine,
     int LocalInliers, bool LocalVerified, PixelBox? Box)
 {
+    /// <summary>Whether the exact matcher (every reference matched in full, <see cref="LocalFeatureSearch.Exact"/>) verifies the pair too.</summary>
+    public bool LocalVerifiedExact { get; init; }
+
+    /// <summary>Ratio-test matches of this reference in the query (0 when fewer than 4), for diagnosing misses.</summary>
+    public int LocalMatches { get; init; }
+
+    /// <summary>The outcome had the exact matcher decided the local-feature signal.</summary>
+    public PairOutcome ExactOutcome => (this with { LocalVerified = LocalVerifiedExact }).Outcome;
+
     public bool Genuine => Reference == QueryImage;
 
     public bool PdqBlocks => PdqMatchable && PdqDistance <= PdqBlockDistance;
@@ -61,7 +70,9 @@ public sealed record PairScore(
 /// The extended image evaluation of issue 10: every reference of both sets is registered (trimmed, hashed, embedded,
 /// described) as the upload endpoint does it; every reference is altered by every transform of
 /// <see cref="ImageTransforms.Everything"/> (partial copies pasted into an unrelated picture); unrelated pictures are
-/// screened untouched; and every query is scored against every reference. About a minute on the 2-core machine.
+/// screened untouched; and every query is scored against every reference. Local features are searched twice, by the
+/// service's indexed search and by the exact one, in banks optionally grown with <see cref="Distractors"/>, so the two
+/// can be compared pair by pair.
 /// </summary>
 public sealed class ImageMatchingEvaluation : IDisposable
 {
@@ -69,10 +80,14 @@ public sealed class ImageMatchingEvaluation : IDisposable
 
     private readonly VisualEmbedder _embedder = new();
 
-    public ImageMatchingEvaluation()
+    /// <param name="distractors">References added to the local-feature banks (ids from the number of real references on) that no query contains.</param>
+    public ImageMatchingEvaluation(int distractors = 0)
     {
         var decoder = new SafeImageDecoder();
-        var local = new LocalFeatureIndex();
+        var local = new LocalFeatureIndex(LocalFeatureSearch.Indexed);
+        var exact = new LocalFeatureIndex(LocalFeatureSearch.Exact);
+        var keypoints = new Dictionary<string, int>();
+        var bank = new List<(long, LocalFeatureSet)>();
         var references = new List<(string Name, ReferenceSet Set, PdqDihedralResult Pdq, bool Matchable, float[][] Embeddings)>();
         var named = TestImages.References.Select(n => (Name: n, Set: ReferenceSet.Tuning))
             .Concat(TestImages.HeldOut.Select(n => (Name: n, Set: ReferenceSet.HeldOut)))
@@ -82,8 +97,17 @@ public sealed class ImageMatchingEvaluation : IDisposable
             var decoded = decoder.DecodeFile(TestImages.PathOf(named[i].Name));
             var features = ReferenceFeatures.Of(decoded, _embedder);
             references.Add((named[i].Name, named[i].Set, PdqHasher.HashDihedral(decoded), features.Pdq.IsMatchable, features.Embeddings));
-            local.Add(i, features.LocalFeatures);
+            bank.Add((i, features.LocalFeatures));
+            keypoints[named[i].Name] = features.LocalFeatures.Count;
         }
+
+        for (var d = 0; d < distractors; d++)
+        {
+            bank.Add((named.Count + d, Distractors.Features(d)));
+        }
+
+        local.AddRange(bank);
+        exact.AddRange(bank);
 
         var scenes = TestImages.Unrelated.Select(n => ImageTransforms.Load(TestImages.PathOf(n))).ToList();
         var queries = new List<(string Image, string Transform, bool Partial, byte[] Bytes)>();
@@ -108,7 +132,10 @@ public sealed class ImageMatchingEvaluation : IDisposable
         }
 
         var pairs = new List<PairScore>();
+        var distractorHits = new List<string>();
         var watch = new Stopwatch();
+        var indexedWatch = new Stopwatch();
+        var exactWatch = new Stopwatch();
         foreach (var query in queries)
         {
             var image = decoder.Decode(query.Bytes);
@@ -118,10 +145,19 @@ public sealed class ImageMatchingEvaluation : IDisposable
             var trimmedHash = trimmed.Trimmed ? PdqHasher.Hash(trimmed.Image) : whole;
             var embedding = _embedder.Embed(trimmed.Image);
             var described = LocalFeatureExtractor.DescribeQuery(trimmed.Image);
-            var verified = local.Find(described).ToDictionary(m => m.Id);
+            indexedWatch.Start();
+            var found = local.Find(described);
+            indexedWatch.Stop();
             watch.Stop();
+            var verified = found.Where(m => m.Id < references.Count).ToDictionary(m => m.Id);
+            exactWatch.Start();
+            var foundExact = exact.Find(described);
+            exactWatch.Stop();
+            var verifiedExact = foundExact.Where(m => m.Id < references.Count).Select(m => m.Id).ToHashSet();
+            distractorHits.AddRange(found.Where(m => m.Id >= references.Count).Select(m => $"indexed: distractor {m.Id - references.Count} in {query.Image} {query.Transform} ({m.Inliers} inliers)"));
+            distractorHits.AddRange(foundExact.Where(m => m.Id >= references.Count).Select(m => $"exact: distractor {m.Id - references.Count} in {query.Image} {query.Transform} ({m.Inliers} inliers)"));
             // For the margin: the best homography's inliers per reference whatever its placement or inlier share.
-            var inspected = local.Inspect(described).ToDictionary(c => c.Match.Id, c => c.Match.Inliers);
+            var inspected = local.Inspect(described).ToDictionary(c => c.Match.Id, c => c.Match);
             for (var r = 0; r < references.Count; r++)
             {
                 var reference = references[r];
@@ -136,13 +172,22 @@ public sealed class ImageMatchingEvaluation : IDisposable
                     Math.Min(wholeDistance, trimmedDistance),
                     reference.Matchable && (useTrimmed ? trimmedHash.IsMatchable : whole.IsMatchable),
                     reference.Embeddings.Max(e => VisualEmbedder.Cosine(e, embedding)),
-                    inspected.GetValueOrDefault(r), match is not null, box));
+                    inspected.GetValueOrDefault(r)?.Inliers ?? 0, match is not null, box)
+                {
+                    LocalVerifiedExact = verifiedExact.Contains(r),
+                    LocalMatches = inspected.GetValueOrDefault(r)?.Matches ?? 0,
+                });
             }
         }
 
         Pairs = pairs;
         Queries = queries.Count;
         MillisecondsPerQuery = watch.Elapsed.TotalMilliseconds / queries.Count;
+        IndexedMillisecondsPerQuery = indexedWatch.Elapsed.TotalMilliseconds / queries.Count;
+        ExactMillisecondsPerQuery = exactWatch.Elapsed.TotalMilliseconds / queries.Count;
+        DistractorHits = distractorHits;
+        ReferenceKeypoints = keypoints;
+        BankSize = references.Count + distractors;
         ModelVersion = _embedder.ModelVersion;
     }
 
@@ -154,6 +199,21 @@ public sealed class ImageMatchingEvaluation : IDisposable
     public double MillisecondsPerQuery { get; }
 
     public string ModelVersion { get; }
+
+    /// <summary>References in the local-feature banks: the real ones and the distractors.</summary>
+    public int BankSize { get; }
+
+    /// <summary>Mean time of the indexed local-feature search alone (matching and RANSAC) per query.</summary>
+    public double IndexedMillisecondsPerQuery { get; }
+
+    /// <summary>Mean time of the exact local-feature search alone per query.</summary>
+    public double ExactMillisecondsPerQuery { get; }
+
+    /// <summary>ORB keypoints stored per reference (at most <see cref="LocalFeatureExtractor.ReferenceFeatures"/>).</summary>
+    public IReadOnlyDictionary<string, int> ReferenceKeypoints { get; }
+
+    /// <summary>Distractors verified in some query, by either search: each is a false match.</summary>
+    public IReadOnlyList<string> DistractorHits { get; }
 
     /// <summary>Each reference against its own altered copies (not its untouched self).</summary>
     public IEnumerable<PairScore> Genuine => Pairs.Where(p => p.Genuine && p.Transform != Original);

@@ -63,9 +63,37 @@ public static class Report
         text.AppendLine(Inv, $"- PDQ: lowest impostor distance (both hashes matchable) **{lowPdq.PdqDistance}** ({Describe(lowPdq)}); match at ≤ 31, block at ≤ 24");
         text.AppendLine();
 
+        text.AppendLine(Inv, $"## Indexed against exact local-feature search (bank of {evaluation.BankSize} references)");
+        text.AppendLine();
+        var exactGenuine = genuine.Count(p => p.LocalVerifiedExact);
+        var bothGenuine = genuine.Count(p => p.LocalVerifiedExact && p.LocalVerified);
+        var onlyIndexed = genuine.Where(p => p.LocalVerified && !p.LocalVerifiedExact).ToList();
+        var onlyExact = genuine.Where(p => !p.LocalVerified && p.LocalVerifiedExact).ToList();
+        text.AppendLine(Inv, $"- genuine pairs verified: exact {exactGenuine}, indexed {genuine.Count(p => p.LocalVerified)}, both {bothGenuine}: "
+            + $"recall of the exact matcher's verified pairs **{(exactGenuine == 0 ? 1 : (double)bothGenuine / exactGenuine):0.000}**");
+        text.AppendLine(Inv, $"- verified by exact only: {onlyExact.Count}{List(onlyExact)}");
+        text.AppendLine(Inv, $"- verified by indexed only: {onlyIndexed.Count}{List(onlyIndexed)}");
+        var changed = evaluation.Pairs.Where(p => p.Outcome != p.ExactOutcome).ToList();
+        text.AppendLine(Inv, $"- decisions (block / review / none) that differ between the two, over all {evaluation.Pairs.Count} pairs: **{changed.Count}**{List(changed)}");
+        text.AppendLine(Inv, $"- genuine flagged: exact {genuine.Count(p => p.ExactOutcome != PairOutcome.None)}, indexed {genuine.Count(p => p.Outcome != PairOutcome.None)} of {genuine.Count}; "
+            + $"impostors flagged: exact {impostors.Count(p => p.ExactOutcome != PairOutcome.None)}, indexed {impostors.Count(p => p.Outcome != PairOutcome.None)}");
+        text.AppendLine(Inv, $"- distractors verified (false matches): {evaluation.DistractorHits.Count}{(evaluation.DistractorHits.Count == 0 ? "" : ": " + string.Join("; ", evaluation.DistractorHits.Take(12)))}");
+        text.AppendLine(Inv, $"- matching + RANSAC per query (one thread): indexed {evaluation.IndexedMillisecondsPerQuery:F1} ms, exact {evaluation.ExactMillisecondsPerQuery:F1} ms");
+        text.AppendLine();
+
+        text.AppendLine("## Misses of the local-feature verifier on partial copies (diagnosis)");
+        text.AppendLine();
+        text.AppendLine(Inv, $"- fewest stored keypoints: {string.Join(", ", evaluation.ReferenceKeypoints.OrderBy(k => k.Value).Take(10).Select(k => $"{Short(k.Key)} {k.Value}"))}");
+        foreach (var miss in genuine.Where(p => p.Partial && !p.LocalVerified))
+        {
+            text.AppendLine(Inv, $"- {Short(miss.Reference)} {miss.Transform} ({miss.Set}): {miss.LocalMatches} ratio-test matches, best homography {miss.LocalInliers} inliers, cosine {miss.Cosine:F3}, outcome {miss.Outcome}");
+        }
+
+        text.AppendLine();
+
         var boxes = genuine.Where(p => p.Partial && p.Box is not null).ToList();
         text.AppendLine(Inv, $"Boxes reported for {boxes.Count} of {genuine.Count(p => p.Partial)} partial copies.");
-        text.AppendLine(Inv, $"Time per query (one thread, whole bank of {TestImages.References.Length + TestImages.HeldOut.Length}): {evaluation.MillisecondsPerQuery:F1} ms");
+        text.AppendLine(Inv, $"Time per query (one thread, whole bank of {evaluation.BankSize}, indexed search): {evaluation.MillisecondsPerQuery:F1} ms");
         return text.ToString();
     }
 

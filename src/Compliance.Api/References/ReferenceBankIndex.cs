@@ -76,6 +76,8 @@ internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceB
                 new { ids = rows.Select(r => r.Id).ToArray() },
                 cancellationToken: ct)))
             .ToDictionary(r => r.Id);
+        // Added in one go: the local-feature index copies its descriptors on every change.
+        var keypoints = new List<(long, LocalFeatureSet)>();
         foreach (var row in rows)
         {
             var entry = new ReferenceEntry(row.Id, row.PublicId, row.CharacterId, row.RightsHolderId, row.CharacterName, PdqHash.Parse(row.PdqHash));
@@ -94,7 +96,7 @@ internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceB
             {
                 if (local.Version == LocalFeatureExtractor.Version)
                 {
-                    LocalFeatures.Add(row.Id, LocalFeatureSet.FromBytes(local.Features));
+                    keypoints.Add((row.Id, LocalFeatureSet.FromBytes(local.Features)));
                 }
                 else
                 {
@@ -105,6 +107,8 @@ internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceB
 
             _entries[row.Id] = entry;
         }
+
+        LocalFeatures.AddRange(keypoints);
     }
 
     internal sealed record Row : IChangeRow

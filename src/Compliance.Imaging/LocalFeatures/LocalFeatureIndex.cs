@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using OpenCvSharp;
 
 namespace Compliance.Imaging.LocalFeatures;
@@ -20,19 +22,26 @@ public sealed record LocalMatch(long Id, int Inliers, int Matches, float[] Corne
 /// <summary>
 /// Finds references that appear anywhere in a screened image (whole, cropped, rotated, greyscale, padded or pasted
 /// into a larger picture) by their ORB keypoints, then keeps only those whose matches agree on one plane-to-plane
-/// mapping: every query descriptor is matched to its nearest reference descriptor over the whole bank (Hamming
-/// distance), kept if clearly nearer than the next-best alternative (Lowe's ratio test), the matches are grouped by
+/// mapping: every query descriptor is matched to its nearest reference descriptor (Hamming distance; over the whole
+/// bank, or over the shortlist described below), kept if clearly nearer than the next-best alternative (Lowe's ratio test), the matches are grouped by
 /// reference, and the references with enough of them are verified with a RANSAC homography. A reference is reported
 /// when at least <see cref="MinInliers"/> distinct keypoint pairs and <see cref="MinInlierRatio"/> of its matches are
 /// inliers and the homography maps it to a plausible, unmirrored quadrilateral.
 /// </summary>
 /// <remarks>
-/// Cost is one 256-bit Hamming distance per (query keypoint, stored keypoint): about 1,500 × 500 × references for banks
-/// of up to <see cref="ShortlistAbove"/> references; above that, 250 × 500 × references for the shortlist pass plus
-/// 1,500 × 500 × <see cref="ShortlistSize"/> (still linear, six times flatter). Readers take no lock: they read an immutable snapshot that writers replace (copy on write), which
-/// suits a bank that changes rarely and is read for every frame.
+/// Banks of more than <see cref="ShortlistSize"/> references are searched in two steps (ADR-025): every query
+/// descriptor looks up its approximate nearest stored descriptors in a <see cref="DescriptorForest"/> and votes for the
+/// reference holding the nearest; the <see cref="ShortlistSize"/> references with most votes are then matched exactly
+/// (brute-force Hamming over their keypoints), with the ratio test's alternative taken from those references and from the
+/// nearest descriptor the forest found elsewhere. Cost per query is therefore about 1,500 × (a few hundred forest reads)
+/// plus 1,500 × 500 × <see cref="ShortlistSize"/> distances, whatever the bank's size; the forest is rebuilt by each
+/// change of the bank (<see cref="AddRange"/>, <see cref="Remove"/>) before the new snapshot is published, so readers
+/// never wait for it and a writer pays for it (load a bank with one <see cref="AddRange"/>). <see cref="LocalFeatureSearch.Exact"/> matches every reference in
+/// full instead (the yardstick the evaluation compares against). Readers take no lock: they read an immutable snapshot
+/// that writers replace (copy on write), which suits a bank that changes rarely and is read for every frame.
 /// </remarks>
-public sealed class LocalFeatureIndex
+/// <param name="search">How the bank is searched: <see cref="LocalFeatureSearch.Indexed"/> (the service's) or <see cref="LocalFeatureSearch.Exact"/> (for measuring it).</param>
+public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSearch.Indexed)
 {
     /// <summary>A nearest descriptor farther than this (of 256 bits) is no match.</summary>
     public const int MaxHamming = 64;
@@ -52,14 +61,11 @@ public sealed class LocalFeatureIndex
     /// <summary>At most this many references (those with the most matches) are verified per query.</summary>
     public const int MaxCandidates = 8;
 
-    /// <summary>Banks of more references than this are shortlisted before full matching (see <see cref="Shortlist"/>).</summary>
-    public const int ShortlistAbove = 64;
+    /// <summary>References matched in full after the forest's vote (banks of at most this many are matched in full).</summary>
+    public const int ShortlistSize = 16;
 
-    /// <summary>Query keypoints that vote in the shortlist pass.</summary>
-    public const int ShortlistProbes = 250;
-
-    /// <summary>References kept by the shortlist pass.</summary>
-    public const int ShortlistSize = 24;
+    /// <summary>Alternatives (nearest descriptor per reference) remembered per query keypoint from the forest's candidates.</summary>
+    private const int Alternatives = 4;
 
     /// <summary>Two keypoints of one reference nearer than this (in its described pixels) count as the same place for the ratio test.</summary>
     private const float SamePlaceRadius = 8f;
@@ -70,15 +76,45 @@ public sealed class LocalFeatureIndex
     /// <summary>Number of references held.</summary>
     public int Count => _snapshot.Ids.Length;
 
+    /// <summary>How this index searches.</summary>
+    public LocalFeatureSearch Search => search;
+
     /// <summary>Adds or replaces one reference's features; a reference with no keypoints is held but never matches.</summary>
-    public void Add(long id, LocalFeatureSet features)
+    public void Add(long id, LocalFeatureSet features) => AddRange([(id, features)]);
+
+    /// <summary>
+    /// Adds or replaces many references at once: one new snapshot rather than one per reference (each copies every
+    /// stored descriptor, so loading a bank reference by reference costs the square of its size).
+    /// </summary>
+    public void AddRange(IEnumerable<(long Id, LocalFeatureSet Features)> references)
     {
-        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(references);
+        // The last features given for an id win; the order of first appearance is kept (entry order breaks ties).
+        var last = new Dictionary<long, LocalFeatureSet>();
+        var order = new List<long>();
+        foreach (var (id, features) in references)
+        {
+            ArgumentNullException.ThrowIfNull(features);
+            if (last.TryAdd(id, features))
+            {
+                order.Add(id);
+            }
+            else
+            {
+                last[id] = features;
+            }
+        }
+
+        if (order.Count == 0)
+        {
+            return;
+        }
+
         lock (_write)
         {
             var current = _snapshot;
-            var entries = current.Entries.Where(e => e.Id != id).Append(new Entry(id, features)).ToArray();
-            _snapshot = Snapshot.Of(entries);
+            var entries = current.Entries.Where(e => !last.ContainsKey(e.Id)).Concat(order.Select(id => new Entry(id, last[id]))).ToArray();
+            _snapshot = Snapshot.Of(entries, search);
         }
     }
 
@@ -93,7 +129,7 @@ public sealed class LocalFeatureIndex
                 return false;
             }
 
-            _snapshot = Snapshot.Of(current.Entries.Where(e => e.Id != id).ToArray());
+            _snapshot = Snapshot.Of(current.Entries.Where(e => e.Id != id).ToArray(), search);
             return true;
         }
     }
@@ -108,8 +144,7 @@ public sealed class LocalFeatureIndex
             return [];
         }
 
-        snapshot = Shortlist(snapshot, query, cancellationToken);
-        var perEntry = MatchAll(snapshot, query, cancellationToken);
+        var perEntry = Match(snapshot, query, cancellationToken);
         var candidates = perEntry
             .Select((pairs, entry) => (Entry: entry, Pairs: pairs))
             .Where(c => c.Pairs is { Count: >= MinInliers })
@@ -143,8 +178,7 @@ public sealed class LocalFeatureIndex
             return [];
         }
 
-        snapshot = Shortlist(snapshot, query, CancellationToken.None);
-        var perEntry = MatchAll(snapshot, query, CancellationToken.None);
+        var perEntry = Match(snapshot, query, CancellationToken.None);
         var result = new List<(LocalMatch, bool)>();
         for (var entry = 0; entry < perEntry.Length; entry++)
         {
@@ -158,63 +192,93 @@ public sealed class LocalFeatureIndex
     }
 
     /// <summary>
-    /// Above <see cref="ShortlistAbove"/> references, a first pass keeps the cost per frame from growing with the bank at
-    /// full weight: <see cref="ShortlistProbes"/> query keypoints (evenly spread over the query's list) each vote for the
-    /// reference holding their nearest descriptor (within <see cref="MaxHamming"/>), and only the
-    /// <see cref="ShortlistSize"/> references with the most votes (at least 2) are matched in full. At or below it, every
-    /// reference is matched in full (as in the evaluation, whose bank is smaller).
+    /// The (query keypoint, reference keypoint) pairs that pass the ratio test, per entry of the snapshot: every entry
+    /// matched in full for <see cref="LocalFeatureSearch.Exact"/> or a bank of at most <see cref="ShortlistSize"/>,
+    /// else only the shortlisted ones (<see cref="Shortlist"/>).
     /// </summary>
-    private static Snapshot Shortlist(Snapshot snapshot, LocalFeatureSet query, CancellationToken cancellationToken)
+    private List<(int Query, int Reference)>?[] Match(Snapshot snapshot, LocalFeatureSet query, CancellationToken cancellationToken)
     {
-        if (snapshot.Entries.Length <= ShortlistAbove)
+        if (search == LocalFeatureSearch.Exact || snapshot.Entries.Length <= ShortlistSize)
         {
-            return snapshot;
+            return MatchEntries(snapshot, query, [.. Enumerable.Range(0, snapshot.Entries.Length)], null, cancellationToken);
         }
 
+        var (entries, outside) = Shortlist(snapshot, query, cancellationToken);
+        return MatchEntries(snapshot, query, entries, outside, cancellationToken);
+    }
+
+    /// <summary>
+    /// Each query keypoint reads its forest candidates and votes for the reference of the nearest one within
+    /// <see cref="MaxHamming"/>; the <see cref="ShortlistSize"/> references with most votes (at least 2) are kept. Also
+    /// returns, per query keypoint, the nearest candidate distance in a reference that was <em>not</em> kept: the ratio
+    /// test's alternative from the rest of the bank (int.MaxValue when the forest saw none).
+    /// </summary>
+    private static (int[] Entries, int[] Outside) Shortlist(Snapshot snapshot, LocalFeatureSet query, CancellationToken cancellationToken)
+    {
+        var forest = snapshot.Forest!;
         var votes = new int[snapshot.Entries.Length];
-        var bank = snapshot.Descriptors;
-        var rows = snapshot.Owners.Length;
-        var q = query.Descriptors;
-        var stride = Math.Max(1, query.Count / ShortlistProbes);
-        for (var qi = 0; qi < query.Count; qi += stride)
+        var count = query.Count;
+        var nearDistance = new int[count * Alternatives];
+        var nearOwner = new int[count * Alternatives];
+        var visitor = new NearestOwners(snapshot.Descriptors, snapshot.Owners);
+        for (var qi = 0; qi < count; qi++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var o = qi * LocalFeatureSet.DescriptorWords;
-            ulong q0 = q[o], q1 = q[o + 1], q2 = q[o + 2], q3 = q[o + 3];
-            int best = MaxHamming + 1, bestRow = -1;
-            for (var row = 0; row < rows; row++)
+            if ((qi & 127) == 0)
             {
-                var b = row * LocalFeatureSet.DescriptorWords;
-                var distance = BitOperations.PopCount(q0 ^ bank[b]) + BitOperations.PopCount(q1 ^ bank[b + 1])
-                    + BitOperations.PopCount(q2 ^ bank[b + 2]) + BitOperations.PopCount(q3 ^ bank[b + 3]);
-                if (distance < best)
-                {
-                    (best, bestRow) = (distance, row);
-                }
+                cancellationToken.ThrowIfCancellationRequested();
             }
 
-            if (bestRow >= 0)
+            var descriptor = query.Descriptors.AsSpan(qi * LocalFeatureSet.DescriptorWords, LocalFeatureSet.DescriptorWords);
+            visitor.Reset(descriptor);
+            forest.Candidates(descriptor, ref visitor);
+            visitor.CopyTo(nearDistance.AsSpan(qi * Alternatives, Alternatives), nearOwner.AsSpan(qi * Alternatives, Alternatives));
+            if (nearOwner[qi * Alternatives] >= 0 && nearDistance[qi * Alternatives] <= MaxHamming)
             {
-                votes[snapshot.Owners[bestRow]]++;
+                votes[nearOwner[qi * Alternatives]]++;
             }
         }
 
         var kept = Enumerable.Range(0, votes.Length)
             .Where(e => votes[e] >= 2)
             .OrderByDescending(e => votes[e])
+            .ThenBy(e => e)
             .Take(ShortlistSize)
-            .Select(e => snapshot.Entries[e])
             .ToArray();
-        return Snapshot.Of(kept);
+        var isKept = new bool[votes.Length];
+        foreach (var e in kept)
+        {
+            isKept[e] = true;
+        }
+
+        var outside = new int[count];
+        for (var qi = 0; qi < count; qi++)
+        {
+            outside[qi] = int.MaxValue;
+            for (var k = 0; k < Alternatives; k++)
+            {
+                var owner = nearOwner[(qi * Alternatives) + k];
+                if (owner >= 0 && !isKept[owner])
+                {
+                    outside[qi] = nearDistance[(qi * Alternatives) + k];
+                    break;
+                }
+            }
+        }
+
+        return (kept, outside);
     }
 
-    /// <summary>Matches each query keypoint to the bank; returns, per entry, the (query keypoint, reference keypoint) pairs that passed.</summary>
-    private static List<(int Query, int Reference)>?[] MatchAll(Snapshot snapshot, LocalFeatureSet query, CancellationToken cancellationToken)
+    /// <summary>
+    /// Matches each query keypoint exactly against the keypoints of <paramref name="entries"/>; returns, per entry of the
+    /// snapshot, the (query keypoint, reference keypoint) pairs that passed. <paramref name="outside"/>, when given, is
+    /// each query keypoint's nearest distance in the rest of the bank (an alternative for the ratio test).
+    /// </summary>
+    private static List<(int Query, int Reference)>?[] MatchEntries(
+        Snapshot snapshot, LocalFeatureSet query, int[] entries, int[]? outside, CancellationToken cancellationToken)
     {
         var perEntry = new List<(int, int)>?[snapshot.Entries.Length];
-        var bank = snapshot.Descriptors;
+        ref var bankWords = ref MemoryMarshal.GetArrayDataReference(snapshot.Descriptors);
         var owners = snapshot.Owners;
-        var rows = owners.Length;
         var q = query.Descriptors;
         for (var qi = 0; qi < query.Count; qi++)
         {
@@ -225,32 +289,42 @@ public sealed class LocalFeatureIndex
 
             var o = qi * LocalFeatureSet.DescriptorWords;
             ulong q0 = q[o], q1 = q[o + 1], q2 = q[o + 2], q3 = q[o + 3];
-            int best = int.MaxValue, bestRow = -1, second = int.MaxValue;
-            for (var row = 0; row < rows; row++)
+            int best = int.MaxValue, bestRow = -1, second = outside?[qi] ?? int.MaxValue;
+            foreach (var entry in entries)
             {
-                var b = row * LocalFeatureSet.DescriptorWords;
-                var distance = BitOperations.PopCount(q0 ^ bank[b]) + BitOperations.PopCount(q1 ^ bank[b + 1])
-                    + BitOperations.PopCount(q2 ^ bank[b + 2]) + BitOperations.PopCount(q3 ^ bank[b + 3]);
-                if (distance >= second)
+                var end = snapshot.FirstRow[entry + 1];
+                for (var row = snapshot.FirstRow[entry]; row < end; row++)
                 {
-                    continue;
-                }
-
-                if (distance < best)
-                {
-                    // The old best becomes the alternative, unless it is the same place of the same reference (ORB finds
-                    // one corner at several pyramid levels with near-identical descriptors; that is not ambiguity).
-                    if (bestRow < 0 || !SamePlace(snapshot, bestRow, row))
+                    // Half the distance first: most rows are already no nearer than the alternative after two words.
+                    ref var words = ref Unsafe.Add(ref bankWords, row * LocalFeatureSet.DescriptorWords);
+                    var distance = BitOperations.PopCount(q0 ^ words) + BitOperations.PopCount(q1 ^ Unsafe.Add(ref words, 1));
+                    if (distance >= second)
                     {
-                        second = best;
+                        continue;
                     }
 
-                    best = distance;
-                    bestRow = row;
-                }
-                else if (!SamePlace(snapshot, bestRow, row))
-                {
-                    second = distance;
+                    distance += BitOperations.PopCount(q2 ^ Unsafe.Add(ref words, 2)) + BitOperations.PopCount(q3 ^ Unsafe.Add(ref words, 3));
+                    if (distance >= second)
+                    {
+                        continue;
+                    }
+
+                    if (distance < best)
+                    {
+                        // The old best becomes the alternative, unless it is the same place of the same reference (ORB finds
+                        // one corner at several pyramid levels with near-identical descriptors; that is not ambiguity).
+                        if (bestRow < 0 || !SamePlace(snapshot, bestRow, row))
+                        {
+                            second = best;
+                        }
+
+                        best = distance;
+                        bestRow = row;
+                    }
+                    else if (!SamePlace(snapshot, bestRow, row))
+                    {
+                        second = distance;
+                    }
                 }
             }
 
@@ -259,11 +333,84 @@ public sealed class LocalFeatureIndex
                 continue;
             }
 
-            var entry = owners[bestRow];
-            (perEntry[entry] ??= []).Add((qi, snapshot.LocalIndex[bestRow]));
+            var owner = owners[bestRow];
+            (perEntry[owner] ??= []).Add((qi, snapshot.LocalIndex[bestRow]));
         }
 
         return perEntry;
+    }
+
+    /// <summary>The nearest forest candidate of each of up to <see cref="Alternatives"/> references, nearest first.</summary>
+    private struct NearestOwners(ulong[] bank, int[] owners) : DescriptorForest.IRowVisitor
+    {
+        private ulong _q0, _q1, _q2, _q3;
+        private int _d0, _d1, _d2, _d3;
+        private int _o0, _o1, _o2, _o3;
+
+        public void Reset(ReadOnlySpan<ulong> descriptor)
+        {
+            (_q0, _q1, _q2, _q3) = (descriptor[0], descriptor[1], descriptor[2], descriptor[3]);
+            (_d0, _d1, _d2, _d3) = (int.MaxValue, int.MaxValue, int.MaxValue, int.MaxValue);
+            (_o0, _o1, _o2, _o3) = (-1, -1, -1, -1);
+        }
+
+        public void Visit(int row)
+        {
+            // No entry of the list can improve on a distance at or beyond its last one (the list is sorted).
+            ref var words = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bank), row * LocalFeatureSet.DescriptorWords);
+            var d = BitOperations.PopCount(_q0 ^ words) + BitOperations.PopCount(_q1 ^ Unsafe.Add(ref words, 1));
+            if (d >= _d3)
+            {
+                return;
+            }
+
+            d += BitOperations.PopCount(_q2 ^ Unsafe.Add(ref words, 2)) + BitOperations.PopCount(_q3 ^ Unsafe.Add(ref words, 3));
+            if (d >= _d3)
+            {
+                return;
+            }
+
+            Span<int> distances = [_d0, _d1, _d2, _d3];
+            Span<int> owned = [_o0, _o1, _o2, _o3];
+            var owner = owners[row];
+            var at = owned.IndexOf(owner);
+            if (at >= 0)
+            {
+                if (d >= distances[at])
+                {
+                    return;
+                }
+            }
+            else
+            {
+                if (d >= distances[Alternatives - 1])
+                {
+                    return;
+                }
+
+                at = Alternatives - 1;
+            }
+
+            // Insert (owner, d) at its place, dropping the old entry at `at`.
+            var i = at;
+            while (i > 0 && distances[i - 1] > d)
+            {
+                distances[i] = distances[i - 1];
+                owned[i] = owned[i - 1];
+                i--;
+            }
+
+            distances[i] = d;
+            owned[i] = owner;
+            (_d0, _d1, _d2, _d3) = (distances[0], distances[1], distances[2], distances[3]);
+            (_o0, _o1, _o2, _o3) = (owned[0], owned[1], owned[2], owned[3]);
+        }
+
+        public readonly void CopyTo(Span<int> distances, Span<int> owned)
+        {
+            (distances[0], distances[1], distances[2], distances[3]) = (_d0, _d1, _d2, _d3);
+            (owned[0], owned[1], owned[2], owned[3]) = (_o0, _o1, _o2, _o3);
+        }
     }
 
     private static bool SamePlace(Snapshot snapshot, int rowA, int rowB)
@@ -386,7 +533,7 @@ public sealed class LocalFeatureIndex
     /// <summary>Every stored descriptor in one array, with the entry and keypoint each row belongs to.</summary>
     private sealed class Snapshot
     {
-        public static readonly Snapshot Empty = Of([]);
+        public static readonly Snapshot Empty = Of([], LocalFeatureSearch.Exact);
 
         public required Entry[] Entries { get; init; }
 
@@ -398,15 +545,26 @@ public sealed class LocalFeatureIndex
 
         public required int[] LocalIndex { get; init; }
 
-        public static Snapshot Of(Entry[] entries)
+        /// <summary>The first row of each entry (and, last, the number of rows): an entry's rows are contiguous.</summary>
+        public required int[] FirstRow { get; init; }
+
+        /// <summary>
+        /// Built by the writer, before the snapshot is published, so no screened frame waits for it (a build takes seconds
+        /// for 1,000 references on a loaded node); null when the bank is matched in full anyway.
+        /// </summary>
+        public required DescriptorForest? Forest { get; init; }
+
+        public static Snapshot Of(Entry[] entries, LocalFeatureSearch search)
         {
             var rows = entries.Sum(e => e.Features.Count);
             var descriptors = new ulong[rows * LocalFeatureSet.DescriptorWords];
             var owners = new int[rows];
             var local = new int[rows];
+            var first = new int[entries.Length + 1];
             var row = 0;
             for (var e = 0; e < entries.Length; e++)
             {
+                first[e] = row;
                 var features = entries[e].Features;
                 features.Descriptors.CopyTo(descriptors, row * LocalFeatureSet.DescriptorWords);
                 for (var k = 0; k < features.Count; k++, row++)
@@ -416,7 +574,27 @@ public sealed class LocalFeatureIndex
                 }
             }
 
-            return new Snapshot { Entries = entries, Ids = [.. entries.Select(e => e.Id)], Descriptors = descriptors, Owners = owners, LocalIndex = local };
+            first[entries.Length] = rows;
+            return new Snapshot
+            {
+                Entries = entries,
+                Ids = [.. entries.Select(e => e.Id)],
+                Descriptors = descriptors,
+                Owners = owners,
+                LocalIndex = local,
+                FirstRow = first,
+                Forest = search == LocalFeatureSearch.Indexed && entries.Length > ShortlistSize ? new DescriptorForest(descriptors, rows) : null,
+            };
         }
     }
+}
+
+/// <summary>How <see cref="LocalFeatureIndex"/> searches its bank.</summary>
+public enum LocalFeatureSearch
+{
+    /// <summary>A descriptor forest shortlists <see cref="LocalFeatureIndex.ShortlistSize"/> references, which are matched exactly (the service's).</summary>
+    Indexed,
+
+    /// <summary>Every reference matched in full, brute force: the yardstick for measuring <see cref="Indexed"/>.</summary>
+    Exact,
 }
