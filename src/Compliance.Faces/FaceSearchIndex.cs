@@ -309,7 +309,10 @@ public sealed class FaceSearchIndex : IDisposable
     /// <paramref name="minCosine"/>, best first (ties by id). Cosines are exact; which faces were considered is exact
     /// below <see cref="FaceSearchOptions.ApproximateFrom"/> and approximate above it.
     /// </summary>
-    public IReadOnlyList<EmbeddingMatch> TopK(ReadOnlySpan<float> query, int k, float minCosine = -1f)
+    public IReadOnlyList<EmbeddingMatch> TopK(ReadOnlySpan<float> query, int k, float minCosine = -1f) =>
+        Search(query, k, minCosine, exact: false);
+
+    private IReadOnlyList<EmbeddingMatch> Search(ReadOnlySpan<float> query, int k, float minCosine, bool exact)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         var normalised = Normalised(query);
@@ -321,7 +324,7 @@ public sealed class FaceSearchIndex : IDisposable
         _lock.EnterReadLock();
         try
         {
-            return UsesLists ? SearchLists(normalised, k, minCosine) : Scan(normalised, k, minCosine);
+            return UsesLists && !exact ? SearchLists(normalised, k, minCosine) : Scan(normalised, k, minCosine);
         }
         finally
         {
@@ -330,25 +333,8 @@ public sealed class FaceSearchIndex : IDisposable
     }
 
     /// <summary>The exact answer whatever the bank's size: every float row scanned. The baseline the approximate search is measured against.</summary>
-    public IReadOnlyList<EmbeddingMatch> ExactTopK(ReadOnlySpan<float> query, int k, float minCosine = -1f)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(k);
-        var normalised = Normalised(query);
-        if (k == 0)
-        {
-            return [];
-        }
-
-        _lock.EnterReadLock();
-        try
-        {
-            return Scan(normalised, k, minCosine);
-        }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
-    }
+    public IReadOnlyList<EmbeddingMatch> ExactTopK(ReadOnlySpan<float> query, int k, float minCosine = -1f) =>
+        Search(query, k, minCosine, exact: true);
 
     /// <inheritdoc />
     public void Dispose() => _lock.Dispose();
@@ -623,36 +609,6 @@ public sealed class FaceSearchIndex : IDisposable
             Bits.AsSpan(last * words, words).CopyTo(Bits.AsSpan(position * words, words));
             Slots[position] = Slots[last];
             return Slots[position];
-        }
-    }
-
-    /// <summary>A min-heap of the best k (cosine, then lower id) so far.</summary>
-    private sealed class TopMatches(int k)
-    {
-        private readonly PriorityQueue<EmbeddingMatch, (float Cosine, long NegatedId)> _heap = new(k + 1);
-
-        public void Offer(long id, float cosine)
-        {
-            var priority = (cosine, -id);
-            if (_heap.Count < k)
-            {
-                _heap.Enqueue(new EmbeddingMatch(id, cosine), priority);
-            }
-            else if (_heap.TryPeek(out _, out var weakest) && priority.CompareTo(weakest) > 0)
-            {
-                _heap.EnqueueDequeue(new EmbeddingMatch(id, cosine), priority);
-            }
-        }
-
-        public EmbeddingMatch[] ToArray()
-        {
-            var result = new EmbeddingMatch[_heap.Count];
-            for (var i = result.Length - 1; i >= 0; i--)
-            {
-                result[i] = _heap.Dequeue();
-            }
-
-            return result;
         }
     }
 }

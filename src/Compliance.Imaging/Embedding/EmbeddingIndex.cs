@@ -139,8 +139,7 @@ public sealed class EmbeddingIndex : IDisposable
             return [];
         }
 
-        // A min-heap of the best k so far: its root is the weakest kept match.
-        var best = new PriorityQueue<EmbeddingMatch, (float Cosine, long NegatedId)>(k + 1);
+        var best = new TopMatches(k);
         _lock.EnterReadLock();
         try
         {
@@ -158,15 +157,7 @@ public sealed class EmbeddingIndex : IDisposable
                     continue;
                 }
 
-                var priority = (cosine, -_ids[entry]);
-                if (best.Count < k)
-                {
-                    best.Enqueue(new EmbeddingMatch(_ids[entry], cosine), priority);
-                }
-                else if (best.TryPeek(out _, out var weakest) && priority.CompareTo(weakest) > 0)
-                {
-                    best.EnqueueDequeue(new EmbeddingMatch(_ids[entry], cosine), priority);
-                }
+                best.Offer(_ids[entry], cosine);
             }
         }
         finally
@@ -174,13 +165,7 @@ public sealed class EmbeddingIndex : IDisposable
             _lock.ExitReadLock();
         }
 
-        var result = new EmbeddingMatch[best.Count];
-        for (var i = result.Length - 1; i >= 0; i--)
-        {
-            result[i] = best.Dequeue();
-        }
-
-        return result;
+        return best.ToArray();
     }
 
     /// <inheritdoc />
