@@ -58,7 +58,9 @@ internal static class ImagePathBench
         });
         var trimOnly = Time(frames, () => BorderTrimmer.Trim(frame));
         var describe = Time(frames, () => LocalFeatureExtractor.DescribeQuery(BorderTrimmer.Trim(frame).Image));
+        var describeBefore = Time(frames, () => DescribeBefore(BorderTrimmer.Trim(frame).Image));
         var query = LocalFeatureExtractor.DescribeQuery(BorderTrimmer.Trim(frame).Image);
+        var queryBefore = DescribeBefore(BorderTrimmer.Trim(frame).Image);
         var foundLarge = large.Find(query);
         var match32 = Time(frames, () => small.Find(query));
         var match32Exact = Time(frames, () => smallExact.Find(query));
@@ -66,6 +68,8 @@ internal static class ImagePathBench
         var match1000Exact = Time(Math.Max(3, frames / 4), () => largeExact.Find(query));
         var full32 = Time(frames, () => NewPath(frame, embedder, small));
         var full1000 = Time(frames, () => NewPath(frame, embedder, large));
+        var match1000Before = Time(frames, () => large.Find(queryBefore));
+        var full1000Before = Time(frames, () => NewPath(frame, embedder, large, DescribeBefore));
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"frame 1280×720, {query.Count} query keypoints; found: 32-bank indexed {Ids(small.Find(query))}, exact {Ids(smallExact.Find(query))}; "
@@ -74,20 +78,28 @@ internal static class ImagePathBench
         Console.WriteLine("|---|---:|---:|");
         Row("baseline: PDQ dihedral + ResNet18 embedding", baseline);
         Row("border trimming", trimOnly);
-        Row("trim + ORB description (1024 px, ≤ 1,500 keypoints)", describe);
+        Row("trim + ORB description (1024 px, ≤ 1,500 keypoints; ADR-027: FAST 7, 4,500 candidates, 8×8 grid)", describe);
+        Row("trim + ORB description as before ADR-027 (FAST 20, the strongest 1,500)", describeBefore);
         Row("matching + RANSAC, 32 references, exact (every reference in full)", match32Exact);
         Row("matching + RANSAC, 32 references, indexed", match32);
         Row("matching + RANSAC, 1,000 references, exact", match1000Exact);
         Row("matching + RANSAC, 1,000 references, indexed (forest vote, 16 matched in full)", match1000);
         Row("new path: PDQ whole + trimmed, embedding, ORB, match (32 references, indexed)", full32);
+        Row("matching + RANSAC, 1,000 references, indexed, query described as before ADR-027", match1000Before);
         Row("new path, 1,000 references, indexed", full1000);
+        Row("new path, 1,000 references, indexed, query described as before ADR-027", full1000Before);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ratio new/baseline: {Median(full32) / Median(baseline):F2}× at 32 references, {Median(full1000) / Median(baseline):F2}× at 1,000"));
+            $"ratio new/baseline: {Median(full32) / Median(baseline):F2}× at 32 references, {Median(full1000) / Median(baseline):F2}× at 1,000; "
+            + $"ADR-027's query recipe against the one before it: description {Median(describe) / Median(describeBefore):F2}×, whole path at 1,000 {Median(full1000) / Median(full1000Before):F2}×; "
+            + $"query keypoints before: {queryBefore.Count}, found {Ids(large.Find(queryBefore))}"));
     }
 
     private static string Ids(IReadOnlyList<LocalMatch> found) => found.Count == 0 ? "none" : string.Join("+", found.Select(m => $"#{m.Id} ({m.Inliers} inliers)"));
 
-    private static void NewPath(DecodedImage frame, VisualEmbedder embedder, LocalFeatureIndex index)
+    private static LocalFeatureSet DescribeBefore(DecodedImage image) =>
+        LocalFeatureExtractor.Describe(image, LocalFeatureExtractor.QuerySide, LocalFeatureExtractor.QueryFeatures);
+
+    private static void NewPath(DecodedImage frame, VisualEmbedder embedder, LocalFeatureIndex index, Func<DecodedImage, LocalFeatureSet>? describe = null)
     {
         PdqHasher.HashDihedral(frame);
         var trimmed = BorderTrimmer.Trim(frame);
@@ -97,7 +109,7 @@ internal static class ImagePathBench
         }
 
         embedder.Embed(trimmed.Image);
-        index.Find(LocalFeatureExtractor.DescribeQuery(trimmed.Image));
+        index.Find((describe ?? LocalFeatureExtractor.DescribeQuery)(trimmed.Image));
     }
 
     private static List<double> Time(int runs, Action action)

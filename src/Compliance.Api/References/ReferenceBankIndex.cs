@@ -94,14 +94,14 @@ internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceB
 
             if (localFeatures.TryGetValue(row.Id, out var local))
             {
-                if (local.Version == LocalFeatureExtractor.Version)
+                if (LocalFeatureExtractor.IsComparable(local.Version))
                 {
                     keypoints.Add((row.Id, LocalFeatureSet.FromBytes(local.Features)));
                 }
                 else
                 {
                     logger.LogWarning("Reference {ReferenceId} has local features of recipe '{Stored}', not '{Current}': matched without them until uploaded again.",
-                        row.PublicId, local.Version, LocalFeatureExtractor.Version);
+                        row.PublicId, local.Version, LocalFeatureExtractor.ReferenceRecipe);
                 }
             }
 

@@ -97,7 +97,7 @@ internal static class ReferenceEndpoints
                 id = Guid.NewGuid(), characterId, holder, sha, mediaType, width = image.SourceWidth, height = image.SourceHeight,
                 fileName = Truncate(upload.FileName, 255), hash = pdq.Hash.ToString(), quality = pdq.Quality, matchable = pdq.IsMatchable,
                 embedding, embeddingModel = embedder.ModelVersion,
-                localFeatures = features.LocalFeatures.ToBytes(), localFeaturesVersion = LocalFeatureExtractor.Version,
+                localFeatures = features.LocalFeatures.ToBytes(), localFeaturesVersion = LocalFeatureExtractor.ReferenceRecipe,
             },
             cancellationToken: ct));
         await bank.RefreshAsync(ct);
