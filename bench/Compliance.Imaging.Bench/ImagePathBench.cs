@@ -78,19 +78,19 @@ internal static class ImagePathBench
         Console.WriteLine("|---|---:|---:|");
         Row("baseline: PDQ dihedral + ResNet18 embedding", baseline);
         Row("border trimming", trimOnly);
-        Row("trim + ORB description (1024 px, ≤ 1,500 keypoints; ADR-027: FAST 7, 4,500 candidates, 8×8 grid)", describe);
-        Row("trim + ORB description as before ADR-027 (FAST 20, the strongest 1,500)", describeBefore);
+        Row("trim + ORB description (1024 px, ≤ 1,500 keypoints; ADR-032: FAST 7, 4,500 candidates, 8×8 grid)", describe);
+        Row("trim + ORB description as before ADR-032 (FAST 20, the strongest 1,500)", describeBefore);
         Row("matching + RANSAC, 32 references, exact (every reference in full)", match32Exact);
         Row("matching + RANSAC, 32 references, indexed", match32);
         Row("matching + RANSAC, 1,000 references, exact", match1000Exact);
         Row("matching + RANSAC, 1,000 references, indexed (forest vote, 16 matched in full)", match1000);
         Row("new path: PDQ whole + trimmed, embedding, ORB, match (32 references, indexed)", full32);
-        Row("matching + RANSAC, 1,000 references, indexed, query described as before ADR-027", match1000Before);
+        Row("matching + RANSAC, 1,000 references, indexed, query described as before ADR-032", match1000Before);
         Row("new path, 1,000 references, indexed", full1000);
-        Row("new path, 1,000 references, indexed, query described as before ADR-027", full1000Before);
+        Row("new path, 1,000 references, indexed, query described as before ADR-032", full1000Before);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ratio new/baseline: {Median(full32) / Median(baseline):F2}× at 32 references, {Median(full1000) / Median(baseline):F2}× at 1,000; "
-            + $"ADR-027's query recipe against the one before it: description {Median(describe) / Median(describeBefore):F2}×, whole path at 1,000 {Median(full1000) / Median(full1000Before):F2}×; "
+            + $"ADR-032's query recipe against the one before it: description {Median(describe) / Median(describeBefore):F2}×, whole path at 1,000 {Median(full1000) / Median(full1000Before):F2}×; "
             + $"query keypoints before: {queryBefore.Count}, found {Ids(large.Find(queryBefore))}"));
     }
 

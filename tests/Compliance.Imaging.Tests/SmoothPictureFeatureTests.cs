@@ -7,7 +7,7 @@ using SkiaSharp;
 namespace Compliance.Imaging.Tests;
 
 /// <summary>
-/// ADR-027: smooth references (a blurred micrograph, a motion-blurred photo) are described at lower FAST thresholds,
+/// ADR-032: smooth references (a blurred micrograph, a motion-blurred photo) are described at lower FAST thresholds,
 /// and a screened image keeps keypoints in every part of the picture, so a smooth copy inside a busy frame is found.
 /// </summary>
 public sealed class SmoothPictureFeatureTests

@@ -12,7 +12,7 @@ namespace Compliance.Imaging.LocalFeatures;
 /// values and orients each keypoint, so greyscale and rotated copies keep their keypoints; its 8-level pyramid (factor
 /// 1.2) covers a copy shown 3.6 times smaller or larger than the reference. Thread-safe (an ORB detector per call).
 /// <para>
-/// Smooth pictures (ADR-027): FAST's default threshold (20 grey levels) finds almost no corners on a fruit skin, a
+/// Smooth pictures (ADR-032): FAST's default threshold (20 grey levels) finds almost no corners on a fruit skin, a
 /// blurred micrograph or a motion-blurred photo. A reference that yields fewer than <see cref="ReferenceMinKeypoints"/>
 /// is described again at lower thresholds (<see cref="ReferenceFastThresholds"/>) until it does; a screened image is
 /// detected at <see cref="QueryFastThreshold"/> with <see cref="QueryCandidates"/> candidates, of which the strongest
@@ -54,7 +54,7 @@ public static class LocalFeatureExtractor
     public const string ReferenceRecipe = "orb-opencv/4.13 ref512x500 fast20..2 min300";
 
     /// <summary>
-    /// The recipe stored with references described before ADR-027 (FAST 20 only). Its keypoints are the same kind at
+    /// The recipe stored with references described before ADR-032 (FAST 20 only). Its keypoints are the same kind at
     /// the same scale, so they are still matched; a smooth reference described by it simply has fewer of them.
     /// </summary>
     public const string PreviousReferenceRecipe = "orb-opencv/4.13 ref512x500 query1024x1500";
@@ -97,7 +97,7 @@ public static class LocalFeatureExtractor
 
     /// <summary>
     /// The image's ORB features with its longer side scaled to <paramref name="longSide"/>, at OpenCV's defaults
-    /// (FAST threshold 20, the strongest <paramref name="maxFeatures"/>): the query recipe before ADR-027, kept for
+    /// (FAST threshold 20, the strongest <paramref name="maxFeatures"/>): the query recipe before ADR-032, kept for
     /// same-run comparisons in the benches.
     /// </summary>
     public static LocalFeatureSet Describe(DecodedImage image, int longSide, int maxFeatures)
