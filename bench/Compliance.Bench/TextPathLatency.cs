@@ -125,7 +125,7 @@ internal static class TextPathLatency
     /// </summary>
     private static void FirstStageRecall(SentenceEmbedder embedder, List<CharacterVectors> catalog, CharacterSemanticIndex signed, CharacterSemanticIndex exact, Random random)
     {
-        foreach (var shortlist in new[] { 256, CharacterSemanticIndex.DefaultShortlistRows, 4_096 })
+        foreach (var shortlist in new[] { 256, 1_024, CharacterSemanticIndex.DefaultShortlistRows })
         {
             var candidate = shortlist == CharacterSemanticIndex.DefaultShortlistRows ? signed : exact.WithFirstStage(0, shortlist);
             var probe = new[] { RandomUnit(random) };

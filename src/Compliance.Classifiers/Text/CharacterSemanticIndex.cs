@@ -56,7 +56,7 @@ public sealed class CharacterSemanticIndex
     internal const int DefaultExactUpToRows = 8_192;
 
     /// <summary>How many rows the sign pass keeps for exact scoring (the description scan, all windows together).</summary>
-    internal const int DefaultShortlistRows = 1_024;
+    internal const int DefaultShortlistRows = 4_096;
 
     /// <summary>How many static rows the sign pass keeps per span before the exact static scores pick the span's few.</summary>
     internal const int DefaultStaticShortlistRows = 256;
