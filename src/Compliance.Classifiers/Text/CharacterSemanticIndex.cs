@@ -268,7 +268,9 @@ public sealed class CharacterSemanticIndex
     /// <paramref name="shortlistPerSpan"/> closest characters of each span; each of the many short
     /// <paramref name="windows"/> is then scored against that shortlist alone. Returns the indexes of the
     /// <paramref name="take"/> windows that come closest to a shortlisted character, best first; null when the index
-    /// cannot rank (some character has no static vector): embed every window then.
+    /// cannot rank (some character has no static vector): embed every window then. Above
+    /// <see cref="DefaultExactUpToRows"/> characters a span is scored only against the static rows its signs shortlist
+    /// (ADR-028).
     /// </summary>
     /// <remarks>
     /// The shortlist only chooses windows; which characters a chosen window matches is the exact scan's job over every
