@@ -33,9 +33,7 @@ internal sealed class ChunkLayout
     /// 11 chunks: six of 24 bits, four of 23 and one of 20, the narrow one the chunk that looks one bit less far at
     /// radius 31 (ADR-030; ADR-021 had eleven of 23–24 bits).
     /// </summary>
-    public static readonly ChunkLayout Widest = Environment.GetEnvironmentVariable("PDQ_INDEX_EVEN_WIDEST") == "1"
-        ? new(Even(11))
-        : new([24, 24, 24, 24, 24, 24, 23, 23, 23, 23, 20]);
+    public static readonly ChunkLayout Widest = new([24, 24, 24, 24, 24, 24, 23, 23, 23, 23, 20]);
 
     /// <summary>The layout for a segment of <paramref name="count"/> entries.</summary>
     public static ChunkLayout For(int count, int wideThreshold, int widestThreshold) =>
