@@ -23,8 +23,14 @@ public sealed record FaceSearchOptions
     /// </summary>
     public double ProbedShare { get; init; } = 0.1;
 
-    /// <summary>Candidates, nearest in Hamming distance, that are re-scored with the exact float cosine.</summary>
-    public int RerankCandidates { get; init; } = 256;
+    /// <summary>
+    /// Rows of the probed lists, nearest to the query in the Hamming distance of their first 128 bits (a quarter of each
+    /// row, stored apart from the rest so that this first pass reads 16 B per row), whose full 512-bit distance is taken.
+    /// </summary>
+    public int PrefilterCandidates { get; init; } = 2048;
+
+    /// <summary>Candidates, nearest in full Hamming distance, that are re-scored with the exact float cosine.</summary>
+    public int RerankCandidates { get; init; } = 64;
 
     /// <summary>Lloyd iterations of the spherical k-means that places the lists.</summary>
     public int TrainingIterations { get; init; } = 8;
@@ -61,6 +67,7 @@ public sealed class FaceSearchIndex : IDisposable
     private int[] _positionOf;
     private int _count;
     private readonly int _words;
+    private readonly int _headWords;
     private float[]? _centroids;
     private float[]? _mean;
     private PostingList[] _lists = [];
@@ -82,9 +89,11 @@ public sealed class FaceSearchIndex : IDisposable
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.RerankCandidates);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.PrefilterCandidates);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.ApproximateFrom);
         Dimension = dimension;
         _words = dimension / 64;
+        _headWords = Math.Min(2, _words);
         var capacity = Math.Max(initialCapacity, 16);
         _vectors = new float[checked(capacity * dimension)];
         _ids = new long[capacity];
@@ -134,6 +143,12 @@ public sealed class FaceSearchIndex : IDisposable
 
     /// <summary>Lists a query scans, when set (the bench varies it on one built index); otherwise from <see cref="FaceSearchOptions.ProbedShare"/>.</summary>
     internal int? ProbedLists { get; set; }
+
+    /// <summary>Rows given a full Hamming distance, when set (the bench); otherwise <see cref="FaceSearchOptions.PrefilterCandidates"/>.</summary>
+    internal int? PrefilterOverride { get; set; }
+
+    /// <summary>Rows re-scored in float, when set (the bench); otherwise <see cref="FaceSearchOptions.RerankCandidates"/>.</summary>
+    internal int? RerankOverride { get; set; }
 
     private bool UsesLists => _centroids is not null && _count >= _options.ApproximateFrom;
 
@@ -289,11 +304,12 @@ public sealed class FaceSearchIndex : IDisposable
                 sizes[list]++;
             }
 
-            var built = sizes.Select(size => new PostingList(_words, size)).ToArray();
+            var built = sizes.Select(size => new PostingList(_words, _headWords, size)).ToArray();
+            var rowBits = new ulong[_words];
             for (var slot = 0; slot < _count; slot++)
             {
                 _listOf[slot] = nearest[slot];
-                _positionOf[slot] = built[nearest[slot]].Add(slot, Vector(slot), mean);
+                _positionOf[slot] = built[nearest[slot]].Add(slot, Vector(slot), mean, rowBits);
             }
 
             Swap(centroids, mean, built, _count);
@@ -361,49 +377,104 @@ public sealed class FaceSearchIndex : IDisposable
         var centroids = _centroids!;
         var lists = _lists.Length;
         var probes = Math.Min(ProbedLists ?? Math.Max(8, (int)Math.Ceiling(_options.ProbedShare * lists)), lists);
+        var rerank = Math.Max(k, RerankOverride ?? _options.RerankCandidates);
+        var prefilter = Math.Max(rerank, PrefilterOverride ?? _options.PrefilterCandidates);
+        var scratch = SearchScratch.For(lists, _words);
 
-        // The closest cells: a partial selection over one dot product per centroid.
-        var closeness = new float[lists];
+        // The closest cells: one dot product per centroid, then a sort of the cell numbers by closeness.
+        var keys = scratch.Keys.AsSpan(0, lists);
+        var order = scratch.Order.AsSpan(0, lists);
         for (var list = 0; list < lists; list++)
         {
-            closeness[list] = TensorPrimitives.Dot(query, centroids.AsSpan(list * Dimension, Dimension));
+            keys[list] = -TensorPrimitives.Dot(query, centroids.AsSpan(list * Dimension, Dimension));
+            order[list] = list;
         }
 
-        var order = new int[lists];
-        for (var i = 0; i < lists; i++)
-        {
-            order[i] = i;
-        }
+        keys.Sort(order);
+        order = order[..probes];
 
-        var keys = closeness.Select(c => -c).ToArray();
-        Array.Sort(keys, order);
-
-        // The query's sign bits about the bank's mean; the rows nearest in Hamming distance are the candidates.
-        var bits = new ulong[_words];
+        // The query's sign bits about the bank's mean.
+        var bits = scratch.QueryBits;
         SignBits(query, _mean!, bits);
-        var rerank = Math.Max(k, _options.RerankCandidates);
-        var candidates = new PriorityQueue<int, int>(rerank + 1);
-        for (var p = 0; p < probes; p++)
+
+        // Pass 1 reads only each row's head (its first 128 bits, 16 B) and keeps its distance and a histogram of them;
+        // the histogram gives the distance below which the `prefilter` nearest heads lie, without a heap.
+        var scanned = 0;
+        foreach (var list in order)
         {
-            var list = _lists[order[p]];
-            var rows = list.Bits;
-            for (var i = 0; i < list.Count; i++)
+            scanned += _lists[list].Count;
+        }
+
+        var headDistances = scratch.HeadDistances(scanned);
+        var headHistogram = scratch.HeadHistogram;
+        Array.Clear(headHistogram);
+        var row = 0;
+        var (q0, q1) = (bits[0], _headWords > 1 ? bits[1] : 0UL);
+        foreach (var list in order)
+        {
+            var heads = _lists[list].Heads;
+            var count = _lists[list].Count;
+            if (_headWords == 2)
             {
-                var distance = Hamming(bits, rows.AsSpan(i * _words, _words));
-                if (candidates.Count < rerank)
+                for (var i = 0; i < count; i++)
                 {
-                    candidates.Enqueue(list.Slots[i], -distance);
+                    var distance = BitOperations.PopCount(q0 ^ heads[2 * i]) + BitOperations.PopCount(q1 ^ heads[(2 * i) + 1]);
+                    headDistances[row++] = (byte)distance;
+                    headHistogram[distance]++;
                 }
-                else if (candidates.TryPeek(out _, out var weakest) && -distance > weakest)
+            }
+            else
+            {
+                for (var i = 0; i < count; i++)
                 {
-                    candidates.EnqueueDequeue(list.Slots[i], -distance);
+                    var distance = BitOperations.PopCount(q0 ^ heads[i]);
+                    headDistances[row++] = (byte)distance;
+                    headHistogram[distance]++;
                 }
             }
         }
 
-        var best = new TopMatches(k);
-        while (candidates.TryDequeue(out var slot, out _))
+        // Pass 2: the full distance of the rows that passed (ties at the cut kept in scan order, so the answer is
+        // deterministic), with a second histogram for the re-rank's cut.
+        var (headCut, atHeadCut) = Cut(headHistogram, prefilter);
+        var candidateSlots = scratch.CandidateSlots(prefilter);
+        var candidateDistances = scratch.CandidateDistances(prefilter);
+        var fullHistogram = scratch.FullHistogram;
+        Array.Clear(fullHistogram);
+        var candidates = 0;
+        row = 0;
+        var tailWords = _words - _headWords;
+        var tailBits = bits.AsSpan(_headWords);
+        foreach (var list in order)
         {
+            var posting = _lists[list];
+            for (var i = 0; i < posting.Count; i++, row++)
+            {
+                var head = headDistances[row];
+                if (head > headCut || (head == headCut && atHeadCut-- <= 0))
+                {
+                    continue;
+                }
+
+                var distance = head + Hamming(tailBits, posting.Tails.AsSpan(i * tailWords, tailWords));
+                candidateSlots[candidates] = posting.Slots[i];
+                candidateDistances[candidates++] = (ushort)distance;
+                fullHistogram[distance]++;
+            }
+        }
+
+        // The `rerank` nearest by full distance are scored with their float rows: every reported cosine is exact.
+        var (cut, atCut) = Cut(fullHistogram, rerank);
+        var best = new TopMatches(k);
+        for (var i = 0; i < candidates; i++)
+        {
+            var distance = candidateDistances[i];
+            if (distance > cut || (distance == cut && atCut-- <= 0))
+            {
+                continue;
+            }
+
+            var slot = candidateSlots[i];
             var cosine = TensorPrimitives.Dot(query, Vector(slot));
             if (cosine >= minCosine)
             {
@@ -412,6 +483,26 @@ public sealed class FaceSearchIndex : IDisposable
         }
 
         return best.ToArray();
+    }
+
+    /// <summary>
+    /// The distance at or below which the <paramref name="wanted"/> nearest rows lie, and how many rows exactly at it
+    /// may still be taken; every row when there are fewer.
+    /// </summary>
+    private static (int Cut, int AtCut) Cut(ReadOnlySpan<int> histogram, int wanted)
+    {
+        var below = 0;
+        for (var distance = 0; distance < histogram.Length; distance++)
+        {
+            if (below + histogram[distance] >= wanted)
+            {
+                return (distance, wanted - below);
+            }
+
+            below += histogram[distance];
+        }
+
+        return (histogram.Length - 1, int.MaxValue);
     }
 
     private float[] Train(int lists)
@@ -532,7 +623,7 @@ public sealed class FaceSearchIndex : IDisposable
     private void Append(int list, int slot)
     {
         _listOf[slot] = list;
-        _positionOf[slot] = _lists[list].Add(slot, Vector(slot), _mean!);
+        _positionOf[slot] = _lists[list].Add(slot, Vector(slot), _mean!, new ulong[_words]);
     }
 
     /// <summary>One bit per dimension: whether the vector is above the bank's mean there.</summary>
@@ -577,22 +668,30 @@ public sealed class FaceSearchIndex : IDisposable
         return copy;
     }
 
-    /// <summary>One cell's members: each row's sign bits and its slot.</summary>
-    private sealed class PostingList(int words, int capacity)
+    /// <summary>
+    /// One cell's members: each row's sign bits, split into its head (the first <paramref name="headWords"/> words, scanned
+    /// for every row of a probed list) and its tail (read only for the rows whose head passed), and its slot.
+    /// </summary>
+    private sealed class PostingList(int words, int headWords, int capacity)
     {
-        public ulong[] Bits = new ulong[Math.Max(capacity, 4) * words];
+        private readonly int _tailWords = words - headWords;
+        public ulong[] Heads = new ulong[Math.Max(capacity, 4) * headWords];
+        public ulong[] Tails = new ulong[Math.Max(capacity, 4) * (words - headWords)];
         public int[] Slots = new int[Math.Max(capacity, 4)];
         public int Count;
 
-        public int Add(int slot, ReadOnlySpan<float> vector, ReadOnlySpan<float> mean)
+        public int Add(int slot, ReadOnlySpan<float> vector, ReadOnlySpan<float> mean, Span<ulong> bits)
         {
             if (Count == Slots.Length)
             {
-                Array.Resize(ref Bits, Count * 2 * words);
+                Array.Resize(ref Heads, Count * 2 * headWords);
+                Array.Resize(ref Tails, Count * 2 * _tailWords);
                 Array.Resize(ref Slots, Count * 2);
             }
 
-            SignBits(vector, mean, Bits.AsSpan(Count * words, words));
+            SignBits(vector, mean, bits);
+            bits[..headWords].CopyTo(Heads.AsSpan(Count * headWords, headWords));
+            bits[headWords..].CopyTo(Tails.AsSpan(Count * _tailWords, _tailWords));
             Slots[Count] = slot;
             return Count++;
         }
@@ -606,9 +705,61 @@ public sealed class FaceSearchIndex : IDisposable
                 return -1;
             }
 
-            Bits.AsSpan(last * words, words).CopyTo(Bits.AsSpan(position * words, words));
+            Heads.AsSpan(last * headWords, headWords).CopyTo(Heads.AsSpan(position * headWords, headWords));
+            Tails.AsSpan(last * _tailWords, _tailWords).CopyTo(Tails.AsSpan(position * _tailWords, _tailWords));
             Slots[position] = Slots[last];
             return Slots[position];
+        }
+    }
+
+    /// <summary>A search's working arrays, one set per thread, grown as needed: a search allocates only its answer.</summary>
+    private sealed class SearchScratch
+    {
+        [ThreadStatic]
+        private static SearchScratch? t_current;
+
+        private byte[] _headDistances = [];
+        private int[] _candidateSlots = [];
+        private ushort[] _candidateDistances = [];
+
+        public float[] Keys { get; private set; } = [];
+        public int[] Order { get; private set; } = [];
+        public ulong[] QueryBits { get; private set; } = [];
+        public int[] HeadHistogram { get; } = new int[(2 * 64) + 1];
+        public int[] FullHistogram { get; private set; } = [];
+
+        public static SearchScratch For(int lists, int words)
+        {
+            var scratch = t_current ??= new SearchScratch();
+            if (scratch.Keys.Length < lists)
+            {
+                scratch.Keys = new float[lists];
+                scratch.Order = new int[lists];
+            }
+
+            if (scratch.QueryBits.Length != words)
+            {
+                scratch.QueryBits = new ulong[words];
+                scratch.FullHistogram = new int[(words * 64) + 1];
+            }
+
+            return scratch;
+        }
+
+        public Span<byte> HeadDistances(int rows) => Grown(ref _headDistances, rows);
+
+        public Span<int> CandidateSlots(int rows) => Grown(ref _candidateSlots, rows);
+
+        public Span<ushort> CandidateDistances(int rows) => Grown(ref _candidateDistances, rows);
+
+        private static Span<T> Grown<T>(ref T[] array, int length)
+        {
+            if (array.Length < length)
+            {
+                array = new T[Math.Max(length, array.Length * 2)];
+            }
+
+            return array.AsSpan(0, length);
         }
     }
 }
