@@ -44,10 +44,13 @@ public sealed record FaceSearchOptions
 /// A small bank is scanned whole, as <see cref="EmbeddingIndex"/> does. A large one (from
 /// <see cref="FaceSearchOptions.ApproximateFrom"/>) is split into k-means cells (an inverted file) whose members are
 /// also stored as one sign bit per dimension about the bank's mean (64 B at 512 dimensions): a query scans only the
-/// <see cref="FaceSearchOptions.ProbedShare"/> of the cells nearest to it by Hamming distance (popcount), then re-scores the
-/// <see cref="FaceSearchOptions.RerankCandidates"/> nearest with the float rows. A face in a cell that was not probed, or
-/// ranked below the candidates, is missed, so the answer is approximate: bench/Compliance.Faces.Bench measures its
-/// recall against <see cref="ExactTopK"/>, and ADR-026 says why 1-bit rows rather than int8 and why these defaults.
+/// <see cref="FaceSearchOptions.ProbedShare"/> of the cells nearest to it, in two passes by Hamming distance (popcount):
+/// the first reads every probed row's first 128 bits (stored apart, 16 B a row), the second the whole row of the
+/// <see cref="FaceSearchOptions.PrefilterCandidates"/> nearest; the <see cref="FaceSearchOptions.RerankCandidates"/> nearest
+/// by the whole row are re-scored with the float rows. Both cuts come from a histogram of distances, not a heap, and the
+/// working arrays are reused per thread. A face in a cell that was not probed, or cut by a pass, is missed, so the answer
+/// is approximate: bench/Compliance.Faces.Bench measures its recall against <see cref="ExactTopK"/>; ADR-026 says why
+/// 1-bit rows rather than int8, ADR-029 why two passes and these defaults.
 /// Memory: 2,048 B float + 64 B of bits + 20 B of bookkeeping per face, plus the lookup by id.
 /// </summary>
 /// <remarks>
