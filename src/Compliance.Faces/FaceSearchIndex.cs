@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Compliance.Imaging.Embedding;
 
 namespace Compliance.Faces;
@@ -47,7 +48,7 @@ public sealed record FaceSearchOptions
 /// <see cref="FaceSearchOptions.ProbedShare"/> of the cells nearest to it, in two passes by Hamming distance (popcount):
 /// the first reads every probed row's first 128 bits (stored apart, 16 B a row), the second the whole row of the
 /// <see cref="FaceSearchOptions.PrefilterCandidates"/> nearest; the <see cref="FaceSearchOptions.RerankCandidates"/> nearest
-/// by the whole row are re-scored with the float rows. Both cuts come from a histogram of distances, not a heap, and the
+/// by the whole row are re-scored with the float rows. Both cuts come from counting distances, not from a heap, and the
 /// working arrays are reused per thread. A face in a cell that was not probed, or cut by a pass, is missed, so the answer
 /// is approximate: bench/Compliance.Faces.Bench measures its recall against <see cref="ExactTopK"/>; ADR-026 says why
 /// 1-bit rows rather than int8, ADR-029 why two passes and these defaults.
@@ -400,17 +401,17 @@ public sealed class FaceSearchIndex : IDisposable
         var bits = scratch.QueryBits;
         SignBits(query, _mean!, bits);
 
-        // Pass 1 reads only each row's head (its first 128 bits, 16 B) and keeps its distance and a histogram of them;
-        // the histogram gives the distance below which the `prefilter` nearest heads lie, without a heap.
+        // Pass 1 reads only each row's head (its first 128 bits, 16 B) and writes its distance to a byte array, padded
+        // to whole vectors with distances no row can have.
         var scanned = 0;
         foreach (var list in order)
         {
             scanned += _lists[list].Count;
         }
 
-        var headDistances = scratch.HeadDistances(scanned);
-        var headHistogram = scratch.HeadHistogram;
-        Array.Clear(headHistogram);
+        var padded = (scanned + 15) & ~15;
+        var headDistances = scratch.HeadDistances(padded);
+        headDistances[scanned..].Fill(byte.MaxValue);
         var row = 0;
         var (q0, q1) = (bits[0], _headWords > 1 ? bits[1] : 0UL);
         foreach (var list in order)
@@ -421,44 +422,52 @@ public sealed class FaceSearchIndex : IDisposable
             {
                 for (var i = 0; i < count; i++)
                 {
-                    var distance = BitOperations.PopCount(q0 ^ heads[2 * i]) + BitOperations.PopCount(q1 ^ heads[(2 * i) + 1]);
-                    headDistances[row++] = (byte)distance;
-                    headHistogram[distance]++;
+                    headDistances[row++] = (byte)(BitOperations.PopCount(q0 ^ heads[2 * i]) + BitOperations.PopCount(q1 ^ heads[(2 * i) + 1]));
                 }
             }
             else
             {
                 for (var i = 0; i < count; i++)
                 {
-                    var distance = BitOperations.PopCount(q0 ^ heads[i]);
-                    headDistances[row++] = (byte)distance;
-                    headHistogram[distance]++;
+                    headDistances[row++] = (byte)BitOperations.PopCount(q0 ^ heads[i]);
                 }
             }
         }
 
-        // Pass 2: the full distance of the rows that passed (ties at the cut kept in scan order, so the answer is
-        // deterministic), with a second histogram for the re-rank's cut.
-        var (headCut, atHeadCut) = Cut(headHistogram, prefilter);
+        // The distance within which the `prefilter` nearest heads lie, by counting (vector compares over the byte array),
+        // then pass 2: the full distance of the rows within it, found 16 at a time (ties at the cut kept in scan order,
+        // so the answer is deterministic), with a histogram for the re-rank's cut.
+        var (headCut, atHeadCut) = scanned < prefilter ? (_headWords * 64, int.MaxValue) : CutByCount(headDistances, prefilter, _headWords * 64);
         var candidateSlots = scratch.CandidateSlots(prefilter);
         var candidateDistances = scratch.CandidateDistances(prefilter);
         var fullHistogram = scratch.FullHistogram;
         Array.Clear(fullHistogram);
         var candidates = 0;
-        row = 0;
         var tailWords = _words - _headWords;
         var tailBits = bits.AsSpan(_headWords);
-        foreach (var list in order)
+        var threshold = Vector128.Create((byte)headCut);
+        var (listIndex, listStart, listEnd) = (0, 0, _lists[order[0]].Count);
+        for (var block = 0; block < padded; block += 16)
         {
-            var posting = _lists[list];
-            for (var i = 0; i < posting.Count; i++, row++)
+            var within = Vector128.LessThanOrEqual(Vector128.Create(headDistances.Slice(block, 16)), threshold).ExtractMostSignificantBits();
+            while (within != 0)
             {
+                row = block + BitOperations.TrailingZeroCount(within);
+                within &= within - 1;
                 var head = headDistances[row];
-                if (head > headCut || (head == headCut && atHeadCut-- <= 0))
+                if (head == headCut && atHeadCut-- <= 0)
                 {
                     continue;
                 }
 
+                while (row >= listEnd)
+                {
+                    listStart = listEnd;
+                    listEnd += _lists[order[++listIndex]].Count;
+                }
+
+                var posting = _lists[order[listIndex]];
+                var i = row - listStart;
                 var distance = head + Hamming(tailBits, posting.Tails.AsSpan(i * tailWords, tailWords));
                 candidateSlots[candidates] = posting.Slots[i];
                 candidateDistances[candidates++] = (ushort)distance;
@@ -486,6 +495,42 @@ public sealed class FaceSearchIndex : IDisposable
         }
 
         return best.ToArray();
+    }
+
+    /// <summary>
+    /// The smallest distance within which at least <paramref name="wanted"/> of <paramref name="distances"/> lie (a binary
+    /// search over counts), and how many rows exactly at it may still be taken.
+    /// </summary>
+    private static (int Cut, int AtCut) CutByCount(ReadOnlySpan<byte> distances, int wanted, int maxDistance)
+    {
+        var (low, high) = (0, maxDistance);
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (CountWithin(distances, middle) >= wanted)
+            {
+                high = middle;
+            }
+            else
+            {
+                low = middle + 1;
+            }
+        }
+
+        return (low, wanted - (low == 0 ? 0 : CountWithin(distances, low - 1)));
+    }
+
+    /// <summary>How many of <paramref name="distances"/> (a whole number of 16-byte vectors) are at most <paramref name="limit"/>.</summary>
+    private static int CountWithin(ReadOnlySpan<byte> distances, int limit)
+    {
+        var threshold = Vector128.Create((byte)limit);
+        var count = 0;
+        for (var i = 0; i < distances.Length; i += 16)
+        {
+            count += BitOperations.PopCount(Vector128.LessThanOrEqual(Vector128.Create(distances.Slice(i, 16)), threshold).ExtractMostSignificantBits());
+        }
+
+        return count;
     }
 
     /// <summary>
@@ -728,7 +773,6 @@ public sealed class FaceSearchIndex : IDisposable
         public float[] Keys { get; private set; } = [];
         public int[] Order { get; private set; } = [];
         public ulong[] QueryBits { get; private set; } = [];
-        public int[] HeadHistogram { get; } = new int[(2 * 64) + 1];
         public int[] FullHistogram { get; private set; } = [];
 
         public static SearchScratch For(int lists, int words)
