@@ -40,7 +40,11 @@ internal static class TextPathLatency
         var semantics = CharacterSemanticIndex.Build(vectors);
         build.Stop();
         Print($"semantic index: {semantics.CharacterCount:N0} characters, {semantics.RowCount:N0} int8 rows ({semantics.RowCount * (SentenceEmbedder.Dimensions + 8) / 1048576.0:F0} MiB of rows and scales), built in {build.Elapsed.TotalMilliseconds:F0} ms");
+        // The same index without its sign first stage (ADR-028): every row scored, as before.
+        var exact = semantics.WithFirstStage(int.MaxValue);
+        FirstStageRecall(embedder, vectors, semantics, exact, random);
         var fusion = TextFusionModel.LoadShipped();
+        var exactClassifier = new NameClassifier(new Source(matcher, exact), new CharacterTextScreener(embedder, fusion));
         var classifier = new NameClassifier(new Source(matcher, semantics), new CharacterTextScreener(embedder, fusion));
         // The same-run baseline: every window of 60 words every 40 through the transformer (the path before ADR-023).
         var allWindows = new NameClassifier(new Source(matcher, semantics), new CharacterTextScreener(embedder, fusion,
@@ -71,12 +75,16 @@ internal static class TextPathLatency
                 var statics = tokens.Select(t => embedder.EmbedStatic([t])).ToArray();
                 // Spans of 100 words every 80, as the screener sums them from the windows.
                 var spans = PromptWindows.Split(prompt, 100, 80).Select(w => embedder.StaticVectorOf([w.Text])).ToArray();
-                Measure(label, $"static ranking: {spans.Length} spans against 100,000 characters, {windows.Count} windows against the shortlist", calls, () => semantics.RankWindows(spans, statics, options.EmbeddedWindows));
+                Measure(label, $"static ranking, every static row (baseline): {spans.Length} spans against 100,000 characters, {windows.Count} windows against the shortlist", calls, () => exact.RankWindows(spans, statics, options.EmbeddedWindows));
+                Measure(label, $"static ranking, sign first stage: {spans.Length} spans", calls, () => semantics.RankWindows(spans, statics, options.EmbeddedWindows));
+                Print($"  same windows chosen: {exact.RankWindows(spans, statics, options.EmbeddedWindows)!.SequenceEqual(semantics.RankWindows(spans, statics, options.EmbeddedWindows)!)}");
                 var chosen = semantics.RankWindows(spans, statics, options.EmbeddedWindows)!;
                 Measure(label, $"MiniLM int8, the {chosen.Length} ranked windows", calls, () => chosen.Select(i => embedder.Embed(tokens[i])).ToArray());
                 var chosenVectors = chosen.Select(i => embedder.Embed(tokens[i])).ToArray();
-                Measure(label, $"scan of 100,000 characters, {chosen.Length} windows", calls, () => semantics.Search(chosenVectors, 0.3f, 5));
-                Measure(label, $"**full path: {options.EmbeddedWindows} ranked windows of {options.WindowWords} words**", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+                Measure(label, $"scan of 100,000 characters, every row (baseline), {chosen.Length} windows", calls, () => exact.Search(chosenVectors, 0.3f, 5));
+                Measure(label, $"scan, sign first stage + exact shortlist, {chosen.Length} windows", calls, () => semantics.Search(chosenVectors, 0.3f, 5));
+                Measure(label, "full path, every row scanned (baseline, before ADR-028)", calls, () => exactClassifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+                Measure(label, $"**full path: {options.EmbeddedWindows} ranked windows of {options.WindowWords} words, sign first stage**", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
                 Measure(label, "full path, every window of 60 words every 40 (baseline, before ADR-023)", calls, () => allWindows.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
                 if (only)
                 {
@@ -85,7 +93,12 @@ internal static class TextPathLatency
             }
             else if (only)
             {
-                Measure(label, "full path (NameClassifier: names + semantic + fusion)", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+                var one = embedder.Embed([windows[0].Text]);
+                Measure(label, "MiniLM int8, 1 window", calls, () => embedder.Embed(tokens[0]));
+                Measure(label, "scan of 100,000 characters, every row (baseline), 1 window", calls, () => exact.Search(one, 0.3f, 5));
+                Measure(label, "scan, sign first stage + exact shortlist, 1 window", calls, () => semantics.Search(one, 0.3f, 5));
+                Measure(label, "full path, every row scanned (baseline, before ADR-028)", calls, () => exactClassifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+                Measure(label, "**full path (NameClassifier: names + semantic + fusion), sign first stage**", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
                 continue;
             }
 
@@ -103,6 +116,61 @@ internal static class TextPathLatency
             Measure(label, $"scan of 100,000 characters, {(CharacterSemanticIndex.UseVnni ? "VNNI" : "AVX2 (no VNNI here)")}", calls, () => semantics.Search(embedded, 0.3f, 5));
             Measure(label, "full path as shipped (NameClassifier: names + semantic + fusion)", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
         }
+    }
+
+    /// <summary>
+    /// How often the sign first stage returns what the full scan returns (the same top hits with the same similarities
+    /// and margins), on this catalog: queries near one catalog row (a real match: the row plus noise, cosine ~0.5–0.9)
+    /// and purely random queries (the worst case: every similarity ~0 ± 0.05, nothing stands out).
+    /// </summary>
+    private static void FirstStageRecall(SentenceEmbedder embedder, List<CharacterVectors> catalog, CharacterSemanticIndex signed, CharacterSemanticIndex exact, Random random)
+    {
+        foreach (var shortlist in new[] { 256, 1_024, CharacterSemanticIndex.DefaultShortlistRows })
+        {
+            var candidate = shortlist == CharacterSemanticIndex.DefaultShortlistRows ? signed : exact.WithFirstStage(0, shortlist);
+            var probe = new[] { RandomUnit(random) };
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            for (var i = 0; i < 200; i++)
+            {
+                candidate.Search(probe, 0.3f, 5);
+            }
+
+            Print($"first stage keeping {shortlist:N0} rows: {(Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / 200:F2} ms of CPU per 1-window search");
+            foreach (var (kind, noise) in new[] { ("near a row (cosine ~0.9)", 0.5f), ("near a row (cosine ~0.6)", 1.3f), ("random (worst case)", -1f) })
+            {
+                int queries = 200, sameTop1 = 0, sameMargin = 0, found5 = 0, of5 = 0;
+                for (var i = 0; i < queries; i++)
+                {
+                    float[] query;
+                    if (noise < 0)
+                    {
+                        query = RandomUnit(random);
+                    }
+                    else
+                    {
+                        var target = catalog[random.Next(catalog.Count)].Vectors[0];
+                        var jitter = RandomUnit(random);
+                        query = [.. target.Zip(jitter, (t, j) => t + (noise * j))];
+                        var norm = MathF.Sqrt(query.Sum(x => x * x));
+                        query = [.. query.Select(x => x / norm)];
+                    }
+
+                    var a = exact.Search([query], -1f, 5);
+                    var b = candidate.Search([query], -1f, 5);
+                    sameTop1 += a[0].Character == b[0].Character && a[0].Similarity == b[0].Similarity ? 1 : 0;
+                    sameMargin += a[0].Margin == b[0].Margin ? 1 : 0;
+                    found5 += a.Count(h => b.Any(x => x.Character == h.Character && x.Similarity == h.Similarity));
+                    of5 += a.Count;
+                }
+
+                Print($"  vs full scan, {queries} queries {kind}: same best character and similarity {sameTop1}/{queries}, same margin {sameMargin}/{queries}, top-5 recall {(double)found5 / of5:F3}");
+            }
+        }
+
+        var real = embedder.Embed(["a little green alien with three eyes and a ray gun in a flying saucer"]);
+        var x1 = exact.Search(real, 0.3f, 5);
+        var y1 = signed.Search(real, 0.3f, 5);
+        Print($"the bench's real description prompt: full scan {string.Join(", ", x1.Select(h => $"{h.Character.CanonicalName} {h.Similarity:F4} margin {h.Margin:F4}"))}; first stage {string.Join(", ", y1.Select(h => $"{h.Character.CanonicalName} {h.Similarity:F4} margin {h.Margin:F4}"))}");
     }
 
     private static float[] RandomUnit(Random random)

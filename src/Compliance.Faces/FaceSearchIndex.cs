@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Compliance.Imaging.Embedding;
 
 namespace Compliance.Faces;
@@ -23,8 +24,14 @@ public sealed record FaceSearchOptions
     /// </summary>
     public double ProbedShare { get; init; } = 0.1;
 
-    /// <summary>Candidates, nearest in Hamming distance, that are re-scored with the exact float cosine.</summary>
-    public int RerankCandidates { get; init; } = 256;
+    /// <summary>
+    /// Rows of the probed lists, nearest to the query in the Hamming distance of their first 128 bits (a quarter of each
+    /// row, stored apart from the rest so that this first pass reads 16 B per row), whose full 512-bit distance is taken.
+    /// </summary>
+    public int PrefilterCandidates { get; init; } = 2048;
+
+    /// <summary>Candidates, nearest in full Hamming distance, that are re-scored with the exact float cosine.</summary>
+    public int RerankCandidates { get; init; } = 64;
 
     /// <summary>Lloyd iterations of the spherical k-means that places the lists.</summary>
     public int TrainingIterations { get; init; } = 8;
@@ -38,10 +45,13 @@ public sealed record FaceSearchOptions
 /// A small bank is scanned whole, as <see cref="EmbeddingIndex"/> does. A large one (from
 /// <see cref="FaceSearchOptions.ApproximateFrom"/>) is split into k-means cells (an inverted file) whose members are
 /// also stored as one sign bit per dimension about the bank's mean (64 B at 512 dimensions): a query scans only the
-/// <see cref="FaceSearchOptions.ProbedShare"/> of the cells nearest to it by Hamming distance (popcount), then re-scores the
-/// <see cref="FaceSearchOptions.RerankCandidates"/> nearest with the float rows. A face in a cell that was not probed, or
-/// ranked below the candidates, is missed, so the answer is approximate: bench/Compliance.Faces.Bench measures its
-/// recall against <see cref="ExactTopK"/>, and ADR-026 says why 1-bit rows rather than int8 and why these defaults.
+/// <see cref="FaceSearchOptions.ProbedShare"/> of the cells nearest to it, in two passes by Hamming distance (popcount):
+/// the first reads every probed row's first 128 bits (stored apart, 16 B a row), the second the whole row of the
+/// <see cref="FaceSearchOptions.PrefilterCandidates"/> nearest; the <see cref="FaceSearchOptions.RerankCandidates"/> nearest
+/// by the whole row are re-scored with the float rows. Both cuts come from counting distances, not from a heap, and the
+/// working arrays are reused per thread. A face in a cell that was not probed, or cut by a pass, is missed, so the answer
+/// is approximate: bench/Compliance.Faces.Bench measures its recall against <see cref="ExactTopK"/>; ADR-026 says why
+/// 1-bit rows rather than int8, ADR-029 why two passes and these defaults.
 /// Memory: 2,048 B float + 64 B of bits + 20 B of bookkeeping per face, plus the lookup by id.
 /// </summary>
 /// <remarks>
@@ -61,6 +71,7 @@ public sealed class FaceSearchIndex : IDisposable
     private int[] _positionOf;
     private int _count;
     private readonly int _words;
+    private readonly int _headWords;
     private float[]? _centroids;
     private float[]? _mean;
     private PostingList[] _lists = [];
@@ -82,9 +93,11 @@ public sealed class FaceSearchIndex : IDisposable
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.RerankCandidates);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.PrefilterCandidates);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.ApproximateFrom);
         Dimension = dimension;
         _words = dimension / 64;
+        _headWords = Math.Min(2, _words);
         var capacity = Math.Max(initialCapacity, 16);
         _vectors = new float[checked(capacity * dimension)];
         _ids = new long[capacity];
@@ -134,6 +147,12 @@ public sealed class FaceSearchIndex : IDisposable
 
     /// <summary>Lists a query scans, when set (the bench varies it on one built index); otherwise from <see cref="FaceSearchOptions.ProbedShare"/>.</summary>
     internal int? ProbedLists { get; set; }
+
+    /// <summary>Rows given a full Hamming distance, when set (the bench); otherwise <see cref="FaceSearchOptions.PrefilterCandidates"/>.</summary>
+    internal int? PrefilterOverride { get; set; }
+
+    /// <summary>Rows re-scored in float, when set (the bench); otherwise <see cref="FaceSearchOptions.RerankCandidates"/>.</summary>
+    internal int? RerankOverride { get; set; }
 
     private bool UsesLists => _centroids is not null && _count >= _options.ApproximateFrom;
 
@@ -289,11 +308,12 @@ public sealed class FaceSearchIndex : IDisposable
                 sizes[list]++;
             }
 
-            var built = sizes.Select(size => new PostingList(_words, size)).ToArray();
+            var built = sizes.Select(size => new PostingList(_words, _headWords, size)).ToArray();
+            var rowBits = new ulong[_words];
             for (var slot = 0; slot < _count; slot++)
             {
                 _listOf[slot] = nearest[slot];
-                _positionOf[slot] = built[nearest[slot]].Add(slot, Vector(slot), mean);
+                _positionOf[slot] = built[nearest[slot]].Add(slot, Vector(slot), mean, rowBits);
             }
 
             Swap(centroids, mean, built, _count);
@@ -361,49 +381,112 @@ public sealed class FaceSearchIndex : IDisposable
         var centroids = _centroids!;
         var lists = _lists.Length;
         var probes = Math.Min(ProbedLists ?? Math.Max(8, (int)Math.Ceiling(_options.ProbedShare * lists)), lists);
+        var rerank = Math.Max(k, RerankOverride ?? _options.RerankCandidates);
+        var prefilter = Math.Max(rerank, PrefilterOverride ?? _options.PrefilterCandidates);
+        var scratch = SearchScratch.For(lists, _words);
 
-        // The closest cells: a partial selection over one dot product per centroid.
-        var closeness = new float[lists];
+        // The closest cells: one dot product per centroid, then a sort of the cell numbers by closeness.
+        var keys = scratch.Keys.AsSpan(0, lists);
+        var order = scratch.Order.AsSpan(0, lists);
         for (var list = 0; list < lists; list++)
         {
-            closeness[list] = TensorPrimitives.Dot(query, centroids.AsSpan(list * Dimension, Dimension));
+            keys[list] = -TensorPrimitives.Dot(query, centroids.AsSpan(list * Dimension, Dimension));
+            order[list] = list;
         }
 
-        var order = new int[lists];
-        for (var i = 0; i < lists; i++)
-        {
-            order[i] = i;
-        }
+        keys.Sort(order);
+        order = order[..probes];
 
-        var keys = closeness.Select(c => -c).ToArray();
-        Array.Sort(keys, order);
-
-        // The query's sign bits about the bank's mean; the rows nearest in Hamming distance are the candidates.
-        var bits = new ulong[_words];
+        // The query's sign bits about the bank's mean.
+        var bits = scratch.QueryBits;
         SignBits(query, _mean!, bits);
-        var rerank = Math.Max(k, _options.RerankCandidates);
-        var candidates = new PriorityQueue<int, int>(rerank + 1);
-        for (var p = 0; p < probes; p++)
+
+        // Pass 1 reads only each row's head (its first 128 bits, 16 B) and writes its distance to a byte array, padded
+        // to whole vectors with distances no row can have.
+        var scanned = 0;
+        foreach (var list in order)
         {
-            var list = _lists[order[p]];
-            var rows = list.Bits;
-            for (var i = 0; i < list.Count; i++)
+            scanned += _lists[list].Count;
+        }
+
+        var padded = (scanned + 15) & ~15;
+        var headDistances = scratch.HeadDistances(padded);
+        headDistances[scanned..].Fill(byte.MaxValue);
+        var row = 0;
+        var (q0, q1) = (bits[0], _headWords > 1 ? bits[1] : 0UL);
+        foreach (var list in order)
+        {
+            var heads = _lists[list].Heads;
+            var count = _lists[list].Count;
+            if (_headWords == 2)
             {
-                var distance = Hamming(bits, rows.AsSpan(i * _words, _words));
-                if (candidates.Count < rerank)
+                for (var i = 0; i < count; i++)
                 {
-                    candidates.Enqueue(list.Slots[i], -distance);
+                    headDistances[row++] = (byte)(BitOperations.PopCount(q0 ^ heads[2 * i]) + BitOperations.PopCount(q1 ^ heads[(2 * i) + 1]));
                 }
-                else if (candidates.TryPeek(out _, out var weakest) && -distance > weakest)
+            }
+            else
+            {
+                for (var i = 0; i < count; i++)
                 {
-                    candidates.EnqueueDequeue(list.Slots[i], -distance);
+                    headDistances[row++] = (byte)BitOperations.PopCount(q0 ^ heads[i]);
                 }
             }
         }
 
-        var best = new TopMatches(k);
-        while (candidates.TryDequeue(out var slot, out _))
+        // The distance within which the `prefilter` nearest heads lie, by counting (vector compares over the byte array),
+        // then pass 2: the full distance of the rows within it, found 16 at a time (ties at the cut kept in scan order,
+        // so the answer is deterministic), with a histogram for the re-rank's cut.
+        var (headCut, atHeadCut) = scanned < prefilter ? (_headWords * 64, int.MaxValue) : CutByCount(headDistances, prefilter, _headWords * 64);
+        var candidateSlots = scratch.CandidateSlots(prefilter);
+        var candidateDistances = scratch.CandidateDistances(prefilter);
+        var fullHistogram = scratch.FullHistogram;
+        Array.Clear(fullHistogram);
+        var candidates = 0;
+        var tailWords = _words - _headWords;
+        var tailBits = bits.AsSpan(_headWords);
+        var threshold = Vector128.Create((byte)headCut);
+        var (listIndex, listStart, listEnd) = (0, 0, _lists[order[0]].Count);
+        for (var block = 0; block < padded; block += 16)
         {
+            var within = Vector128.LessThanOrEqual(Vector128.Create(headDistances.Slice(block, 16)), threshold).ExtractMostSignificantBits();
+            while (within != 0)
+            {
+                row = block + BitOperations.TrailingZeroCount(within);
+                within &= within - 1;
+                var head = headDistances[row];
+                if (head == headCut && atHeadCut-- <= 0)
+                {
+                    continue;
+                }
+
+                while (row >= listEnd)
+                {
+                    listStart = listEnd;
+                    listEnd += _lists[order[++listIndex]].Count;
+                }
+
+                var posting = _lists[order[listIndex]];
+                var i = row - listStart;
+                var distance = head + Hamming(tailBits, posting.Tails.AsSpan(i * tailWords, tailWords));
+                candidateSlots[candidates] = posting.Slots[i];
+                candidateDistances[candidates++] = (ushort)distance;
+                fullHistogram[distance]++;
+            }
+        }
+
+        // The `rerank` nearest by full distance are scored with their float rows: every reported cosine is exact.
+        var (cut, atCut) = Cut(fullHistogram, rerank);
+        var best = new TopMatches(k);
+        for (var i = 0; i < candidates; i++)
+        {
+            var distance = candidateDistances[i];
+            if (distance > cut || (distance == cut && atCut-- <= 0))
+            {
+                continue;
+            }
+
+            var slot = candidateSlots[i];
             var cosine = TensorPrimitives.Dot(query, Vector(slot));
             if (cosine >= minCosine)
             {
@@ -412,6 +495,62 @@ public sealed class FaceSearchIndex : IDisposable
         }
 
         return best.ToArray();
+    }
+
+    /// <summary>
+    /// The smallest distance within which at least <paramref name="wanted"/> of <paramref name="distances"/> lie (a binary
+    /// search over counts), and how many rows exactly at it may still be taken.
+    /// </summary>
+    private static (int Cut, int AtCut) CutByCount(ReadOnlySpan<byte> distances, int wanted, int maxDistance)
+    {
+        var (low, high) = (0, maxDistance);
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (CountWithin(distances, middle) >= wanted)
+            {
+                high = middle;
+            }
+            else
+            {
+                low = middle + 1;
+            }
+        }
+
+        return (low, wanted - (low == 0 ? 0 : CountWithin(distances, low - 1)));
+    }
+
+    /// <summary>How many of <paramref name="distances"/> (a whole number of 16-byte vectors) are at most <paramref name="limit"/>.</summary>
+    private static int CountWithin(ReadOnlySpan<byte> distances, int limit)
+    {
+        var threshold = Vector128.Create((byte)limit);
+        var count = 0;
+        for (var i = 0; i < distances.Length; i += 16)
+        {
+            count += BitOperations.PopCount(Vector128.LessThanOrEqual(Vector128.Create(distances.Slice(i, 16)), threshold).ExtractMostSignificantBits());
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// The distance at or below which the <paramref name="wanted"/> nearest rows lie, and how many rows exactly at it
+    /// may still be taken; every row when there are fewer.
+    /// </summary>
+    private static (int Cut, int AtCut) Cut(ReadOnlySpan<int> histogram, int wanted)
+    {
+        var below = 0;
+        for (var distance = 0; distance < histogram.Length; distance++)
+        {
+            if (below + histogram[distance] >= wanted)
+            {
+                return (distance, wanted - below);
+            }
+
+            below += histogram[distance];
+        }
+
+        return (histogram.Length - 1, int.MaxValue);
     }
 
     private float[] Train(int lists)
@@ -532,7 +671,7 @@ public sealed class FaceSearchIndex : IDisposable
     private void Append(int list, int slot)
     {
         _listOf[slot] = list;
-        _positionOf[slot] = _lists[list].Add(slot, Vector(slot), _mean!);
+        _positionOf[slot] = _lists[list].Add(slot, Vector(slot), _mean!, new ulong[_words]);
     }
 
     /// <summary>One bit per dimension: whether the vector is above the bank's mean there.</summary>
@@ -577,22 +716,30 @@ public sealed class FaceSearchIndex : IDisposable
         return copy;
     }
 
-    /// <summary>One cell's members: each row's sign bits and its slot.</summary>
-    private sealed class PostingList(int words, int capacity)
+    /// <summary>
+    /// One cell's members: each row's sign bits, split into its head (the first <paramref name="headWords"/> words, scanned
+    /// for every row of a probed list) and its tail (read only for the rows whose head passed), and its slot.
+    /// </summary>
+    private sealed class PostingList(int words, int headWords, int capacity)
     {
-        public ulong[] Bits = new ulong[Math.Max(capacity, 4) * words];
+        private readonly int _tailWords = words - headWords;
+        public ulong[] Heads = new ulong[Math.Max(capacity, 4) * headWords];
+        public ulong[] Tails = new ulong[Math.Max(capacity, 4) * (words - headWords)];
         public int[] Slots = new int[Math.Max(capacity, 4)];
         public int Count;
 
-        public int Add(int slot, ReadOnlySpan<float> vector, ReadOnlySpan<float> mean)
+        public int Add(int slot, ReadOnlySpan<float> vector, ReadOnlySpan<float> mean, Span<ulong> bits)
         {
             if (Count == Slots.Length)
             {
-                Array.Resize(ref Bits, Count * 2 * words);
+                Array.Resize(ref Heads, Count * 2 * headWords);
+                Array.Resize(ref Tails, Count * 2 * _tailWords);
                 Array.Resize(ref Slots, Count * 2);
             }
 
-            SignBits(vector, mean, Bits.AsSpan(Count * words, words));
+            SignBits(vector, mean, bits);
+            bits[..headWords].CopyTo(Heads.AsSpan(Count * headWords, headWords));
+            bits[headWords..].CopyTo(Tails.AsSpan(Count * _tailWords, _tailWords));
             Slots[Count] = slot;
             return Count++;
         }
@@ -606,9 +753,60 @@ public sealed class FaceSearchIndex : IDisposable
                 return -1;
             }
 
-            Bits.AsSpan(last * words, words).CopyTo(Bits.AsSpan(position * words, words));
+            Heads.AsSpan(last * headWords, headWords).CopyTo(Heads.AsSpan(position * headWords, headWords));
+            Tails.AsSpan(last * _tailWords, _tailWords).CopyTo(Tails.AsSpan(position * _tailWords, _tailWords));
             Slots[position] = Slots[last];
             return Slots[position];
+        }
+    }
+
+    /// <summary>A search's working arrays, one set per thread, grown as needed: a search allocates only its answer.</summary>
+    private sealed class SearchScratch
+    {
+        [ThreadStatic]
+        private static SearchScratch? t_current;
+
+        private byte[] _headDistances = [];
+        private int[] _candidateSlots = [];
+        private ushort[] _candidateDistances = [];
+
+        public float[] Keys { get; private set; } = [];
+        public int[] Order { get; private set; } = [];
+        public ulong[] QueryBits { get; private set; } = [];
+        public int[] FullHistogram { get; private set; } = [];
+
+        public static SearchScratch For(int lists, int words)
+        {
+            var scratch = t_current ??= new SearchScratch();
+            if (scratch.Keys.Length < lists)
+            {
+                scratch.Keys = new float[lists];
+                scratch.Order = new int[lists];
+            }
+
+            if (scratch.QueryBits.Length != words)
+            {
+                scratch.QueryBits = new ulong[words];
+                scratch.FullHistogram = new int[(words * 64) + 1];
+            }
+
+            return scratch;
+        }
+
+        public Span<byte> HeadDistances(int rows) => Grown(ref _headDistances, rows);
+
+        public Span<int> CandidateSlots(int rows) => Grown(ref _candidateSlots, rows);
+
+        public Span<ushort> CandidateDistances(int rows) => Grown(ref _candidateDistances, rows);
+
+        private static Span<T> Grown<T>(ref T[] array, int length)
+        {
+            if (array.Length < length)
+            {
+                array = new T[Math.Max(length, array.Length * 2)];
+            }
+
+            return array.AsSpan(0, length);
         }
     }
 }

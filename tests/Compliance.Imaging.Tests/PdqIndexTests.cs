@@ -211,6 +211,81 @@ public sealed class PdqIndexTests
         }
     }
 
+    // The generalised pigeonhole behind per-chunk radii (ADR-030): for every distance and layout, the radii plus one sum to
+    // more than the distance (so a hash within it is within some chunk's radius), and no chunk looks less than one bit
+    // short of ⌊d/m⌋.
+    [Fact]
+    public void ChunkRadiiCoverEveryDistance()
+    {
+        Span<int> radii = stackalloc int[16];
+        foreach (var layout in new[] { ChunkLayout.Narrow, ChunkLayout.Wide, ChunkLayout.Widest })
+        {
+            for (var distance = 0; distance <= 256; distance++)
+            {
+                layout.Radii(distance, radii);
+                var sum = 0;
+                for (var c = 0; c < layout.Count; c++)
+                {
+                    Assert.InRange(radii[c], (distance / layout.Count) - 1, distance / layout.Count);
+                    sum += radii[c] + 1;
+                }
+
+                Assert.True(sum >= distance + 1, $"{layout.Count} chunks at distance {distance}: radii sum to {sum - layout.Count}.");
+            }
+        }
+
+        ChunkLayout.Widest.Radii(31, radii);
+        Assert.Equal([2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1], radii[..11].ToArray());
+    }
+
+    // Buckets hold one cache line of postings; a bucket with more entries keeps the rest in its chunk's overflow array
+    // (ADR-030). Hundreds of entries that share their top bits crowd a few buckets of the widest layout; planted
+    // neighbours at every distance and queries at small radii (where some chunks are not probed at all) must still
+    // answer like a linear scan.
+    [Fact]
+    public void CrowdedBucketsOverflowTheirLineAndStillAnswerLikeLinearScan()
+    {
+        var random = new Random(3030);
+        using var linear = new LinearScanIndex();
+        var mih = new PdqIndex(bufferCapacity: 1 << 20, wideLayoutThreshold: 2048, widestLayoutThreshold: 4096);
+        var hashes = Enumerable.Range(0, 20_000).Select(_ => RandomHash(random)).ToList();
+        var crowd = RandomHash(random);
+        for (var i = 0; i < 600; i++)
+        {
+            // Same top 40 bits of every word, so every chunk's bucket is shared; the low bits vary.
+            hashes.Add(new PdqHash(
+                (crowd.W0 & ~0xFFFFFFUL) | (uint)random.Next(1 << 24),
+                (crowd.W1 & ~0xFFFFFFUL) | (uint)random.Next(1 << 24),
+                (crowd.W2 & ~0xFFFFFFUL) | (uint)random.Next(1 << 24),
+                (crowd.W3 & ~0xFFFFFFUL) | (uint)random.Next(1 << 24)));
+        }
+
+        var queries = new[] { crowd, hashes[20_010], RandomHash(random) };
+        foreach (var query in queries)
+        {
+            for (var d = 0; d <= 40; d++)
+            {
+                hashes.Add(AtDistance(query, d, random));
+            }
+        }
+
+        var ids = Enumerable.Range(0, hashes.Count).Select(i => (long)i).ToArray();
+        mih.AddRange(ids, hashes.ToArray());
+        for (var i = 0; i < hashes.Count; i++)
+        {
+            linear.Add(ids[i], hashes[i]);
+        }
+
+        Assert.Equal(1, mih.SegmentCount);
+        foreach (var query in queries)
+        {
+            foreach (var radius in Radii.Concat([2, 3, 5, 10, 21, 22, 30, 48]))
+            {
+                Assert.Equal(linear.Query(query, radius), mih.Query(query, radius));
+            }
+        }
+    }
+
     [Fact]
     public void RemovedEntriesAreNotReturnedAndResultsStillEqualLinearScan()
     {

@@ -77,7 +77,7 @@ internal static class ServiceExtensions
             });
         });
         builder.Services.AddOptions<FaceSearchOptions>().BindConfiguration("Faces:Search")
-            .Validate(o => o.ApproximateFrom > 0 && o.ProbedShare > 0 && o.ProbedShare <= 1 && o.RerankCandidates > 0 && o.Lists >= 0 && o.TrainingIterations >= 0 && o.TrainingPointsPerList > 0,
+            .Validate(o => o.ApproximateFrom > 0 && o.ProbedShare > 0 && o.ProbedShare <= 1 && o.PrefilterCandidates > 0 && o.RerankCandidates > 0 && o.Lists >= 0 && o.TrainingIterations >= 0 && o.TrainingPointsPerList > 0,
                 "Faces:Search values must be positive (Lists and TrainingIterations may be 0; ProbedShare at most 1).")
             .ValidateOnStart();
         builder.Services.AddSingleton<Likeness.FaceBankIndex>();

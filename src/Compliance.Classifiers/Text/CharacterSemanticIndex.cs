@@ -25,10 +25,13 @@ public sealed record CharacterVectors(NamedEntity Character, IReadOnlyList<float
 public readonly record struct SemanticHit(NamedEntity Character, float Similarity, int Window, float Margin);
 
 /// <summary>
-/// Exact nearest-neighbour search over the characters' description and example-prompt embeddings. Rows are
-/// quantised to int8 with one scale per row (384 bytes a row, a quarter of float32) and scanned in full: at 100,000
-/// characters a scan is a few milliseconds (bench/README.md), exact, and needs no index to keep in step with the
-/// catalog. Immutable and thread-safe; the catalog builds a new one when descriptions change.
+/// Nearest-neighbour search over the characters' description and example-prompt embeddings. Rows are quantised to
+/// int8 with one scale per row (384 bytes a row, a quarter of float32). Up to <see cref="DefaultExactUpToRows"/> rows
+/// every row is scored; above that a first pass over each row's 384 signs (48 bytes, Hamming distance by popcount)
+/// shortlists the closest rows and only their characters are scored, with the same int8 arithmetic, so every
+/// similarity reported is the full scan's; what the shortlist can miss is a far character (ADR-028, bench/README.md).
+/// No index to keep in step with the catalog. Immutable and thread-safe; the catalog builds a new one when
+/// descriptions change.
 /// </summary>
 public sealed class CharacterSemanticIndex
 {
@@ -41,6 +44,27 @@ public sealed class CharacterSemanticIndex
     private readonly int[] _firstRow;
     private readonly Dictionary<Guid, int> _characterOf;
 
+    // The compact first stage (ADR-028): each int8 row's 384 signs as 6 ulongs (48 bytes, an eighth of the row), and
+    // which character a row belongs to. Above ExactUpToRows a search ranks every row by Hamming distance to the query
+    // windows' signs and scores only the closest ShortlistRows rows' characters exactly.
+    private readonly ulong[] _signs;
+    private readonly int[] _rowCharacter;
+    private ulong[]? _staticSigns;
+
+    /// <summary>Catalogs of up to this many rows (or static rows) are scanned exactly in full: the sign pass costs more
+    /// than it saves there, and every result is then exactly the full scan's.</summary>
+    internal const int DefaultExactUpToRows = 8_192;
+
+    /// <summary>How many rows the sign pass keeps for exact scoring (the description scan, all windows together).</summary>
+    internal const int DefaultShortlistRows = 4_096;
+
+    /// <summary>How many static rows the sign pass keeps per span before the exact static scores pick the span's few.</summary>
+    internal const int DefaultStaticShortlistRows = 256;
+
+    private int _exactUpToRows = DefaultExactUpToRows;
+    private int _shortlistRows = DefaultShortlistRows;
+    private int _staticShortlistRows = DefaultStaticShortlistRows;
+
     // One static row per character (int8, as the rows), or null when any character came without one.
     private sbyte[]? _staticRows;
     private float[]? _staticScales;
@@ -48,6 +72,13 @@ public sealed class CharacterSemanticIndex
 
     private CharacterSemanticIndex(NamedEntity[] characters, sbyte[] rows, float[] scales, int[] rowSums, int[] firstRow, Dictionary<Guid, int> characterOf, string version)
     {
+        _signs = SignsOf(rows, scales.Length);
+        _rowCharacter = new int[scales.Length];
+        for (var c = 0; c + 1 < firstRow.Length; c++)
+        {
+            _rowCharacter.AsSpan(firstRow[c], firstRow[c + 1] - firstRow[c]).Fill(c);
+        }
+
         _characters = characters;
         _rows = rows;
         _scales = scales;
@@ -120,9 +151,112 @@ public sealed class CharacterSemanticIndex
                     index._staticRowSums[c] += x;
                 }
             }
+
+            index._staticSigns = SignsOf(index._staticRows, list.Length);
         }
 
         return index;
+    }
+
+    /// <summary>
+    /// The same index with other first-stage settings (the bench and the tests compare them with the full scan):
+    /// <paramref name="exactUpToRows"/> 0 uses the sign pass at any size, <see cref="int.MaxValue"/> never.
+    /// </summary>
+    internal CharacterSemanticIndex WithFirstStage(int exactUpToRows, int shortlistRows = DefaultShortlistRows, int staticShortlistRows = DefaultStaticShortlistRows)
+    {
+        var copy = (CharacterSemanticIndex)MemberwiseClone();
+        copy._exactUpToRows = exactUpToRows;
+        copy._shortlistRows = Math.Max(1, shortlistRows);
+        copy._staticShortlistRows = Math.Max(1, staticShortlistRows);
+        return copy;
+    }
+
+    private const int SignWords = Dim / 64;
+
+    /// <summary>One bit per dimension, set where the int8 value is positive.</summary>
+    private static ulong[] SignsOf(sbyte[] rows, int count)
+    {
+        var signs = new ulong[count * SignWords];
+        for (var r = 0; r < count; r++)
+        {
+            SignOf(rows.AsSpan(r * Dim, Dim), signs.AsSpan(r * SignWords, SignWords));
+        }
+
+        return signs;
+    }
+
+    private static void SignOf(ReadOnlySpan<sbyte> row, Span<ulong> into)
+    {
+        for (var w = 0; w < SignWords; w++)
+        {
+            // The sign bits of 64 bytes at once: a byte is positive when it is greater than zero.
+            var low = Vector256.Create(row.Slice(w * 64, 32));
+            var high = Vector256.Create(row.Slice((w * 64) + 32, 32));
+            var lowBits = (ulong)Vector256.GreaterThan(low, Vector256<sbyte>.Zero).ExtractMostSignificantBits();
+            var highBits = (ulong)Vector256.GreaterThan(high, Vector256<sbyte>.Zero).ExtractMostSignificantBits();
+            into[w] = lowBits | (highBits << 32);
+        }
+    }
+
+    /// <summary>
+    /// The rows whose signs are closest (Hamming) to any of the queries', at most <paramref name="keep"/> of them, in row
+    /// order; when <paramref name="query"/> is not negative, only that query counts.
+    /// </summary>
+    private static int[] SignShortlist(ulong[] signs, int count, ulong[] querySigns, int queries, int keep, int query = -1)
+    {
+        var distances = System.Buffers.ArrayPool<ushort>.Shared.Rent(count);
+        try
+        {
+            Span<int> histogram = stackalloc int[Dim + 1];
+            histogram.Clear();
+            ref var s = ref MemoryMarshal.GetArrayDataReference(signs);
+            var firstQuery = query < 0 ? 0 : query;
+            var endQuery = query < 0 ? queries : query + 1;
+            for (var r = 0; r < count; r++)
+            {
+                ref var row = ref Unsafe.Add(ref s, r * SignWords);
+                var best = Dim;
+                for (var q = firstQuery; q < endQuery; q++)
+                {
+                    var d = 0;
+                    for (var w = 0; w < SignWords; w++)
+                    {
+                        d += System.Numerics.BitOperations.PopCount(Unsafe.Add(ref row, w) ^ querySigns[(q * SignWords) + w]);
+                    }
+
+                    best = Math.Min(best, d);
+                }
+
+                distances[r] = (ushort)best;
+                histogram[best]++;
+            }
+
+            // The cut: every row closer than `cut`, and rows at exactly `cut` in row order until `keep` are taken.
+            var cut = 0;
+            var below = 0;
+            while (cut < Dim && below + histogram[cut] < keep)
+            {
+                below += histogram[cut++];
+            }
+
+            var atCut = Math.Min(histogram[cut], keep - below);
+            var shortlist = new int[below + atCut];
+            var n = 0;
+            for (var r = 0; r < count && n < shortlist.Length; r++)
+            {
+                var d = distances[r];
+                if (d < cut || (d == cut && atCut-- > 0))
+                {
+                    shortlist[n++] = r;
+                }
+            }
+
+            return shortlist;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<ushort>.Shared.Return(distances);
+        }
     }
 
     /// <summary>Whether every character has a static vector, so <see cref="RankWindows"/> can rank.</summary>
@@ -134,7 +268,9 @@ public sealed class CharacterSemanticIndex
     /// <paramref name="shortlistPerSpan"/> closest characters of each span; each of the many short
     /// <paramref name="windows"/> is then scored against that shortlist alone. Returns the indexes of the
     /// <paramref name="take"/> windows that come closest to a shortlisted character, best first; null when the index
-    /// cannot rank (some character has no static vector): embed every window then.
+    /// cannot rank (some character has no static vector): embed every window then. Above
+    /// <see cref="DefaultExactUpToRows"/> characters a span is scored only against the static rows its signs shortlist
+    /// (ADR-028).
     /// </summary>
     /// <remarks>
     /// The shortlist only chooses windows; which characters a chosen window matches is the exact scan's job over every
@@ -162,13 +298,18 @@ public sealed class CharacterSemanticIndex
         Array.Fill(topCharacter, -1);
         Array.Fill(topSimilarity, float.NegativeInfinity);
         ref var rows = ref MemoryMarshal.GetArrayDataReference(_staticRows);
-        for (var c = 0; c < _characters.Length; c++)
+        var signed = _characters.Length > _exactUpToRows && _staticSigns is not null;
+        for (var q = 0; q < spanQueries.Count; q++)
         {
-            ref var row = ref Unsafe.Add(ref rows, c * Dim);
-            for (var q = 0; q < spanQueries.Count; q++)
+            // Above the exact size, the span's closest static rows by sign (ADR-028) are scored exactly; below it, all.
+            var candidates = signed ? SignShortlist(_staticSigns!, _characters.Length, spanQueries.Signs, spanQueries.Count, _staticShortlistRows, q) : null;
+            var count = candidates?.Length ?? _characters.Length;
+            var list = q * per;
+            for (var i = 0; i < count; i++)
             {
+                var c = candidates is null ? i : candidates[i];
+                ref var row = ref Unsafe.Add(ref rows, c * Dim);
                 var similarity = StaticDot(ref row, c, spanQueries, q) * _staticScales[c];
-                var list = q * per;
                 if (similarity <= topSimilarity[list + per - 1])
                 {
                     continue;
@@ -230,8 +371,13 @@ public sealed class CharacterSemanticIndex
         var hits = 0;
         float firstSimilarity = float.NegativeInfinity, secondSimilarity = float.NegativeInfinity;
         var first = -1;
-        for (var c = 0; c < _characters.Length; c++)
+        // Above the exact size only the characters of the rows closest by sign are scored (ADR-028), exactly as the
+        // full scan would score them, in character order (so ties break the same way).
+        var candidates = RowCount > _exactUpToRows ? CharactersOf(SignShortlist(_signs, RowCount, queries.Signs, queries.Count, _shortlistRows)) : null;
+        var count = candidates?.Length ?? _characters.Length;
+        for (var i = 0; i < count; i++)
         {
+            var c = candidates is null ? i : candidates[i];
             var (similarity, window) = Best(_firstRow[c], _firstRow[c + 1], queries);
             if (similarity > firstSimilarity)
             {
@@ -268,11 +414,28 @@ public sealed class CharacterSemanticIndex
         for (var i = 0; i < hits; i++)
         {
             var c = hitCharacter[i];
-            var other = c == first ? (_characters.Length > 1 ? secondSimilarity : 0f) : firstSimilarity;
+            var other = c == first ? (count > 1 ? secondSimilarity : 0f) : firstSimilarity;
             result[i] = new SemanticHit(_characters[c], hitSimilarity[i], hitWindow[i], hitSimilarity[i] - other);
         }
 
         return result;
+    }
+
+    /// <summary>The distinct characters of shortlisted rows (given in row order, so the characters come out in order).</summary>
+    private int[] CharactersOf(int[] shortlistedRows)
+    {
+        var characters = new int[shortlistedRows.Length];
+        var n = 0;
+        foreach (var r in shortlistedRows)
+        {
+            var c = _rowCharacter[r];
+            if (n == 0 || characters[n - 1] != c)
+            {
+                characters[n++] = c;
+            }
+        }
+
+        return characters[..n];
     }
 
     /// <summary>The best similarity of one character's vectors to any window (and which window), or null when it has none.</summary>
@@ -323,6 +486,9 @@ public sealed class CharacterSemanticIndex
 
         public required float[] Scales { get; init; }
 
+        /// <summary>The signs of each quantised query, as the rows' (<see cref="SignOf"/>).</summary>
+        public required ulong[] Signs { get; init; }
+
         public int Count => Scales.Length;
 
         public static Queries Of(IReadOnlyList<float[]> vectors)
@@ -345,7 +511,13 @@ public sealed class CharacterSemanticIndex
                 biased[i] = (byte)(signed[i] + Bias);
             }
 
-            return new Queries { Signed = signed, Biased = biased, Scales = scales };
+            var signs = new ulong[vectors.Count * SignWords];
+            for (var i = 0; i < vectors.Count; i++)
+            {
+                SignOf(signed.AsSpan(i * Dim, Dim), signs.AsSpan(i * SignWords, SignWords));
+            }
+
+            return new Queries { Signed = signed, Biased = biased, Scales = scales, Signs = signs };
         }
     }
 

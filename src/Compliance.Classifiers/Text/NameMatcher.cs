@@ -51,6 +51,11 @@ public sealed class NameMatcher
     private readonly int _fuzzyMinLength;
     private readonly int _fuzzyMaxLength;
 
+    // Skeleton lengths of the patterns that may match two edits away: a window's two-symbol deletions can only meet
+    // one of them (see FindFuzzy), so shorter or longer windows skip those probes.
+    private readonly int _distance2MinLength;
+    private readonly int _distance2MaxLength;
+
     private NameMatcher(NameMatcherOptions options, NamedEntity[] entities, BuildState state)
     {
         _options = options;
@@ -109,7 +114,7 @@ public sealed class NameMatcher
         }
 
         _trie = new SkeletonTrie(patterns);
-        (_fuzzy, _aliasWords, _fuzzyMinLength, _fuzzyMaxLength) = BuildFuzzyIndex(patterns);
+        (_fuzzy, _aliasWords, _fuzzyMinLength, _fuzzyMaxLength, _distance2MinLength, _distance2MaxLength) = BuildFuzzyIndex(patterns);
         Version = ComputeVersion(options, entities);
     }
 
@@ -415,7 +420,12 @@ public sealed class NameMatcher
                     Probe(fuzzy, hash, candidates);
                 }
 
-                if (maxDistance >= 2)
+                // Two-symbol deletions of the window (length L - 2) are needed only for a match two edits away in which
+                // both edits take a symbol out of the window (two substitutions, an insertion and a substitution...):
+                // every edit takes at most one symbol out of each side, so a match within one edit is met by the probes
+                // above, and the pattern then has L - 2, L - 1 or L symbols (0, 1 or 2 of its own deleted) and is long
+                // enough for two edits. Other windows would probe only fingerprints that can verify to nothing.
+                if (maxDistance >= 2 && window.Length >= _distance2MinLength && window.Length - 2 <= _distance2MaxLength)
                 {
                     ProbeSecondDeletions(fuzzy, window, candidates);
                 }
@@ -453,7 +463,9 @@ public sealed class NameMatcher
             window[(k + 1)..].CopyTo(shorter[k..]);
             var variant = shorter[..(window.Length - 1)];
             SkeletonHash.OfDeletions(variant, hashes);
-            foreach (var hash in hashes[..variant.Length])
+            // Deleting symbols k and j > k is the same string as deleting j then k: probe each pair once, when k is the
+            // smaller (in `variant`, j is at m = j - 1 ≥ k). The pair's first probe is kept, so candidates keep their order.
+            foreach (var hash in hashes[k..variant.Length])
             {
                 Probe(fuzzy, hash, candidates);
             }
@@ -463,6 +475,11 @@ public sealed class NameMatcher
     private static void Probe(FingerprintTable fuzzy, ulong hash, List<int> candidates)
     {
         var fingerprint = SkeletonHash.Fingerprint(hash);
+        if (!fuzzy.MayContain(fingerprint))
+        {
+            return;
+        }
+
         foreach (var entry in fuzzy.Bucket(fingerprint))
         {
             if ((uint)(entry >> 32) == fingerprint && !candidates.Contains((int)(uint)entry))
@@ -705,13 +722,16 @@ public sealed class NameMatcher
     internal static double FuzzyConfidence(int distance, int length) =>
         (8500 - (500 * (distance - 1)) - (length < 9 ? 500 : 0)) / 10_000.0;
 
-    private (FingerprintTable? Index, FingerprintTable? Words, int MinLength, int MaxLength) BuildFuzzyIndex(List<ushort[]> patterns)
+    private (FingerprintTable? Index, FingerprintTable? Words, int MinLength, int MaxLength, int Distance2MinLength, int Distance2MaxLength) BuildFuzzyIndex(
+        List<ushort[]> patterns)
     {
         if (_options.MaxFuzzyDistance == 0)
         {
-            return (null, null, 0, 0);
+            return (null, null, 0, 0, int.MaxValue, 0);
         }
 
+        var distance2Min = int.MaxValue;
+        var distance2Max = 0;
         var entries = new List<ulong>();
         var words = new List<ulong>();
         var maxLength = 0;
@@ -748,6 +768,8 @@ public sealed class NameMatcher
 
             if (allowed >= 2)
             {
+                distance2Min = Math.Min(distance2Min, symbols.Length);
+                distance2Max = Math.Max(distance2Max, symbols.Length);
                 var shorter = new ushort[symbols.Length - 1];
                 for (var k = 0; k < symbols.Length; k++)
                 {
@@ -764,11 +786,12 @@ public sealed class NameMatcher
 
         if (entries.Count == 0)
         {
-            return (null, null, 0, 0);
+            return (null, null, 0, 0, int.MaxValue, 0);
         }
 
-        return (new FingerprintTable(entries), new FingerprintTable(words),
-            Math.Min(_options.MinFuzzyLength, _options.MinContextFuzzyLength) - _options.MaxFuzzyDistance, maxLength + _options.MaxFuzzyDistance);
+        return (new FingerprintTable(entries, withFilter: true), new FingerprintTable(words),
+            Math.Min(_options.MinFuzzyLength, _options.MinContextFuzzyLength) - _options.MaxFuzzyDistance, maxLength + _options.MaxFuzzyDistance,
+            distance2Min, distance2Max);
     }
 
     /// <summary>Every part of a multi-part alias, and every run of adjacent parts, as a fingerprint.</summary>

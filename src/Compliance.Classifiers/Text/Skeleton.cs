@@ -45,7 +45,7 @@ internal sealed class Skeleton
 
     internal ReadOnlySpan<ushort> Span => Symbols.AsSpan(0, Length);
 
-    internal static Skeleton Create(string text)
+    internal static Skeleton Create(ReadOnlySpan<char> text)
     {
         var skeleton = new Skeleton(text.Length + MaxSymbolsPerChar);
         Span<ushort> scratch = stackalloc ushort[MaxSymbolsPerChar];
@@ -101,7 +101,7 @@ internal sealed class Skeleton
     }
 
     /// <summary>Whether the code point at <paramref name="next"/> ends the segment (a separator or the end of text).</summary>
-    private static bool IsSingleSymbolSegment(string text, int next)
+    private static bool IsSingleSymbolSegment(ReadOnlySpan<char> text, int next)
     {
         Span<ushort> scratch = stackalloc ushort[MaxSymbolsPerChar];
         while (next < text.Length)

@@ -29,18 +29,21 @@ public static class TextNormalizer
         var skeleton = Skeleton.Create(text);
         try
         {
-            var builder = new StringBuilder(skeleton.Length);
-            for (var i = 0; i < skeleton.Length; i++)
-            {
-                var symbol = skeleton.Symbols[i];
-                builder.Append(symbol <= LatinSymbolCount ? (char)('a' + symbol - 1) : (char)symbol);
-            }
-
-            return builder.ToString();
+            return string.Create(skeleton.Length, skeleton, static (chars, s) => Print(s.Span, chars));
         }
         finally
         {
             skeleton.Return();
+        }
+    }
+
+    /// <summary>Writes the printable form of <paramref name="symbols"/> (one char each, as <see cref="ToSkeletonString"/>).</summary>
+    internal static void Print(ReadOnlySpan<ushort> symbols, Span<char> chars)
+    {
+        for (var i = 0; i < symbols.Length; i++)
+        {
+            var symbol = symbols[i];
+            chars[i] = symbol <= LatinSymbolCount ? (char)('a' + symbol - 1) : (char)symbol;
         }
     }
 
@@ -67,7 +70,7 @@ public static class TextNormalizer
 
     /// <summary>Classifies the code point at <paramref name="index"/> and appends its symbols to <paramref name="symbols"/>.</summary>
     /// <returns>The number of UTF-16 units consumed (1 or 2).</returns>
-    internal static int Classify(string text, int index, Span<ushort> symbols, out int symbolCount, out CharKind kind)
+    internal static int Classify(ReadOnlySpan<char> text, int index, Span<ushort> symbols, out int symbolCount, out CharKind kind)
     {
         var c = text[index];
         if (!char.IsHighSurrogate(c) || index + 1 >= text.Length || !char.IsLowSurrogate(text[index + 1]))

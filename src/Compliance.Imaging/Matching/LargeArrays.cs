@@ -13,14 +13,17 @@ internal static partial class LargeArrays
     private const int HugePageBytes = 2 * 1024 * 1024;
     private const int MadvHugePage = 14;
 
-    /// <summary>An array whose contents are undefined: the caller writes every element (or clears it).</summary>
-    public static unsafe T[] AllocateUninitialized<T>(int length)
+    /// <summary>
+    /// An array whose contents are undefined: the caller writes every element (or clears it). Large arrays are always
+    /// pinned; <paramref name="pinned"/> pins small ones too (for a caller that aligns to the array's address).
+    /// </summary>
+    public static unsafe T[] AllocateUninitialized<T>(int length, bool pinned = false)
         where T : unmanaged
     {
         var bytes = (long)length * sizeof(T);
         if (bytes < 2L * HugePageBytes)
         {
-            return GC.AllocateUninitializedArray<T>(length);
+            return GC.AllocateUninitializedArray<T>(length, pinned);
         }
 
         var array = GC.AllocateUninitializedArray<T>(length, pinned: true);

@@ -8,20 +8,20 @@ namespace Compliance.Imaging.Matching;
 /// </summary>
 /// <remarks>
 /// <para><b>Why it is exact.</b> If a stored hash is within <c>d</c> bits of the query, the differing bits fall
-/// in m chunks, so at least one chunk differs in at most <c>r = ⌊d/m⌋</c> bits (pigeonhole). A query
-/// therefore visits, in every chunk, the buckets of all values within <c>r</c> bits of the query's chunk,
+/// in m chunks; give chunk c a radius <c>r_c</c> with Σ(r_c + 1) ≥ d + 1 and at least one chunk differs in at most its
+/// r_c bits (pigeonhole; ⌊d/m⌋ for most chunks, one less for the narrowest where the sum allows, ADR-030). A query
+/// therefore visits, in every chunk, the buckets of all values within r_c bits of the query's chunk,
 /// checks each candidate's full distance (after a popcount of its in-bucket sub-key), and reports a match only from
 /// the first chunk that would find
 /// it, so nothing is missed or reported twice. Any d from 0 to 256 is answered exactly; the layouts are
 /// tuned for PDQ's usual d ≤ 31: 16 chunks of 16 bits (17 probes per chunk) for segments under
-/// <see cref="ChunkLayout.WideThreshold"/> entries, 12 chunks of 21–22 bits (232–254 probes per chunk, a
-/// handful of entries per bucket) above it, and 11 chunks of 23–24 bits (277–301 probes, about one entry per
-/// bucket) from <see cref="ChunkLayout.WidestThreshold"/> (ADR-021).</para>
+/// <see cref="ChunkLayout.WideThreshold"/> entries, 12 chunks of 21–22 bits above it, and 11 chunks (six of 24 bits,
+/// four of 23 at radius 2, one of 20 at radius 1) from <see cref="ChunkLayout.WidestThreshold"/> (ADR-021, ADR-030).</para>
 /// <para><b>Layout.</b> Entries live in immutable segments of flat arrays: ids (sorted, for removal by binary
-/// search), hashes as four <see cref="ulong"/>s each, and per chunk a CSR bucket table keyed by the chunk's top bits
-/// (about 8 entries per bucket) whose postings pack the slot with the chunk's remaining bits — 84 to 104 bytes per
-/// entry plus about 2 bytes of bucket starts per entry per chunk, on transparent huge pages where the kernel allows,
-/// and no per-entry objects (ADR-024). New entries
+/// search), hashes as four <see cref="ulong"/>s each, and per chunk a table of buckets keyed by the chunk's top bits,
+/// each bucket one 64-byte line of 16 postings that pack the slot with the chunk's remaining bits (6 to 12 entries
+/// per bucket, 9.5 at 10M, so a probe is one random line; a fuller bucket continues in an overflow array) — about 115 bytes per
+/// entry at 10M, on transparent huge pages where the kernel allows, and no per-entry objects (ADR-024, ADR-030). New entries
 /// go to an append-only buffer that is scanned linearly and sealed into a segment when full; segments are
 /// merged like a binary counter (a segment absorbs the next one when it is at most twice its size), so there
 /// are O(log n) of them. <see cref="AddRange"/> builds one segment directly.</para>

@@ -130,4 +130,74 @@ public sealed class TextEvaluationTests(TextBenchFixture fixture, ITestOutputHel
         Assert.True(namesakes.Count >= 100, $"only {namesakes.Count} namesake prompts");
         Assert.True(blocked.Count * 100 <= namesakes.Count, string.Join(" | ", blocked));
     }
+    [Fact]
+    public void TheSignFirstStageFindsTheFullScansBestCharacterForEveryEvaluationPrompt()
+    {
+        // The data set's characters among 30,000 random ones (random rows are the first stage's worst case: nothing
+        // stands out), the first stage forced on: for every hand-written prompt whose best similarity reaches the
+        // candidate floor it must return the full scan's best character with the full scan's similarity (ADR-028).
+        // The shortlist size was fixed before this test was written.
+        var random = new Random(28);
+        var vectors = fixture.Bench.Data.Characters.Select(c =>
+        {
+            string[] texts = [c.Description, .. c.ExamplePrompts];
+            return new CharacterVectors(c.ToEntity(), fixture.Embedder.Embed(texts));
+        }).ToList();
+        vectors.AddRange(Enumerable.Range(0, 30_000).Select(i => new CharacterVectors(TestCatalog.Entity("Filler" + i, [], []), [RandomUnit(random)])));
+        var exact = CharacterSemanticIndex.Build(vectors).WithFirstStage(int.MaxValue);
+        var signed = exact.WithFirstStage(0);
+        var prompts = fixture.Bench.Data.Prompts.Where(p => p.Prompt.Length <= 600).Select(p => p.Prompt).Distinct().ToList();
+
+        var floor = TextScreeningOptions.Default.SemanticCandidateFloor;
+        int sameBest = 0, sameMargin = 0, found = 0, of = 0, aboveFloor = 0, sameAboveFloor = 0;
+        foreach (var prompt in prompts)
+        {
+            var query = fixture.Embedder.Embed([prompt]);
+            var full = exact.Search(query, -1f, 5);
+            var first = signed.Search(query, -1f, 5);
+            var same = full[0].Character.Id == first[0].Character.Id && full[0].Similarity == first[0].Similarity && full[0].Window == first[0].Window;
+            sameBest += same ? 1 : 0;
+            aboveFloor += full[0].Similarity >= floor ? 1 : 0;
+            sameAboveFloor += same && full[0].Similarity >= floor ? 1 : 0;
+            if (!same)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"differs: full {full[0].Character.CanonicalName} {full[0].Similarity:0.000}, first stage {first[0].Character.CanonicalName} {first[0].Similarity:0.000}: {prompt}"));
+            }
+
+            sameMargin += full[0].Margin == first[0].Margin ? 1 : 0;
+            found += full.Count(h => first.Any(f => f.Character.Id == h.Character.Id && f.Similarity == h.Similarity));
+            of += full.Count;
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{prompts.Count} prompts: same best character and similarity {sameBest}, same margin {sameMargin}, top-5 recall {(double)found / of:0.000}; best at or above the candidate floor {floor}: {sameAboveFloor} of {aboveFloor} the same"));
+        Assert.True(prompts.Count >= 200, $"only {prompts.Count} prompts");
+        // A best similarity under the candidate floor is no hit at all (only a margin's runner-up); at or above it the
+        // first stage must find exactly the full scan's best.
+        Assert.True(aboveFloor >= 100, $"only {aboveFloor} prompts reach the floor");
+        Assert.Equal(aboveFloor, sameAboveFloor);
+        Assert.True(sameBest >= prompts.Count * 0.95, $"same best for {sameBest} of {prompts.Count}");
+        Assert.True(sameMargin >= prompts.Count * 0.95, $"same margin for {sameMargin} of {prompts.Count}");
+        Assert.True(found >= of * 0.9, $"top-5 recall {(double)found / of}");
+    }
+
+    [Fact]
+    public void SmallCatalogsAreScannedInFull()
+    {
+        // Up to the exact size the first stage is off: the default index returns exactly what the full scan returns.
+        var random = new Random(5);
+        var index = CharacterSemanticIndex.Build(Enumerable.Range(0, 2_000).Select(i => new CharacterVectors(TestCatalog.Entity("R" + i, [], []), [RandomUnit(random)])));
+        var query = new[] { RandomUnit(random), RandomUnit(random) };
+
+        Assert.Equal(index.WithFirstStage(int.MaxValue).Search(query, -1f, 20), index.Search(query, -1f, 20));
+        Assert.NotEqual(index.WithFirstStage(int.MaxValue).Search(query, -1f, 20), index.WithFirstStage(0, shortlistRows: 8).Search(query, -1f, 20));
+    }
+
+    private static float[] RandomUnit(Random random)
+    {
+        var v = Enumerable.Range(0, SentenceEmbedder.Dimensions).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
+        var norm = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot(v, v));
+        return [.. v.Select(x => x / norm)];
+    }
 }
