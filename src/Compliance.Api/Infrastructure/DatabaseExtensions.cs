@@ -32,8 +32,25 @@ internal static class DatabaseExtensions
         }
 
         builder.Services.AddSingleton(new DatabaseConnections(owner ?? app, app));
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(app));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(WithHotPathDefaults(app)));
         return builder;
+    }
+
+    /// <summary>
+    /// The app role's connection string with statement preparation on unless the operator set it: every request runs the
+    /// same few statements (the key-change read, the grant lookup, the log's lock and head), and a prepared statement
+    /// skips PostgreSQL's parse and plan on each (ADR-031). An explicit <c>Max Auto Prepare</c> (0 turns it off) wins.
+    /// </summary>
+    internal static string WithHotPathDefaults(string connectionString)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!settings.ContainsKey("Max Auto Prepare"))
+        {
+            settings.MaxAutoPrepare = 32;
+            settings.AutoPrepareMinUsages = 2;
+        }
+
+        return settings.ConnectionString;
     }
 
     /// <summary>Applies migrations as the owner role, seeds demo data when asked, claims unclaimed names, and loads the catalog.</summary>
