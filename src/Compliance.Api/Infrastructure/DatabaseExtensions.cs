@@ -37,9 +37,12 @@ internal static class DatabaseExtensions
     }
 
     /// <summary>
-    /// The app role's connection string with statement preparation on unless the operator set it: every request runs the
-    /// same few statements (the key-change read, the grant lookup, the log's lock and head), and a prepared statement
-    /// skips PostgreSQL's parse and plan on each (ADR-031). An explicit <c>Max Auto Prepare</c> (0 turns it off) wins.
+    /// The app role's connection string with two defaults unless the operator set them (ADR-031). Statement preparation:
+    /// every request runs the same few statements (the change-number read, the grant lookup, the log's lock and head),
+    /// and a prepared statement skips PostgreSQL's parse and plan. No session reset when a connection goes back to the
+    /// pool: the service never leaves session state on a pooled connection (no <c>SET</c>, no temporary tables; session
+    /// advisory locks are released in <c>finally</c>; the catalog follower unlistens before returning its connection),
+    /// so the reset (several statements parsed and run by PostgreSQL on each reuse) bought nothing.
     /// </summary>
     internal static string WithHotPathDefaults(string connectionString)
     {
@@ -48,6 +51,11 @@ internal static class DatabaseExtensions
         {
             settings.MaxAutoPrepare = 32;
             settings.AutoPrepareMinUsages = 2;
+        }
+
+        if (!settings.ContainsKey("No Reset On Close"))
+        {
+            settings.NoResetOnClose = true;
         }
 
         return settings.ConnectionString;
