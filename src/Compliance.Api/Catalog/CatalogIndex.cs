@@ -268,30 +268,23 @@ internal sealed class CatalogFollower(
             try
             {
                 await using var conn = await db.OpenConnectionAsync(stoppingToken);
-                try
+                await using (var listen = new NpgsqlCommand("listen catalog_changed; listen references_changed; listen enrolments_changed; listen recordings_changed", conn))
                 {
-                    await using (var listen = new NpgsqlCommand("listen catalog_changed; listen references_changed; listen enrolments_changed; listen recordings_changed", conn))
-                    {
-                        await listen.ExecuteNonQueryAsync(stoppingToken);
-                    }
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
 
+                await index.RefreshAsync(stoppingToken);
+                await references.RefreshAsync(stoppingToken);
+                await faces.RefreshAsync(stoppingToken);
+                await recordings.RefreshAsync(stoppingToken);
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    // Wait for a notification, or poll anyway in case one was missed.
+                    await conn.WaitAsync(Poll, stoppingToken);
                     await index.RefreshAsync(stoppingToken);
                     await references.RefreshAsync(stoppingToken);
                     await faces.RefreshAsync(stoppingToken);
                     await recordings.RefreshAsync(stoppingToken);
-                    while (!stoppingToken.IsCancellationRequested)
-                    {
-                        // Wait for a notification, or poll anyway in case one was missed.
-                        await conn.WaitAsync(Poll, stoppingToken);
-                        await index.RefreshAsync(stoppingToken);
-                        await references.RefreshAsync(stoppingToken);
-                        await faces.RefreshAsync(stoppingToken);
-                        await recordings.RefreshAsync(stoppingToken);
-                    }
-                }
-                finally
-                {
-                    await UnlistenAsync(conn);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -303,25 +296,6 @@ internal sealed class CatalogFollower(
                 logger.LogWarning(ex, "Catalog follower lost its connection; retrying");
                 await Task.Delay(Poll, stoppingToken);
             }
-        }
-    }
-
-    // Pooled connections are not reset when returned (ADR-031): the listening connection must not go back still listening.
-    private static async Task UnlistenAsync(NpgsqlConnection conn)
-    {
-        if (conn.FullState != System.Data.ConnectionState.Open)
-        {
-            return;
-        }
-
-        try
-        {
-            await using var unlisten = new NpgsqlCommand("unlisten *", conn);
-            await unlisten.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
-        {
-            // A connection that cannot even unlisten is broken, and a broken connection is not returned to the pool.
         }
     }
 }

@@ -32,33 +32,8 @@ internal static class DatabaseExtensions
         }
 
         builder.Services.AddSingleton(new DatabaseConnections(owner ?? app, app));
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(WithHotPathDefaults(app)));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(app));
         return builder;
-    }
-
-    /// <summary>
-    /// The app role's connection string with two defaults unless the operator set them (ADR-031). Statement preparation:
-    /// every request runs the same few statements (the change-number read, the grant lookup, the log's lock and head),
-    /// and a prepared statement skips PostgreSQL's parse and plan. No session reset when a connection goes back to the
-    /// pool: the service never leaves session state on a pooled connection (no <c>SET</c>, no temporary tables; session
-    /// advisory locks are released in <c>finally</c>; the catalog follower unlistens before returning its connection),
-    /// so the reset (several statements parsed and run by PostgreSQL on each reuse) bought nothing.
-    /// </summary>
-    internal static string WithHotPathDefaults(string connectionString)
-    {
-        var settings = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!settings.ContainsKey("Max Auto Prepare"))
-        {
-            settings.MaxAutoPrepare = 32;
-            settings.AutoPrepareMinUsages = 2;
-        }
-
-        if (!settings.ContainsKey("No Reset On Close"))
-        {
-            settings.NoResetOnClose = true;
-        }
-
-        return settings.ConnectionString;
     }
 
     /// <summary>Applies migrations as the owner role, seeds demo data when asked, claims unclaimed names, and loads the catalog.</summary>
