@@ -38,7 +38,16 @@ KEY=$PLATFORM_KEY wrk -t2 -c64 -d"${warmup}s" -s bench/load/screen.lua "$url" >/
 KEY=$PLATFORM_KEY wrk -t2 -c64 -d"$((seconds + 6))s" -s bench/load/screen.lua "$url" >"$data.wrk" &
 load=$!
 sleep 3
+# PostgreSQL (the postmaster and its backends, background writers included) is sampled in the same window.
+pm=$(head -n1 "$data/postgres/pgdata/postmaster.pid")
+pg=$(echo "$pm" $(pgrep -P "$pm") | tr ' ' ',')
+perf record -q -p "$pg" -g -F 999 -e cpu-clock -o "$data.pg.perf" -- sleep "$seconds" 2>/dev/null &
+pgperf=$!
 perf record -q -p "$service" -g -F 999 -e cpu-clock -o "$data.perf" -- sleep "$seconds" 2>/dev/null
+wait "$pgperf"
 wait "$load"
 echo "service: $dll; load average $(cut -d' ' -f1-3 /proc/loadavg); $(tail -n1 "$data.wrk")"
 perf script -i "$data.perf" 2>/dev/null | python3 bench/load/cpu-breakdown.py
+echo
+echo "PostgreSQL in the same window: $(perf script -i "$data.pg.perf" -F comm 2>/dev/null | wc -l) samples; where they go:"
+perf script -i "$data.pg.perf" 2>/dev/null | python3 bench/load/pg-breakdown.py

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using Compliance.Api.Access;
 using Compliance.Api.Tests.Infrastructure;
+using Dapper;
+using Npgsql;
 
 namespace Compliance.Api.Tests;
 
@@ -43,9 +45,41 @@ public sealed class MultiNodeTests(PostgresFixture postgres) : PostgresTests
 
         await world.RightsHolder.PostAsJsonAsync($"/v1/grants/{grant}/revoke", new { reason = "over" });
 
-        // No waiting: grants are read from the database on every request, on every node.
+        // No waiting: B may hold the grant in its cache, but every request reads the grant-change number afresh (ADR-031).
         Assert.Equal("block", (await world.ScreenAsync($"{name} jumps", platformOnB))["outcome"]!.GetValue<string>());
         await b.DisposeAsync();
+        await a.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task GrantChangedInTheDatabaseAppliesAtTheNextRequestOnANodeThatCachedIt()
+    {
+        var a = await postgres.CreateAppAsync("grantcache");
+        var world = await a.NewWorldAsync();
+        var (id, name) = await world.CharacterAsync("Cache Sparrow");
+        var (otherId, other) = await world.CharacterAsync("Cache Heron");
+        var grant = await world.GrantAsync(id, new { kind = "allow" });
+        await WaitUntilMatchedAsync(world.Platform, name);
+        await WaitUntilMatchedAsync(world.Platform, other);
+        // Both cached: one with its grant, one with none.
+        Assert.Equal("allow", (await world.ScreenAsync($"{name} sings"))["outcome"]!.GetValue<string>());
+        Assert.Equal("allow", (await world.ScreenAsync($"{name} sings"))["outcome"]!.GetValue<string>());
+        Assert.NotEqual("allow", (await world.ScreenAsync($"{other} wades"))["outcome"]!.GetValue<string>());
+
+        // Changed behind the service's back (an operator's SQL, another deployment): the table's trigger moves the number.
+        await using (var db = NpgsqlDataSource.Create(a.Database.Owner))
+        await using (var conn = await db.OpenConnectionAsync())
+        {
+            await conn.ExecuteAsync("update grants set revoked_at = now(), revocation_reason = 'by hand' where id = @grant", new { grant });
+            await conn.ExecuteAsync(
+                "insert into grants (id, character_id, tenant_id, rights_holder_id, kind) select gen_random_uuid(), @otherId, tenant_id, rights_holder_id, 'allow' from grants where id = @grant",
+                new { otherId, grant });
+        }
+
+        var revoked = await world.ScreenAsync($"{name} sings");
+        Assert.Equal("block", revoked["outcome"]!.GetValue<string>());
+        Assert.Equal("revoked", revoked["reasons"]![0]!["fact"]!["state"]!.GetValue<string>());
+        Assert.Equal("allow", (await world.ScreenAsync($"{other} wades"))["outcome"]!.GetValue<string>());
         await a.DisposeAsync();
     }
 

@@ -22,7 +22,7 @@ internal sealed record ApiKeyRecord(Guid Id, string Role, Guid? TenantId, Guid? 
 /// A key is valid while it is unrevoked and no key in its minting chain was revoked at or before the
 /// moment it minted the next one (ADR-002).
 /// </summary>
-internal sealed class ApiKeyStore(NpgsqlDataSource dataSource)
+internal sealed class ApiKeyStore(NpgsqlDataSource dataSource, ChangeNumberReader changes)
 {
     /// <summary>
     /// How deep a minting chain may be (admin → admin → … → key). Real chains are a few links; a
@@ -89,18 +89,11 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The cluster-wide key-change number. It moves in the same transaction as every revocation, so a
-    /// verification cached under an older number must not be trusted. Concurrent requests share one read, but only
-    /// a read sent after they asked (<see cref="FreshRead{T}"/>): a revocation committed before a request arrived is
-    /// always seen by it.
+    /// verification cached under an older number must not be trusted. Concurrent requests share one read (with the
+    /// grant-change number, <see cref="ChangeNumberReader"/>), but only a read sent after they asked: a revocation
+    /// committed before a request arrived is always seen by it.
     /// </summary>
-    public Task<long> ChangeNumberAsync(CancellationToken ct) => _changeNumber.ReadAsync(ct);
-
-    private readonly FreshRead<long> _changeNumber = new(async ct =>
-    {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await using var cmd = new NpgsqlCommand("select version from key_revocation_state where id = 1", conn);
-        return (long)(await cmd.ExecuteScalarAsync(ct))!;
-    });
+    public async Task<long> ChangeNumberAsync(CancellationToken ct) => (await changes.CurrentAsync(ct)).Keys;
 
     /// <summary>The key's identity if the secret matches and the key is valid now (unrevoked, and minted by a key that was valid then).</summary>
     public async Task<ApiKeyRecord?> FindAsync(string presented, CancellationToken ct)

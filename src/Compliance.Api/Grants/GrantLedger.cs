@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using Compliance.Api.Infrastructure;
 using Compliance.Policies.Model;
 using Dapper;
 using Npgsql;
@@ -6,11 +8,18 @@ namespace Compliance.Api.Grants;
 
 /// <summary>
 /// Resolves the facts the policy needs: for each entity a signal names, the effective state of the
-/// requesting tenant's latest grant at this instant. Read from Postgres on every request that found
-/// something, so a grant or revocation is effective for the very next request on every node.
+/// requesting tenant's latest grant at this instant. The latest grant rows are cached per node and trusted only while
+/// the cluster-wide grant-change number, read with the request's key check by a read that started after the request
+/// arrived, is the one they were read under (ADR-031): a grant, denial or revocation committed anywhere before a
+/// request arrived is seen by that request, and an unchanged grant costs no query.
 /// </summary>
-internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock, ContextDetector detector)
+internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock, ContextDetector detector, ChangeNumberReader changes)
 {
+    /// <summary>A bound on the rows kept (tenants × works named); past it the cache starts again empty.</summary>
+    internal const int MaxCachedRows = 100_000;
+
+    private GrantRows _cache = new(-1);
+
     /// <param name="tenantId">The requesting platform.</param>
     /// <param name="entities">The entities the signals name; only catalog works (characters, recordings) are looked up here.</param>
     /// <param name="requestContexts">Contexts the platform declared for the request.</param>
@@ -26,16 +35,7 @@ internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock, Conte
             return [];
         }
 
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var latest = (await conn.QueryAsync<Grant>(new CommandDefinition(
-            $"""
-            select distinct on (character_id) {GrantEndpoints.Columns}
-            from grants
-            where tenant_id = @tenantId and character_id = any(@ids)
-            order by character_id, created_at desc, id
-            """,
-            new { tenantId, ids = characters.Select(c => c.Id).ToArray() },
-            cancellationToken: ct))).ToDictionary(g => g.WorkId);
+        var latest = await LatestAsync(tenantId, characters.Select(c => c.Id), ct);
 
         // Only pay for context detection when a grant in play actually excludes contexts.
         var detected = text is not null && latest.Values.Any(g => g.DisallowedContexts.Length > 0)
@@ -43,6 +43,78 @@ internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock, Conte
             : null;
         var now = clock.GetUtcNow();
         return characters.Select(c => latest.TryGetValue(c.Id, out var g) ? Fact(c, g, now, requestContexts, detected) : new GrantFact(c, GrantState.None)).ToList();
+    }
+
+    /// <summary>
+    /// The tenant's latest grant per work, from the cache when it was filled under this request's grant-change number
+    /// or a later one (rows read after the number was seen hold every change up to it), else from the database.
+    /// </summary>
+    private async Task<Dictionary<Guid, Grant>> LatestAsync(Guid tenantId, IEnumerable<Guid> workIds, CancellationToken ct)
+    {
+        var version = (await changes.CurrentAsync(ct)).Grants;
+        var cache = Volatile.Read(ref _cache);
+        if (cache.Version < version)
+        {
+            var fresh = new GrantRows(version);
+            cache = Interlocked.CompareExchange(ref _cache, fresh, cache) == cache ? fresh : Volatile.Read(ref _cache);
+        }
+
+        var latest = new Dictionary<Guid, Grant>();
+        List<Guid>? missing = null;
+        foreach (var id in workIds)
+        {
+            if (cache.Version >= version && cache.Rows.TryGetValue((tenantId, id), out var kept))
+            {
+                if (kept is not null)
+                {
+                    latest[id] = kept;
+                }
+            }
+            else
+            {
+                (missing ??= []).Add(id);
+            }
+        }
+
+        if (missing is null)
+        {
+            return latest;
+        }
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var read = (await conn.QueryAsync<Grant>(new CommandDefinition(
+            $"""
+            select distinct on (character_id) {GrantEndpoints.Columns}
+            from grants
+            where tenant_id = @tenantId and character_id = any(@ids)
+            order by character_id, created_at desc, id
+            """,
+            new { tenantId, ids = missing.ToArray() },
+            cancellationToken: ct))).ToDictionary(g => g.WorkId);
+
+        // Kept only under the number this request read them after: a cache started for a later number must not take rows
+        // that may predate its change.
+        var keep = cache.Version == version;
+        if (keep && cache.Rows.Count + missing.Count > MaxCachedRows)
+        {
+            cache.Rows.Clear();
+        }
+
+        foreach (var id in missing)
+        {
+            read.TryGetValue(id, out var g);
+            if (keep)
+            {
+                cache.Rows[(tenantId, id)] = g;
+            }
+
+            if (g is not null)
+            {
+                latest[id] = g;
+            }
+        }
+
+        return latest;
     }
 
     internal static GrantFact Fact(EntityRef entity, Grant g, DateTimeOffset now, IReadOnlyCollection<string> requestContexts, DetectedContexts? detected)
@@ -87,4 +159,12 @@ internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock, Conte
 
         return new GrantFact(entity, state, g.Id, g.RevenueShareBasisPoints, g.AttributionRequired, detail);
     }
+}
+
+/// <summary>The latest grant rows (null: no grant) per (tenant, work), all read after grant-change number <see cref="Version"/> was seen.</summary>
+internal sealed class GrantRows(long version)
+{
+    public long Version { get; } = version;
+
+    public ConcurrentDictionary<(Guid Tenant, Guid Work), Grant?> Rows { get; } = new();
 }
