@@ -24,7 +24,7 @@ internal static class KeyCheckLatency
         }
 
         await using var app = NpgsqlDataSource.Create(db.App);
-        var store = new ApiKeyStore(app);
+        var store = new ApiKeyStore(app, new Compliance.Api.Infrastructure.ChangeNumberReader(app, new Microsoft.AspNetCore.Http.HttpContextAccessor()));
         // A realistic chain: an operator's admin key mints an admin key, which mints a platform key.
         var (root0, _) = await store.CreateAsync("bench root", Roles.Admin, null, null, default);
         var (admin, _) = (await store.MintAsync(root0.Id, "bench admin", Roles.Admin, null, null, null, default))!.Value;
