@@ -2,7 +2,6 @@ using Compliance.ImageEvaluation;
 using Compliance.Imaging.Decoding;
 using Compliance.Imaging.LocalFeatures;
 using OpenCvSharp;
-using SkiaSharp;
 
 namespace Compliance.Imaging.Tests;
 
@@ -13,25 +12,6 @@ namespace Compliance.Imaging.Tests;
 public sealed class SmoothPictureFeatureTests
 {
     private static readonly SafeImageDecoder Decoder = new();
-
-    private static DecodedImage PastedInto(string photoName, string sceneName, double share, float left, float top)
-    {
-        using var photo = ImageTransforms.Load(TestImages.PathOf(photoName));
-        using var scene = ImageTransforms.Load(TestImages.PathOf(sceneName));
-        var scale = (float)Math.Sqrt(share * 1280 * 720 / ((double)photo.Width * photo.Height));
-        using var frame = new SKBitmap(1280, 720);
-        using (var canvas = new SKCanvas(frame))
-        {
-            var sampling = new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
-            using var background = SKImage.FromBitmap(scene);
-            canvas.DrawImage(background, new SKRect(0, 0, 1280, 720), sampling);
-            using var inset = SKImage.FromBitmap(photo);
-            canvas.DrawImage(inset, SKRect.Create(left, top, photo.Width * scale, photo.Height * scale), sampling);
-        }
-
-        using var jpeg = SKImage.FromBitmap(frame).Encode(SKEncodedImageFormat.Jpeg, 85);
-        return Decoder.Decode(jpeg.ToArray());
-    }
 
     [Theory]
     [InlineData("cell.png")]
