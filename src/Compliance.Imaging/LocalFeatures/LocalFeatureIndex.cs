@@ -295,15 +295,7 @@ public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSe
                 var end = snapshot.FirstRow[entry + 1];
                 for (var row = snapshot.FirstRow[entry]; row < end; row++)
                 {
-                    // Half the distance first: most rows are already no nearer than the alternative after two words.
-                    ref var words = ref Unsafe.Add(ref bankWords, row * LocalFeatureSet.DescriptorWords);
-                    var distance = BitOperations.PopCount(q0 ^ words) + BitOperations.PopCount(q1 ^ Unsafe.Add(ref words, 1));
-                    if (distance >= second)
-                    {
-                        continue;
-                    }
-
-                    distance += BitOperations.PopCount(q2 ^ Unsafe.Add(ref words, 2)) + BitOperations.PopCount(q3 ^ Unsafe.Add(ref words, 3));
+                    var distance = DistanceBelow(q0, q1, q2, q3, ref Unsafe.Add(ref bankWords, row * LocalFeatureSet.DescriptorWords), second);
                     if (distance >= second)
                     {
                         continue;
@@ -340,6 +332,20 @@ public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSe
         return perEntry;
     }
 
+    /// <summary>
+    /// The Hamming distance between a query descriptor (four words) and a bank row, or a value at least
+    /// <paramref name="bound"/> when it is not below it: half the words first, since most rows are already no nearer
+    /// than the bound after two.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int DistanceBelow(ulong q0, ulong q1, ulong q2, ulong q3, ref ulong words, int bound)
+    {
+        var distance = BitOperations.PopCount(q0 ^ words) + BitOperations.PopCount(q1 ^ Unsafe.Add(ref words, 1));
+        return distance >= bound
+            ? distance
+            : distance + BitOperations.PopCount(q2 ^ Unsafe.Add(ref words, 2)) + BitOperations.PopCount(q3 ^ Unsafe.Add(ref words, 3));
+    }
+
     /// <summary>The nearest forest candidate of each of up to <see cref="Alternatives"/> references, nearest first.</summary>
     private struct NearestOwners(ulong[] bank, int[] owners) : DescriptorForest.IRowVisitor
     {
@@ -357,14 +363,7 @@ public sealed class LocalFeatureIndex(LocalFeatureSearch search = LocalFeatureSe
         public void Visit(int row)
         {
             // No entry of the list can improve on a distance at or beyond its last one (the list is sorted).
-            ref var words = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bank), row * LocalFeatureSet.DescriptorWords);
-            var d = BitOperations.PopCount(_q0 ^ words) + BitOperations.PopCount(_q1 ^ Unsafe.Add(ref words, 1));
-            if (d >= _d3)
-            {
-                return;
-            }
-
-            d += BitOperations.PopCount(_q2 ^ Unsafe.Add(ref words, 2)) + BitOperations.PopCount(_q3 ^ Unsafe.Add(ref words, 3));
+            var d = DistanceBelow(_q0, _q1, _q2, _q3, ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(bank), row * LocalFeatureSet.DescriptorWords), _d3);
             if (d >= _d3)
             {
                 return;
