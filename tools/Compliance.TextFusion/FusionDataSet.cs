@@ -13,7 +13,14 @@ internal enum Split
 }
 
 /// <summary>One labelled prompt: the character it depicts (or null) and how it was made.</summary>
-internal sealed record LabelledPrompt(string Group, string? Label, string Category, string Prompt, Split Split);
+internal sealed record LabelledPrompt(string Group, string? Label, string Category, string Prompt, Split Split)
+{
+    /// <summary>
+    /// Written for ADR-037 (the rows of prompts.tsv after its first <see cref="FusionDataSet.RowsBeforeAdr037"/>), and
+    /// the evasions and long variants made of them: the evaluation reports the original rows and these apart.
+    /// </summary>
+    public bool Added { get; init; }
+}
 
 /// <summary>A character of the data set as its rights holder would register it.</summary>
 internal sealed record DataCharacter(
@@ -31,6 +38,12 @@ internal sealed record DataCharacter(
 /// </summary>
 internal sealed class FusionDataSet
 {
+    /// <summary>
+    /// Labelled rows of prompts.tsv before ADR-037 added 120 descriptions and 26 lookalikes (written before any model
+    /// scored them, commit 43e9af6): the figures of the original rows stay comparable with the earlier evaluations.
+    /// </summary>
+    public const int RowsBeforeAdr037 = 252;
+
     public required IReadOnlyList<DataCharacter> Characters { get; init; }
 
     public required IReadOnlyList<LabelledPrompt> Prompts { get; init; }
@@ -103,6 +116,7 @@ internal sealed class FusionDataSet
     private static IEnumerable<LabelledPrompt> ReadTsv(string path)
     {
         var extra = !path.EndsWith(Path.Combine("text-fusion", "prompts.tsv"), StringComparison.Ordinal);
+        var rowNumber = 0;
         foreach (var line in File.ReadLines(path))
         {
             if (line.Length == 0 || line[0] == '#')
@@ -117,7 +131,10 @@ internal sealed class FusionDataSet
             }
 
             var label = parts[1] == "none" ? null : parts[1];
-            yield return new LabelledPrompt(parts[0], label, parts[2], parts[3], extra ? Split.Train : SplitOf(parts[0] == "-" ? parts[3] : parts[0]));
+            yield return new LabelledPrompt(parts[0], label, parts[2], parts[3], extra ? Split.Train : SplitOf(parts[0] == "-" ? parts[3] : parts[0]))
+            {
+                Added = !extra && ++rowNumber > RowsBeforeAdr037,
+            };
         }
     }
 

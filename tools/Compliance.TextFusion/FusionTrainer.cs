@@ -14,8 +14,11 @@ namespace Compliance.TextFusion;
 /// </summary>
 internal static class FusionTrainer
 {
-    /// <summary>2: trained on the int8 sentence model's similarities with ranked 20-word windows, long variants included (ADR-023).</summary>
-    public const string ModelFamily = "text-fusion/2";
+    /// <summary>
+    /// 3: the data set with ADR-037's 120 more descriptions and 26 lookalikes; otherwise as 2 (int8 similarities, ranked
+    /// 20-word windows, long variants included, ADR-023).
+    /// </summary>
+    public const string ModelFamily = "text-fusion/3";
 
     public static IReadOnlyList<(LabelledPrompt Row, FusionRow Candidate)> Candidates(TextBench bench, IEnumerable<LabelledPrompt> rows)
     {

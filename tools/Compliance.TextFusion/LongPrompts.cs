@@ -18,7 +18,7 @@ internal static class LongPrompts
     public const int TargetLength = 2_000;
 
     /// <summary>The categories a long variant is made of.</summary>
-    private static readonly string[] Sources = ["name", "description", "namesake", "namesake-character"];
+    private static readonly string[] Sources = ["name", "description", "namesake", "namesake-character", "lookalike"];
 
     public const string Prefix = "long:";
 

@@ -6,6 +6,7 @@ using Compliance.TextFusion;
 // Trains and evaluates the text fusion model (docs/evaluation.md).
 //   dotnet run -c Release --project tools/Compliance.TextFusion -- train [--extra reviews.tsv ...]
 //   dotnet run -c Release --project tools/Compliance.TextFusion -- evaluate
+//   dotnet run -c Release --project tools/Compliance.TextFusion -- gate      (ADR-037: the similarity gate, validation only)
 // train writes src/Compliance.Classifiers/Text/Resources/text-fusion.zip and .json; evaluate prints the figures of
 // lexical-only, semantic-only and fused screening on the held-out test split.
 var command = args.FirstOrDefault() ?? "evaluate";
@@ -34,6 +35,10 @@ switch (command)
         var policies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
         Evaluation.Print(bench, policies, TextFusionModel.LoadShipped(), Console.Out);
         break;
+    case "gate":
+        // gate: ADR-037's similarity gate for loose-description-review, chosen on the validation split only.
+        Evaluation.SimilarityGate(bench, TextFusionModel.LoadShipped(), Console.Out);
+        break;
     case "long":
         // long [train|validation|test]: long prompts with every window embedded against the top-k ranked (ADR-023).
         var longPolicies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
@@ -58,7 +63,7 @@ switch (command)
 
         break;
     default:
-        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate | long [train|validation|test] | explain PROMPT...");
+        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate | gate | long [train|validation|test] | explain PROMPT...");
         return 2;
 }
 
