@@ -146,6 +146,18 @@ internal static class Evaluation
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"validation descriptions blocked at gate {gate:0.00}: {own.Count(o => o.Score >= 0.8 && (decimal)(o.Similarity ?? 0) >= gate)} of {own.Count}; at 0.70: {own.Count(o => o.Score >= 0.8 && (o.Similarity ?? 0) >= 0.7f)}"));
+
+        // The trade-off the rule weighs, validation only: what each gate would block, right and wrong.
+        output.WriteLine("| gate | validation descriptions blocked (hand-written / long) | wrong signals that would block (rows) |");
+        output.WriteLine("|---:|---:|---:|");
+        foreach (var g in new[] { 0.50f, 0.55f, 0.60f, 0.65f, 0.70f })
+        {
+            int Blocked(bool isLong) => own.Count(o => o.Row.Category.StartsWith(LongPrompts.Prefix, StringComparison.Ordinal) == isLong && o.Score >= 0.8 && (o.Similarity ?? 0) >= g);
+            int Of(bool isLong) => own.Count(o => o.Row.Category.StartsWith(LongPrompts.Prefix, StringComparison.Ordinal) == isLong);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {g:0.00} | {Blocked(false)}/{Of(false)} / {Blocked(true)}/{Of(true)} | {wrong.Where(w => w.Similarity >= g).Select(w => w.Row).Distinct().Count()} |"));
+        }
+
         return gate;
     }
 
