@@ -11,39 +11,62 @@ using Compliance.TextFusion;
 // lexical-only, semantic-only and fused screening on the held-out test split.
 var command = args.FirstOrDefault() ?? "evaluate";
 var extras = new List<string>();
+string? modelDirectory = null;
+var clauses = false;
 for (var i = 1; i < args.Length; i++)
 {
     if (args[i] == "--extra" && i + 1 < args.Length)
     {
         extras.Add(Path.GetFullPath(args[++i]));
     }
+    else if (args[i] == "--model" && i + 1 < args.Length)
+    {
+        // An experiment's model (text-fusion.zip and .json in DIR) instead of the shipped one; train writes there.
+        modelDirectory = Path.GetFullPath(args[++i]);
+    }
+    else if (args[i] == "--clauses")
+    {
+        clauses = true;
+    }
 }
 
 var root = FusionDataSet.RepositoryRoot();
 var data = FusionDataSet.Load(root, extras);
 using var embedder = new SentenceEmbedder();
-var bench = TextBench.Build(data, embedder);
+var bench = TextBench.Build(data, embedder, clauses);
+TextFusionModel Fusion()
+{
+    if (modelDirectory is null)
+    {
+        return TextFusionModel.LoadShipped();
+    }
+
+    using var model = File.OpenRead(Path.Combine(modelDirectory, "text-fusion.zip"));
+    using var json = File.OpenRead(Path.Combine(modelDirectory, "text-fusion.json"));
+    return new TextFusionModel(model, TextFusionModel.ReadMetadata(json));
+}
+
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"data sha256:{data.Sha256[..12]}  characters {data.Characters.Count}  prompts {data.Prompts.Count} (train {data.Prompts.Count(p => p.Split == Split.Train)}, validation {data.Prompts.Count(p => p.Split == Split.Validation)}, test {data.Prompts.Count(p => p.Split == Split.Test)})"));
 
 switch (command)
 {
     case "train":
-        FusionTrainer.Train(bench, Path.Combine(root, "src", "Compliance.Classifiers", "Text", "Resources"));
+        FusionTrainer.Train(bench, modelDirectory ?? Path.Combine(root, "src", "Compliance.Classifiers", "Text", "Resources"));
         break;
     case "evaluate":
         var policies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
-        Evaluation.Print(bench, policies, TextFusionModel.LoadShipped(), Console.Out);
+        Evaluation.Print(bench, policies, Fusion(), Console.Out);
         break;
     case "gate":
         // gate: ADR-037's similarity gate for loose-description-review, chosen on the validation split only.
-        Evaluation.SimilarityGate(bench, TextFusionModel.LoadShipped(), Console.Out);
+        Evaluation.SimilarityGate(bench, Fusion(), Console.Out);
         break;
     case "long":
         // long [train|validation|test]: long prompts with every window embedded against the top-k ranked (ADR-023).
         var longPolicies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
         var split = args.Length > 1 ? Enum.Parse<Split>(args[1], ignoreCase: true) : Split.Test;
-        LongPrompts.Print(bench, longPolicies, TextFusionModel.LoadShipped(), split, Console.Out);
+        LongPrompts.Print(bench, longPolicies, Fusion(), split, Console.Out);
         break;
     case "explain":
         // explain "prompt": the fused classifier's signals for one prompt against the data set's catalog, and the decision.
@@ -63,7 +86,7 @@ switch (command)
 
         break;
     default:
-        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate | gate | long [train|validation|test] | explain PROMPT...");
+        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate | gate | long [train|validation|test] | explain PROMPT... [--model DIR] [--clauses]");
         return 2;
 }
 
