@@ -44,7 +44,7 @@ public sealed class DescribedCharacterTests(PostgresFixture postgres) : Postgres
         var signal = reason["signal"]!;
         Assert.Equal("described_character", signal["kind"]!.GetValue<string>());
         Assert.Equal("descriptions-text", signal["classifier"]!.GetValue<string>());
-        Assert.Contains("fusion:text-fusion/3", signal["modelVersion"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("fusion:text-fusion/2", signal["modelVersion"]!.GetValue<string>(), StringComparison.Ordinal);
         var evidence = signal["evidence"]!;
         Assert.Equal(evidence["matchedText"]!.GetValue<string>(), prompt.Substring(evidence["start"]!.GetValue<int>(), evidence["length"]!.GetValue<int>()));
         Assert.True(evidence["similarity"]!.GetValue<double>() >= 0.7);

@@ -104,8 +104,8 @@ internal static class Evaluation
         const decimal Margin = 0.05m, Floor = 0.50m, Cap = 0.70m;
         var classifier = new NameClassifier(bench, new CharacterTextScreener(bench.Embedder, fusion));
         var rows = bench.Data.Prompts.Where(p => p.Split == Split.Validation).ToList();
-        var wrong = new List<(LabelledPrompt Row, string Key, double Score, float Similarity)>();
-        var own = new List<(LabelledPrompt Row, double Score, float? Similarity)>();
+        var wrong = new List<(LabelledPrompt Row, string Key, double Score, float Similarity, string? Window)>();
+        var own = new List<(LabelledPrompt Row, double Score, float? Similarity, string? Window)>();
         foreach (var row in rows)
         {
             var signals = classifier.ClassifyAsync(row.Prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult()
@@ -116,14 +116,14 @@ internal static class Evaluation
                 var key = bench.KeyOf[s.Entity!.Id];
                 if (key != row.Label && s.Score >= 0.8)
                 {
-                    wrong.Add((row, key, s.Score, (float)(s.Evidence.Similarity ?? 0)));
+                    wrong.Add((row, key, s.Score, (float)(s.Evidence.Similarity ?? 0), s.Evidence.MatchedText));
                 }
             }
 
             if (LongPrompts.BaseCategory(row.Category) == "description")
             {
                 var mine = signals.Where(s => bench.KeyOf[s.Entity!.Id] == row.Label).OrderByDescending(s => s.Score).FirstOrDefault();
-                own.Add((row, mine?.Score ?? 0, (float?)mine?.Evidence.Similarity));
+                own.Add((row, mine?.Score ?? 0, (float?)mine?.Evidence.Similarity, mine?.Evidence.MatchedText));
             }
         }
 
@@ -158,6 +158,24 @@ internal static class Evaluation
                 $"| {g:0.00} | {Blocked(false)}/{Of(false)} / {Blocked(true)}/{Of(true)} | {wrong.Where(w => w.Similarity >= g).Select(w => w.Row).Distinct().Count()} |"));
         }
 
+        // A diagnostic for what could separate them next (ADR-037, not used by the rule): the evidence window's
+        // similarity to the character's second-closest text (of its description and example prompts, float model).
+        var texts = bench.Data.Characters.ToDictionary(c => c.Key, c => bench.Embedder.Embed([c.Description, .. c.ExamplePrompts]));
+        float Second(string key, string? window)
+        {
+            if (window is null)
+            {
+                return 0;
+            }
+
+            var w = bench.Embedder.Embed(window);
+            return texts[key].Select(t => System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(w, t)).OrderDescending().ElementAt(1);
+        }
+
+        var wrongSecond = wrong.Select(w => Second(w.Key, w.Window)).Order().ToList();
+        var ownSecond = own.Where(o => o.Score >= 0.8 && o.Similarity is >= 0.55f and < 0.7f).Select(o => Second(o.Row.Label!, o.Window)).Order().ToList();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"second-closest text similarity: wrong signals {string.Join(" ", wrongSecond.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)))}; descriptions with probability >= 0.8 and similarity 0.55-0.70 {string.Join(" ", ownSecond.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)))}"));
         return gate;
     }
 

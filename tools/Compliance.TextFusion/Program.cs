@@ -62,6 +62,20 @@ switch (command)
         // gate: ADR-037's similarity gate for loose-description-review, chosen on the validation split only.
         Evaluation.SimilarityGate(bench, Fusion(), Console.Out);
         break;
+    case "margin":
+        // margin: the model's probability for a description-only candidate (no name) by similarity and margin over the
+        // next character: how much it leans on the margin, e.g. when two near-identical characters are registered.
+        var probe = Fusion();
+        Console.WriteLine($"{probe.Version}: P(description-only candidate) by similarity (rows) and margin (columns)");
+        float[] margins = [-0.05f, 0f, 0.02f, 0.05f, 0.1f, 0.2f, 0.3f, 0.4f];
+        Console.WriteLine("| similarity | " + string.Join(" | ", margins.Select(m => m.ToString("0.00", CultureInfo.InvariantCulture))) + " |");
+        foreach (var similarity in new[] { 0.55f, 0.6f, 0.65f, 0.7f, 0.75f, 0.8f, 0.87f, 0.95f })
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {similarity:0.00} | ") + string.Join(" | ", margins.Select(m =>
+                probe.Predict(new FusionFeatures { HasVectors = true, Similarity = similarity, Margin = m }).ToString("0.000", CultureInfo.InvariantCulture))) + " |");
+        }
+
+        break;
     case "long":
         // long [train|validation|test]: long prompts with every window embedded against the top-k ranked (ADR-023).
         var longPolicies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
@@ -71,8 +85,8 @@ switch (command)
     case "explain":
         // explain "prompt": the fused classifier's signals for one prompt against the data set's catalog, and the decision.
         var explainPolicies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
-        var classifier = new NameClassifier(bench, new CharacterTextScreener(embedder, TextFusionModel.LoadShipped()));
-        foreach (var prompt in args.Skip(1))
+        var classifier = new NameClassifier(bench, new CharacterTextScreener(embedder, Fusion()));
+        foreach (var prompt in args.Skip(1).Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i] != "--model")))
         {
             var signals = await classifier.ClassifyAsync(prompt, CancellationToken.None);
             var decision = PolicyEngine.Evaluate(explainPolicies, new Compliance.Policies.Model.PolicyInput("prompt", signals, []));

@@ -28,7 +28,7 @@ public sealed class DescribedCharacterTests(TextBenchFixture fixture) : IClassFi
         Assert.Equal(signal.Evidence.MatchedText, prompt.Substring(start, length));
         Assert.True(start > 1_000, "the evidence is the window at the end, not the whole prompt");
         Assert.Contains("three eyes", signal.Evidence.MatchedText, StringComparison.Ordinal);
-        Assert.Contains("fusion:text-fusion/3", signal.ModelVersion, StringComparison.Ordinal);
+        Assert.Contains("fusion:text-fusion/2", signal.ModelVersion, StringComparison.Ordinal);
     }
 
     [Fact]
