@@ -7,6 +7,9 @@ using Compliance.TextFusion;
 //   dotnet run -c Release --project tools/Compliance.TextFusion -- train [--extra reviews.tsv ...]
 //   dotnet run -c Release --project tools/Compliance.TextFusion -- evaluate
 //   dotnet run -c Release --project tools/Compliance.TextFusion -- gate      (ADR-037: the similarity gate, validation only)
+//   dotnet run -c Release --project tools/Compliance.TextFusion -- margin    (the model's probability by similarity and margin)
+// --model DIR evaluates (or trains into) an experiment's model instead of the shipped one; --clauses adds each
+// description's clauses as vectors (an ADR-037 experiment, not what the service stores).
 // train writes src/Compliance.Classifiers/Text/Resources/text-fusion.zip and .json; evaluate prints the figures of
 // lexical-only, semantic-only and fused screening on the held-out test split.
 var command = args.FirstOrDefault() ?? "evaluate";
