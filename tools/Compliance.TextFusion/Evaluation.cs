@@ -37,17 +37,18 @@ internal static class Evaluation
 
     private static Result Measure(string mode, List<PromptOutcome> outcomes) => new(mode, ScreeningMetrics.Compute(outcomes), outcomes);
 
-    public static void Print(TextBench bench, PolicySet policies, TextFusionModel fusion, TextWriter output)
+    /// <param name="split">The test split unless asked otherwise (ADR-037's rows are never trained on in any split).</param>
+    public static void Print(TextBench bench, PolicySet policies, TextFusionModel fusion, TextWriter output, Split split = Split.Test)
     {
-        Print(bench, policies, fusion, output, longPrompts: false);
+        Print(bench, policies, fusion, output, split, longPrompts: false);
         output.WriteLine();
-        Print(bench, policies, fusion, output, longPrompts: true);
+        Print(bench, policies, fusion, output, split, longPrompts: true);
     }
 
-    private static void Print(TextBench bench, PolicySet policies, TextFusionModel fusion, TextWriter output, bool longPrompts)
+    private static void Print(TextBench bench, PolicySet policies, TextFusionModel fusion, TextWriter output, Split split, bool longPrompts)
     {
-        var results = Run(bench, policies, fusion, Split.Test, longPrompts);
-        output.WriteLine($"fusion model {fusion.Version}; held-out test split, {(longPrompts ? "long variants (~2,000 characters)" : "hand-written rows")}; policies {policies.Version[..19]}");
+        var results = Run(bench, policies, fusion, split, longPrompts);
+        output.WriteLine($"fusion model {fusion.Version}; {(split == Split.Test ? "held-out test" : split.ToString().ToLowerInvariant())} split, {(longPrompts ? "long variants (~2,000 characters)" : "hand-written rows")}; policies {policies.Version[..19]}");
         output.WriteLine("| screening | name recall (flag / block) | description recall (flag / block) | precision | false blocks (all negatives) | false blocks (namesakes) | false flags | mean ms | p99 ms |");
         output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (mode, m, _) in results)

@@ -59,7 +59,9 @@ switch (command)
         break;
     case "evaluate":
         var policies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
-        Evaluation.Print(bench, policies, Fusion(), Console.Out);
+        // evaluate [train|validation|test]: the test split unless named.
+        var evaluated = args.Length > 1 && Enum.TryParse<Split>(args[1], ignoreCase: true, out var named) ? named : Split.Test;
+        Evaluation.Print(bench, policies, Fusion(), Console.Out, evaluated);
         break;
     case "gate":
         // gate: ADR-037's similarity gate for loose-description-review, chosen on the validation split only.
@@ -103,7 +105,7 @@ switch (command)
 
         break;
     default:
-        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate | gate | long [train|validation|test] | explain PROMPT... [--model DIR] [--clauses]");
+        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate [train|validation|test] | gate | long [train|validation|test] | explain PROMPT... [--model DIR] [--clauses]");
         return 2;
 }
 
