@@ -13,7 +13,14 @@ internal enum Split
 }
 
 /// <summary>One labelled prompt: the character it depicts (or null) and how it was made.</summary>
-internal sealed record LabelledPrompt(string Group, string? Label, string Category, string Prompt, Split Split);
+internal sealed record LabelledPrompt(string Group, string? Label, string Category, string Prompt, Split Split)
+{
+    /// <summary>
+    /// A row of ADR-037's evaluation-only set (<c>prompts-adr037.tsv</c>) or a long variant made of it: never trained on,
+    /// not covered by the data hash; the evaluation reports these and the original rows apart.
+    /// </summary>
+    public bool Added { get; init; }
+}
 
 /// <summary>A character of the data set as its rights holder would register it.</summary>
 internal sealed record DataCharacter(
@@ -31,11 +38,14 @@ internal sealed record DataCharacter(
 /// </summary>
 internal sealed class FusionDataSet
 {
+    /// <summary>ADR-037's evaluation-only rows (data/text-fusion): split like prompts.tsv, never trained on, not hashed.</summary>
+    public const string EvaluationOnlyFile = "prompts-adr037.tsv";
+
     public required IReadOnlyList<DataCharacter> Characters { get; init; }
 
     public required IReadOnlyList<LabelledPrompt> Prompts { get; init; }
 
-    /// <summary>SHA-256 over every input file, in a fixed order: the model records it.</summary>
+    /// <summary>SHA-256 over every training input file, in a fixed order: the model records it (not the ADR-037 set).</summary>
     public required string Sha256 { get; init; }
 
     public static string RepositoryRoot()
@@ -92,6 +102,17 @@ internal sealed class FusionDataSet
             prompts.Add(new LabelledPrompt("-", null, "ordinary", line, SplitOf(line)));
         }
 
+        // ADR-037's 120 descriptions and 26 lookalikes, written before any model scored them: evaluated, never trained on.
+        foreach (var row in ReadTsv(Path.Combine(dataDir, EvaluationOnlyFile)))
+        {
+            if (row.Label is { } label && !keys.Contains(label))
+            {
+                throw new InvalidOperationException($"Unknown character '{label}' in a labelled prompt: {row.Prompt}");
+            }
+
+            prompts.Add(row with { Added = true });
+        }
+
         // Long prompts (~2,000 characters) made of these rows and ordinary prompts of their split: the path that ranks
         // windows before the transformer (ADR-023) is trained and measured on them.
         prompts.AddRange(LongPrompts.Variants(prompts));
@@ -102,7 +123,8 @@ internal sealed class FusionDataSet
     /// <summary>Rows of a labelled TSV: group, label (a character key or "none"), category, prompt. Extra files' rows train.</summary>
     private static IEnumerable<LabelledPrompt> ReadTsv(string path)
     {
-        var extra = !path.EndsWith(Path.Combine("text-fusion", "prompts.tsv"), StringComparison.Ordinal);
+        var extra = !path.EndsWith(Path.Combine("text-fusion", "prompts.tsv"), StringComparison.Ordinal)
+            && !path.EndsWith(Path.Combine("text-fusion", EvaluationOnlyFile), StringComparison.Ordinal);
         foreach (var line in File.ReadLines(path))
         {
             if (line.Length == 0 || line[0] == '#')

@@ -34,7 +34,9 @@ internal static class FusionTrainer
 
     public static void Train(TextBench bench, string outputDirectory)
     {
-        var candidates = Candidates(bench, bench.Data.Prompts);
+        // ADR-037's evaluation-only rows are never trained on (a model trained on them leaned on the margin so much that
+        // two near-identical characters hid each other; docs/decisions/ADR-037).
+        var candidates = Candidates(bench, bench.Data.Prompts.Where(p => !p.Added));
         var train = candidates.Where(c => c.Row.Split == Split.Train).Select(c => c.Candidate).ToList();
         var validation = candidates.Where(c => c.Row.Split == Split.Validation).Select(c => c.Candidate).ToList();
         var test = candidates.Where(c => c.Row.Split == Split.Test).Select(c => c.Candidate).ToList();

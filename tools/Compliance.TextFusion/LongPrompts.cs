@@ -18,7 +18,7 @@ internal static class LongPrompts
     public const int TargetLength = 2_000;
 
     /// <summary>The categories a long variant is made of.</summary>
-    private static readonly string[] Sources = ["name", "description", "namesake", "namesake-character"];
+    private static readonly string[] Sources = ["name", "description", "namesake", "namesake-character", "lookalike"];
 
     public const string Prefix = "long:";
 
@@ -38,10 +38,13 @@ internal static class LongPrompts
                 rows.Add(row with { Category = Prefix + row.Category, Prompt = Surround(row.Prompt, filler) });
             }
 
-            var count = prompts.Count(p => p.Split == split && p.Category == "description");
-            for (var i = 0; i < count; i++)
+            // As many as the split has descriptions; those beyond the original rows' count belong to ADR-037's
+            // evaluation-only set (so the training rows are what they were).
+            var count = prompts.Count(p => p.Split == split && p.Category == "description" && !p.Added);
+            var added = prompts.Count(p => p.Split == split && p.Category == "description" && p.Added);
+            for (var i = 0; i < count + added; i++)
             {
-                rows.Add(new LabelledPrompt("-", null, Prefix + "ordinary", Surround(null, filler, $"ordinary {split} {i}"), split));
+                rows.Add(new LabelledPrompt("-", null, Prefix + "ordinary", Surround(null, filler, $"ordinary {split} {i}"), split) { Added = i >= count });
             }
         }
 

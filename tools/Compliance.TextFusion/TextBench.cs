@@ -27,17 +27,29 @@ internal sealed class TextBench : INameMatcherSource
 
     public IReadOnlyDictionary<Guid, string> KeyOf { get; }
 
-    public static TextBench Build(FusionDataSet data, SentenceEmbedder embedder)
+    /// <param name="clauses">
+    /// An experiment of ADR-037, not what the service stores: each description's clauses (split at commas, semicolons and
+    /// "who") as extra vectors beside the whole description and the example prompts.
+    /// </param>
+    public static TextBench Build(FusionDataSet data, SentenceEmbedder embedder, bool clauses = false)
     {
         var entities = data.Characters.Select(c => (c, Entity: c.ToEntity())).ToList();
         var vectors = new List<CharacterVectors>();
         foreach (var (character, entity) in entities)
         {
-            string[] texts = [character.Description, .. character.ExamplePrompts];
+            string[] texts = [character.Description, .. character.ExamplePrompts, .. clauses ? ClausesOf(character.Description) : []];
             vectors.Add(new CharacterVectors(entity, embedder.Embed(texts)) { StaticVector = embedder.StaticVectorOf(texts) });
         }
 
         return new TextBench(data, NameMatcher.Build(entities.Select(e => e.Entity)), CharacterSemanticIndex.Build(vectors), embedder);
+    }
+
+    /// <summary>The clauses of a description of four words or more, when it has more than one.</summary>
+    internal static string[] ClausesOf(string description)
+    {
+        var parts = description.TrimEnd('.').Split([", ", "; ", " who "], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(p => p.Split(' ').Length >= 4).ToArray();
+        return parts.Length > 1 ? parts : [];
     }
 }
 

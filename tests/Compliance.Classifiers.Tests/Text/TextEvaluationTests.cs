@@ -93,11 +93,29 @@ public sealed class TextEvaluationTests(TextBenchFixture fixture, ITestOutputHel
 
         var lexical = results[0].Metrics;
         var fused = results[2].Metrics;
-        // A regression guard a little under the figures in docs/evaluation.md, not a tuned constant.
+        // A regression guard a little under the figures in docs/evaluation.md, not a tuned constant. Since ADR-037 the
+        // test split has 40 descriptions (15 original, 25 written blind for it): measured 0.975 flagged, 0.650 blocked.
+        Assert.True(fused.DescriptionPositives >= 40, $"only {fused.DescriptionPositives} test descriptions");
         Assert.True(fused.NameRecall >= 0.95, $"name recall {fused.NameRecall}");
-        Assert.True(fused.DescriptionRecall >= 0.8, $"description recall {fused.DescriptionRecall}");
+        Assert.True(fused.DescriptionRecall >= 0.9, $"description recall {fused.DescriptionRecall}");
+        Assert.True(fused.DescriptionBlockRecall >= 0.6, $"description block recall {fused.DescriptionBlockRecall}");
         Assert.True(fused.FalseBlockRate <= 0.02, $"false-block rate {fused.FalseBlockRate}");
         Assert.True(fused.DescriptionRecall > lexical.DescriptionRecall);
+    }
+
+    [Fact]
+    public void NoLookalikePromptIsBlocked()
+    {
+        // ADR-037's hard negatives (a comet, a walrus, a black cat: ordinary prompts near a character's theme), short and
+        // long, every split: the similarity gate of loose-description-review is what keeps them out of block.
+        var fused = new NameClassifier(fixture.Bench, new CharacterTextScreener(fixture.Embedder, TextFusionModel.LoadShipped()));
+        var lookalikes = fixture.Bench.Data.Prompts.Where(p => LongPrompts.BaseCategory(p.Category) == "lookalike").ToList();
+        var outcomes = lookalikes.Select(p => ScreeningRun.Screen(fixture.Bench, fused, fixture.Policies, p)).ToList();
+        var flagged = outcomes.Where(o => o.Outcome != Policies.Model.Outcome.Allow).ToList();
+
+        output.WriteLine($"{flagged.Count} of {lookalikes.Count} lookalike prompts flagged: {string.Join(" | ", flagged.Select(o => $"{o.Outcome} {o.Row.Prompt[..Math.Min(80, o.Row.Prompt.Length)]}"))}");
+        Assert.True(lookalikes.Count >= 50, $"only {lookalikes.Count} lookalike prompts");
+        Assert.DoesNotContain(outcomes, o => o.Outcome == Policies.Model.Outcome.Block);
     }
 
     [Fact]
