@@ -19,6 +19,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["--minilm-attention-ab", ..])
+        {
+            MiniLmAttentionAb.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 600);
+            return;
+        }
+
         if (args is ["--frame-screening", ..])
         {
             FrameScreening.RunAsync(args.Length > 1 ? args[1] : ".").GetAwaiter().GetResult();

@@ -25,6 +25,8 @@ internal static class TextPathLatency
         var matcher = NameMatcher.Build(entities);
         using var embedder = new SentenceEmbedder();
         using var floatEmbedder = new SentenceEmbedder(quantized: false);
+        // The same-run baseline for ADR-036: the int8 graph before its attention blocks were fused (the same vectors).
+        using var unfused = new SentenceEmbedder(quantized: true, DynamicQuantizer.WeightLevels, fuseAttention: false);
         var random = new Random(7);
         var vectors = new List<CharacterVectors>(entities.Count);
         var described = entities[12_345];
@@ -46,11 +48,14 @@ internal static class TextPathLatency
         var fusion = TextFusionModel.LoadShipped();
         var exactClassifier = new NameClassifier(new Source(matcher, exact), new CharacterTextScreener(embedder, fusion));
         var classifier = new NameClassifier(new Source(matcher, semantics), new CharacterTextScreener(embedder, fusion));
+        var unfusedClassifier = new NameClassifier(new Source(matcher, semantics), new CharacterTextScreener(unfused, fusion));
         // The same-run baseline: every window of 60 words every 40 through the transformer (the path before ADR-023).
         var allWindows = new NameClassifier(new Source(matcher, semantics), new CharacterTextScreener(embedder, fusion,
             new TextScreeningOptions { EmbeddedWindows = 0, WindowWords = 60, StrideWords = 40 }));
         var options = TextScreeningOptions.Default;
         Print($"{Environment.ProcessorCount} cores; {embedder.ModelVersion}; fusion {fusion.Version}; one thread, one call at a time; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        var probes = new[] { Description, "a little green alien with three eyes and a ray gun in a flying saucer", "x" };
+        Print($"fused vs unfused int8 graph (ADR-036): {probes.Count(p => embedder.Embed(p).SequenceEqual(unfused.Embed(p)))}/{probes.Length} probe vectors bit-identical");
 
         const string Sentence = "A slow cinematic pan across a rainy neon street at night, reflections on the wet asphalt, a woman in a yellow coat walks past a noodle stall. ";
         var short300 = (entities[33_333].CanonicalName + " waves while a tiny green three-eyed alien in an oversized cape aims a ray gun from a saucer. " + Sentence + Sentence)[..300];
@@ -62,8 +67,8 @@ internal static class TextPathLatency
         }
 
         long2000 = long2000[..(2_000 - Ending.Length)] + Ending;
-        Console.WriteLine("| prompt | stage | calls | p50 ms | p99 ms | mean ms | CPU ms per call |");
-        Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| prompt | stage | calls | p50 ms | p99 ms | mean ms | CPU ms per call | KB allocated per call | gen0 GCs |");
+        Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         var only = args.Contains("--ranked-only");
         foreach (var (label, prompt, calls) in new[] { ("300", short300, 400), ("2,000", long2000, 120) })
         {
@@ -79,11 +84,13 @@ internal static class TextPathLatency
                 Measure(label, $"static ranking, sign first stage: {spans.Length} spans", calls, () => semantics.RankWindows(spans, statics, options.EmbeddedWindows));
                 Print($"  same windows chosen: {exact.RankWindows(spans, statics, options.EmbeddedWindows)!.SequenceEqual(semantics.RankWindows(spans, statics, options.EmbeddedWindows)!)}");
                 var chosen = semantics.RankWindows(spans, statics, options.EmbeddedWindows)!;
+                Measure(label, $"MiniLM int8, unfused attention (baseline, before ADR-036), the {chosen.Length} ranked windows", calls, () => chosen.Select(i => unfused.Embed(tokens[i])).ToArray());
                 Measure(label, $"MiniLM int8, the {chosen.Length} ranked windows", calls, () => chosen.Select(i => embedder.Embed(tokens[i])).ToArray());
                 var chosenVectors = chosen.Select(i => embedder.Embed(tokens[i])).ToArray();
                 Measure(label, $"scan of 100,000 characters, every row (baseline), {chosen.Length} windows", calls, () => exact.Search(chosenVectors, 0.3f, 5));
                 Measure(label, $"scan, sign first stage + exact shortlist, {chosen.Length} windows", calls, () => semantics.Search(chosenVectors, 0.3f, 5));
                 Measure(label, "full path, every row scanned (baseline, before ADR-028)", calls, () => exactClassifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+                Measure(label, "full path, unfused attention (baseline, before ADR-036)", calls, () => unfusedClassifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
                 Measure(label, $"**full path: {options.EmbeddedWindows} ranked windows of {options.WindowWords} words, sign first stage**", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
                 Measure(label, "full path, every window of 60 words every 40 (baseline, before ADR-023)", calls, () => allWindows.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
                 if (only)
@@ -94,10 +101,12 @@ internal static class TextPathLatency
             else if (only)
             {
                 var one = embedder.Embed([windows[0].Text]);
-                Measure(label, "MiniLM int8, 1 window", calls, () => embedder.Embed(tokens[0]));
+                Measure(label, $"MiniLM int8, unfused attention (baseline, before ADR-036), 1 window of {tokens[0].Ids.Length} word pieces", calls, () => unfused.Embed(tokens[0]));
+                Measure(label, $"MiniLM int8, 1 window of {tokens[0].Ids.Length} word pieces", calls, () => embedder.Embed(tokens[0]));
                 Measure(label, "scan of 100,000 characters, every row (baseline), 1 window", calls, () => exact.Search(one, 0.3f, 5));
                 Measure(label, "scan, sign first stage + exact shortlist, 1 window", calls, () => semantics.Search(one, 0.3f, 5));
                 Measure(label, "full path, every row scanned (baseline, before ADR-028)", calls, () => exactClassifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+                Measure(label, "full path, unfused attention (baseline, before ADR-036)", calls, () => unfusedClassifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
                 Measure(label, "**full path (NameClassifier: names + semantic + fusion), sign first stage**", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
                 continue;
             }
@@ -116,6 +125,8 @@ internal static class TextPathLatency
             Measure(label, $"scan of 100,000 characters, {(CharacterSemanticIndex.UseVnni ? "VNNI" : "AVX2 (no VNNI here)")}", calls, () => semantics.Search(embedded, 0.3f, 5));
             Measure(label, "full path as shipped (NameClassifier: names + semantic + fusion)", calls, () => classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult());
         }
+
+        Print($"load average at the end {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
     }
 
     /// <summary>
@@ -193,6 +204,8 @@ internal static class TextPathLatency
         }
 
         var samples = new double[calls];
+        var allocated0 = GC.GetAllocatedBytesForCurrentThread();
+        var gen0 = GC.CollectionCount(0);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         for (var i = 0; i < calls; i++)
         {
@@ -202,8 +215,10 @@ internal static class TextPathLatency
         }
 
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / calls;
+        var kilobytes = (GC.GetAllocatedBytesForCurrentThread() - allocated0) / 1024.0 / calls;
+        var collections = GC.CollectionCount(0) - gen0;
         Array.Sort(samples);
-        Print($"| {label} | {stage} | {calls} | {samples[calls / 2]:F2} | {samples[Math.Min(calls - 1, (int)(0.99 * calls))]:F2} | {samples.Average():F2} | {cpu:F2} |");
+        Print($"| {label} | {stage} | {calls} | {samples[calls / 2]:F2} | {samples[Math.Min(calls - 1, (int)(0.99 * calls))]:F2} | {samples.Average():F2} | {cpu:F2} | {kilobytes:F1} | {collections} |");
     }
 
     private static void Print(FormattableString line) => Console.WriteLine(line.ToString(CultureInfo.InvariantCulture));

@@ -8,9 +8,11 @@ namespace Compliance.Classifiers.Text;
 /// quantised copy is downloaded): every <c>MatMul</c> whose right-hand side is a float initializer becomes
 /// <c>DynamicQuantizeLinear</c> (activations to uint8, scale per call) → <c>MatMulInteger</c> (against int8 weights,
 /// symmetric, one scale per output column) → <c>Cast</c> → <c>Mul</c> by both scales. That is the graph ONNX Runtime's
-/// own dynamic quantiser writes, and its optimiser fuses it into one <c>DynamicQuantizeMatMul</c> kernel (VNNI where the
-/// CPU has it). Everything else — embeddings, layer norms, softmax, GELU — stays float. ADR-020 and docs/text-semantics.md
-/// give the accuracy and the speed measured.
+/// own dynamic quantiser writes, and its optimiser fuses it into one <c>DynamicQuantizeMatMul</c> kernel (AMX or VNNI
+/// where the CPU has them). Everything else — embeddings, layer norms, softmax, GELU — stays float. With
+/// <c>fuseAttention</c> (what the sentence embedder runs) each self-attention block's Q, K and V matrices go into one
+/// <c>QAttention</c> node instead (<see cref="QuantizedAttention"/>, ADR-036), quantised the same way. ADR-020 and
+/// docs/text-semantics.md give the accuracy and the speed measured.
 /// </summary>
 public static class DynamicQuantizer
 {
@@ -27,17 +29,27 @@ public static class DynamicQuantizer
     internal static byte[] Quantize(Stream floatModel, int levels, out int quantized)
     {
         ArgumentNullException.ThrowIfNull(floatModel);
-        return Quantize(ModelProto.Parser.ParseFrom(floatModel), levels, out quantized);
+        return Quantize(ModelProto.Parser.ParseFrom(floatModel), levels, out quantized, fuseAttention: false);
     }
 
     /// <summary>Quantises <paramref name="model"/> in place (the sentence embedder has parsed it already) and serialises it.</summary>
-    internal static byte[] Quantize(ModelProto model, int levels, out int quantized)
+    /// <param name="fuseAttention">Whether each self-attention block becomes one <c>QAttention</c> node
+    /// (<see cref="QuantizedAttention"/>, ADR-036) — its Q, K and V matrices are counted in <paramref name="quantized"/>.</param>
+    /// <param name="outputs">With <paramref name="fuseAttention"/>, the graph outputs to keep (null: all).</param>
+    internal static byte[] Quantize(ModelProto model, int levels, out int quantized, bool fuseAttention, IReadOnlySet<string>? outputs = null)
     {
         var graph = model.Graph;
+        quantized = 0;
+        if (fuseAttention)
+        {
+            var mask = graph.Input.FirstOrDefault(i => i.Name == "attention_mask")?.Name
+                ?? throw new InvalidOperationException("The model has no attention_mask input to fuse its attention with.");
+            quantized = 3 * QuantizedAttention.Fuse(model, mask, outputs ?? graph.Output.Select(o => o.Name).ToHashSet(), w => QuantizeColumns(w, levels));
+        }
+
         var initializers = graph.Initializer.ToDictionary(i => i.Name);
         var consumers = graph.Node.SelectMany(n => n.Input).GroupBy(i => i).ToDictionary(g => g.Key, g => g.Count());
         var nodes = new List<NodeProto>(graph.Node.Count + 64);
-        quantized = 0;
         foreach (var node in graph.Node)
         {
             if (node.OpType != "MatMul" || node.Input.Count != 2 || !initializers.TryGetValue(node.Input[1], out var weight)
@@ -49,24 +61,7 @@ public static class DynamicQuantizer
 
             var name = node.Output[0];
             var (rows, columns) = ((int)weight.Dims[0], (int)weight.Dims[1]);
-            var values = ReadFloats(weight);
-            var q = new byte[rows * columns];
-            var scales = new float[columns];
-            for (var c = 0; c < columns; c++)
-            {
-                var max = 0f;
-                for (var r = 0; r < rows; r++)
-                {
-                    max = MathF.Max(max, MathF.Abs(values[(r * columns) + c]));
-                }
-
-                var scale = max == 0 ? 1f : max / levels;
-                scales[c] = scale;
-                for (var r = 0; r < rows; r++)
-                {
-                    q[(r * columns) + c] = unchecked((byte)(sbyte)Math.Clamp(MathF.Round(values[(r * columns) + c] / scale), -levels, levels));
-                }
-            }
+            var (q, scales) = QuantizeColumns(weight, levels);
 
             graph.Initializer.Add(Tensor($"{name}_Wq", TensorProto.Types.DataType.Int8, [rows, columns], ByteString.CopyFrom(q)));
             graph.Initializer.Add(Tensor($"{name}_Wzp", TensorProto.Types.DataType.Int8, [columns], ByteString.CopyFrom(new byte[columns])));
@@ -91,14 +86,30 @@ public static class DynamicQuantizer
         return model.ToByteArray();
     }
 
-    private static float[] ReadFloats(TensorProto tensor)
+    /// <summary>A float matrix (rows × columns) as symmetric int8 with one scale per column: ±<paramref name="levels"/>.</summary>
+    private static (byte[] Values, float[] Scales) QuantizeColumns(TensorProto weight, int levels)
     {
-        if (tensor.RawData.Length > 0)
+        var (rows, columns) = ((int)weight.Dims[0], (int)weight.Dims[1]);
+        var values = QuantizedAttention.ReadFloats(weight);
+        var q = new byte[rows * columns];
+        var scales = new float[columns];
+        for (var c = 0; c < columns; c++)
         {
-            return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.RawData.Span).ToArray();
+            var max = 0f;
+            for (var r = 0; r < rows; r++)
+            {
+                max = MathF.Max(max, MathF.Abs(values[(r * columns) + c]));
+            }
+
+            var scale = max == 0 ? 1f : max / levels;
+            scales[c] = scale;
+            for (var r = 0; r < rows; r++)
+            {
+                q[(r * columns) + c] = unchecked((byte)(sbyte)Math.Clamp(MathF.Round(values[(r * columns) + c] / scale), -levels, levels));
+            }
         }
 
-        return [.. tensor.FloatData];
+        return (q, scales);
     }
 
     private static TensorProto Tensor(string name, TensorProto.Types.DataType type, long[] dims, ByteString raw)

