@@ -136,7 +136,7 @@ internal static class ServiceExtensions
     {
         builder.Services.AddMemoryCache();
         builder.Services.AddHttpContextAccessor();
-        builder.Services.AddSingleton<ChangeNumberReader>();  // key- and grant-change numbers: one shared read, kept per request
+        builder.Services.AddSingleton<ChangeNumberReader>();  // key-, grant- and consent-change numbers: one shared read, kept per request
         builder.Services.AddSingleton<ApiKeyStore>();
         // One default scheme that forwards: the console's pages (/console) authenticate by their session cookie, everything
         // else by API key only. A console cookie never opens the API, so the API needs no CSRF defence.
