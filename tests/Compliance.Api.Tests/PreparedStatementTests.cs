@@ -33,7 +33,7 @@ public sealed class PreparedStatementTests(PostgresFixture postgres) : PostgresT
         Assert.Equal(ConnectionDefaults.MaxAutoPrepare, new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxAutoPrepare);
 
         await using var conn = await dataSource.OpenConnectionAsync();
-        const string sql = "select k.version, g.version from key_revocation_state k cross join grant_change_state g where k.id = 1 and g.id = 1";
+        const string sql = "select g.version as prepared_statement_test from grant_change_state g where g.id = 1";
         for (var i = 0; i < ConnectionDefaults.AutoPrepareMinUsages + 1; i++)
         {
             await using var cmd = new NpgsqlCommand(sql, conn);
@@ -41,7 +41,7 @@ public sealed class PreparedStatementTests(PostgresFixture postgres) : PostgresT
         }
 
         // The server's own list of this session's prepared statements: Npgsql really prepared it, not just agreed to.
-        await using var check = new NpgsqlCommand("select count(*) from pg_prepared_statements where statement like '%grant_change_state%' and statement not like '%pg_prepared_statements%'", conn);
+        await using var check = new NpgsqlCommand("select count(*) from pg_prepared_statements where statement = $1", conn) { Parameters = { new() { Value = sql } } };
         Assert.Equal(1L, (long)(await check.ExecuteScalarAsync())!);
     }
 }
