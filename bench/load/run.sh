@@ -49,6 +49,10 @@ ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/
 pg_pids() { local pm; pm=$(head -n1 "$data/postgres/pgdata/postmaster.pid"); echo "$pm" $(pgrep -P "$pm"); }
 hz=$(getconf CLK_TCK)
 
+# Bytes the service's managed code allocated so far (the runtime's System.Runtime meter, scraped from /metrics; empty for
+# a build without that meter).
+allocated() { curl -s "$url/metrics" | awk '/^dotnet_gc_heap_total_allocated_bytes_total/ { print $NF; exit }'; }
+
 entries() { curl -s "$url/v1/decisions/verify" -H "Authorization: Bearer $AUDITOR_KEY" | tee .data/bench-verify.json | sed -n 's/.*"entriesChecked":\([0-9]*\).*/\1/p'; }
 
 # One measured run of the prompt endpoint: warm-up (JIT, pools), wrk, then verify the whole chain.
@@ -58,13 +62,18 @@ screen() {
   local before; before=$(entries)
   local pgs; pgs=$(pg_pids)
   local svc0 pg0; svc0=$(ticks $service); pg0=$(ticks $pgs)
+  local alloc0; alloc0=$(allocated)
   local result; result=$(KEY=$PLATFORM_KEY wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -s bench/load/screen.lua "$url" | tail -n 1)
   local svc1 pg1; svc1=$(ticks $service); pg1=$(ticks $pgs)
+  local alloc1; alloc1=$(allocated)
   local after; after=$(entries)
   local requests; requests=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$result")
   prompt_rps=$(sed -n 's/.*rps=\([0-9]*\).*/\1/p' <<<"$result")
   echo "prompt ($label): $result"
   echo "CPU per request: service $(( (svc1 - svc0) * 1000000 / hz / requests )) µs, PostgreSQL $(( (pg1 - pg0) * 1000000 / hz / requests )) µs"
+  if [ -n "$alloc0" ] && [ -n "$alloc1" ]; then
+    echo "allocated per request (service, managed): $(awk -v a="$alloc0" -v b="$alloc1" -v r="$requests" 'BEGIN { printf "%.0f", (b - a) / r }') bytes"
+  fi
   echo "decision log: $((after - before)) entries recorded during the run for $requests requests; verify: $(cat .data/bench-verify.json)"
   [ "$((after - before))" -ge "$requests" ] || { echo "FAIL: fewer decisions recorded than requests answered" >&2; exit 1; }
   grep -q '"intact":true' .data/bench-verify.json || { echo "FAIL: the chain does not verify" >&2; exit 1; }

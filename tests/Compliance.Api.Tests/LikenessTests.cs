@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using Compliance.Api.Access;
 using Compliance.Api.Tests.Infrastructure;
+using Dapper;
+using Npgsql;
 
 namespace Compliance.Api.Tests;
 
@@ -108,6 +110,40 @@ public sealed class LikenessTests(PostgresFixture postgres) : PostgresTests
         var history = await person.Owner.GetFromJsonAsync<List<Dictionary<string, object>>>("/v1/likeness/consent");
         Assert.Single(history!);
         Assert.NotNull(history![0]["revokedAt"]);
+    }
+
+    [Fact]
+    public async Task ConsentChangedInTheDatabaseAppliesAtTheNextRequestOnANodeThatCachedIt()
+    {
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var consenting = await PersonAsync(world, "Ottoline Brandvold");
+        var unconsenting = await PersonAsync(world, "Ignatius Feldmann");
+        var self = await PersonAsync(world, "Wilhelmina Oyelaran");
+        await consenting.Owner.PostAsJsonAsync("/v1/likeness/consent", new { mode = "tenant", allowedTenants = new[] { world.TenantId } });
+        await self.Owner.PutAsJsonAsync("/v1/likeness/profile",
+            new { displayName = self.Name, handles = new[] { self.Handle }, ownAccounts = new[] { new { tenantId = world.TenantId, account = "wilhelmina" } } });
+        // Each asked twice: the node has cached all three profiles (a consent, none, own accounts) under the current number.
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal("allow", await OutcomeAsync(world, $"{consenting.Name} rowing a boat", "anyone"));
+            Assert.Equal("block", await OutcomeAsync(world, $"{unconsenting.Name} rowing a boat", "anyone"));
+            Assert.Equal("allow", await OutcomeAsync(world, $"{self.Name} rowing a boat", "wilhelmina"));
+        }
+
+        // Changed behind the service's back (an operator's SQL, another deployment): the tables' triggers move the number.
+        await using (var db = NpgsqlDataSource.Create(world.App.Database.Owner))
+        await using (var conn = await db.OpenConnectionAsync())
+        {
+            await conn.ExecuteAsync("update likeness_consents set revoked_at = now(), revocation_reason = 'by hand' where profile_id = @id", new { id = consenting.ProfileId });
+            await conn.ExecuteAsync(
+                "insert into likeness_consents (id, profile_id, mode, allowed_tenants) values (gen_random_uuid(), @id, 'tenant', array[@tenant])",
+                new { id = unconsenting.ProfileId, tenant = world.TenantId });
+            await conn.ExecuteAsync("update likeness_profiles set own_accounts = '{}' where id = @id", new { id = self.ProfileId });
+        }
+
+        Assert.Equal("block", await OutcomeAsync(world, $"{consenting.Name} rowing a boat", "anyone"));
+        Assert.Equal("allow", await OutcomeAsync(world, $"{unconsenting.Name} rowing a boat", "anyone"));
+        Assert.Equal("block", await OutcomeAsync(world, $"{self.Name} rowing a boat", "wilhelmina"));
     }
 
     [Fact]

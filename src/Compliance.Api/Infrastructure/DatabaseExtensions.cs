@@ -32,7 +32,7 @@ internal static class DatabaseExtensions
         }
 
         builder.Services.AddSingleton(new DatabaseConnections(owner ?? app, app));
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(app));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(ConnectionDefaults.Apply(app)));
         return builder;
     }
 

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using Compliance.Api.Infrastructure;
 using Compliance.Classifiers.Text;
 using Compliance.Policies.Model;
 using Dapper;
@@ -6,13 +8,20 @@ using Npgsql;
 namespace Compliance.Api.Likeness;
 
 /// <summary>
-/// Resolves consent facts for the people a signal names, for the requesting tenant and account,
-/// from Postgres on every request (so a revocation applies to the very next one). A person's own
-/// accounts may always use their likeness; anyone else needs consent on record that covers them.
-/// A public figure with no registered profile has no consent to give: always <see cref="GrantState.None"/>.
+/// Resolves consent facts for the people a signal names, for the requesting tenant and account. A person's own
+/// accounts may always use their likeness; anyone else needs consent on record that covers them. A public figure with
+/// no registered profile has no consent to give: always <see cref="GrantState.None"/>. Each profile's latest consent
+/// and own accounts are cached per node and trusted only while the cluster-wide consent-change number, read with the
+/// request's key check by a read that started after the request arrived, is the one they were read under (ADR-034, as
+/// ADR-031 for grants): a consent given or revoked anywhere before a request arrived is seen by that request.
 /// </summary>
-internal sealed class LikenessLedger(NpgsqlDataSource db, TimeProvider clock)
+internal sealed class LikenessLedger(NpgsqlDataSource db, TimeProvider clock, ChangeNumberReader changes)
 {
+    /// <summary>A bound on the profiles kept; past it the cache starts again empty.</summary>
+    internal const int MaxCachedProfiles = 100_000;
+
+    private ConsentProfiles _cache = new(-1);
+
     public async Task<IReadOnlyList<GrantFact>> ResolveAsync(Guid tenantId, string? account, IReadOnlyList<EntityRef> entities, CancellationToken ct)
     {
         var people = entities.Where(e => e.Type is EntityTypes.Likeness or EntityTypes.PublicFigure).DistinctBy(e => (e.Type, e.Id)).ToList();
@@ -24,25 +33,7 @@ internal sealed class LikenessLedger(NpgsqlDataSource db, TimeProvider clock)
         // A likeness entity's id is its profile; a public figure's owner (if registered) is its profile.
         var profileOf = people.ToDictionary(p => (p.Type, p.Id), p => p.Type == EntityTypes.Likeness ? p.Id : p.OwnerId);
         var profileIds = profileOf.Values.OfType<Guid>().Distinct().ToArray();
-        Dictionary<Guid, ConsentRow> consents = [];
-        Dictionary<Guid, string[]> ownAccounts = [];
-        if (profileIds.Length > 0)
-        {
-            await using var conn = await db.OpenConnectionAsync(ct);
-            consents = (await conn.QueryAsync<ConsentRow>(new CommandDefinition(
-                $"""
-                select distinct on (profile_id) profile_id as {nameof(ConsentRow.ProfileId)}, id as {nameof(ConsentRow.Id)}, mode as {nameof(ConsentRow.Mode)},
-                       allowed_accounts as {nameof(ConsentRow.AllowedAccounts)}, allowed_tenants as {nameof(ConsentRow.AllowedTenants)},
-                       expires_at as {nameof(ConsentRow.ExpiresAt)}, revoked_at as {nameof(ConsentRow.RevokedAt)}
-                from likeness_consents where profile_id = any(@profileIds)
-                order by profile_id, created_at desc, id
-                """,
-                new { profileIds },
-                cancellationToken: ct))).ToDictionary(c => c.ProfileId);
-            ownAccounts = (await conn.QueryAsync<(Guid Id, string[] Accounts)>(new CommandDefinition(
-                "select id, own_accounts from likeness_profiles where id = any(@profileIds)", new { profileIds }, cancellationToken: ct)))
-                .ToDictionary(r => r.Id, r => r.Accounts);
-        }
+        var profiles = profileIds.Length > 0 ? await ProfilesAsync(profileIds, ct) : [];
 
         var requester = account is null ? null : AccountKey(tenantId, account);
         var now = clock.GetUtcNow();
@@ -59,12 +50,13 @@ internal sealed class LikenessLedger(NpgsqlDataSource db, TimeProvider clock)
                 return new GrantFact(person, GrantState.AccountRequired, Detail: "the request names no account, so consent cannot be checked");
             }
 
-            if (ownAccounts.TryGetValue(profile.Value, out var own) && own.Contains(requester))
+            profiles.TryGetValue(profile.Value, out var facts);
+            if (facts?.OwnAccounts.Contains(requester) == true)
             {
                 return new GrantFact(person, GrantState.Allowed, Detail: "the person's own account");
             }
 
-            if (!consents.TryGetValue(profile.Value, out var c))
+            if (facts?.Consent is not { } c)
             {
                 return new GrantFact(person, GrantState.None, Detail: "no consent on record");
             }
@@ -91,8 +83,92 @@ internal sealed class LikenessLedger(NpgsqlDataSource db, TimeProvider clock)
         }).ToList();
     }
 
+    /// <summary>
+    /// Each profile's latest consent and own accounts, from the cache when it was filled under this request's
+    /// consent-change number or a later one (rows read after the number was seen hold every change up to it), else from
+    /// the database. A profile that does not exist is kept as absent (no own accounts, no consent).
+    /// </summary>
+    private async Task<Dictionary<Guid, ProfileConsent?>> ProfilesAsync(Guid[] profileIds, CancellationToken ct)
+    {
+        var version = (await changes.CurrentAsync(ct)).Consents;
+        var cache = Volatile.Read(ref _cache);
+        if (cache.Version < version)
+        {
+            var fresh = new ConsentProfiles(version);
+            cache = Interlocked.CompareExchange(ref _cache, fresh, cache) == cache ? fresh : Volatile.Read(ref _cache);
+        }
+
+        var found = new Dictionary<Guid, ProfileConsent?>(profileIds.Length);
+        List<Guid>? missing = null;
+        foreach (var id in profileIds)
+        {
+            if (cache.Version >= version && cache.Rows.TryGetValue(id, out var kept))
+            {
+                found[id] = kept;
+            }
+            else
+            {
+                (missing ??= []).Add(id);
+            }
+        }
+
+        if (missing is null)
+        {
+            return found;
+        }
+
+        var ids = missing.ToArray();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var consents = (await conn.QueryAsync<ConsentRow>(new CommandDefinition(
+            $"""
+            select distinct on (profile_id) profile_id as {nameof(ConsentRow.ProfileId)}, id as {nameof(ConsentRow.Id)}, mode as {nameof(ConsentRow.Mode)},
+                   allowed_accounts as {nameof(ConsentRow.AllowedAccounts)}, allowed_tenants as {nameof(ConsentRow.AllowedTenants)},
+                   expires_at as {nameof(ConsentRow.ExpiresAt)}, revoked_at as {nameof(ConsentRow.RevokedAt)}
+            from likeness_consents where profile_id = any(@ids)
+            order by profile_id, created_at desc, id
+            """,
+            new { ids },
+            cancellationToken: ct))).ToDictionary(c => c.ProfileId);
+        var ownAccounts = (await conn.QueryAsync<(Guid Id, string[] Accounts)>(new CommandDefinition(
+            "select id, own_accounts from likeness_profiles where id = any(@ids)", new { ids }, cancellationToken: ct)))
+            .ToDictionary(r => r.Id, r => r.Accounts);
+
+        // Kept only under the number this request read them after: a cache started for a later number must not take rows
+        // that may predate its change.
+        var keep = cache.Version == version;
+        if (keep && cache.Rows.Count + ids.Length > MaxCachedProfiles)
+        {
+            cache.Rows.Clear();
+        }
+
+        foreach (var id in ids)
+        {
+            consents.TryGetValue(id, out var consent);
+            var row = ownAccounts.TryGetValue(id, out var own) ? new ProfileConsent(own, consent) : null;
+            if (keep)
+            {
+                cache.Rows[id] = row;
+            }
+
+            found[id] = row;
+        }
+
+        return found;
+    }
+
     /// <summary>How a platform account is written in allowlists and own-account lists: <c>tenant-id:account</c>.</summary>
     public static string AccountKey(Guid tenantId, string account) => $"{tenantId:D}:{account}";
+
+    /// <summary>A profile's own accounts and latest consent (null: none on record).</summary>
+    private sealed record ProfileConsent(string[] OwnAccounts, ConsentRow? Consent);
+
+    /// <summary>Profiles (null: no such profile) all read after consent-change number <see cref="Version"/> was seen.</summary>
+    private sealed class ConsentProfiles(long version)
+    {
+        public long Version { get; } = version;
+
+        public ConcurrentDictionary<Guid, ProfileConsent?> Rows { get; } = new();
+    }
 
     private sealed record ConsentRow
     {
