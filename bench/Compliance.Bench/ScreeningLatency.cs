@@ -32,7 +32,9 @@ internal static partial class ScreeningLatency
         public NameMatcher Current => matcher;
     }
 
-    internal static void Run(string policiesDirectory)
+    /// <param name="policiesDirectory">The shipped policy set.</param>
+    /// <param name="only">Optional "characters×prompt chars" filter (e.g. "100000x2000"), for profiling one row.</param>
+    internal static void Run(string policiesDirectory, string? only = null)
     {
         var policies = PolicyLoader.LoadDirectory(policiesDirectory).Set ?? throw new InvalidOperationException("policies did not load");
         Print($"load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; GC {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {System.Runtime.GCSettings.LatencyMode}");
@@ -41,10 +43,20 @@ internal static partial class ScreeningLatency
         var stages = new List<string>();
         foreach (var size in new[] { 1_000, 100_000 })
         {
+            if (only is not null && !only.StartsWith(FormattableString.Invariant($"{size}x"), StringComparison.Ordinal))
+            {
+                continue;
+            }
+
             var entities = SyntheticCatalog.Generate(size);
             var classifier = new NameClassifier(new FixedSource(NameMatcher.Build(entities)));
             foreach (var (length, guard) in new[] { (100, Guard.Inline), (2_000, Guard.Inline), (2_000, Guard.TaskRun) })
             {
+                if (only is not null && (only != FormattableString.Invariant($"{size}x{length}") || guard != Guard.Inline))
+                {
+                    continue;
+                }
+
                 var prompt = Prompt(entities, length);
                 var samples = new double[Calls];
                 var cpu = new double[Calls];

@@ -45,6 +45,42 @@ internal static class SkeletonHash
 
     internal static uint Fingerprint(ulong hash) => (uint)(hash >> 32) | 1u;
 
+    /// <summary>
+    /// The raw polynomial of every prefix (<paramref name="prefix"/>[i] for symbols[..i]) and the powers of the base, so
+    /// that <see cref="RawOf(ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, int, int)"/> gives any substring's in O(1).
+    /// </summary>
+    internal static void Prefixes(ReadOnlySpan<ushort> symbols, Span<ulong> prefix, Span<ulong> power)
+    {
+        prefix[0] = 0;
+        power[0] = 1;
+        for (var i = 0; i < symbols.Length; i++)
+        {
+            prefix[i + 1] = (prefix[i] * Base) + symbols[i] + 1UL;
+            power[i + 1] = power[i] * Base;
+        }
+    }
+
+    /// <summary>The raw polynomial of symbols[start..(start + length)] from <see cref="Prefixes"/> (exact modulo 2⁶⁴).</summary>
+    internal static ulong RawOf(ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length) =>
+        prefix[start + length] - (prefix[start] * power[length]);
+
+    /// <summary>The raw polynomial of <paramref name="symbols"/>, as <see cref="RawOf(ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, int, int)"/> computes it.</summary>
+    internal static ulong RawOf(ReadOnlySpan<ushort> symbols)
+    {
+        ulong raw = 0;
+        foreach (var symbol in symbols)
+        {
+            raw = (raw * Base) + symbol + 1UL;
+        }
+
+        return raw;
+    }
+
+    /// <summary>The key of piece <paramref name="piece"/> of a pattern of <paramref name="patternLength"/> symbols whose
+    /// symbols have the raw polynomial <paramref name="raw"/> (the two-edit piece index, ADR-033).</summary>
+    internal static ulong PieceKey(ulong raw, int length, int patternLength, int piece) =>
+        Finish(raw ^ ((((ulong)patternLength << 8) | (uint)piece) * 0xD6E8FEB86659FD93), length);
+
     private static ulong Finish(ulong raw, int length)
     {
         var z = raw ^ ((ulong)length * 0x9E3779B97F4A7C15);
