@@ -27,7 +27,7 @@ internal static class Program
 
         if (args is ["--screening-latency", ..])
         {
-            ScreeningLatency.Run(args.Length > 1 ? args[1] : "policies", args.Length > 2 ? args[2] : null);
+            ScreeningLatency.Run(args.Length > 1 ? args[1] : "policies", args.Length > 2 && args[2] != "all" ? args[2] : null, args.Contains("--pieces"));
             return;
         }
 

@@ -48,11 +48,11 @@ public sealed class NameMatcher
     private readonly SkeletonTrie _trie;
     private readonly FingerprintTable? _fuzzy;
 
-    // Two-edit candidates (ADR-033): three pieces of every pattern that may match two edits away, keyed by the pattern's
-    // length and the piece's number; null when the matcher was built with the two-symbol deletions instead (the test
-    // oracle) or nothing may match two edits away.
+    // Two-edit candidates from three pieces of every pattern that may match two edits away, keyed by the pattern's
+    // length and the piece's number: an experiment (ADR-033), built only on request; null otherwise, when the two-symbol
+    // deletions in _fuzzy give those candidates.
     private readonly FingerprintTable? _pieces;
-    private readonly bool _twoEditDeletions;
+    private readonly bool _pieceIndex;
     private readonly FingerprintTable? _aliasWords;
     private readonly int _fuzzyMinLength;
     private readonly int _fuzzyMaxLength;
@@ -62,10 +62,10 @@ public sealed class NameMatcher
     private readonly int _distance2MinLength;
     private readonly int _distance2MaxLength;
 
-    private NameMatcher(NameMatcherOptions options, NamedEntity[] entities, BuildState state, bool twoEditDeletions)
+    private NameMatcher(NameMatcherOptions options, NamedEntity[] entities, BuildState state, bool pieceIndex)
     {
         _options = options;
-        _twoEditDeletions = twoEditDeletions;
+        _pieceIndex = pieceIndex;
         _entities = entities;
         _aliasEntity = [.. state.AliasEntity];
         _aliasText = [.. state.AliasText];
@@ -142,13 +142,15 @@ public sealed class NameMatcher
 
     /// <summary>Builds a matcher for <paramref name="entities"/>. Cost is linear in the total length of their names.</summary>
     public static NameMatcher Build(IEnumerable<NamedEntity> entities, NameMatcherOptions? options = null) =>
-        Build(entities, options, twoEditDeletions: false);
+        Build(entities, options, pieceIndex: false);
 
     /// <summary>
-    /// With <paramref name="twoEditDeletions"/>, two-edit candidates come from every two-symbol deletion of the patterns
-    /// and the windows, as before ADR-033: the oracle the tests compare the piece index with. Never on the service's path.
+    /// With <paramref name="pieceIndex"/>, two-edit candidates come from three pieces of each long pattern found exactly in
+    /// the window instead of every two-symbol deletion of the patterns and the windows: the same matches (the tests
+    /// compare the two), 90% less memory, but on catalogs whose names share words the pieces select too little to be
+    /// faster (ADR-033). Not on the service's path.
     /// </summary>
-    internal static NameMatcher Build(IEnumerable<NamedEntity> entities, NameMatcherOptions? options, bool twoEditDeletions)
+    internal static NameMatcher Build(IEnumerable<NamedEntity> entities, NameMatcherOptions? options, bool pieceIndex)
     {
         ArgumentNullException.ThrowIfNull(entities);
         options ??= NameMatcherOptions.Default;
@@ -182,7 +184,7 @@ public sealed class NameMatcher
             }
         }
 
-        return new NameMatcher(options, list, state, twoEditDeletions);
+        return new NameMatcher(options, list, state, pieceIndex);
     }
 
     /// <summary>Finds the catalog names in <paramref name="text"/>, ordered by position.</summary>
@@ -412,7 +414,7 @@ public sealed class NameMatcher
         // Raw polynomial hashes of every prefix of the skeleton: any piece of any window in O(1).
         var prefix = scratch.Prefix(skeleton.Length + 1);
         var power = scratch.Power(skeleton.Length + 1);
-        if (_pieces is not null)
+        if (maxDistance >= 2)
         {
             SkeletonHash.Prefixes(skeleton.Span, prefix, power);
         }
@@ -474,7 +476,7 @@ public sealed class NameMatcher
                 }
                 else if (maxDistance >= 2 && window.Length >= _distance2MinLength && window.Length - 2 <= _distance2MaxLength)
                 {
-                    ProbeSecondDeletions(fuzzy, window, candidates);
+                    ProbeSecondDeletions(fuzzy, prefix, power, start, window.Length, candidates);
                 }
 
                 foreach (var pattern in candidates)
@@ -500,21 +502,19 @@ public sealed class NameMatcher
         }
     }
 
-    private static void ProbeSecondDeletions(FingerprintTable fuzzy, ReadOnlySpan<ushort> window, List<int> candidates)
+    /// <summary>
+    /// Probes every two-symbol deletion of the window [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>)
+    /// of the skeleton, each pair (k, j &gt; k) once and in the order k, then j, so candidates keep their order (ADR-027).
+    /// Each hash comes from the skeleton's prefix hashes in O(1) (ADR-033): the same value as hashing the window without
+    /// symbol k and then each deletion of that, without building those strings.
+    /// </summary>
+    private static void ProbeSecondDeletions(FingerprintTable fuzzy, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, List<int> candidates)
     {
-        Span<ushort> shorter = stackalloc ushort[window.Length];
-        Span<ulong> hashes = stackalloc ulong[window.Length];
-        for (var k = 0; k < window.Length; k++)
+        for (var k = 0; k < length; k++)
         {
-            window[..k].CopyTo(shorter);
-            window[(k + 1)..].CopyTo(shorter[k..]);
-            var variant = shorter[..(window.Length - 1)];
-            SkeletonHash.OfDeletions(variant, hashes);
-            // Deleting symbols k and j > k is the same string as deleting j then k: probe each pair once, when k is the
-            // smaller (in `variant`, j is at m = j - 1 ≥ k). The pair's first probe is kept, so candidates keep their order.
-            foreach (var hash in hashes[k..variant.Length])
+            for (var j = k + 1; j < length; j++)
             {
-                Probe(fuzzy, hash, candidates);
+                Probe(fuzzy, SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j), candidates);
             }
         }
     }
@@ -871,7 +871,7 @@ public sealed class NameMatcher
                 distance2Max = Math.Max(distance2Max, symbols.Length);
             }
 
-            if (allowed >= 2 && !_twoEditDeletions)
+            if (allowed >= 2 && _pieceIndex)
             {
                 for (var piece = 0; piece < 3; piece++)
                 {

@@ -76,6 +76,21 @@ internal static class SkeletonHash
         return raw;
     }
 
+    /// <summary>
+    /// The hash of the <paramref name="length"/> symbols at <paramref name="start"/> without the ones at offsets
+    /// <paramref name="first"/> &lt; <paramref name="second"/>, from <see cref="Prefixes"/>: the value
+    /// <see cref="OfDeletions"/> gives for deleting <paramref name="second"/> − 1 from the string without
+    /// <paramref name="first"/>, in O(1) and without building that string (ADR-033).
+    /// </summary>
+    internal static ulong OfTwoDeletions(ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, int first, int second)
+    {
+        // raw(s without first, second) = raw(s[..first]) · B^(n-2-first) + raw(s[first+1..second]) · B^(n-1-second) + raw(s[second+1..])
+        var raw = (RawOf(prefix, power, start, first) * power[length - 2 - first])
+            + (RawOf(prefix, power, start + first + 1, second - first - 1) * power[length - 1 - second])
+            + RawOf(prefix, power, start + second + 1, length - second - 1);
+        return Finish(raw, length - 2);
+    }
+
     /// <summary>The key of piece <paramref name="piece"/> of a pattern of <paramref name="patternLength"/> symbols whose
     /// symbols have the raw polynomial <paramref name="raw"/> (the two-edit piece index, ADR-033).</summary>
     internal static ulong PieceKey(ulong raw, int length, int patternLength, int piece) =>

@@ -6,12 +6,50 @@ using Compliance.TextFusion;
 namespace Compliance.Classifiers.Tests.Text;
 
 /// <summary>
-/// ADR-033: two-edit candidates come from three pieces of each long pattern found exactly in the window, instead of
-/// every two-symbol deletion of the window. The matcher built the old way (<c>twoEditDeletions: true</c>) is the
-/// oracle: both must report the same matches, with the same kinds, distances and confidences, for every prompt.
+/// ADR-033: two-edit candidates from three pieces of each long pattern found exactly in the window (the experimental
+/// <c>pieceIndex</c>) and from every two-symbol deletion of the window (the service's path, whose hashes now come from
+/// the skeleton's prefix hashes) must report the same matches, with the same kinds, distances and confidences, for
+/// every prompt; and the O(1) two-deletion hashes must equal the ones built from the shortened strings.
 /// </summary>
 public sealed class TwoEditIndexTests
 {
+    [Fact]
+    public void TwoDeletionHashesFromPrefixesEqualTheHashesOfTheShortenedStrings()
+    {
+        var random = new Random(33);
+        var checkedPairs = 0;
+        for (var trial = 0; trial < 300; trial++)
+        {
+            var text = new ushort[random.Next(3, 70)];
+            for (var i = 0; i < text.Length; i++)
+            {
+                text[i] = (ushort)random.Next(1, random.Next(2) == 0 ? 4 : 40);
+            }
+
+            var prefix = new ulong[text.Length + 1];
+            var power = new ulong[text.Length + 1];
+            SkeletonHash.Prefixes(text, prefix, power);
+            var start = random.Next(text.Length - 2);
+            var length = random.Next(2, text.Length - start + 1);
+            var window = text.AsSpan(start, length);
+            var shorter = new ushort[length - 1];
+            var expected = new ulong[length];
+            for (var k = 0; k < length; k++)
+            {
+                window[..k].CopyTo(shorter);
+                window[(k + 1)..].CopyTo(shorter.AsSpan(k));
+                SkeletonHash.OfDeletions(shorter, expected);
+                for (var j = k + 1; j < length; j++)
+                {
+                    Assert.Equal(expected[j - 1], SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j));
+                    checkedPairs++;
+                }
+            }
+        }
+
+        Assert.True(checkedPairs > 10_000, $"{checkedPairs} pairs");
+    }
+
     [Fact]
     public void PiecesAreDisjointNotAdjacentAndEndAtThePatternsEnds()
     {
@@ -80,8 +118,8 @@ public sealed class TwoEditIndexTests
 
     private static (int Compared, int Fuzzy2) Compare(IReadOnlyList<NamedEntity> catalog, IEnumerable<string> prompts)
     {
-        var pieces = NameMatcher.Build(catalog);
-        var deletions = NameMatcher.Build(catalog, null, twoEditDeletions: true);
+        var deletions = NameMatcher.Build(catalog);
+        var pieces = NameMatcher.Build(catalog, null, pieceIndex: true);
         Assert.Equal(deletions.Version, pieces.Version);
         var compared = 0;
         var fuzzy2 = 0;
