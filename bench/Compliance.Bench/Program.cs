@@ -33,7 +33,7 @@ internal static class Program
 
         if (args is ["--screening-latency", ..])
         {
-            ScreeningLatency.Run(args.Length > 1 ? args[1] : "policies");
+            ScreeningLatency.Run(args.Length > 1 ? args[1] : "policies", args.Length > 2 && args[2] != "all" ? args[2] : null, args.Contains("--pieces"));
             return;
         }
 

@@ -16,7 +16,7 @@ namespace Compliance.Bench;
 /// </summary>
 internal static partial class ScreeningLatency
 {
-    private const int Calls = 20_000;
+    private static int Calls = 20_000;
 
     /// <summary>The prompt gate's text budget (Screening:ClassifierBudget).</summary>
     private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(250);
@@ -32,8 +32,12 @@ internal static partial class ScreeningLatency
         public NameMatcher Current => matcher;
     }
 
-    internal static void Run(string policiesDirectory)
+    /// <param name="policiesDirectory">The shipped policy set.</param>
+    /// <param name="only">Optional "characters×prompt chars" filter (e.g. "100000x2000"), for profiling one row.</param>
+    /// <param name="pieceIndex">Build the matcher with ADR-033's experimental three-piece two-edit index (2,000 calls).</param>
+    internal static void Run(string policiesDirectory, string? only = null, bool pieceIndex = false)
     {
+        Calls = pieceIndex ? 2_000 : Calls;
         var policies = PolicyLoader.LoadDirectory(policiesDirectory).Set ?? throw new InvalidOperationException("policies did not load");
         Print($"load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; GC {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {System.Runtime.GCSettings.LatencyMode}");
         Console.WriteLine("| characters | prompt chars | guard | signals | throughput (prompts/s, 1 thread) | p50 µs | p99 µs | p99.9 µs | max µs | this thread's CPU µs p50 / p99 / max | allocated bytes per call | gen0/gen1/gen2 GCs during the timed calls |");
@@ -41,17 +45,32 @@ internal static partial class ScreeningLatency
         var stages = new List<string>();
         foreach (var size in new[] { 1_000, 100_000 })
         {
+            if (only is not null && !only.StartsWith(FormattableString.Invariant($"{size}x"), StringComparison.Ordinal))
+            {
+                continue;
+            }
+
             var entities = SyntheticCatalog.Generate(size);
-            var classifier = new NameClassifier(new FixedSource(NameMatcher.Build(entities)));
+            var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+            var built = Stopwatch.StartNew();
+            var matcher = NameMatcher.Build(entities, null, pieceIndex);
+            Console.Error.WriteLine(FormattableString.Invariant(
+                $"{size:N0} characters: built in {built.Elapsed.TotalSeconds:F1} s, {matcher.Size.FuzzyEntries:N0} fuzzy entries{(pieceIndex ? " (piece index)" : "")}, +{(GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / 1048576.0:N0} MiB managed"));
+            var classifier = new NameClassifier(new FixedSource(matcher));
             foreach (var (length, guard) in new[] { (100, Guard.Inline), (2_000, Guard.Inline), (2_000, Guard.TaskRun) })
             {
+                if (only is not null && (only != FormattableString.Invariant($"{size}x{length}") || guard != Guard.Inline))
+                {
+                    continue;
+                }
+
                 var prompt = Prompt(entities, length);
                 var samples = new double[Calls];
                 var cpu = new double[Calls];
                 var signals = 0;
                 long allocated = 0;
                 int[] gcs = [];
-                for (var i = -20_000; i < Calls; i++)
+                for (var i = -Calls; i < Calls; i++)
                 {
                     if (i == 0)
                     {

@@ -47,6 +47,12 @@ public sealed class NameMatcher
 
     private readonly SkeletonTrie _trie;
     private readonly FingerprintTable? _fuzzy;
+
+    // Two-edit candidates from three pieces of every pattern that may match two edits away, keyed by the pattern's
+    // length and the piece's number: an experiment (ADR-033), built only on request; null otherwise, when the two-symbol
+    // deletions in _fuzzy give those candidates.
+    private readonly FingerprintTable? _pieces;
+    private readonly bool _pieceIndex;
     private readonly FingerprintTable? _aliasWords;
     private readonly int _fuzzyMinLength;
     private readonly int _fuzzyMaxLength;
@@ -56,9 +62,10 @@ public sealed class NameMatcher
     private readonly int _distance2MinLength;
     private readonly int _distance2MaxLength;
 
-    private NameMatcher(NameMatcherOptions options, NamedEntity[] entities, BuildState state)
+    private NameMatcher(NameMatcherOptions options, NamedEntity[] entities, BuildState state, bool pieceIndex)
     {
         _options = options;
+        _pieceIndex = pieceIndex;
         _entities = entities;
         _aliasEntity = [.. state.AliasEntity];
         _aliasText = [.. state.AliasText];
@@ -114,7 +121,7 @@ public sealed class NameMatcher
         }
 
         _trie = new SkeletonTrie(patterns);
-        (_fuzzy, _aliasWords, _fuzzyMinLength, _fuzzyMaxLength, _distance2MinLength, _distance2MaxLength) = BuildFuzzyIndex(patterns);
+        (_fuzzy, _pieces, _aliasWords, _fuzzyMinLength, _fuzzyMaxLength, _distance2MinLength, _distance2MaxLength) = BuildFuzzyIndex(patterns);
         Version = ComputeVersion(options, entities);
     }
 
@@ -131,10 +138,19 @@ public sealed class NameMatcher
     public int PatternCount => _patternOffsets.Length - 1;
 
     /// <summary>Trie nodes and fuzzy-index entries, for the size figures in the benchmark.</summary>
-    internal (int TrieNodes, int FuzzyEntries, int Aliases) Size => (_trie.NodeCount, _fuzzy?.Count ?? 0, _aliasText.Length);
+    internal (int TrieNodes, int FuzzyEntries, int Aliases) Size => (_trie.NodeCount, (_fuzzy?.Count ?? 0) + (_pieces?.Count ?? 0), _aliasText.Length);
 
     /// <summary>Builds a matcher for <paramref name="entities"/>. Cost is linear in the total length of their names.</summary>
-    public static NameMatcher Build(IEnumerable<NamedEntity> entities, NameMatcherOptions? options = null)
+    public static NameMatcher Build(IEnumerable<NamedEntity> entities, NameMatcherOptions? options = null) =>
+        Build(entities, options, pieceIndex: false);
+
+    /// <summary>
+    /// With <paramref name="pieceIndex"/>, two-edit candidates come from three pieces of each long pattern found exactly in
+    /// the window instead of every two-symbol deletion of the patterns and the windows: the same matches (the tests
+    /// compare the two), 90% less memory, but on catalogs whose names share words the pieces select too little to be
+    /// faster (ADR-033). Not on the service's path.
+    /// </summary>
+    internal static NameMatcher Build(IEnumerable<NamedEntity> entities, NameMatcherOptions? options, bool pieceIndex)
     {
         ArgumentNullException.ThrowIfNull(entities);
         options ??= NameMatcherOptions.Default;
@@ -168,7 +184,7 @@ public sealed class NameMatcher
             }
         }
 
-        return new NameMatcher(options, list, state);
+        return new NameMatcher(options, list, state, pieceIndex);
     }
 
     /// <summary>Finds the catalog names in <paramref name="text"/>, ordered by position.</summary>
@@ -258,6 +274,23 @@ public sealed class NameMatcher
         public HashSet<(int, int)> ExactSpans { get; } = [];
 
         public List<int> Candidates { get; } = new(64);
+
+        private ulong[] _prefix = new ulong[512];
+        private ulong[] _power = new ulong[512];
+
+        public Span<ulong> Prefix(int length) => Sized(ref _prefix, length);
+
+        public Span<ulong> Power(int length) => Sized(ref _power, length);
+
+        private static Span<ulong> Sized(ref ulong[] array, int length)
+        {
+            if (array.Length < length)
+            {
+                array = new ulong[Math.Max(length, array.Length * 2)];
+            }
+
+            return array.AsSpan(0, length);
+        }
     }
 
     private ReadOnlySpan<ushort> Pattern(int pattern) =>
@@ -378,6 +411,14 @@ public sealed class NameMatcher
             exactSpans.Add((hit.Start, hit.End));
         }
 
+        // Raw polynomial hashes of every prefix of the skeleton: any piece of any window in O(1).
+        var prefix = scratch.Prefix(skeleton.Length + 1);
+        var power = scratch.Power(skeleton.Length + 1);
+        if (maxDistance >= 2)
+        {
+            SkeletonHash.Prefixes(skeleton.Span, prefix, power);
+        }
+
         Span<ulong> deletions = stackalloc ulong[_fuzzyMaxLength + 1];
         for (var first = 0; first < words; first++)
         {
@@ -425,9 +466,17 @@ public sealed class NameMatcher
                 // every edit takes at most one symbol out of each side, so a match within one edit is met by the probes
                 // above, and the pattern then has L - 2, L - 1 or L symbols (0, 1 or 2 of its own deleted) and is long
                 // enough for two edits. Other windows would probe only fingerprints that can verify to nothing.
-                if (maxDistance >= 2 && window.Length >= _distance2MinLength && window.Length - 2 <= _distance2MaxLength)
+                if (_pieces is not null)
                 {
-                    ProbeSecondDeletions(fuzzy, window, candidates);
+                    // ADR-033: candidates two edits away from a pattern's pieces found exactly in the window.
+                    if (window.Length + 2 >= _distance2MinLength && window.Length - 2 <= _distance2MaxLength)
+                    {
+                        ProbePieces(_pieces, prefix, power, start, window.Length, candidates);
+                    }
+                }
+                else if (maxDistance >= 2 && window.Length >= _distance2MinLength && window.Length - 2 <= _distance2MaxLength)
+                {
+                    ProbeSecondDeletions(fuzzy, prefix, power, start, window.Length, candidates);
                 }
 
                 foreach (var pattern in candidates)
@@ -453,21 +502,70 @@ public sealed class NameMatcher
         }
     }
 
-    private static void ProbeSecondDeletions(FingerprintTable fuzzy, ReadOnlySpan<ushort> window, List<int> candidates)
+    /// <summary>
+    /// Probes every two-symbol deletion of the window [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>)
+    /// of the skeleton, each pair (k, j &gt; k) once and in the order k, then j, so candidates keep their order (ADR-027).
+    /// Each hash comes from the skeleton's prefix hashes in O(1) (ADR-033): the same value as hashing the window without
+    /// symbol k and then each deletion of that, without building those strings.
+    /// </summary>
+    private static void ProbeSecondDeletions(FingerprintTable fuzzy, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, List<int> candidates)
     {
-        Span<ushort> shorter = stackalloc ushort[window.Length];
-        Span<ulong> hashes = stackalloc ulong[window.Length];
-        for (var k = 0; k < window.Length; k++)
+        for (var k = 0; k < length; k++)
         {
-            window[..k].CopyTo(shorter);
-            window[(k + 1)..].CopyTo(shorter[k..]);
-            var variant = shorter[..(window.Length - 1)];
-            SkeletonHash.OfDeletions(variant, hashes);
-            // Deleting symbols k and j > k is the same string as deleting j then k: probe each pair once, when k is the
-            // smaller (in `variant`, j is at m = j - 1 ≥ k). The pair's first probe is kept, so candidates keep their order.
-            foreach (var hash in hashes[k..variant.Length])
+            for (var j = k + 1; j < length; j++)
             {
-                Probe(fuzzy, hash, candidates);
+                Probe(fuzzy, SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j), candidates);
+            }
+        }
+    }
+
+    /// <summary>Piece <paramref name="piece"/> of a pattern of <paramref name="patternLength"/> symbols: its offset and length.</summary>
+    /// <remarks>
+    /// Three pieces, one symbol apart, cover the pattern but for the two symbols between them: lengths ⌊(P − 2) / 3⌋,
+    /// the first (P − 2) mod 3 of them one longer; piece 0 starts the pattern and piece 2 ends it. The symbol between
+    /// two pieces is what makes one edit unable to touch two pieces (a transposition takes two adjacent symbols).
+    /// </remarks>
+    internal static (int Start, int Length) PieceOf(int patternLength, int piece)
+    {
+        var total = Math.Max(0, patternLength - 2);
+        var length0 = (total / 3) + (total % 3 > 0 ? 1 : 0);
+        var length1 = (total / 3) + (total % 3 > 1 ? 1 : 0);
+        return piece switch
+        {
+            0 => (0, length0),
+            1 => (length0 + 1, length1),
+            _ => (length0 + length1 + 2, total - length0 - length1),
+        };
+    }
+
+    /// <summary>
+    /// Candidates within two edits of the window [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>)
+    /// of the skeleton, by the pigeonhole lemma of ADR-033: a pattern of P symbols within two OSA edits of a window of L
+    /// has one of its three pieces verbatim in the window, shifted from its place in the pattern by δ with
+    /// |δ| + |L − P − δ| ≤ 2 (δ: insertions minus deletions before the piece, L − P − δ those after it). Every such
+    /// (P, piece, δ) is probed; a candidate still has to verify.
+    /// </summary>
+    private void ProbePieces(FingerprintTable pieces, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, List<int> candidates)
+    {
+        var fromLength = Math.Max(_distance2MinLength, length - 2);
+        var toLength = Math.Min(_distance2MaxLength, length + 2);
+        for (var patternLength = fromLength; patternLength <= toLength; patternLength++)
+        {
+            var difference = length - patternLength;
+            for (var piece = 0; piece < 3; piece++)
+            {
+                var (offset, pieceLength) = PieceOf(patternLength, piece);
+                for (var shift = -2; shift <= 2; shift++)
+                {
+                    var at = offset + shift;
+                    if (Math.Abs(shift) + Math.Abs(difference - shift) > 2 || at < 0 || at + pieceLength > length)
+                    {
+                        continue;
+                    }
+
+                    var raw = SkeletonHash.RawOf(prefix, power, start + at, pieceLength);
+                    Probe(pieces, SkeletonHash.PieceKey(raw, pieceLength, patternLength, piece), candidates);
+                }
             }
         }
     }
@@ -722,17 +820,18 @@ public sealed class NameMatcher
     internal static double FuzzyConfidence(int distance, int length) =>
         (8500 - (500 * (distance - 1)) - (length < 9 ? 500 : 0)) / 10_000.0;
 
-    private (FingerprintTable? Index, FingerprintTable? Words, int MinLength, int MaxLength, int Distance2MinLength, int Distance2MaxLength) BuildFuzzyIndex(
+    private (FingerprintTable? Index, FingerprintTable? Pieces, FingerprintTable? Words, int MinLength, int MaxLength, int Distance2MinLength, int Distance2MaxLength) BuildFuzzyIndex(
         List<ushort[]> patterns)
     {
         if (_options.MaxFuzzyDistance == 0)
         {
-            return (null, null, 0, 0, int.MaxValue, 0);
+            return (null, null, null, 0, 0, int.MaxValue, 0);
         }
 
         var distance2Min = int.MaxValue;
         var distance2Max = 0;
         var entries = new List<ulong>();
+        var pieces = new List<ulong>();
         var words = new List<ulong>();
         var maxLength = 0;
         var hashes = new ulong[patterns.Count == 0 ? 1 : patterns.Max(p => p.Length) + 1];
@@ -770,6 +869,19 @@ public sealed class NameMatcher
             {
                 distance2Min = Math.Min(distance2Min, symbols.Length);
                 distance2Max = Math.Max(distance2Max, symbols.Length);
+            }
+
+            if (allowed >= 2 && _pieceIndex)
+            {
+                for (var piece = 0; piece < 3; piece++)
+                {
+                    var (offset, pieceLength) = PieceOf(symbols.Length, piece);
+                    var raw = SkeletonHash.RawOf(symbols.AsSpan(offset, pieceLength));
+                    pieces.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(SkeletonHash.PieceKey(raw, pieceLength, symbols.Length, piece)), p));
+                }
+            }
+            else if (allowed >= 2)
+            {
                 var shorter = new ushort[symbols.Length - 1];
                 for (var k = 0; k < symbols.Length; k++)
                 {
@@ -786,10 +898,10 @@ public sealed class NameMatcher
 
         if (entries.Count == 0)
         {
-            return (null, null, 0, 0, int.MaxValue, 0);
+            return (null, null, null, 0, 0, int.MaxValue, 0);
         }
 
-        return (new FingerprintTable(entries, withFilter: true), new FingerprintTable(words),
+        return (new FingerprintTable(entries, withFilter: true), pieces.Count == 0 ? null : new FingerprintTable(pieces, withFilter: true), new FingerprintTable(words),
             Math.Min(_options.MinFuzzyLength, _options.MinContextFuzzyLength) - _options.MaxFuzzyDistance, maxLength + _options.MaxFuzzyDistance,
             distance2Min, distance2Max);
     }

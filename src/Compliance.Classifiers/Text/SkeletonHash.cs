@@ -45,6 +45,57 @@ internal static class SkeletonHash
 
     internal static uint Fingerprint(ulong hash) => (uint)(hash >> 32) | 1u;
 
+    /// <summary>
+    /// The raw polynomial of every prefix (<paramref name="prefix"/>[i] for symbols[..i]) and the powers of the base, so
+    /// that <see cref="RawOf(ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, int, int)"/> gives any substring's in O(1).
+    /// </summary>
+    internal static void Prefixes(ReadOnlySpan<ushort> symbols, Span<ulong> prefix, Span<ulong> power)
+    {
+        prefix[0] = 0;
+        power[0] = 1;
+        for (var i = 0; i < symbols.Length; i++)
+        {
+            prefix[i + 1] = (prefix[i] * Base) + symbols[i] + 1UL;
+            power[i + 1] = power[i] * Base;
+        }
+    }
+
+    /// <summary>The raw polynomial of symbols[start..(start + length)] from <see cref="Prefixes"/> (exact modulo 2⁶⁴).</summary>
+    internal static ulong RawOf(ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length) =>
+        prefix[start + length] - (prefix[start] * power[length]);
+
+    /// <summary>The raw polynomial of <paramref name="symbols"/>, as <see cref="RawOf(ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, int, int)"/> computes it.</summary>
+    internal static ulong RawOf(ReadOnlySpan<ushort> symbols)
+    {
+        ulong raw = 0;
+        foreach (var symbol in symbols)
+        {
+            raw = (raw * Base) + symbol + 1UL;
+        }
+
+        return raw;
+    }
+
+    /// <summary>
+    /// The hash of the <paramref name="length"/> symbols at <paramref name="start"/> without the ones at offsets
+    /// <paramref name="first"/> &lt; <paramref name="second"/>, from <see cref="Prefixes"/>: the value
+    /// <see cref="OfDeletions"/> gives for deleting <paramref name="second"/> − 1 from the string without
+    /// <paramref name="first"/>, in O(1) and without building that string (ADR-033).
+    /// </summary>
+    internal static ulong OfTwoDeletions(ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, int first, int second)
+    {
+        // raw(s without first, second) = raw(s[..first]) · B^(n-2-first) + raw(s[first+1..second]) · B^(n-1-second) + raw(s[second+1..])
+        var raw = (RawOf(prefix, power, start, first) * power[length - 2 - first])
+            + (RawOf(prefix, power, start + first + 1, second - first - 1) * power[length - 1 - second])
+            + RawOf(prefix, power, start + second + 1, length - second - 1);
+        return Finish(raw, length - 2);
+    }
+
+    /// <summary>The key of piece <paramref name="piece"/> of a pattern of <paramref name="patternLength"/> symbols whose
+    /// symbols have the raw polynomial <paramref name="raw"/> (the two-edit piece index, ADR-033).</summary>
+    internal static ulong PieceKey(ulong raw, int length, int patternLength, int piece) =>
+        Finish(raw ^ ((((ulong)patternLength << 8) | (uint)piece) * 0xD6E8FEB86659FD93), length);
+
     private static ulong Finish(ulong raw, int length)
     {
         var z = raw ^ ((ulong)length * 0x9E3779B97F4A7C15);

@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Text;
+using Compliance.Classifiers.Text;
+using Compliance.TextFusion;
+
+namespace Compliance.Classifiers.Tests.Text;
+
+/// <summary>
+/// ADR-033: two-edit candidates from three pieces of each long pattern found exactly in the window (the experimental
+/// <c>pieceIndex</c>) and from every two-symbol deletion of the window (the service's path, whose hashes now come from
+/// the skeleton's prefix hashes) must report the same matches, with the same kinds, distances and confidences, for
+/// every prompt; and the O(1) two-deletion hashes must equal the ones built from the shortened strings.
+/// </summary>
+public sealed class TwoEditIndexTests
+{
+    [Fact]
+    public void TwoDeletionHashesFromPrefixesEqualTheHashesOfTheShortenedStrings()
+    {
+        var random = new Random(33);
+        var checkedPairs = 0;
+        for (var trial = 0; trial < 300; trial++)
+        {
+            var text = new ushort[random.Next(3, 70)];
+            for (var i = 0; i < text.Length; i++)
+            {
+                text[i] = (ushort)random.Next(1, random.Next(2) == 0 ? 4 : 40);
+            }
+
+            var prefix = new ulong[text.Length + 1];
+            var power = new ulong[text.Length + 1];
+            SkeletonHash.Prefixes(text, prefix, power);
+            var start = random.Next(text.Length - 2);
+            var length = random.Next(2, text.Length - start + 1);
+            var window = text.AsSpan(start, length);
+            var shorter = new ushort[length - 1];
+            var expected = new ulong[length];
+            for (var k = 0; k < length; k++)
+            {
+                window[..k].CopyTo(shorter);
+                window[(k + 1)..].CopyTo(shorter.AsSpan(k));
+                SkeletonHash.OfDeletions(shorter, expected);
+                for (var j = k + 1; j < length; j++)
+                {
+                    Assert.Equal(expected[j - 1], SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j));
+                    checkedPairs++;
+                }
+            }
+        }
+
+        Assert.True(checkedPairs > 10_000, $"{checkedPairs} pairs");
+    }
+
+    [Fact]
+    public void PiecesAreDisjointNotAdjacentAndEndAtThePatternsEnds()
+    {
+        for (var length = 3; length <= 64; length++)
+        {
+            var (start0, length0) = NameMatcher.PieceOf(length, 0);
+            var (start1, length1) = NameMatcher.PieceOf(length, 1);
+            var (start2, length2) = NameMatcher.PieceOf(length, 2);
+            Assert.Equal(0, start0);
+            Assert.Equal(start0 + length0 + 1, start1);
+            Assert.Equal(start1 + length1 + 1, start2);
+            Assert.Equal(length, start2 + length2);
+            Assert.True(Math.Max(length0, Math.Max(length1, length2)) - Math.Min(length0, Math.Min(length1, length2)) <= 1);
+        }
+
+        // A 12-symbol name (the shortest matched two edits away): pieces of 4, 3 and 3 symbols.
+        Assert.Equal((0, 4), NameMatcher.PieceOf(12, 0));
+        Assert.Equal((5, 3), NameMatcher.PieceOf(12, 1));
+        Assert.Equal((9, 3), NameMatcher.PieceOf(12, 2));
+    }
+
+    /// <summary>Every prompt of the text-fusion data set, with the evasions it generates, against its catalog.</summary>
+    [Fact]
+    public void TheDataSetsPromptsGiveTheSameMatchesAsTheDeletionIndex()
+    {
+        var data = FusionDataSet.Load(FusionDataSet.RepositoryRoot());
+        var characters = data.Characters.Select(c => c.ToEntity()).ToList();
+        var (compared, fuzzy2) = Compare(characters, data.Prompts.Select(p => p.Prompt));
+
+        Assert.True(compared > 1_000, $"{compared} prompts compared");
+        Assert.True(fuzzy2 > 0, "no two-edit match in the data set");
+    }
+
+    /// <summary>
+    /// Seeded random misspellings of long and short names (insertions, deletions, substitutions, transpositions at every
+    /// position, first and last letters included, one to three of them), mixed with leetspeak, look-alike letters,
+    /// separators, zero-width characters and case, in sentences, against the test catalog and 2,000 synthetic characters.
+    /// </summary>
+    [Fact]
+    public void RandomMisspellingsGiveTheSameMatchesAsTheDeletionIndex()
+    {
+        var catalog = TestCatalog.All.Concat(SyntheticCatalog.Generate(2_000, seed: 11)).ToList();
+        var random = new Random(20261130);
+        var names = catalog.SelectMany(e => e.Aliases.Append(e.CanonicalName)).ToList();
+        var prompts = new List<string>();
+        for (var i = 0; i < 30_000; i++)
+        {
+            var name = Mutate(names[random.Next(names.Count)], random.Next(4), random);
+            name = Obfuscate(name, random);
+            var before = Openings[random.Next(Openings.Length)];
+            var after = Endings[random.Next(Endings.Length)];
+            var second = random.Next(5) == 0 ? " and " + Mutate(names[random.Next(names.Count)], random.Next(3), random) : "";
+            prompts.Add($"{before}{name}{second}{after}");
+        }
+
+        var (compared, fuzzy2) = Compare(catalog, prompts);
+
+        Assert.Equal(30_000, compared);
+        // The corpus exercises what changed: thousands of matches two edits away.
+        Assert.True(fuzzy2 > 2_000, $"{fuzzy2} two-edit matches");
+    }
+
+    private static readonly string[] Openings = ["", "a portrait of ", "Cinematic shot: ", "the hero ", "watch ", "in the rain, ", "A ", "my friend "];
+
+    private static readonly string[] Endings = ["", " at dawn", " walks into a bar.", " and the city lights", ", 4k", " in Paris", " meets a robin"];
+
+    private static (int Compared, int Fuzzy2) Compare(IReadOnlyList<NamedEntity> catalog, IEnumerable<string> prompts)
+    {
+        var deletions = NameMatcher.Build(catalog);
+        var pieces = NameMatcher.Build(catalog, null, pieceIndex: true);
+        Assert.Equal(deletions.Version, pieces.Version);
+        var compared = 0;
+        var fuzzy2 = 0;
+        foreach (var prompt in prompts)
+        {
+            var expected = deletions.FindCandidates(prompt);
+            var actual = pieces.FindCandidates(prompt);
+            Assert.True(Describe(expected) == Describe(actual), $"prompt: {prompt}\nexpected: {Describe(expected)}\nactual:   {Describe(actual)}");
+            Assert.Equal(Describe(deletions.Find(prompt)), Describe(pieces.Find(prompt)));
+            fuzzy2 += expected.Count(m => m.Kind == NameMatchKind.Fuzzy && m.EditDistance == 2);
+            compared++;
+        }
+
+        return (compared, fuzzy2);
+    }
+
+    private static string Describe(IReadOnlyList<NameMatch> matches) => string.Join(" | ", matches.Select(m => string.Create(CultureInfo.InvariantCulture,
+        $"{m.Entity.Id:N} {m.Alias} {m.Start}+{m.Length} {m.Kind} d{m.EditDistance} {m.Confidence:R}")));
+
+    private const string Letters = "abcdefghijklmnopqrstuvwxyz";
+
+    /// <summary><paramref name="edits"/> random edits, at the first or last letter one time in three.</summary>
+    private static string Mutate(string name, int edits, Random random)
+    {
+        var text = new StringBuilder(name);
+        for (var e = 0; e < edits && text.Length > 1; e++)
+        {
+            var position = random.Next(3) switch
+            {
+                0 => 0,
+                1 => text.Length - 1,
+                _ => random.Next(text.Length),
+            };
+            var letter = Letters[random.Next(Letters.Length)];
+            switch (random.Next(4))
+            {
+                case 0:
+                    text.Insert(random.Next(2) == 0 ? position : position + 1, letter);
+                    break;
+                case 1:
+                    text.Remove(position, 1);
+                    break;
+                case 2:
+                    text[position] = letter;
+                    break;
+                default:
+                    var other = position == text.Length - 1 ? position - 1 : position + 1;
+                    (text[position], text[other]) = (text[other], text[position]);
+                    break;
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Nothing, or one disguise: leetspeak, look-alike letters, dots, a zero-width space, upper or lower case.</summary>
+    private static string Obfuscate(string name, Random random) => random.Next(8) switch
+    {
+        0 => name.Replace('o', '0').Replace('e', '3'),
+        1 => name.Replace('a', '\u0430').Replace('e', '\u0435'),
+        2 => string.Join('.', name.ToCharArray()),
+        3 => name.Length > 2 ? name.Insert(name.Length / 2, "\u200B") : name,
+        4 => name.ToUpperInvariant(),
+        5 => name.ToLowerInvariant(),
+        6 => name.Replace('a', '@').Replace('s', '$'),
+        _ => name,
+    };
+}
