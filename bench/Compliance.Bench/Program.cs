@@ -25,6 +25,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["--frame-stages", ..])
+        {
+            FrameStages.RunAsync(args.Length > 1 ? args[1] : ".").GetAwaiter().GetResult();
+            return;
+        }
+
         if (args is ["--screening-latency", ..])
         {
             ScreeningLatency.Run(args.Length > 1 ? args[1] : "policies");
