@@ -54,7 +54,7 @@ internal static class FrameScreening
         var bank = BuildBank(localFeatures: true);
         using var embedder = new VisualEmbedder();
         using var faces = new FacePipeline(FaceModelOptions.FromDirectory(Path.Combine(repoRoot, ".data", "models", "face")));
-        using var publishedFaces = new FacePipeline(FaceModelOptions.FromDirectory(Path.Combine(repoRoot, ".data", "models", "face")) with { ZeroSubnormalWeights = false, CropsFromFrameParts = false });
+        using var publishedFaces = new FacePipeline(FaceModelOptions.FromDirectory(Path.Combine(repoRoot, ".data", "models", "face")) with { ZeroSubnormalWeights = false });
         IImageClassifier[] classifiers = [new ReferencePdqClassifier(bank), new ReferenceEmbeddingClassifier(bank, embedder), new FaceMatchClassifier(bank, faces)];
         IImageClassifier[] published = [new ReferencePdqClassifier(bank), new ReferenceEmbeddingClassifier(bank, embedder), new FaceMatchClassifier(bank, publishedFaces)];
         IImageClassifier[] withLocal = [.. classifiers, new ReferenceLocalFeatureClassifier(bank)];

@@ -27,8 +27,7 @@ internal static partial class FrameStages
         using var embedder = new VisualEmbedder();
         var faceModels = FaceModelOptions.FromDirectory(Path.Combine(repoRoot, ".data", "models", "face"));
         using var faces = new FacePipeline(faceModels);
-        using var publishedFaces = new FacePipeline(faceModels with { ZeroSubnormalWeights = false, CropsFromFrameParts = false });
-        using var wholeFrameCrops = new FacePipeline(faceModels with { CropsFromFrameParts = false });
+        using var publishedFaces = new FacePipeline(faceModels with { ZeroSubnormalWeights = false });
         var pdq = new ReferencePdqClassifier(bank);
         var embedding = new ReferenceEmbeddingClassifier(bank, embedder);
         var faceMatch = new FaceMatchClassifier(bank, faces);
@@ -60,8 +59,7 @@ internal static partial class FrameStages
                 Row("ResNet18: embed (stretch + preprocess + model)", f => embedder.Embed(f));
                 Row("embedding classifier (trim + embed + top-k)", f => embedding.ClassifyAsync(f, CancellationToken.None).AsTask().GetAwaiter().GetResult());
                 Row("faces: frame to SKImage (pinned; RGB widened first)", f => FaceRaster.Pin(f).Dispose());
-                Row("faces: analyse (models as published, crops from the whole frame)", f => publishedFaces.Analyze(f));
-                Row("faces: analyse (crops from the whole frame)", f => wholeFrameCrops.Analyze(f));
+                Row("faces: analyse (models as published)", f => publishedFaces.Analyze(f));
                 Row("faces: analyse", f => faces.Analyze(f));
                 Row("face classifier (analyse + search)", f => faceMatch.ClassifyAsync(f, CancellationToken.None).AsTask().GetAwaiter().GetResult());
                 Row("all three classifiers, one after another", f =>

@@ -37,14 +37,6 @@ public sealed record FaceModelOptions
     /// </summary>
     public bool ZeroSubnormalWeights { get; init; } = true;
 
-    /// <summary>
-    /// Draw each face's crops (landmark square, aligned face, liveness and deepfake crops) from the part of the frame
-    /// they show rather than the whole frame (ADR-035): SkiaSharp rebuilds the whole frame's mipmaps for every draw, so
-    /// this saves most of a face's resize cost. The crops differ from whole-frame draws by at most one level in a few
-    /// bytes (float rounding of the sample positions); false draws from the whole frame, as before (benchmark baseline).
-    /// </summary>
-    public bool CropsFromFrameParts { get; init; } = true;
-
     /// <summary>Threads ONNX Runtime may use inside one model run; 1–2 keeps a shared machine responsive.</summary>
     public int IntraOpThreads { get; init; } = 1;
 

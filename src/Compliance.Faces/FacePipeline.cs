@@ -136,7 +136,7 @@ public sealed class FacePipeline : IDisposable
     private List<(FaceBox Box, float Score)> Detect(SKImage source)
     {
         int width = source.Width, height = source.Height;
-        var rgba = FaceRaster.Warp(source, FaceRaster.RectToTarget(0, 0, width, height, DetectorWidth, DetectorHeight), DetectorWidth, DetectorHeight, fromPart: false);
+        var rgba = FaceRaster.Warp(source, FaceRaster.RectToTarget(0, 0, width, height, DetectorWidth, DetectorHeight), DetectorWidth, DetectorHeight);
         var input = new float[3 * DetectorWidth * DetectorHeight];
         FaceRaster.ToPlanarRgb(rgba, input, 127f, 128f);
 
@@ -198,7 +198,7 @@ public sealed class FacePipeline : IDisposable
         var points = FivePoints(landmarks);
 
         var toTemplate = SimilarityTransform.Estimate(points, AlignmentTemplate);
-        var aligned = FaceRaster.Warp(source, toTemplate, AlignedSide, AlignedSide, _options.CropsFromFrameParts);
+        var aligned = FaceRaster.Warp(source, toTemplate, AlignedSide, AlignedSide);
         var embedding = Embed(aligned);
 
         var gray = new float[AlignedSide * AlignedSide];
@@ -222,7 +222,7 @@ public sealed class FacePipeline : IDisposable
 
     private FacePoint[] PredictLandmarks(SKImage source, FaceBox box)
     {
-        var rgba = FaceRaster.Warp(source, FaceRaster.RectToTarget(box.X, box.Y, box.Width, box.Height, LandmarkSide, LandmarkSide), LandmarkSide, LandmarkSide, _options.CropsFromFrameParts);
+        var rgba = FaceRaster.Warp(source, FaceRaster.RectToTarget(box.X, box.Y, box.Width, box.Height, LandmarkSide, LandmarkSide), LandmarkSide, LandmarkSide);
         var input = new float[LandmarkSide * LandmarkSide];
         FaceRaster.ToGray(rgba, input);
         for (var i = 0; i < input.Length; i++)
@@ -289,7 +289,7 @@ public sealed class FacePipeline : IDisposable
     private float[] Probabilities(InferenceSession session, SKImage source, FaceBox box, int width, int height)
     {
         var crop = ScaledCrop(box, LivenessCropScale, source.Width, source.Height);
-        var rgba = FaceRaster.Warp(source, FaceRaster.RectToTarget(crop.X, crop.Y, crop.Width, crop.Height, width, height), width, height, _options.CropsFromFrameParts);
+        var rgba = FaceRaster.Warp(source, FaceRaster.RectToTarget(crop.X, crop.Y, crop.Width, crop.Height, width, height), width, height);
         var input = new float[3 * width * height];
         FaceRaster.ToPlanarRgb(rgba, input, 0f, 1f);
         using var inputValue = OrtValue.CreateTensorValueFromMemory(input, [1, 3, height, width]);
