@@ -22,7 +22,7 @@ namespace Compliance.Bench;
 /// </summary>
 internal static class FrameScreening
 {
-    private sealed class Bank : IReferenceBank, IFaceBank
+    internal sealed class Bank : IReferenceBank, IFaceBank
     {
         public long Version => 1;
 
@@ -51,19 +51,7 @@ internal static class FrameScreening
 
     internal static async Task RunAsync(string repoRoot)
     {
-        var bank = new Bank();
-        var random = new Random(7);
-        var keypoints = new List<(long, LocalFeatureSet)>();
-        for (var i = 0; i < 1_000; i++)
-        {
-            bank.PdqIndex.Add(i, new PdqHash((ulong)random.NextInt64(), (ulong)random.NextInt64(), (ulong)random.NextInt64(), (ulong)random.NextInt64()));
-            bank.Embeddings.Add(i, Enumerable.Range(0, VisualEmbedder.DihedralCount).Select(_ => RandomUnit(random, VisualEmbedder.Dimension)).ToArray());
-            bank.FaceIndex.Add(i, RandomUnit(random, 512));
-            keypoints.Add((i, LocalKeypoints(i)));
-        }
-
-        bank.LocalFeatures.AddRange(keypoints);
-
+        var bank = BuildBank(localFeatures: true);
         using var embedder = new VisualEmbedder();
         using var faces = new FacePipeline(FaceModelOptions.FromDirectory(Path.Combine(repoRoot, ".data", "models", "face")));
         using var publishedFaces = new FacePipeline(FaceModelOptions.FromDirectory(Path.Combine(repoRoot, ".data", "models", "face")) with { ZeroSubnormalWeights = false });
@@ -74,15 +62,10 @@ internal static class FrameScreening
         var folder = Directory.CreateTempSubdirectory("frame-bench-").FullName;
         try
         {
-            var pattern = Path.Combine(folder, "pattern.mp4");
-            Ffmpeg("-f", "lavfi", "-t", "10", "-i", "testsrc2=size=1280x720:rate=30", "-pix_fmt", "yuv420p", "-c:v", "libx264", pattern);
-            var face = Path.Combine(folder, "face.mp4");
-            Ffmpeg("-loop", "1", "-t", "10", "-framerate", "30", "-i", Path.Combine(repoRoot, ".data", "test-images", "faces", "astronaut.png"),
-                "-vf", "scale=1280:720,setsar=1,format=yuv420p", "-c:v", "libx264", face);
-
+            var videos = MakeVideos(repoRoot, folder);
             Console.WriteLine("| video (10 s, 1280×720, 30 fps) | what | frames | seconds | frames/s | CPU s (this process) | frames per CPU s |");
             Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
-            foreach (var (name, path) in new[] { ("test pattern (no faces)", pattern), ("portrait (one face)", face) })
+            foreach (var (name, path) in videos)
             {
                 await Measure(sampler, path, name, "sampling only (baseline)", []);
                 await Measure(sampler, path, name, "sampling + PDQ + embedding + faces, face models as published (baseline)", published);
@@ -94,6 +77,38 @@ internal static class FrameScreening
         {
             Directory.Delete(folder, true);
         }
+    }
+
+    /// <summary>Banks of 1,000 random PDQ hashes, embeddings (8 variants each) and faces; with real ORB keypoints when asked.</summary>
+    internal static Bank BuildBank(bool localFeatures)
+    {
+        var bank = new Bank();
+        var random = new Random(7);
+        var keypoints = new List<(long, LocalFeatureSet)>();
+        for (var i = 0; i < 1_000; i++)
+        {
+            bank.PdqIndex.Add(i, new PdqHash((ulong)random.NextInt64(), (ulong)random.NextInt64(), (ulong)random.NextInt64(), (ulong)random.NextInt64()));
+            bank.Embeddings.Add(i, Enumerable.Range(0, VisualEmbedder.DihedralCount).Select(_ => RandomUnit(random, VisualEmbedder.Dimension)).ToArray());
+            bank.FaceIndex.Add(i, RandomUnit(random, 512));
+            if (localFeatures)
+            {
+                keypoints.Add((i, LocalKeypoints(i)));
+            }
+        }
+
+        bank.LocalFeatures.AddRange(keypoints);
+        return bank;
+    }
+
+    /// <summary>The two 10-second 1280×720 30 fps H.264 videos: a moving test pattern, and a still portrait with one face.</summary>
+    internal static (string Name, string Path)[] MakeVideos(string repoRoot, string folder)
+    {
+        var pattern = Path.Combine(folder, "pattern.mp4");
+        Ffmpeg("-f", "lavfi", "-t", "10", "-i", "testsrc2=size=1280x720:rate=30", "-pix_fmt", "yuv420p", "-c:v", "libx264", pattern);
+        var face = Path.Combine(folder, "face.mp4");
+        Ffmpeg("-loop", "1", "-t", "10", "-framerate", "30", "-i", Path.Combine(repoRoot, ".data", "test-images", "faces", "astronaut.png"),
+            "-vf", "scale=1280:720,setsar=1,format=yuv420p", "-c:v", "libx264", face);
+        return [("test pattern (no faces)", pattern), ("portrait (one face)", face)];
     }
 
     private static async Task Measure(FrameSampler sampler, string path, string video, string what, IImageClassifier[] classifiers)

@@ -31,6 +31,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["--frame-stages", ..])
+        {
+            FrameStages.RunAsync(args.Length > 1 ? args[1] : ".").GetAwaiter().GetResult();
+            return;
+        }
+
         if (args is ["--screening-latency", ..])
         {
             ScreeningLatency.Run(args.Length > 1 ? args[1] : "policies", args.Length > 2 && args[2] != "all" ? args[2] : null, args.Contains("--pieces"));

@@ -108,7 +108,8 @@ public sealed class FacePipeline : IDisposable
     public IReadOnlyList<DetectedFace> Analyze(DecodedImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        using var source = FaceRaster.ToSkImage(image);
+        using var pinned = FaceRaster.Pin(image);
+        var source = pinned.Image;
         var boxes = Detect(source);
         var faces = new List<DetectedFace>(boxes.Count);
         var (scaleX, scaleY) = ((float)image.SourceWidth / image.Width, (float)image.SourceHeight / image.Height);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using Compliance.Imaging.Decoding;
 using Compliance.Imaging.Pdq;
@@ -13,27 +14,23 @@ internal static class FaceRaster
 {
     private static readonly SKSamplingOptions Sampling = new(SKFilterMode.Linear, SKMipmapMode.Linear);
 
+    /// <summary>A copy of the image as an <see cref="SKImage"/> (packed RGB widened to RGBA).</summary>
     public static SKImage ToSkImage(DecodedImage image)
+    {
+        using var pinned = Pin(image);
+        return SKImage.FromPixelCopy(pinned.Image.Info, pinned.Image.PeekPixels().GetPixelSpan(), pinned.Image.Info.RowBytes)
+            ?? throw new ArgumentException("SkiaSharp could not copy the decoded pixels.", nameof(image));
+    }
+
+    /// <summary>
+    /// The image as an <see cref="SKImage"/> over its own pixels (pinned, not copied) for as long as the result lives;
+    /// packed RGB, which SkiaSharp has no colour type for, is widened to RGBA first (video frames arrive widened).
+    /// </summary>
+    public static PinnedImage Pin(DecodedImage image)
     {
         if (image.Format == PdqPixelFormat.Rgb888)
         {
-            // Video frames arrive as packed RGB; SkiaSharp has no 3-byte colour type, so widen to RGBA.
-            var rgba = new byte[image.Width * image.Height * 4];
-            var src = image.Pixels.Span;
-            for (var y = 0; y < image.Height; y++)
-            {
-                var row = src.Slice(y * image.RowBytes, image.Width * 3);
-                var dst = rgba.AsSpan(y * image.Width * 4, image.Width * 4);
-                for (var x = 0; x < image.Width; x++)
-                {
-                    dst[(x * 4) + 0] = row[(x * 3) + 0];
-                    dst[(x * 4) + 1] = row[(x * 3) + 1];
-                    dst[(x * 4) + 2] = row[(x * 3) + 2];
-                    dst[(x * 4) + 3] = 255;
-                }
-            }
-
-            image = new DecodedImage(rgba, image.Width, image.Height, image.Width * 4, PdqPixelFormat.Rgba8888);
+            image = RgbWidening.ToRgba(image.Pixels.Span, image.Width, image.Height, image.RowBytes);
         }
 
         var info = image.Format switch
@@ -43,9 +40,34 @@ internal static class FaceRaster
             PdqPixelFormat.Bgra8888 => new SKImageInfo(image.Width, image.Height, SKColorType.Bgra8888, SKAlphaType.Unpremul),
             _ => throw new ArgumentException($"Pixel format {image.Format} is not supported by the face pipeline.", nameof(image)),
         };
-        var length = image.RowBytes * (image.Height - 1) + info.BytesPerPixel * image.Width;
-        return SKImage.FromPixelCopy(info, image.Pixels.Span[..length], image.RowBytes)
-            ?? throw new ArgumentException("SkiaSharp could not wrap the decoded pixels.", nameof(image));
+        var pin = image.Pixels.Pin();
+        SKImage? wrapped;
+        unsafe
+        {
+            wrapped = SKImage.FromPixels(info, (IntPtr)pin.Pointer, image.RowBytes);
+        }
+
+        if (wrapped is null)
+        {
+            pin.Dispose();
+            throw new ArgumentException("SkiaSharp could not wrap the decoded pixels.", nameof(image));
+        }
+
+        return new PinnedImage(wrapped, pin);
+    }
+
+    /// <summary>An <see cref="SKImage"/> drawn straight from managed pixels, and the pin that keeps them in place.</summary>
+    public sealed class PinnedImage(SKImage image, MemoryHandle pin) : IDisposable
+    {
+        private MemoryHandle _pin = pin;
+
+        public SKImage Image { get; } = image;
+
+        public void Dispose()
+        {
+            Image.Dispose();
+            _pin.Dispose();
+        }
     }
 
     /// <summary>Draws <paramref name="source"/> through <paramref name="sourceToTarget"/> into a width×height RGBA buffer (black outside the source).</summary>

@@ -1,4 +1,5 @@
 using Compliance.Imaging.Pdq;
+using Compliance.Imaging.Trimming;
 
 namespace Compliance.Imaging.Decoding;
 
@@ -69,4 +70,10 @@ public sealed class DecodedImage
     /// <see cref="PdqHasher"/> hashes the source as if it had been decoded whole. Null when the pixels are the source's.
     /// </summary>
     public DecodedImage? PdqSample { get; init; }
+
+    /// <summary>
+    /// <see cref="BorderTrimmer.Trim"/>'s answer for these pixels, kept after the first call: the PDQ, embedding and
+    /// local-feature classifiers each trim the same frame, and the answer depends on the pixels alone.
+    /// </summary>
+    internal TrimmedImage? Trimmed { get; set; }
 }

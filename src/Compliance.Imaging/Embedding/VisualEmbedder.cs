@@ -176,23 +176,18 @@ public sealed class VisualEmbedder : IDisposable
                     new SKImageInfo(InputSize, InputSize, SKColorType.Rgba8888, SKAlphaType.Opaque), (IntPtr)destination, InputSize * 4);
                 if (image.Format == PdqPixelFormat.Rgb888)
                 {
-                    var expanded = ExpandRgb(image);
-                    fixed (byte* source = expanded)
-                    {
-                        Scale(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque), source, image.Width * 4, target);
-                    }
+                    // SkiaSharp has no 3-byte colour type (video frames reach the screener widened already).
+                    image = RgbWidening.ToRgba(image.Pixels.Span, image.Width, image.Height, image.RowBytes);
                 }
-                else
+
+                using var pin = image.Pixels.Pin();
+                var colorType = image.Format switch
                 {
-                    using var pin = image.Pixels.Pin();
-                    var colorType = image.Format switch
-                    {
-                        PdqPixelFormat.Rgba8888 => SKColorType.Rgba8888,
-                        PdqPixelFormat.Bgra8888 => SKColorType.Bgra8888,
-                        _ => SKColorType.Gray8,
-                    };
-                    Scale(new SKImageInfo(image.Width, image.Height, colorType, SKAlphaType.Opaque), (byte*)pin.Pointer, image.RowBytes, target);
-                }
+                    PdqPixelFormat.Rgba8888 => SKColorType.Rgba8888,
+                    PdqPixelFormat.Bgra8888 => SKColorType.Bgra8888,
+                    _ => SKColorType.Gray8,
+                };
+                Scale(new SKImageInfo(image.Width, image.Height, colorType, SKAlphaType.Opaque), (byte*)pin.Pointer, image.RowBytes, target);
             }
         }
 
@@ -256,26 +251,6 @@ public sealed class VisualEmbedder : IDisposable
         {
             throw new InvalidOperationException($"SkiaSharp could not scale a {sourceInfo.Width}×{sourceInfo.Height} {sourceInfo.ColorType} image.");
         }
-    }
-
-    private static byte[] ExpandRgb(DecodedImage image)
-    {
-        var source = image.Pixels.Span;
-        var expanded = new byte[image.Width * image.Height * 4];
-        for (var y = 0; y < image.Height; y++)
-        {
-            var row = source.Slice(y * image.RowBytes, image.Width * 3);
-            var destination = expanded.AsSpan(y * image.Width * 4, image.Width * 4);
-            for (var x = 0; x < image.Width; x++)
-            {
-                destination[(x * 4) + 0] = row[(x * 3) + 0];
-                destination[(x * 4) + 1] = row[(x * 3) + 1];
-                destination[(x * 4) + 2] = row[(x * 3) + 2];
-                destination[(x * 4) + 3] = 255;
-            }
-        }
-
-        return expanded;
     }
 
     private static void Normalise(Span<float> vector)

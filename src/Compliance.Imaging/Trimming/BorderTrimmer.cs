@@ -69,16 +69,25 @@ public static class BorderTrimmer
         return new PixelBox(left, top, right - left, bottom - top);
     }
 
-    /// <summary>The image without its uniform borders (the same instance when there are none).</summary>
+    /// <summary>
+    /// The image without its uniform borders (the same instance when there are none). Worked out once per image: later
+    /// calls with the same <see cref="DecodedImage"/> (the next classifier of the same frame) get the same answer.
+    /// </summary>
     public static TrimmedImage Trim(DecodedImage image)
     {
-        var kept = FindContent(image);
-        if (kept.Width == image.Width && kept.Height == image.Height)
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Trimmed is { } known)
         {
-            return new TrimmedImage(image, kept, Trimmed: false);
+            return known;
         }
 
-        return new TrimmedImage(Crop(image, kept), kept, Trimmed: true);
+        var kept = FindContent(image);
+        var trimmed = kept.Width == image.Width && kept.Height == image.Height
+            ? new TrimmedImage(image, kept, Trimmed: false)
+            : new TrimmedImage(Crop(image, kept), kept, Trimmed: true);
+        // Two classifiers racing on one image compute equal answers; either may be kept.
+        image.Trimmed = trimmed;
+        return trimmed;
     }
 
     /// <summary>A copy of one rectangle of an image; a reduced image's source size is scaled with it.</summary>

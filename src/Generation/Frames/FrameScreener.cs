@@ -2,7 +2,6 @@ using System.Globalization;
 using Compliance.Classifiers;
 using Compliance.Classifiers.Images;
 using Compliance.Imaging.Decoding;
-using Compliance.Imaging.Pdq;
 using Compliance.Policies.Model;
 
 namespace Compliance.Generation.Frames;
@@ -56,8 +55,9 @@ public sealed class FrameScreener(FrameSampler sampler, IEnumerable<IImageClassi
         {
             summary = await sampler.SampleAsync(videoPath, async (frame, token) =>
             {
-                // The sampler reuses its pixel buffer: each frame in flight gets its own copy.
-                var image = new DecodedImage(frame.Rgb24.ToArray(), frame.Width, frame.Height, frame.Stride, PdqPixelFormat.Rgb888);
+                // The sampler reuses its pixel buffer: each frame in flight gets its own copy, widened to RGBA, the layout
+                // the embedding's resize and the face models' warps read without copying it again (same channel bytes).
+                var image = RgbWidening.ToRgba(frame.Rgb24.Span, frame.Width, frame.Height, frame.Stride);
                 var (index, time) = (frame.Index, frame.TimestampSeconds);
                 // Waiting for a slot counts against the sampling budget (token): past it, this frame is not handed over
                 // and the sampler reports the rest as unscreened. A frame that got a slot is screened to the end, under
