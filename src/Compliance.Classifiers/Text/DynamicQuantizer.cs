@@ -112,14 +112,14 @@ public static class DynamicQuantizer
         return (q, scales);
     }
 
-    private static TensorProto Tensor(string name, TensorProto.Types.DataType type, long[] dims, ByteString raw)
+    internal static TensorProto Tensor(string name, TensorProto.Types.DataType type, long[] dims, ByteString raw)
     {
         var tensor = new TensorProto { Name = name, DataType = (int)type, RawData = raw };
         tensor.Dims.AddRange(dims);
         return tensor;
     }
 
-    private static NodeProto Node(string op, string name, string[] inputs, string[] outputs)
+    internal static NodeProto Node(string op, string name, string[] inputs, string[] outputs)
     {
         var node = new NodeProto { OpType = op, Name = name };
         node.Input.AddRange(inputs);

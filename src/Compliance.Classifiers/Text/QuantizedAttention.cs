@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Onnx;
+using static Compliance.Classifiers.Text.DynamicQuantizer;
 
 namespace Compliance.Classifiers.Text;
 
@@ -257,19 +258,4 @@ internal static class QuantizedAttention
 
     private static ByteString Bytes(float[] values) =>
         ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-
-    private static TensorProto Tensor(string name, TensorProto.Types.DataType type, long[] dims, ByteString raw)
-    {
-        var tensor = new TensorProto { Name = name, DataType = (int)type, RawData = raw };
-        tensor.Dims.AddRange(dims);
-        return tensor;
-    }
-
-    private static NodeProto Node(string op, string name, string[] inputs, string[] outputs)
-    {
-        var node = new NodeProto { OpType = op, Name = name };
-        node.Input.AddRange(inputs);
-        node.Output.AddRange(outputs);
-        return node;
-    }
 }
