@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Compliance.Api.Infrastructure;
 using Compliance.Policies.Model;
 using Dapper;
@@ -18,7 +17,7 @@ internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock, Conte
     /// <summary>A bound on the rows kept (tenants × works named); past it the cache starts again empty.</summary>
     internal const int MaxCachedRows = 100_000;
 
-    private GrantRows _cache = new(-1);
+    private readonly ChangeNumberCache<(Guid Tenant, Guid Work), Grant> _cache = new(MaxCachedRows);
 
     /// <param name="tenantId">The requesting platform.</param>
     /// <param name="entities">The entities the signals name; only catalog works (characters, recordings) are looked up here.</param>
@@ -52,65 +51,26 @@ internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock, Conte
     private async Task<Dictionary<Guid, Grant>> LatestAsync(Guid tenantId, IEnumerable<Guid> workIds, CancellationToken ct)
     {
         var version = (await changes.CurrentAsync(ct)).Grants;
-        var cache = Volatile.Read(ref _cache);
-        if (cache.Version < version)
+        var rows = await _cache.GetAsync(version, workIds.Select(id => (tenantId, id)), async (keys, token) =>
         {
-            var fresh = new GrantRows(version);
-            cache = Interlocked.CompareExchange(ref _cache, fresh, cache) == cache ? fresh : Volatile.Read(ref _cache);
-        }
+            await using var conn = await db.OpenConnectionAsync(token);
+            return (await conn.QueryAsync<Grant>(new CommandDefinition(
+                $"""
+                select distinct on (character_id) {GrantEndpoints.Columns}
+                from grants
+                where tenant_id = @tenantId and character_id = any(@ids)
+                order by character_id, created_at desc, id
+                """,
+                new { tenantId, ids = keys.Select(k => k.Work).ToArray() },
+                cancellationToken: token))).ToDictionary(g => (tenantId, g.WorkId));
+        }, ct);
 
-        var latest = new Dictionary<Guid, Grant>();
-        List<Guid>? missing = null;
-        foreach (var id in workIds)
+        var latest = new Dictionary<Guid, Grant>(rows.Count);
+        foreach (var ((_, work), grant) in rows)
         {
-            if (cache.Version >= version && cache.Rows.TryGetValue((tenantId, id), out var kept))
+            if (grant is not null)
             {
-                if (kept is not null)
-                {
-                    latest[id] = kept;
-                }
-            }
-            else
-            {
-                (missing ??= []).Add(id);
-            }
-        }
-
-        if (missing is null)
-        {
-            return latest;
-        }
-
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var read = (await conn.QueryAsync<Grant>(new CommandDefinition(
-            $"""
-            select distinct on (character_id) {GrantEndpoints.Columns}
-            from grants
-            where tenant_id = @tenantId and character_id = any(@ids)
-            order by character_id, created_at desc, id
-            """,
-            new { tenantId, ids = missing.ToArray() },
-            cancellationToken: ct))).ToDictionary(g => g.WorkId);
-
-        // Kept only under the number this request read them after: a cache started for a later number must not take rows
-        // that may predate its change.
-        var keep = cache.Version == version;
-        if (keep && cache.Rows.Count + missing.Count > MaxCachedRows)
-        {
-            cache.Rows.Clear();
-        }
-
-        foreach (var id in missing)
-        {
-            read.TryGetValue(id, out var g);
-            if (keep)
-            {
-                cache.Rows[(tenantId, id)] = g;
-            }
-
-            if (g is not null)
-            {
-                latest[id] = g;
+                latest[work] = grant;
             }
         }
 
@@ -159,12 +119,4 @@ internal sealed class GrantLedger(NpgsqlDataSource db, TimeProvider clock, Conte
 
         return new GrantFact(entity, state, g.Id, g.RevenueShareBasisPoints, g.AttributionRequired, detail);
     }
-}
-
-/// <summary>The latest grant rows (null: no grant) per (tenant, work), all read after grant-change number <see cref="Version"/> was seen.</summary>
-internal sealed class GrantRows(long version)
-{
-    public long Version { get; } = version;
-
-    public ConcurrentDictionary<(Guid Tenant, Guid Work), Grant?> Rows { get; } = new();
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Compliance.Api.Infrastructure;
 using Compliance.Classifiers.Text;
 using Compliance.Policies.Model;
@@ -20,7 +19,7 @@ internal sealed class LikenessLedger(NpgsqlDataSource db, TimeProvider clock, Ch
     /// <summary>A bound on the profiles kept; past it the cache starts again empty.</summary>
     internal const int MaxCachedProfiles = 100_000;
 
-    private ConsentProfiles _cache = new(-1);
+    private readonly ChangeNumberCache<Guid, ProfileConsent> _cache = new(MaxCachedProfiles);
 
     public async Task<IReadOnlyList<GrantFact>> ResolveAsync(Guid tenantId, string? account, IReadOnlyList<EntityRef> entities, CancellationToken ct)
     {
@@ -91,69 +90,23 @@ internal sealed class LikenessLedger(NpgsqlDataSource db, TimeProvider clock, Ch
     private async Task<Dictionary<Guid, ProfileConsent?>> ProfilesAsync(Guid[] profileIds, CancellationToken ct)
     {
         var version = (await changes.CurrentAsync(ct)).Consents;
-        var cache = Volatile.Read(ref _cache);
-        if (cache.Version < version)
+        return await _cache.GetAsync(version, profileIds, async (ids, token) =>
         {
-            var fresh = new ConsentProfiles(version);
-            cache = Interlocked.CompareExchange(ref _cache, fresh, cache) == cache ? fresh : Volatile.Read(ref _cache);
-        }
-
-        var found = new Dictionary<Guid, ProfileConsent?>(profileIds.Length);
-        List<Guid>? missing = null;
-        foreach (var id in profileIds)
-        {
-            if (cache.Version >= version && cache.Rows.TryGetValue(id, out var kept))
-            {
-                found[id] = kept;
-            }
-            else
-            {
-                (missing ??= []).Add(id);
-            }
-        }
-
-        if (missing is null)
-        {
-            return found;
-        }
-
-        var ids = missing.ToArray();
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var consents = (await conn.QueryAsync<ConsentRow>(new CommandDefinition(
-            $"""
-            select distinct on (profile_id) profile_id as {nameof(ConsentRow.ProfileId)}, id as {nameof(ConsentRow.Id)}, mode as {nameof(ConsentRow.Mode)},
-                   allowed_accounts as {nameof(ConsentRow.AllowedAccounts)}, allowed_tenants as {nameof(ConsentRow.AllowedTenants)},
-                   expires_at as {nameof(ConsentRow.ExpiresAt)}, revoked_at as {nameof(ConsentRow.RevokedAt)}
-            from likeness_consents where profile_id = any(@ids)
-            order by profile_id, created_at desc, id
-            """,
-            new { ids },
-            cancellationToken: ct))).ToDictionary(c => c.ProfileId);
-        var ownAccounts = (await conn.QueryAsync<(Guid Id, string[] Accounts)>(new CommandDefinition(
-            "select id, own_accounts from likeness_profiles where id = any(@ids)", new { ids }, cancellationToken: ct)))
-            .ToDictionary(r => r.Id, r => r.Accounts);
-
-        // Kept only under the number this request read them after: a cache started for a later number must not take rows
-        // that may predate its change.
-        var keep = cache.Version == version;
-        if (keep && cache.Rows.Count + ids.Length > MaxCachedProfiles)
-        {
-            cache.Rows.Clear();
-        }
-
-        foreach (var id in ids)
-        {
-            consents.TryGetValue(id, out var consent);
-            var row = ownAccounts.TryGetValue(id, out var own) ? new ProfileConsent(own, consent) : null;
-            if (keep)
-            {
-                cache.Rows[id] = row;
-            }
-
-            found[id] = row;
-        }
-
-        return found;
+            await using var conn = await db.OpenConnectionAsync(token);
+            var consents = (await conn.QueryAsync<ConsentRow>(new CommandDefinition(
+                $"""
+                select distinct on (profile_id) profile_id as {nameof(ConsentRow.ProfileId)}, id as {nameof(ConsentRow.Id)}, mode as {nameof(ConsentRow.Mode)},
+                       allowed_accounts as {nameof(ConsentRow.AllowedAccounts)}, allowed_tenants as {nameof(ConsentRow.AllowedTenants)},
+                       expires_at as {nameof(ConsentRow.ExpiresAt)}, revoked_at as {nameof(ConsentRow.RevokedAt)}
+                from likeness_consents where profile_id = any(@ids)
+                order by profile_id, created_at desc, id
+                """,
+                new { ids },
+                cancellationToken: token))).ToDictionary(c => c.ProfileId);
+            var ownAccounts = await conn.QueryAsync<(Guid Id, string[] Accounts)>(new CommandDefinition(
+                "select id, own_accounts from likeness_profiles where id = any(@ids)", new { ids }, cancellationToken: token));
+            return ownAccounts.ToDictionary(r => r.Id, r => new ProfileConsent(r.Accounts, consents.GetValueOrDefault(r.Id)));
+        }, ct);
     }
 
     /// <summary>How a platform account is written in allowlists and own-account lists: <c>tenant-id:account</c>.</summary>
@@ -161,14 +114,6 @@ internal sealed class LikenessLedger(NpgsqlDataSource db, TimeProvider clock, Ch
 
     /// <summary>A profile's own accounts and latest consent (null: none on record).</summary>
     private sealed record ProfileConsent(string[] OwnAccounts, ConsentRow? Consent);
-
-    /// <summary>Profiles (null: no such profile) all read after consent-change number <see cref="Version"/> was seen.</summary>
-    private sealed class ConsentProfiles(long version)
-    {
-        public long Version { get; } = version;
-
-        public ConcurrentDictionary<Guid, ProfileConsent?> Rows { get; } = new();
-    }
 
     private sealed record ConsentRow
     {
