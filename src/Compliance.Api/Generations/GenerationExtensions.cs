@@ -33,6 +33,14 @@ internal static class GenerationExtensions
         builder.Services.AddSingleton<CallbackOutbox>();
         builder.Services.AddHostedService<GenerationSweeper>();
         builder.Services.AddHostedService<CallbackDispatcher>();
+        builder.Services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(o => o.UnreleasedFor >= TimeSpan.FromHours(1), "Generation:Retention:UnreleasedFor must be at least one hour (set Enabled to false to keep unreleased outputs).")
+            .Validate(o => o.FreshBlobGrace >= TimeSpan.FromMinutes(1), "Generation:Retention:FreshBlobGrace must be at least one minute.")
+            .Validate(o => CronExpression.TryParse(o.Cron, out _), "Generation:Retention:Cron is not a valid Quartz cron expression.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<OutputRetention>();
+        builder.Services.AddHostedService<OutputRetentionSchedule>();
         builder.Services.AddOptions<CallbackOptions>().BindConfiguration(CallbackOptions.Section);
         // Callbacks go only to public addresses (checked when connecting, after DNS) and never follow redirects, so a
         // platform's URL cannot make the service POST into its own network.

@@ -24,7 +24,8 @@ internal sealed record GenerationView(
     GenerationOutput? Output,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset? FinishedAt);
+    DateTimeOffset? FinishedAt,
+    DateTimeOffset? MediaDeletedAt);
 
 /// <summary>The decision id each gate recorded (open them at <c>/v1/decisions/{id}</c>).</summary>
 internal sealed record GenerationDecisions(Guid? Prompt, Guid? Frames);
@@ -48,7 +49,7 @@ internal static class GenerationQueries
         stage_timings::text as {nameof(Row.StageTimings)}, attempts as {nameof(Row.Attempts)}, output_sha256 as {nameof(Row.OutputSha256)},
         output_media_type as {nameof(Row.OutputMediaType)}, output_bytes as {nameof(Row.OutputBytes)},
         output_duration_seconds as {nameof(Row.OutputDurationSeconds)}, created_at as {nameof(Row.CreatedAt)}, updated_at as {nameof(Row.UpdatedAt)},
-        finished_at as {nameof(Row.FinishedAt)}
+        finished_at as {nameof(Row.FinishedAt)}, blobs_deleted_at as {nameof(Row.MediaDeletedAt)}
         """;
 
     public static async Task<GenerationView?> GetAsync(NpgsqlConnection conn, Guid tenant, Guid id, CancellationToken ct)
@@ -120,6 +121,7 @@ internal static class GenerationQueries
         public DateTimeOffset CreatedAt { get; init; }
         public DateTimeOffset UpdatedAt { get; init; }
         public DateTimeOffset? FinishedAt { get; init; }
+        public DateTimeOffset? MediaDeletedAt { get; init; }
 
         public GenerationView ToView() => new(
             Id, State, Math.Round(Progress, 3), Account, Cameos, DurationSeconds, $"{Width}x{Height}", Generator, Model, ProviderJobId,
@@ -129,6 +131,6 @@ internal static class GenerationQueries
                 ? new GenerationOutput($"/v1/generations/{Id}/content", $"/v1/generations/{Id}/provenance", Convert.ToHexStringLower(OutputSha256),
                     OutputMediaType ?? "video/mp4", OutputBytes ?? 0, OutputDurationSeconds ?? DurationSeconds)
                 : null,
-            CreatedAt, UpdatedAt, FinishedAt);
+            CreatedAt, UpdatedAt, FinishedAt, MediaDeletedAt);
     }
 }

@@ -15,7 +15,7 @@ public sealed class LocalBlobStore(string root)
     {
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes.Span));
         var path = PathFor(sha);
-        if (File.Exists(path))
+        if (TryTouch(path))
         {
             return sha;
         }
@@ -81,10 +81,55 @@ public sealed class LocalBlobStore(string root)
         return File.Exists(path) ? path : null;
     }
 
+    /// <summary>
+    /// Deletes a blob's file unless it was written or stored again (see <see cref="PutAsync"/>, which touches an
+    /// existing file) after <paramref name="untouchedSinceUtc"/>: a writer that is about to reference the same bytes
+    /// keeps them. The caller has checked that no row references the blob.
+    /// </summary>
+    public BlobDeletion DeleteIfUntouchedSince(string sha256, DateTime untouchedSinceUtc)
+    {
+        var path = PathFor(sha256);
+        var file = new FileInfo(path);
+        if (!file.Exists)
+        {
+            return BlobDeletion.Absent;
+        }
+
+        if (file.LastWriteTimeUtc >= untouchedSinceUtc)
+        {
+            return BlobDeletion.KeptRecent;
+        }
+
+        try
+        {
+            file.Delete();
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return BlobDeletion.Absent;
+        }
+
+        return BlobDeletion.Deleted;
+    }
+
     public async Task<byte[]?> GetAsync(string sha256, CancellationToken ct = default)
     {
         var path = PathFor(sha256);
         return File.Exists(path) ? await File.ReadAllBytesAsync(path, ct) : null;
+    }
+
+    /// <summary>Marks an existing blob as just stored (its write time), so a retention sweep leaves it alone.</summary>
+    private static bool TryTouch(string path)
+    {
+        try
+        {
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+            return true;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
     }
 
     private string PathFor(string sha)
@@ -96,4 +141,12 @@ public sealed class LocalBlobStore(string root)
 
         return Path.Combine(Root, sha[..2], sha[2..4], sha);
     }
+}
+
+/// <summary>What <see cref="LocalBlobStore.DeleteIfUntouchedSince"/> did.</summary>
+public enum BlobDeletion
+{
+    Deleted,
+    Absent,
+    KeptRecent,
 }

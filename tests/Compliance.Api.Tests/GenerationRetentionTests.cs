@@ -1,0 +1,183 @@
+using System.Net;
+using Compliance.Api.Generations;
+using Compliance.Api.Tests.Infrastructure;
+using Compliance.Storage.Blobs;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Compliance.Api.Tests;
+
+/// <summary>
+/// ADR-042: the blobs of generations that ended without release are deleted once the retention period has passed;
+/// released and held jobs, character references and anything else that shares the bytes keep them; the job row and its
+/// decisions stay. Each test has its own database, because a sweep "in the future" touches every job in it.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class GenerationRetentionTests(PostgresFixture postgres) : PostgresTests
+{
+    private static readonly TimeSpan PastRetention = TimeSpan.FromDays(31);
+
+    private static async Task<(Guid Character, string Name)> DeniedCharacterWithReferenceAsync(World world, string baseName, string image)
+    {
+        var (character, name) = await world.CharacterAsync(baseName);
+        var upload = await world.RightsHolder.PostAsync($"/v1/characters/{character}/references", TestImages.Form(TestImages.Read(image), image));
+        Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        await world.GrantAsync(character, new { kind = "deny" });
+        return (character, name);
+    }
+
+    private static Task<string?> BlobAsync(ComplianceApp app, Guid job, string column) =>
+        GenerationJobs.ScalarAsync<string?>(app, $"select {column} from generation_jobs where id = @job", new { job });
+
+    private static bool Stored(ComplianceApp app, string blob) => app.Services.GetRequiredService<LocalBlobStore>().FileOf(blob) is not null;
+
+    private static Task<RetentionResult> SweepAsync(ComplianceApp app, TimeSpan after) =>
+        app.Services.GetRequiredService<OutputRetention>().SweepAsync(DateTimeOffset.UtcNow + after, CancellationToken.None);
+
+    [Fact]
+    public async Task ABlockedJobsOutputIsDeletedAfterTheRetentionPeriodWhileItsDecisionsRemainAndAReleasedJobKeepsItsVideo()
+    {
+        var app = await postgres.CreateAppAsync("retention");
+        var world = await app.NewWorldAsync();
+        await DeniedCharacterWithReferenceAsync(world, "Bridge Spirit", "bridge-1-original.png");
+        var blockedBody = GenerationJobs.Small("a calm river at sunset");
+        // The platform's reference image is also the denied character's reference: the store holds those bytes once.
+        blockedBody["referenceImage"] = Convert.ToBase64String(TestImages.Read("bridge-1-original.png"));
+        var blocked = await GenerationJobs.SubmitAsync(world.Platform, blockedBody);
+        var released = await GenerationJobs.SubmitAsync(world.Platform, GenerationJobs.Small("a lantern glowing in the fog"));
+        Assert.Equal("blocked", GenerationJobs.State(await GenerationJobs.WaitFinishedAsync(world.Platform, blocked)));
+        Assert.Equal("released", GenerationJobs.State(await GenerationJobs.WaitFinishedAsync(world.Platform, released)));
+        var output = (await BlobAsync(app, blocked, "output_blob"))!;
+        var reference = (await BlobAsync(app, blocked, "reference_blob"))!;
+        var releasedOutput = (await BlobAsync(app, released, "output_blob"))!;
+        Assert.True(Stored(app, output) && Stored(app, reference) && Stored(app, releasedOutput));
+
+        // Within the period nothing goes.
+        var early = await SweepAsync(app, TimeSpan.FromDays(29));
+        Assert.Equal(0, early.Jobs);
+        Assert.True(Stored(app, output));
+        Assert.Null((await GenerationJobs.GetAsync(world.Platform, blocked))["mediaDeletedAt"]);
+
+        var swept = await SweepAsync(app, PastRetention);
+
+        Assert.Equal(1, swept.Jobs);
+        Assert.Equal(1, swept.BlobsDeleted);
+        Assert.Equal(1, swept.BlobsStillReferenced);
+        Assert.False(Stored(app, output));
+        Assert.True(Stored(app, reference), "the character's reference image shares the bytes and must stay");
+        Assert.True(Stored(app, releasedOutput));
+        var job = await GenerationJobs.GetAsync(world.Platform, blocked);
+        Assert.Equal("blocked", GenerationJobs.State(job));
+        Assert.NotNull(job["mediaDeletedAt"]);
+        Assert.NotNull(job["decisions"]!["frames"]);
+        // The auditor still opens the frame decision, and the log still verifies.
+        Assert.Equal(HttpStatusCode.OK, (await world.Auditor.GetAsync($"/v1/decisions/{job["decisions"]!["frames"]!.GetValue<Guid>()}")).StatusCode);
+        var verify = await World.Json(await world.Auditor.GetAsync("/v1/decisions/verify"));
+        Assert.True(verify["intact"]!.GetValue<bool>());
+        // The released video is still served; the released job has no deletion.
+        Assert.Equal(HttpStatusCode.OK, (await world.Platform.GetAsync($"/v1/generations/{released}/content")).StatusCode);
+        Assert.Null((await GenerationJobs.GetAsync(world.Platform, released))["mediaDeletedAt"]);
+
+        // A second sweep finds nothing more to do.
+        Assert.Equal(0, (await SweepAsync(app, PastRetention)).Jobs);
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AReferenceImageOnlyABlockedJobUsedIsDeletedButBytesStoredAgainRecentlyAreKept()
+    {
+        var app = await postgres.CreateAppAsync("retentionref");
+        var world = await app.NewWorldAsync();
+        var (_, name) = await world.CharacterAsync("Comet Rider"); // no grant: unlicensed, blocked at the prompt gate
+        var first = GenerationJobs.Small($"{name} flies over a neon city");
+        first["referenceImage"] = Convert.ToBase64String(TestImages.Read("pen-and-coaster-flat.png"));
+        var second = GenerationJobs.Small($"{name} rides a comet past the moon");
+        second["referenceImage"] = Convert.ToBase64String(TestImages.Read("aaa-orig.png"));
+        var a = await GenerationJobs.SubmitAsync(world.Platform, first);
+        var b = await GenerationJobs.SubmitAsync(world.Platform, second);
+        Assert.Equal("blocked", GenerationJobs.State(await GenerationJobs.WaitFinishedAsync(world.Platform, a)));
+        Assert.Equal("blocked", GenerationJobs.State(await GenerationJobs.WaitFinishedAsync(world.Platform, b)));
+        var pen = (await BlobAsync(app, a, "reference_blob"))!;
+        var aaa = (await BlobAsync(app, b, "reference_blob"))!;
+        // Blocked at the prompt gate: nothing was generated.
+        Assert.Equal(1L, await GenerationJobs.ScalarAsync<long>(app, "select count(*) from generation_jobs where id = @a and output_blob is null", new { a }));
+
+        // Storing bytes the store already holds marks the file as just written (PutAsync touches it).
+        var store = app.Services.GetRequiredService<LocalBlobStore>();
+        File.SetLastWriteTimeUtc(store.FileOf(aaa)!, DateTime.UtcNow - TimeSpan.FromDays(40));
+        Assert.Equal(aaa, await store.PutAsync(TestImages.Read("aaa-orig.png")));
+        Assert.True(File.GetLastWriteTimeUtc(store.FileOf(aaa)!) > DateTime.UtcNow - TimeSpan.FromMinutes(5));
+
+        var swept = await SweepAsync(app, TimeSpan.FromHours(12));
+
+        Assert.Equal(0, swept.Jobs); // not due yet: finished less than 30 days before
+        // The sweep runs 31 days on; the aaa bytes were stored again ten minutes before it, as if by a writer that
+        // had not committed the row referencing them when the sweep looked: they are kept.
+        File.SetLastWriteTimeUtc(store.FileOf(aaa)!, (DateTimeOffset.UtcNow + PastRetention - TimeSpan.FromMinutes(10)).UtcDateTime);
+        swept = await SweepAsync(app, PastRetention);
+        Assert.Equal(2, swept.Jobs);
+        Assert.False(Stored(app, pen));
+        Assert.True(Stored(app, aaa), "bytes stored again within the grace period must stay");
+        Assert.Equal(1, swept.BlobsDeleted);
+        Assert.Equal(1, swept.BlobsRecentlyStored);
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ARetentionShorterThanAnHourOrABadCronStopsStartUpNamingTheSetting()
+    {
+        var tooShort = await Assert.ThrowsAnyAsync<Exception>(() => postgres.CreateAppAsync("retentionbad", o => o.Settings["Generation:Retention:UnreleasedFor"] = "00:10:00"));
+        var validation = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(tooShort.GetBaseException());
+        Assert.Contains(validation.Failures, f => f.StartsWith("Generation:Retention:UnreleasedFor", StringComparison.Ordinal));
+
+        var badCron = await Assert.ThrowsAnyAsync<Exception>(() => postgres.CreateAppAsync("retentioncron", o => o.Settings["Generation:Retention:Cron"] = "every hour"));
+        Assert.Contains(Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(badCron.GetBaseException()).Failures,
+            f => f.StartsWith("Generation:Retention:Cron", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WithRetentionDisabledNothingIsDeleted()
+    {
+        var app = await postgres.CreateAppAsync("retentionoff", o => o.Settings["Generation:Retention:Enabled"] = "false");
+        var world = await app.NewWorldAsync();
+        var (_, name) = await world.CharacterAsync("Comet Rider");
+        var body = GenerationJobs.Small($"{name} flies over a neon city");
+        body["referenceImage"] = Convert.ToBase64String(TestImages.Read("pen-and-coaster-flat.png"));
+        var id = await GenerationJobs.SubmitAsync(world.Platform, body);
+        Assert.Equal("blocked", GenerationJobs.State(await GenerationJobs.WaitFinishedAsync(world.Platform, id)));
+        var blob = (await BlobAsync(app, id, "reference_blob"))!;
+        File.SetLastWriteTimeUtc(app.Services.GetRequiredService<LocalBlobStore>().FileOf(blob)!, DateTime.UtcNow - TimeSpan.FromDays(40));
+
+        Assert.Equal(0, (await SweepAsync(app, PastRetention)).Jobs);
+        Assert.True(Stored(app, blob));
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TheScheduledSweepRunsOnItsOwnOnTheClusteredScheduler()
+    {
+        var app = await postgres.CreateAppAsync("retentioncron1", o => o.Settings["Generation:Retention:Cron"] = "* * * * * ?");
+        var world = await app.NewWorldAsync();
+        var (_, name) = await world.CharacterAsync("Comet Rider");
+        var body = GenerationJobs.Small($"{name} flies over a neon city");
+        body["referenceImage"] = Convert.ToBase64String(TestImages.Read("pen-and-coaster-flat.png"));
+        var id = await GenerationJobs.SubmitAsync(world.Platform, body);
+        Assert.Equal("blocked", GenerationJobs.State(await GenerationJobs.WaitFinishedAsync(world.Platform, id)));
+        var blob = (await BlobAsync(app, id, "reference_blob"))!;
+        Assert.Equal(1L, await GenerationJobs.ScalarAsync<long>(app,
+            "select count(*) from qrtz_cron_triggers where trigger_group = 'retention' and cron_expression = '* * * * * ?'"));
+
+        // Ended 31 days ago, bytes stored 40 days ago: the next fire deletes them.
+        await GenerationJobs.ScalarAsync<long>(app,
+            "with u as (update generation_jobs set finished_at = finished_at - interval '31 days' where id = @id returning 1) select count(*) from u", new { id });
+        File.SetLastWriteTimeUtc(app.Services.GetRequiredService<LocalBlobStore>().FileOf(blob)!, DateTime.UtcNow - TimeSpan.FromDays(40));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (Stored(app, blob) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+
+        Assert.False(Stored(app, blob));
+        Assert.NotNull((await GenerationJobs.GetAsync(world.Platform, id))["mediaDeletedAt"]);
+        await app.DisposeAsync();
+    }
+}
