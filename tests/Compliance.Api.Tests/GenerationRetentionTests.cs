@@ -1,7 +1,9 @@
 using System.Net;
+using System.Net.Http.Json;
 using Compliance.Api.Generations;
 using Compliance.Api.Tests.Infrastructure;
 using Compliance.Storage.Blobs;
+using Compliance.Storage.Local;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Compliance.Api.Tests;
@@ -15,6 +17,7 @@ namespace Compliance.Api.Tests;
 public sealed class GenerationRetentionTests(PostgresFixture postgres) : PostgresTests
 {
     private static readonly TimeSpan PastRetention = TimeSpan.FromDays(31);
+    private static readonly string Faces = Path.Combine(RepositoryRoot.Find(AppContext.BaseDirectory)!, ".data", "test-images", "faces");
 
     private static async Task<(Guid Character, string Name)> DeniedCharacterWithReferenceAsync(World world, string baseName, string image)
     {
@@ -114,11 +117,20 @@ public sealed class GenerationRetentionTests(PostgresFixture postgres) : Postgre
         // had not committed the row referencing them when the sweep looked: they are kept.
         File.SetLastWriteTimeUtc(store.FileOf(aaa)!, (DateTimeOffset.UtcNow + PastRetention - TimeSpan.FromMinutes(10)).UtcDateTime);
         swept = await SweepAsync(app, PastRetention);
-        Assert.Equal(2, swept.Jobs);
+        Assert.Equal(1, swept.Jobs);
         Assert.False(Stored(app, pen));
         Assert.True(Stored(app, aaa), "bytes stored again within the grace period must stay");
         Assert.Equal(1, swept.BlobsDeleted);
         Assert.Equal(1, swept.BlobsRecentlyStored);
+        Assert.NotNull((await GenerationJobs.GetAsync(world.Platform, a))["mediaDeletedAt"]);
+        Assert.Null((await GenerationJobs.GetAsync(world.Platform, b))["mediaDeletedAt"]); // left for the next sweep
+
+        // Two hours later the grace has passed: the next sweep deletes them and marks the job.
+        swept = await SweepAsync(app, PastRetention + TimeSpan.FromHours(2));
+        Assert.Equal(1, swept.Jobs);
+        Assert.Equal(1, swept.BlobsDeleted);
+        Assert.False(Stored(app, aaa));
+        Assert.NotNull((await GenerationJobs.GetAsync(world.Platform, b))["mediaDeletedAt"]);
         await app.DisposeAsync();
     }
 
@@ -178,6 +190,46 @@ public sealed class GenerationRetentionTests(PostgresFixture postgres) : Postgre
 
         Assert.False(Stored(app, blob));
         Assert.NotNull((await GenerationJobs.GetAsync(world.Platform, id))["mediaDeletedAt"]);
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ADeletedEnrolmentsPhotoIsDeletedByTheNextSweepWhileTheRowAndTheOtherEnrolmentsStay()
+    {
+        var app = await postgres.CreateAppAsync("retentionenrol");
+        var world = await app.NewWorldAsync();
+        var profile = (await World.Json(await world.Admin.PostAsJsonAsync("/v1/admin/likeness-profiles", new { displayName = "Ana Retention" })))["id"]!.GetValue<Guid>();
+        var owner = app.ClientWithKey(await app.CreateKeyAsync(Compliance.Api.Access.Roles.LikenessOwner, likenessProfileId: profile));
+        async Task<Guid> EnrolAsync(string photo)
+        {
+            var response = await owner.PostAsync("/v1/likeness/enrolments", TestImages.Form(File.ReadAllBytes(Path.Combine(Faces, photo)), photo));
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            return (await World.Json(response))["id"]!.GetValue<Guid>();
+        }
+
+        var kept = await EnrolAsync("astronaut.png");
+        var deleted = await EnrolAsync("grace_hopper.jpg");
+        Task<string> PhotoAsync(Guid enrolment) => GenerationJobs.ScalarAsync<string>(app, "select blob_sha256 from likeness_enrolments where public_id = @enrolment", new { enrolment });
+        var keptPhoto = await PhotoAsync(kept);
+        var deletedPhoto = await PhotoAsync(deleted);
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.DeleteAsync($"/v1/likeness/enrolments/{deleted}")).StatusCode);
+        Assert.True(Stored(app, deletedPhoto));
+
+        // Enrolled minutes ago: within the grace (a re-enrolment of the same photo may be committing), so it waits.
+        var early = await SweepAsync(app, TimeSpan.Zero);
+        Assert.Equal(0, early.Enrolments);
+        Assert.True(Stored(app, deletedPhoto));
+
+        var swept = await SweepAsync(app, TimeSpan.FromHours(2));
+        Assert.Equal(1, swept.Enrolments);
+        Assert.False(Stored(app, deletedPhoto));
+        Assert.True(Stored(app, keptPhoto));
+        Assert.Equal(1L, await GenerationJobs.ScalarAsync<long>(app,
+            "select count(*) from likeness_enrolments where public_id = @deleted and photo_deleted_at is not null and deleted_at is not null", new { deleted }));
+        // The mark is one-time, and nothing else about an enrolment may change.
+        var again = await Assert.ThrowsAnyAsync<Npgsql.PostgresException>(() => GenerationJobs.ScalarAsync<long>(app,
+            "with u as (update likeness_enrolments set photo_deleted_at = now() where public_id = @deleted returning 1) select count(*) from u", new { deleted }));
+        Assert.Contains("immutable", again.MessageText, StringComparison.Ordinal);
         await app.DisposeAsync();
     }
 }

@@ -13,7 +13,10 @@ internal sealed class RetentionOptions
 {
     public const string Section = "Generation:Retention";
 
-    /// <summary>Delete the output and reference blobs of blocked, failed and cancelled jobs at all. Default true.</summary>
+    /// <summary>
+    /// Delete the output and reference blobs of blocked, failed and cancelled jobs at all. Default true. (The photos of
+    /// enrolments their owners deleted are deleted either way: that is what deleting an enrolment promises.)
+    /// </summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>
@@ -37,89 +40,120 @@ internal sealed class RetentionOptions
     public TimeSpan FreshBlobGrace { get; set; } = TimeSpan.FromHours(1);
 }
 
-/// <summary>What one sweep did.</summary>
-internal sealed record RetentionResult(int Jobs, int BlobsDeleted, int BlobsStillReferenced, int BlobsAbsent, int BlobsRecentlyStored);
+/// <summary>What one sweep did: rows that gave up their blobs, and what became of each blob file.</summary>
+internal sealed record RetentionResult(int Jobs, int Enrolments, int BlobsDeleted, int BlobsStillReferenced, int BlobsAbsent, int BlobsRecentlyStored)
+{
+    public static readonly RetentionResult None = new(0, 0, 0, 0, 0, 0);
+
+    public RetentionResult Plus(RetentionResult o) => new(Jobs + o.Jobs, Enrolments + o.Enrolments, BlobsDeleted + o.BlobsDeleted,
+        BlobsStillReferenced + o.BlobsStillReferenced, BlobsAbsent + o.BlobsAbsent, BlobsRecentlyStored + o.BlobsRecentlyStored);
+}
 
 /// <summary>
-/// Deletes the blobs of generations that ended without release once <see cref="RetentionOptions.UnreleasedFor"/> has
-/// passed (ADR-042). Per batch, in one transaction: the due jobs are locked and marked <c>blobs_deleted_at</c>; each of
-/// their blobs that no other row still needs (a released, running or held job, a character reference, a likeness
-/// enrolment, whether deleted or not) and that nobody stored again recently is deleted from disk; then the marks are
-/// committed. Files go before the commit, so a crash leaves a job unmarked whose file is already gone, and the next
-/// sweep finds it absent and marks it: a deletion is never recorded without having happened.
+/// Deletes blobs nothing may keep any longer (ADR-042): the output and reference of generations that ended without
+/// release once <see cref="RetentionOptions.UnreleasedFor"/> has passed, and the photo of every likeness enrolment its
+/// owner deleted. Per batch, in one transaction: the due rows are locked; each of their blobs that no other row still
+/// needs (a released, running or held job, a character reference, a live enrolment) is deleted from disk unless it was
+/// stored again within <see cref="RetentionOptions.FreshBlobGrace"/>; the rows whose every blob is settled (deleted,
+/// already absent, or kept for another row) are marked; then the transaction commits. A row with a recently stored
+/// blob stays unmarked and is tried again at the next fire. Files go before the commit, so a crash leaves a row
+/// unmarked whose file is already gone (the next sweep finds it absent), never a row marked whose file is still there
+/// for it.
 /// </summary>
 internal sealed partial class OutputRetention(
     NpgsqlDataSource db, LocalBlobStore blobs, IOptions<RetentionOptions> options, IMeterFactory meters, ILogger<OutputRetention> logger)
 {
     private readonly Counter<long> _deleted = meters.Create("Compliance").CreateCounter<long>(
-        "compliance.retention.blobs_deleted", description: "Blobs of unreleased generations deleted by the retention sweep.");
+        "compliance.retention.blobs_deleted", description: "Blob files deleted by the retention sweep (unreleased generations, deleted enrolments).");
 
     public async Task<RetentionResult> SweepAsync(DateTimeOffset now, CancellationToken ct)
     {
         var settings = options.Value;
-        var total = new RetentionResult(0, 0, 0, 0, 0);
-        if (!settings.Enabled)
+        var total = RetentionResult.None;
+        // Deleted enrolments' photos always go: that is what deleting an enrolment promises its owner.
+        total = total.Plus(await BatchesAsync(settings, () => SweepBatchAsync(now, settings, Enrolments, ct), ct));
+        if (settings.Enabled)
         {
-            return total;
+            total = total.Plus(await BatchesAsync(settings, () => SweepBatchAsync(now, settings, Jobs, ct), ct));
         }
 
-        while (!ct.IsCancellationRequested)
+        if (total.Jobs + total.Enrolments > 0)
         {
-            var batch = await SweepBatchAsync(now, settings, ct);
-            total = new RetentionResult(total.Jobs + batch.Jobs, total.BlobsDeleted + batch.BlobsDeleted,
-                total.BlobsStillReferenced + batch.BlobsStillReferenced, total.BlobsAbsent + batch.BlobsAbsent,
-                total.BlobsRecentlyStored + batch.BlobsRecentlyStored);
-            if (batch.Jobs < settings.BatchSize)
-            {
-                break;
-            }
-        }
-
-        if (total.Jobs > 0)
-        {
-            LogSwept(logger, total.Jobs, total.BlobsDeleted, total.BlobsStillReferenced, total.BlobsAbsent, total.BlobsRecentlyStored);
+            LogSwept(logger, total.Jobs, total.Enrolments, total.BlobsDeleted, total.BlobsStillReferenced, total.BlobsAbsent, total.BlobsRecentlyStored);
         }
 
         return total;
     }
 
-    private async Task<RetentionResult> SweepBatchAsync(DateTimeOffset now, RetentionOptions settings, CancellationToken ct)
+    private static async Task<RetentionResult> BatchesAsync(RetentionOptions settings, Func<Task<(RetentionResult Result, int Marked)>> batch, CancellationToken ct)
+    {
+        var total = RetentionResult.None;
+        while (!ct.IsCancellationRequested)
+        {
+            var (result, marked) = await batch();
+            total = total.Plus(result);
+            if (marked < settings.BatchSize)
+            {
+                break; // nothing more is due, or some rows wait for their grace: the next fire takes them
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>One kind of row that holds blobs: how its due rows are found and marked.</summary>
+    private sealed record Holder(string Due, string Mark, bool IsJob);
+
+    private static readonly Holder Jobs = new(
+        """
+        select id::text, output_blob, reference_blob from generation_jobs
+        where state in ('blocked', 'failed', 'cancelled') and blobs_deleted_at is null
+          and (output_blob is not null or reference_blob is not null)
+          and finished_at < @cutoff
+        order by finished_at
+        limit @take
+        for update skip locked
+        """,
+        "update generation_jobs set blobs_deleted_at = @now where id = any(@ids::uuid[])",
+        IsJob: true);
+
+    private static readonly Holder Enrolments = new(
+        """
+        select id::text, blob_sha256, null::text from likeness_enrolments
+        where deleted_at is not null and photo_deleted_at is null
+        order by id
+        limit @take
+        for update skip locked
+        """,
+        "update likeness_enrolments set photo_deleted_at = @now where id = any(@ids::bigint[])",
+        IsJob: false);
+
+    private async Task<(RetentionResult, int)> SweepBatchAsync(DateTimeOffset now, RetentionOptions settings, Holder holder, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var due = (await conn.QueryAsync<(Guid Id, string? Output, string? Reference)>(new CommandDefinition(
-            """
-            with due as (
-                select id from generation_jobs
-                where state in ('blocked', 'failed', 'cancelled') and blobs_deleted_at is null
-                  and (output_blob is not null or reference_blob is not null)
-                  and finished_at < @cutoff
-                order by finished_at
-                limit @take
-                for update skip locked)
-            update generation_jobs g set blobs_deleted_at = @now
-            from due where g.id = due.id
-            returning g.id, g.output_blob, g.reference_blob
-            """,
-            new { cutoff = now - settings.UnreleasedFor, take = settings.BatchSize, now }, tx, cancellationToken: ct))).ToList();
+        var due = (await conn.QueryAsync<(string Id, string? First, string? Second)>(new CommandDefinition(
+            holder.Due, new { cutoff = now - settings.UnreleasedFor, take = settings.BatchSize }, tx, cancellationToken: ct))).ToList();
         if (due.Count == 0)
         {
-            return new RetentionResult(0, 0, 0, 0, 0);
+            return (RetentionResult.None, 0);
         }
 
-        var candidates = due.SelectMany(j => new[] { j.Output, j.Reference }).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
-        // Seen inside this transaction, the batch's own rows are already marked, so they do not hold their blobs.
+        var ids = due.Select(d => d.Id).ToArray();
+        var candidates = due.SelectMany(d => new[] { d.First, d.Second }).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        // The batch's own rows do not hold their blobs; every other row that still holds one does.
         var needed = (await conn.QueryAsync<string>(new CommandDefinition(
             """
             select b from unnest(@candidates) b
-            where exists (select 1 from generation_jobs where output_blob = b and blobs_deleted_at is null)
-               or exists (select 1 from generation_jobs where reference_blob = b and blobs_deleted_at is null)
+            where exists (select 1 from generation_jobs where output_blob = b and blobs_deleted_at is null and not (@jobs and id::text = any(@ids)))
+               or exists (select 1 from generation_jobs where reference_blob = b and blobs_deleted_at is null and not (@jobs and id::text = any(@ids)))
                or exists (select 1 from reference_images where blob_sha256 = b)
-               or exists (select 1 from likeness_enrolments where blob_sha256 = b)
+               or exists (select 1 from likeness_enrolments where blob_sha256 = b and photo_deleted_at is null and not (not @jobs and id::text = any(@ids)))
             """,
-            new { candidates }, tx, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+            new { candidates, ids, jobs = holder.IsJob }, tx, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
 
-        int deleted = 0, absent = 0, recent = 0;
+        int deleted = 0, absent = 0;
+        var recent = new HashSet<string>(StringComparer.Ordinal);
         var untouchedSince = (now - settings.FreshBlobGrace).UtcDateTime;
         foreach (var blob in candidates.Where(b => !needed.Contains(b)))
         {
@@ -132,19 +166,24 @@ internal sealed partial class OutputRetention(
                     absent++;
                     break;
                 default:
-                    recent++;
+                    recent.Add(blob);
                     break;
             }
         }
 
+        var settled = due.Where(d => !(d.First is { } f && recent.Contains(f)) && !(d.Second is { } s && recent.Contains(s))).Select(d => d.Id).ToArray();
+        await conn.ExecuteAsync(new CommandDefinition(holder.Mark, new { now, ids = settled }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         _deleted.Add(deleted);
-        return new RetentionResult(due.Count, deleted, needed.Count, absent, recent);
+        var result = holder.IsJob
+            ? new RetentionResult(settled.Length, 0, deleted, needed.Count, absent, recent.Count)
+            : new RetentionResult(0, settled.Length, deleted, needed.Count, absent, recent.Count);
+        return (result, settled.Length);
     }
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Retention: blobs of {Jobs} unreleased generations removed ({Deleted} files deleted, {Referenced} kept because another row needs them, {Absent} already gone, {Recent} stored again recently)")]
-    private static partial void LogSwept(ILogger logger, int jobs, int deleted, int referenced, int absent, int recent);
+        Message = "Retention: {Jobs} unreleased generations and {Enrolments} deleted enrolments gave up their blobs ({Deleted} files deleted, {Referenced} kept because another row needs them, {Absent} already gone, {Recent} stored again recently and left for the next sweep)")]
+    private static partial void LogSwept(ILogger logger, int jobs, int enrolments, int deleted, int referenced, int absent, int recent);
 }
 
 /// <summary>The retention sweep as a clustered Quartz job: one node at a time, thin.</summary>
