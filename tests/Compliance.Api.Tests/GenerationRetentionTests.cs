@@ -33,6 +33,18 @@ public sealed class GenerationRetentionTests(PostgresFixture postgres) : Postgre
 
     private static bool Stored(ComplianceApp app, string blob) => app.Services.GetRequiredService<LocalBlobStore>().FileOf(blob) is not null;
 
+    /// <summary>A job blocked at the prompt gate (an unlicensed character) with a reference image nothing else holds.</summary>
+    private static async Task<(World World, Guid Job, string Blob)> BlockedWithItsOwnReferenceAsync(ComplianceApp app)
+    {
+        var world = await app.NewWorldAsync();
+        var (_, name) = await world.CharacterAsync("Comet Rider");
+        var body = GenerationJobs.Small($"{name} flies over a neon city");
+        body["referenceImage"] = Convert.ToBase64String(TestImages.Read("pen-and-coaster-flat.png"));
+        var id = await GenerationJobs.SubmitAsync(world.Platform, body);
+        Assert.Equal("blocked", GenerationJobs.State(await GenerationJobs.WaitFinishedAsync(world.Platform, id)));
+        return (world, id, (await BlobAsync(app, id, "reference_blob"))!);
+    }
+
     private static Task<RetentionResult> SweepAsync(ComplianceApp app, TimeSpan after) =>
         app.Services.GetRequiredService<OutputRetention>().SweepAsync(DateTimeOffset.UtcNow + after, CancellationToken.None);
 
@@ -150,13 +162,7 @@ public sealed class GenerationRetentionTests(PostgresFixture postgres) : Postgre
     public async Task WithRetentionDisabledNothingIsDeleted()
     {
         var app = await postgres.CreateAppAsync("retentionoff", o => o.Settings["Generation:Retention:Enabled"] = "false");
-        var world = await app.NewWorldAsync();
-        var (_, name) = await world.CharacterAsync("Comet Rider");
-        var body = GenerationJobs.Small($"{name} flies over a neon city");
-        body["referenceImage"] = Convert.ToBase64String(TestImages.Read("pen-and-coaster-flat.png"));
-        var id = await GenerationJobs.SubmitAsync(world.Platform, body);
-        Assert.Equal("blocked", GenerationJobs.State(await GenerationJobs.WaitFinishedAsync(world.Platform, id)));
-        var blob = (await BlobAsync(app, id, "reference_blob"))!;
+        var (world, id, blob) = await BlockedWithItsOwnReferenceAsync(app);
         File.SetLastWriteTimeUtc(app.Services.GetRequiredService<LocalBlobStore>().FileOf(blob)!, DateTime.UtcNow - TimeSpan.FromDays(40));
 
         Assert.Equal(0, (await SweepAsync(app, PastRetention)).Jobs);
@@ -168,13 +174,7 @@ public sealed class GenerationRetentionTests(PostgresFixture postgres) : Postgre
     public async Task TheScheduledSweepRunsOnItsOwnOnTheClusteredScheduler()
     {
         var app = await postgres.CreateAppAsync("retentioncron1", o => o.Settings["Generation:Retention:Cron"] = "* * * * * ?");
-        var world = await app.NewWorldAsync();
-        var (_, name) = await world.CharacterAsync("Comet Rider");
-        var body = GenerationJobs.Small($"{name} flies over a neon city");
-        body["referenceImage"] = Convert.ToBase64String(TestImages.Read("pen-and-coaster-flat.png"));
-        var id = await GenerationJobs.SubmitAsync(world.Platform, body);
-        Assert.Equal("blocked", GenerationJobs.State(await GenerationJobs.WaitFinishedAsync(world.Platform, id)));
-        var blob = (await BlobAsync(app, id, "reference_blob"))!;
+        var (world, id, blob) = await BlockedWithItsOwnReferenceAsync(app);
         Assert.Equal(1L, await GenerationJobs.ScalarAsync<long>(app,
             "select count(*) from qrtz_cron_triggers where trigger_group = 'retention' and cron_expression = '* * * * * ?'"));
 
