@@ -128,7 +128,7 @@ internal static partial class ScreeningLatency
         return FormattableString.Invariant($"{label}: classifier {a1 - a0:N0}, guard {a2 - a1 - (a1 - a0):N0}, facts {a3 - a2:N0}, policy {a4 - a3:N0}");
     }
 
-    private static string Prompt(IReadOnlyList<Compliance.Classifiers.Text.NamedEntity> entities, int length)
+    internal static string Prompt(IReadOnlyList<Compliance.Classifiers.Text.NamedEntity> entities, int length)
     {
         var prompt = $"{entities[entities.Count / 3].CanonicalName} meets {entities[entities.Count / 2].Aliases[0].Replace('o', '0')} ";
         while (prompt.Length < length)
@@ -148,7 +148,7 @@ internal static partial class ScreeningLatency
     /// thread waited for a core. On a machine shared with other work the wall-clock tail is mostly that wait; this is
     /// the part the code can remove. (The Task.Run guard's classifier runs on another thread and is not counted here.)
     /// </summary>
-    private static partial class ThreadCpu
+    internal static partial class ThreadCpu
     {
         private const int ClockThreadCpuTime = 3;
 

@@ -6,8 +6,8 @@ using Compliance.TextFusion;
 namespace Compliance.Classifiers.Tests.Text;
 
 /// <summary>
-/// ADR-033: two-edit candidates from three pieces of each long pattern found exactly in the window (the experimental
-/// <c>pieceIndex</c>) and from every two-symbol deletion of the window (the service's path, whose hashes now come from
+/// ADR-033, ADR-040: two-edit candidates from pairs of the four pieces of each long pattern found exactly in the window
+/// (<c>pieceIndex</c>) and from every two-symbol deletion of the window (the service's path, whose hashes now come from
 /// the skeleton's prefix hashes) must report the same matches, with the same kinds, distances and confidences, for
 /// every prompt; and the O(1) two-deletion hashes must equal the ones built from the shortened strings.
 /// </summary>
@@ -53,22 +53,26 @@ public sealed class TwoEditIndexTests
     [Fact]
     public void PiecesAreDisjointNotAdjacentAndEndAtThePatternsEnds()
     {
-        for (var length = 3; length <= 64; length++)
+        for (var length = NameMatcher.Pieces * 2; length <= 64; length++)
         {
-            var (start0, length0) = NameMatcher.PieceOf(length, 0);
-            var (start1, length1) = NameMatcher.PieceOf(length, 1);
-            var (start2, length2) = NameMatcher.PieceOf(length, 2);
-            Assert.Equal(0, start0);
-            Assert.Equal(start0 + length0 + 1, start1);
-            Assert.Equal(start1 + length1 + 1, start2);
-            Assert.Equal(length, start2 + length2);
-            Assert.True(Math.Max(length0, Math.Max(length1, length2)) - Math.Min(length0, Math.Min(length1, length2)) <= 1);
+            var pieces = Enumerable.Range(0, NameMatcher.Pieces).Select(p => NameMatcher.PieceOf(length, p)).ToArray();
+            Assert.Equal(0, pieces[0].Start);
+            for (var p = 1; p < pieces.Length; p++)
+            {
+                // One symbol between neighbours: one edit (a transposition takes two adjacent symbols) damages one piece.
+                Assert.Equal(pieces[p - 1].Start + pieces[p - 1].Length + 1, pieces[p].Start);
+            }
+
+            Assert.Equal(length, pieces[^1].Start + pieces[^1].Length);
+            Assert.True(pieces.Max(p => p.Length) - pieces.Min(p => p.Length) <= 1);
+            Assert.True(pieces.Min(p => p.Length) >= 1);
         }
 
-        // A 12-symbol name (the shortest matched two edits away): pieces of 4, 3 and 3 symbols.
-        Assert.Equal((0, 4), NameMatcher.PieceOf(12, 0));
-        Assert.Equal((5, 3), NameMatcher.PieceOf(12, 1));
-        Assert.Equal((9, 3), NameMatcher.PieceOf(12, 2));
+        // A 12-symbol name (the shortest matched two edits away): pieces of 3, 2, 2 and 2 symbols.
+        Assert.Equal((0, 3), NameMatcher.PieceOf(12, 0));
+        Assert.Equal((4, 2), NameMatcher.PieceOf(12, 1));
+        Assert.Equal((7, 2), NameMatcher.PieceOf(12, 2));
+        Assert.Equal((10, 2), NameMatcher.PieceOf(12, 3));
     }
 
     /// <summary>Every prompt of the text-fusion data set, with the evasions it generates, against its catalog.</summary>
