@@ -22,6 +22,7 @@ internal static class ScreeningLatencyAb
     /// with <c>--pieces</c> the new build's matcher uses the piece index for two edits (ADR-040), the base's its default.</summary>
     internal static void Run(string[] args)
     {
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         var baseDll = Path.GetFullPath(args.Length > 1 ? args[1] : throw new ArgumentException("--screening-latency-ab needs the base build's Compliance.Bench.dll"));
         var policies = Path.GetFullPath(args.Length > 2 ? args[2] : "policies");
         var rows = (args.Length > 3 ? args[3] : "100000x2000,100000x100,1000x2000").Split(',')
@@ -30,49 +31,70 @@ internal static class ScreeningLatencyAb
         var calls = args.Length > 5 && args[5] != "--pieces" ? int.Parse(args[5], CultureInfo.InvariantCulture) : 2_000;
         var pieces = args.Contains("--pieces");
         var ownDll = typeof(ScreeningLatencyAb).Assembly.Location;
-        Print($"interleaved A/B: base {baseDll} vs new {ownDll}{(pieces ? " (piece index)" : "")}; {rounds} rounds × {calls:N0} calls per build and row, order alternating; load average {LoadAverage()}");
+        Print($"interleaved A/B: base {baseDll} vs new {ownDll}{(pieces ? ", and new with the piece index" : "")}; {rounds} rounds × {calls:N0} calls per build and row, the order rotating and reversing each round; load average {LoadAverage()}");
         foreach (var size in rows.Select(r => r.Size).Distinct())
         {
-            // Both builds hold the catalog at once (about 1.1 GB each at 100,000 characters) and build it in parallel.
-            using var baseline = new Server("base", baseDll, policies, size);
-            using var candidate = new Server("new", ownDll, policies, size, pieces);
-            Print($"{size:N0} characters — base: {baseline.WaitReady()}; new: {candidate.WaitReady()}");
-            foreach (var (_, length) in rows.Where(r => r.Size == size))
+            // Every variant holds the catalog at once (about 1.1 GB each at 100,000 characters); they build it in parallel.
+            var servers = new List<Server> { new("base", baseDll, policies, size), new("new", ownDll, policies, size) };
+            if (pieces)
             {
-                // Warm-up as in --screening-latency: tiered JIT reaches optimised code and the caches fill.
-                baseline.Round(length, 20_000);
-                candidate.Round(length, 20_000);
-                var results = new List<(RoundResult Base, RoundResult New)>();
-                Console.WriteLine();
-                Print($"**{size:N0} characters × {length:N0}-character prompt**, load average {LoadAverage()} at the start");
-                Console.WriteLine("| round | order | base thread CPU µs p50 / p99 | new thread CPU µs p50 / p99 | p50 ratio | p99 ratio |");
-                Console.WriteLine("|---:|---|---|---|---:|---:|");
-                for (var r = 0; r < rounds; r++)
-                {
-                    RoundResult b, n;
-                    if (r % 2 == 0)
-                    {
-                        b = baseline.Round(length, calls);
-                        n = candidate.Round(length, calls);
-                    }
-                    else
-                    {
-                        n = candidate.Round(length, calls);
-                        b = baseline.Round(length, calls);
-                    }
-
-                    results.Add((b, n));
-                    Print($"| {r + 1} | {(r % 2 == 0 ? "AB" : "BA")} | {b.P50:F1} / {b.P99:F1} | {n.P50:F1} / {n.P99:F1} | {b.P50 / n.P50:F2} | {b.P99 / n.P99:F2} |");
-                }
-
-                var p50 = results.Select(x => x.Base.P50 / x.New.P50).Order().ToArray();
-                var p99 = results.Select(x => x.Base.P99 / x.New.P99).Order().ToArray();
-                var last = results[^1];
-                Print($"summary {size:N0} × {length:N0}: p50 base/new median {Median(p50):F2}× (spread {p50[0]:F2}–{p50[^1]:F2}), p99 median {Median(p99):F2}× (spread {p99[0]:F2}–{p99[^1]:F2}); "
-                    + $"median thread CPU µs p50 / p99: base {Median(results.Select(x => x.Base.P50))} / {Median(results.Select(x => x.Base.P99))}, new {Median(results.Select(x => x.New.P50))} / {Median(results.Select(x => x.New.P99))}; "
-                    + $"allocated bytes per call: base {last.Base.BytesPerCall:N0}, new {last.New.BytesPerCall:N0}; signals per call: base {last.Base.Signals}, new {last.New.Signals}"
-                    + $"{(last.Base.Decision == last.New.Decision ? "" : $" — DECISIONS DIFFER: base {last.Base.Decision}, new {last.New.Decision}")}; load average {LoadAverage()} at the end");
+                servers.Add(new Server("new+pieces", ownDll, policies, size, pieces: true));
             }
+
+            try
+            {
+                var ready = string.Join("; ", servers.Select(v => $"{v.Name}: {v.WaitReady()}"));
+                Print($"{size:N0} characters — {ready}");
+                foreach (var (_, length) in rows.Where(r => r.Size == size))
+                {
+                    Compare(servers, size, length, rounds, calls);
+                }
+            }
+            finally
+            {
+                servers.ForEach(v => v.Dispose());
+            }
+        }
+    }
+
+    /// <summary>Rounds of one row: each round runs every variant once, in an order that rotates and reverses from round to
+    /// round (AB, BA, … for two), and each variant's per-round figures are divided into the base's of the same round.</summary>
+    private static void Compare(List<Server> servers, int size, int length, int rounds, int calls)
+    {
+        // Warm-up as in --screening-latency: tiered JIT reaches optimised code and the caches fill.
+        servers.ForEach(v => v.Round(length, 20_000));
+        var results = new List<RoundResult[]>();
+        Console.WriteLine();
+        Print($"**{size:N0} characters × {length:N0}-character prompt**, load average {LoadAverage()} at the start");
+        Console.WriteLine($"| round | order | {string.Join(" | ", servers.Select(v => $"{v.Name} thread CPU µs p50 / p99"))} | {string.Join(" | ", servers.Skip(1).Select(v => $"{v.Name} p50 / p99 ratio"))} |");
+        Console.WriteLine($"|---:|---|{string.Concat(Enumerable.Repeat("---|", servers.Count))}{string.Concat(Enumerable.Repeat("---:|", servers.Count - 1))}");
+        for (var r = 0; r < rounds; r++)
+        {
+            var order = Enumerable.Range(0, servers.Count).Select(i => (i + (r / 2)) % servers.Count).ToList();
+            if (r % 2 == 1)
+            {
+                order.Reverse();
+            }
+
+            var round = new RoundResult[servers.Count];
+            foreach (var i in order)
+            {
+                round[i] = servers[i].Round(length, calls);
+            }
+
+            results.Add(round);
+            Print($"| {r + 1} | {string.Concat(order.Select(i => (char)('A' + i)))} | {string.Join(" | ", round.Select(x => $"{x.P50:F1} / {x.P99:F1}"))} | {string.Join(" | ", round.Skip(1).Select(x => $"{round[0].P50 / x.P50:F2} / {round[0].P99 / x.P99:F2}"))} |");
+        }
+
+        var last = results[^1];
+        for (var v = 1; v < servers.Count; v++)
+        {
+            var p50 = results.Select(x => x[0].P50 / x[v].P50).Order().ToArray();
+            var p99 = results.Select(x => x[0].P99 / x[v].P99).Order().ToArray();
+            Print($"summary {size:N0} × {length:N0}, base/{servers[v].Name}: p50 median {Median(p50):F2}× (spread {p50[0]:F2}–{p50[^1]:F2}), p99 median {Median(p99):F2}× (spread {p99[0]:F2}–{p99[^1]:F2}); "
+                + $"median thread CPU µs p50 / p99: base {Median(results.Select(x => x[0].P50))} / {Median(results.Select(x => x[0].P99))}, {servers[v].Name} {Median(results.Select(x => x[v].P50))} / {Median(results.Select(x => x[v].P99))}; "
+                + $"allocated bytes per call: base {last[0].BytesPerCall:N0}, {servers[v].Name} {last[v].BytesPerCall:N0}; signals per call: base {last[0].Signals}, {servers[v].Name} {last[v].Signals}"
+                + $"{(last[0].Decision == last[v].Decision ? ", same decision and scores" : $" — DECISIONS DIFFER: base {last[0].Decision}, {servers[v].Name} {last[v].Decision}")}; load average {LoadAverage()} at the end");
         }
     }
 
@@ -81,6 +103,7 @@ internal static class ScreeningLatencyAb
     /// result line, until stdin closes.</summary>
     internal static void Serve(string policiesDirectory, int size, bool pieces)
     {
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         var policies = PolicyLoader.LoadDirectory(policiesDirectory).Set ?? throw new InvalidOperationException("policies did not load");
         var entities = SyntheticCatalog.Generate(size);
         var built = Stopwatch.StartNew();
@@ -127,6 +150,8 @@ internal static class ScreeningLatencyAb
     {
         private readonly Process _process;
         private readonly string _name;
+
+        public string Name => _name;
 
         public Server(string name, string dll, string policies, int size, bool pieces = false)
         {
@@ -188,9 +213,11 @@ internal static class ScreeningLatencyAb
 
     private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
-    private static void Print(FormattableString line)
+    /// <summary>One line, flushed (the driver reads the servers' lines as they come). Both entry points set the invariant
+    /// culture first, so numbers print the same on every machine.</summary>
+    private static void Print(string line)
     {
-        Console.WriteLine(line.ToString(CultureInfo.InvariantCulture));
+        Console.WriteLine(line);
         Console.Out.Flush();
     }
 }
