@@ -272,7 +272,7 @@ public sealed class NameMatcher
 
         public HashSet<(int, int)> ExactSpans { get; } = [];
 
-        public List<int> Candidates { get; } = new(64);
+        public CandidateSet Candidates { get; } = new();
 
         private ulong[] _prefix = new ulong[512];
         private ulong[] _power = new ulong[512];
@@ -478,7 +478,7 @@ public sealed class NameMatcher
                     ProbeSecondDeletions(fuzzy, prefix, power, start, window.Length, candidates);
                 }
 
-                foreach (var pattern in candidates)
+                foreach (var pattern in candidates.Items)
                 {
                     var symbols = Pattern(pattern);
                     var allowed = AllowedDistance(symbols.Length);
@@ -507,7 +507,7 @@ public sealed class NameMatcher
     /// Each hash comes from the skeleton's prefix hashes in O(1) (ADR-033): the same value as hashing the window without
     /// symbol k and then each deletion of that, without building those strings.
     /// </summary>
-    private static void ProbeSecondDeletions(FingerprintTable fuzzy, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, List<int> candidates)
+    private static void ProbeSecondDeletions(FingerprintTable fuzzy, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, CandidateSet candidates)
     {
         for (var k = 0; k < length; k++)
         {
@@ -572,7 +572,7 @@ public sealed class NameMatcher
     /// is two pieces, so a word many names share ("Captain …") no longer selects those names by itself. A candidate
     /// still has to verify, with the same bounded OSA distance and alias rules as every other fuzzy candidate.
     /// </remarks>
-    private void ProbePieces(FingerprintTable pieces, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, List<int> candidates)
+    private void ProbePieces(FingerprintTable pieces, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, CandidateSet candidates)
     {
         var fromLength = Math.Max(_distance2MinLength, length - 2);
         var toLength = Math.Min(_distance2MaxLength, length + 2);
@@ -605,7 +605,7 @@ public sealed class NameMatcher
     /// <summary>One number per pair of pieces, part of the key.</summary>
     private static int PairCode(int first, int second) => (first * Pieces) + second;
 
-    private static void Probe(FingerprintTable fuzzy, ulong hash, List<int> candidates)
+    private static void Probe(FingerprintTable fuzzy, ulong hash, CandidateSet candidates)
     {
         var fingerprint = SkeletonHash.Fingerprint(hash);
         if (!fuzzy.MayContain(fingerprint))
@@ -615,10 +615,33 @@ public sealed class NameMatcher
 
         foreach (var entry in fuzzy.Bucket(fingerprint))
         {
-            if ((uint)(entry >> 32) == fingerprint && !candidates.Contains((int)(uint)entry))
+            if ((uint)(entry >> 32) == fingerprint)
             {
                 candidates.Add((int)(uint)entry);
             }
+        }
+    }
+
+    /// <summary>A window's candidate patterns in the order first found, each once; a set, not a scan of the list, tells
+    /// whether one was found before, as a key many names share can bring thousands (ADR-040).</summary>
+    private sealed class CandidateSet
+    {
+        private readonly HashSet<int> _seen = [];
+
+        public List<int> Items { get; } = new(64);
+
+        public void Add(int pattern)
+        {
+            if (_seen.Add(pattern))
+            {
+                Items.Add(pattern);
+            }
+        }
+
+        public void Clear()
+        {
+            _seen.Clear();
+            Items.Clear();
         }
     }
 

@@ -215,6 +215,12 @@ internal sealed class FingerprintTable
 internal static class OsaDistance
 {
     /// <returns>The distance, or <paramref name="max"/> + 1 when it exceeds <paramref name="max"/>.</returns>
+    /// <remarks>
+    /// Only the band |i − j| ≤ max of the table is computed (ADR-040): a cell outside it is at least |i − j| &gt; max, so
+    /// it is held at max + 1, and every cell inside then holds min(its distance, max + 1) — each step of the recurrence
+    /// (deletion, insertion, substitution, transposition) adds at least 0 to a neighbour, so a path through a capped cell
+    /// costs more than max and capping it changes no value at or below max. O(max · length) instead of O(length²).
+    /// </remarks>
     internal static int Bounded(ReadOnlySpan<ushort> a, ReadOnlySpan<ushort> b, int max)
     {
         if (Math.Abs(a.Length - b.Length) > max)
@@ -222,6 +228,7 @@ internal static class OsaDistance
             return max + 1;
         }
 
+        var cap = max + 1;
         var width = b.Length + 1;
         Span<int> rows = width * 3 <= 1024 ? stackalloc int[width * 3] : new int[width * 3];
         var previous2 = rows[..width];
@@ -229,14 +236,19 @@ internal static class OsaDistance
         var current = rows.Slice(width * 2, width);
         for (var j = 0; j < width; j++)
         {
-            previous[j] = j;
+            previous[j] = Math.Min(j, cap);
         }
 
         for (var i = 1; i <= a.Length; i++)
         {
-            current[0] = i;
-            var rowMin = i;
-            for (var j = 1; j < width; j++)
+            // Row i reads previous[lo - 1 .. hi], current[lo - 1 .. hi - 1] and previous2[lo - 2 .. hi - 2]: each row
+            // writes its band and one capped cell on either side, which covers them.
+            var lo = Math.Max(1, i - max);
+            var hi = Math.Min(b.Length, i + max);
+            current[0] = Math.Min(i, cap);
+            current[lo - 1] = lo == 1 ? current[0] : cap;
+            var rowMin = lo == 1 ? current[0] : cap;
+            for (var j = lo; j <= hi; j++)
             {
                 var cost = a[i - 1] == b[j - 1] ? 0 : 1;
                 var value = Math.Min(Math.Min(previous[j] + 1, current[j - 1] + 1), previous[j - 1] + cost);
@@ -245,13 +257,19 @@ internal static class OsaDistance
                     value = Math.Min(value, previous2[j - 2] + 1);
                 }
 
+                value = Math.Min(value, cap);
                 current[j] = value;
                 rowMin = Math.Min(rowMin, value);
             }
 
+            if (hi < b.Length)
+            {
+                current[hi + 1] = cap;
+            }
+
             if (rowMin > max)
             {
-                return max + 1;
+                return cap;
             }
 
             var recycled = previous2;
@@ -260,6 +278,6 @@ internal static class OsaDistance
             current = recycled;
         }
 
-        return Math.Min(previous[b.Length], max + 1);
+        return Math.Min(previous[b.Length], cap);
     }
 }

@@ -50,6 +50,71 @@ public sealed class TwoEditIndexTests
         Assert.True(checkedPairs > 10_000, $"{checkedPairs} pairs");
     }
 
+    /// <summary>ADR-040: the banded bounded distance is the full optimal-string-alignment table's value, capped at
+    /// max + 1, for random strings over small and large alphabets (many near matches) and every bound 0–3.</summary>
+    [Fact]
+    public void TheBandedDistanceEqualsTheFullTable()
+    {
+        var random = new Random(40);
+        for (var trial = 0; trial < 40_000; trial++)
+        {
+            var alphabet = random.Next(2) == 0 ? 3 : 26;
+            var a = RandomSymbols(random, random.Next(0, 30), alphabet);
+            var b = trial % 2 == 0 ? RandomSymbols(random, random.Next(0, 30), alphabet) : Mutate(a, random.Next(4), random, alphabet);
+            var max = random.Next(4);
+            Assert.Equal(Math.Min(FullOsa(a, b), max + 1), OsaDistance.Bounded(a, b, max));
+        }
+    }
+
+    private static ushort[] RandomSymbols(Random random, int length, int alphabet) =>
+        [.. Enumerable.Range(0, length).Select(_ => (ushort)random.Next(1, alphabet + 1))];
+
+    private static ushort[] Mutate(ushort[] symbols, int edits, Random random, int alphabet)
+    {
+        var list = symbols.ToList();
+        for (var e = 0; e < edits; e++)
+        {
+            var at = random.Next(list.Count + 1);
+            switch (random.Next(4))
+            {
+                case 0:
+                    list.Insert(at, (ushort)random.Next(1, alphabet + 1));
+                    break;
+                case 1 when at < list.Count:
+                    list.RemoveAt(at);
+                    break;
+                case 2 when at < list.Count:
+                    list[at] = (ushort)random.Next(1, alphabet + 1);
+                    break;
+                case 3 when at + 1 < list.Count:
+                    (list[at], list[at + 1]) = (list[at + 1], list[at]);
+                    break;
+            }
+        }
+
+        return [.. list];
+    }
+
+    /// <summary>The whole optimal-string-alignment table, no bound, no band.</summary>
+    private static int FullOsa(ushort[] a, ushort[] b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            for (var j = 0; j <= b.Length; j++)
+            {
+                d[i, j] = i == 0 ? j : j == 0 ? i
+                    : Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
+            }
+        }
+
+        return d[a.Length, b.Length];
+    }
+
     [Fact]
     public void PiecesAreDisjointNotAdjacentAndEndAtThePatternsEnds()
     {
