@@ -34,7 +34,7 @@ internal static partial class ScreeningLatency
 
     /// <param name="policiesDirectory">The shipped policy set.</param>
     /// <param name="only">Optional "characters×prompt chars" filter (e.g. "100000x2000"), for profiling one row.</param>
-    /// <param name="pieceIndex">Build the matcher with ADR-033's experimental three-piece two-edit index (2,000 calls).</param>
+    /// <param name="pieceIndex">Build the matcher with the paired four-piece two-edit index (ADR-033, ADR-040; off in the service) (2,000 calls).</param>
     internal static void Run(string policiesDirectory, string? only = null, bool pieceIndex = false)
     {
         Calls = pieceIndex ? 2_000 : Calls;
