@@ -274,6 +274,8 @@ public sealed class NameMatcher
 
         public CandidateSet Candidates { get; } = new();
 
+        public OsaWindow Osa { get; } = new();
+
         private ulong[] _prefix = new ulong[512];
         private ulong[] _power = new ulong[512];
 
@@ -478,11 +480,18 @@ public sealed class NameMatcher
                     ProbeSecondDeletions(fuzzy, prefix, power, start, window.Length, candidates);
                 }
 
+                // One bit-parallel table per window serves all its candidates (ADR-040); the same distances.
+                var bitParallel = candidates.Items.Count > 0 && window.Length <= OsaWindow.MaxLength;
+                if (bitParallel)
+                {
+                    scratch.Osa.Set(window);
+                }
+
                 foreach (var pattern in candidates.Items)
                 {
                     var symbols = Pattern(pattern);
                     var allowed = AllowedDistance(symbols.Length);
-                    var distance = OsaDistance.Bounded(window, symbols, allowed);
+                    var distance = bitParallel ? scratch.Osa.Bounded(symbols, allowed) : OsaDistance.Bounded(window, symbols, allowed);
                     if (distance == 0 || distance > allowed)
                     {
                         continue;

@@ -281,3 +281,112 @@ internal static class OsaDistance
         return Math.Min(previous[b.Length], cap);
     }
 }
+
+/// <summary>
+/// The optimal-string-alignment distance of one window of at most 64 symbols to many candidates, bit-parallel
+/// (Hyyrö's extension of Myers' algorithm to adjacent transpositions): the window's symbols are bit masks, set once per
+/// window, and each candidate costs a few word operations per symbol (ADR-040). The same value as
+/// <see cref="OsaDistance.Bounded"/>; a test compares the two with the full table.
+/// </summary>
+internal sealed class OsaWindow
+{
+    /// <summary>The longest window this handles; longer ones use <see cref="OsaDistance.Bounded"/>.</summary>
+    internal const int MaxLength = 64;
+
+    private readonly ulong[] _latin = new ulong[TextNormalizer.LatinSymbolCount + 1];
+    private readonly List<(ushort Symbol, ulong Mask)> _other = [];
+    private int _length;
+
+    /// <summary>Sets the window (at most <see cref="MaxLength"/> symbols).</summary>
+    internal void Set(ReadOnlySpan<ushort> window)
+    {
+        Array.Clear(_latin);
+        _other.Clear();
+        _length = window.Length;
+        for (var i = 0; i < window.Length; i++)
+        {
+            var symbol = window[i];
+            if (symbol <= TextNormalizer.LatinSymbolCount)
+            {
+                _latin[symbol] |= 1UL << i;
+                continue;
+            }
+
+            var k = _other.FindIndex(e => e.Symbol == symbol);
+            if (k < 0)
+            {
+                _other.Add((symbol, 1UL << i));
+            }
+            else
+            {
+                _other[k] = (symbol, _other[k].Mask | (1UL << i));
+            }
+        }
+    }
+
+    /// <returns>The distance of the window to <paramref name="other"/>, or <paramref name="max"/> + 1 when it exceeds it.</returns>
+    internal int Bounded(ReadOnlySpan<ushort> other, int max)
+    {
+        var m = _length;
+        if (Math.Abs(m - other.Length) > max)
+        {
+            return max + 1;
+        }
+
+        if (m == 0)
+        {
+            return Math.Min(other.Length, max + 1);
+        }
+
+        // Column by column over the other string: VP/VN are the vertical +1/−1 differences of the current column,
+        // D0 the cells whose value equals the diagonal neighbour's, the score the bottom cell (distance so far).
+        var top = 1UL << (m - 1);
+        var vp = m == 64 ? ulong.MaxValue : (1UL << m) - 1;
+        var vn = 0UL;
+        var d0 = 0UL;
+        var previousMatch = 0UL;
+        var score = m;
+        foreach (var symbol in other)
+        {
+            var match = Mask(symbol);
+            var transposed = (((~d0) & match) << 1) & previousMatch;
+            d0 = (((match & vp) + vp) ^ vp) | match | vn | transposed;
+            var hp = vn | ~(d0 | vp);
+            var hn = vp & d0;
+            if ((hp & top) != 0)
+            {
+                score++;
+            }
+            else if ((hn & top) != 0)
+            {
+                score--;
+            }
+
+            hp = (hp << 1) | 1;
+            hn <<= 1;
+            vp = hn | ~(d0 | hp);
+            vn = hp & d0;
+            previousMatch = match;
+        }
+
+        return Math.Min(score, max + 1);
+    }
+
+    private ulong Mask(ushort symbol)
+    {
+        if (symbol <= TextNormalizer.LatinSymbolCount)
+        {
+            return _latin[symbol];
+        }
+
+        foreach (var (s, mask) in _other)
+        {
+            if (s == symbol)
+            {
+                return mask;
+            }
+        }
+
+        return 0;
+    }
+}

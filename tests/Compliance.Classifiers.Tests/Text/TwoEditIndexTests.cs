@@ -66,6 +66,30 @@ public sealed class TwoEditIndexTests
         }
     }
 
+    /// <summary>ADR-040: the bit-parallel distance of a window to a candidate is the full table's, capped at max + 1, for
+    /// windows of 0–64 symbols (the full word included), small and large alphabets and symbols of other scripts.</summary>
+    [Fact]
+    public void TheBitParallelDistanceEqualsTheFullTable()
+    {
+        var random = new Random(41);
+        var window = new OsaWindow();
+        for (var trial = 0; trial < 40_000; trial++)
+        {
+            var alphabet = random.Next(3) switch { 0 => 2, 1 => 4, _ => 26 };
+            var a = RandomSymbols(random, trial % 50 == 0 ? 64 : random.Next(0, 40), alphabet);
+            if (trial % 7 == 0 && a.Length > 0)
+            {
+                a[random.Next(a.Length)] = 0x3042; // a symbol outside the Latin classes
+            }
+
+            var b = trial % 2 == 0 ? RandomSymbols(random, random.Next(0, 40), alphabet) : Mutate(a, random.Next(4), random, alphabet);
+            var max = random.Next(5);
+            window.Set(a);
+            Assert.True(Math.Min(FullOsa(a, b), max + 1) == window.Bounded(b, max),
+                $"{string.Join(",", a)} / {string.Join(",", b)} max {max}: full {FullOsa(a, b)}, bit-parallel {window.Bounded(b, max)}");
+        }
+    }
+
     private static ushort[] RandomSymbols(Random random, int length, int alphabet) =>
         [.. Enumerable.Range(0, length).Select(_ => (ushort)random.Next(1, alphabet + 1))];
 
