@@ -312,8 +312,14 @@ internal sealed class OsaWindow
                 continue;
             }
 
-            var k = _other.FindIndex(e => e.Symbol == symbol);
-            if (k < 0)
+            // A plain loop, not FindIndex with a lambda: capturing the symbol would allocate on every iteration.
+            var k = 0;
+            while (k < _other.Count && _other[k].Symbol != symbol)
+            {
+                k++;
+            }
+
+            if (k == _other.Count)
             {
                 _other.Add((symbol, 1UL << i));
             }
