@@ -43,6 +43,19 @@ internal static class Program
             return;
         }
 
+        if (args is ["--screening-latency-ab", ..])
+        {
+            // --screening-latency-ab <base Compliance.Bench.dll> [policies] [rows] [rounds] [calls] [--pieces]: bench/screening-ab.sh.
+            ScreeningLatencyAb.Run(args);
+            return;
+        }
+
+        if (args is ["--screening-latency-serve", var servePolicies, var serveSize, ..])
+        {
+            ScreeningLatencyAb.Serve(servePolicies, int.Parse(serveSize, System.Globalization.CultureInfo.InvariantCulture), args.Contains("--pieces"));
+            return;
+        }
+
         if (args is ["--context-calibration", ..])
         {
             ContextCalibration.Run(args.Length > 1 ? args[1] : "tests/Compliance.Classifiers.Tests/Data/context-prompts.tsv");

@@ -34,7 +34,7 @@ internal static partial class ScreeningLatency
 
     /// <param name="policiesDirectory">The shipped policy set.</param>
     /// <param name="only">Optional "characters×prompt chars" filter (e.g. "100000x2000"), for profiling one row.</param>
-    /// <param name="pieceIndex">Build the matcher with ADR-033's experimental three-piece two-edit index (2,000 calls).</param>
+    /// <param name="pieceIndex">Build the matcher with the paired four-piece two-edit index (ADR-033, ADR-040; off in the service) (2,000 calls).</param>
     internal static void Run(string policiesDirectory, string? only = null, bool pieceIndex = false)
     {
         Calls = pieceIndex ? 2_000 : Calls;
@@ -128,7 +128,7 @@ internal static partial class ScreeningLatency
         return FormattableString.Invariant($"{label}: classifier {a1 - a0:N0}, guard {a2 - a1 - (a1 - a0):N0}, facts {a3 - a2:N0}, policy {a4 - a3:N0}");
     }
 
-    private static string Prompt(IReadOnlyList<Compliance.Classifiers.Text.NamedEntity> entities, int length)
+    internal static string Prompt(IReadOnlyList<Compliance.Classifiers.Text.NamedEntity> entities, int length)
     {
         var prompt = $"{entities[entities.Count / 3].CanonicalName} meets {entities[entities.Count / 2].Aliases[0].Replace('o', '0')} ";
         while (prompt.Length < length)
@@ -148,7 +148,7 @@ internal static partial class ScreeningLatency
     /// thread waited for a core. On a machine shared with other work the wall-clock tail is mostly that wait; this is
     /// the part the code can remove. (The Task.Run guard's classifier runs on another thread and is not counted here.)
     /// </summary>
-    private static partial class ThreadCpu
+    internal static partial class ThreadCpu
     {
         private const int ClockThreadCpuTime = 3;
 

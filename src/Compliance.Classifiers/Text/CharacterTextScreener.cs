@@ -113,6 +113,8 @@ public sealed class CharacterTextScreener
         var windows = EmbedWindows(text, semantics);
         var semanticHits = windows is null ? [] : semantics.Search(windows.Value.Vectors, _options.SemanticCandidateFloor, _options.SemanticCandidates);
         var seen = new HashSet<Guid>();
+        // The prompt's skeleton is folded once for the context-term counts of all its candidates (ADR-040).
+        using var prompt = new FusionText(text);
         foreach (var group in lexical.Where(m => m.Match.Entity.Type == EntityTypes.Character)
                      .GroupBy(m => m.Match.Entity.Id))
         {
@@ -129,13 +131,13 @@ public sealed class CharacterTextScreener
                 window = w.Windows[s.Window];
             }
 
-            candidates.Add((character, best.Match, window, FusionFeatures.Of(text, best.Match, character, best.Transliterated, semantic)));
+            candidates.Add((character, best.Match, window, FusionFeatures.Of(prompt, best.Match, character, best.Transliterated, semantic)));
         }
 
         foreach (var hit in semanticHits.Where(h => !seen.Contains(h.Character.Id)))
         {
             candidates.Add((hit.Character, null, windows!.Value.Windows[hit.Window],
-                FusionFeatures.Of(text, null, hit.Character, false, (hit.Similarity, hit.Margin))));
+                FusionFeatures.Of(prompt, null, hit.Character, false, (hit.Similarity, hit.Margin))));
         }
 
         return candidates;

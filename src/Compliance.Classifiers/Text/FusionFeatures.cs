@@ -60,13 +60,23 @@ public sealed record FusionFeatures
     public static FusionFeatures Of(string text, NameMatch? match, NamedEntity character, bool transliterated, (float Similarity, float Margin)? semantic)
     {
         ArgumentNullException.ThrowIfNull(text);
+        using var prompt = new FusionText(text);
+        return Of(prompt, match, character, transliterated, semantic);
+    }
+
+    /// <summary>The same, for one of several candidates of one prompt: the prompt's skeleton is folded once per
+    /// <see cref="FusionText"/>, not once per candidate (ADR-040).</summary>
+    internal static FusionFeatures Of(FusionText prompt, NameMatch? match, NamedEntity character, bool transliterated, (float Similarity, float Margin)? semantic)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(character);
+        var text = prompt.Text;
         var features = new FusionFeatures
         {
             HasVectors = semantic is not null,
             Similarity = semantic?.Similarity ?? 0,
             Margin = semantic?.Margin ?? 0,
-            ContextTerms = CountContextTerms(text, character, match),
+            ContextTerms = CountContextTerms(prompt, character, match),
         };
         if (match is null)
         {
@@ -133,34 +143,24 @@ public sealed record FusionFeatures
     /// <summary>The character's context terms (franchise, allies, places) and other names found in the text outside the match.</summary>
     /// <remarks>
     /// The count is of distinct terms (ignoring case) whose printed skeleton (<see cref="TextNormalizer.ToSkeletonString"/>)
-    /// has 3+ symbols and occurs in the printed skeleton of the text with the match replaced by one space. It is computed
-    /// in rented buffers: the same value as building those strings (the shipped fusion model was trained on it; a test
-    /// compares the two on the data set), without four copies of the prompt per candidate.
+    /// has 3+ symbols and occurs in the printed skeleton of the text with the match replaced by one space: the value the
+    /// shipped fusion model was trained on (a test compares it with building those strings on the data set and on
+    /// random texts). That skeleton is spliced from the whole prompt's (<see cref="FusionText"/>, folded once per call)
+    /// and a fold of the few words around the cut only: see <see cref="FusionText.CutSkeleton"/> for why the splice is
+    /// the same symbols.
     /// </remarks>
     internal static int CountContextTerms(string text, NamedEntity character, NameMatch? match)
     {
-        var cutLength = match is null ? text.Length : text.Length - match.Length + 1;
-        var cut = ArrayPool<char>.Shared.Rent(Math.Max(1, cutLength));
-        Skeleton? skeleton = null;
-        char[]? printed = null;
+        using var prompt = new FusionText(text);
+        return CountContextTerms(prompt, character, match);
+    }
+
+    internal static int CountContextTerms(FusionText prompt, NamedEntity character, NameMatch? match)
+    {
+        char[]? rented = null;
         try
         {
-            if (match is null)
-            {
-                text.AsSpan().CopyTo(cut);
-            }
-            else
-            {
-                text.AsSpan(0, match.Start).CopyTo(cut);
-                cut[match.Start] = ' ';
-                text.AsSpan(match.Start + match.Length).CopyTo(cut.AsSpan(match.Start + 1));
-            }
-
-            skeleton = Skeleton.Create(cut.AsSpan(0, cutLength));
-            printed = ArrayPool<char>.Shared.Rent(Math.Max(1, skeleton.Length));
-            TextNormalizer.Print(skeleton.Span, printed);
-            var haystack = printed.AsSpan(0, skeleton.Length);
-
+            var haystack = match is null ? prompt.Printed : prompt.CutSkeleton(match.Start, match.Start + match.Length, out rented);
             var count = 0;
             var terms = character.ContextTerms.Count + character.Aliases.Count + 1;
             for (var i = 0; i < terms; i++)
@@ -177,13 +177,10 @@ public sealed record FusionFeatures
         }
         finally
         {
-            skeleton?.Return();
-            if (printed is not null)
+            if (rented is not null)
             {
-                ArrayPool<char>.Shared.Return(printed);
+                ArrayPool<char>.Shared.Return(rented);
             }
-
-            ArrayPool<char>.Shared.Return(cut);
         }
     }
 

@@ -48,8 +48,8 @@ public sealed class NameMatcher
     private readonly SkeletonTrie _trie;
     private readonly FingerprintTable? _fuzzy;
 
-    // Two-edit candidates from three pieces of every pattern that may match two edits away, keyed by the pattern's
-    // length and the piece's number: an experiment (ADR-033), built only on request; null otherwise, when the two-symbol
+    // Two-edit candidates from pairs of the four pieces of every pattern that may match two edits away, keyed by the
+    // pattern's length and the pair (ADR-033, ADR-040), built only on request; null otherwise, when the two-symbol
     // deletions in _fuzzy give those candidates.
     private readonly FingerprintTable? _pieces;
     private readonly bool _pieceIndex;
@@ -145,10 +145,9 @@ public sealed class NameMatcher
         Build(entities, options, pieceIndex: false);
 
     /// <summary>
-    /// With <paramref name="pieceIndex"/>, two-edit candidates come from three pieces of each long pattern found exactly in
-    /// the window instead of every two-symbol deletion of the patterns and the windows: the same matches (the tests
-    /// compare the two), 90% less memory, but on catalogs whose names share words the pieces select too little to be
-    /// faster (ADR-033). Not on the service's path.
+    /// With <paramref name="pieceIndex"/>, two-edit candidates come from pairs of the four pieces of each long pattern
+    /// found exactly in the window instead of every two-symbol deletion of the patterns and the windows: the same matches
+    /// (the tests compare the two) from far fewer fingerprints (ADR-033, ADR-040).
     /// </summary>
     internal static NameMatcher Build(IEnumerable<NamedEntity> entities, NameMatcherOptions? options, bool pieceIndex)
     {
@@ -273,7 +272,9 @@ public sealed class NameMatcher
 
         public HashSet<(int, int)> ExactSpans { get; } = [];
 
-        public List<int> Candidates { get; } = new(64);
+        public CandidateSet Candidates { get; } = new();
+
+        public OsaWindow Osa { get; } = new();
 
         private ulong[] _prefix = new ulong[512];
         private ulong[] _power = new ulong[512];
@@ -479,11 +480,18 @@ public sealed class NameMatcher
                     ProbeSecondDeletions(fuzzy, prefix, power, start, window.Length, candidates);
                 }
 
-                foreach (var pattern in candidates)
+                // One bit-parallel table per window serves all its candidates (ADR-040); the same distances.
+                var bitParallel = candidates.Items.Count > 0 && window.Length <= OsaWindow.MaxLength;
+                if (bitParallel)
+                {
+                    scratch.Osa.Set(window);
+                }
+
+                foreach (var pattern in candidates.Items)
                 {
                     var symbols = Pattern(pattern);
                     var allowed = AllowedDistance(symbols.Length);
-                    var distance = OsaDistance.Bounded(window, symbols, allowed);
+                    var distance = bitParallel ? scratch.Osa.Bounded(symbols, allowed) : OsaDistance.Bounded(window, symbols, allowed);
                     if (distance == 0 || distance > allowed)
                     {
                         continue;
@@ -508,7 +516,7 @@ public sealed class NameMatcher
     /// Each hash comes from the skeleton's prefix hashes in O(1) (ADR-033): the same value as hashing the window without
     /// symbol k and then each deletion of that, without building those strings.
     /// </summary>
-    private static void ProbeSecondDeletions(FingerprintTable fuzzy, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, List<int> candidates)
+    private static void ProbeSecondDeletions(FingerprintTable fuzzy, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, CandidateSet candidates)
     {
         for (var k = 0; k < length; k++)
         {
@@ -519,58 +527,94 @@ public sealed class NameMatcher
         }
     }
 
+    /// <summary>Pieces a long pattern is cut into for the two-edit index (ADR-040).</summary>
+    internal const int Pieces = 4;
+
     /// <summary>Piece <paramref name="piece"/> of a pattern of <paramref name="patternLength"/> symbols: its offset and length.</summary>
     /// <remarks>
-    /// Three pieces, one symbol apart, cover the pattern but for the two symbols between them: lengths ⌊(P − 2) / 3⌋,
-    /// the first (P − 2) mod 3 of them one longer; piece 0 starts the pattern and piece 2 ends it. The symbol between
+    /// Four pieces, one symbol apart, cover the pattern but for the three symbols between them: lengths ⌊(P − 3) / 4⌋,
+    /// the first (P − 3) mod 4 of them one longer; piece 0 starts the pattern and piece 3 ends it. The symbol between
     /// two pieces is what makes one edit unable to touch two pieces (a transposition takes two adjacent symbols).
     /// </remarks>
     internal static (int Start, int Length) PieceOf(int patternLength, int piece)
     {
-        var total = Math.Max(0, patternLength - 2);
-        var length0 = (total / 3) + (total % 3 > 0 ? 1 : 0);
-        var length1 = (total / 3) + (total % 3 > 1 ? 1 : 0);
-        return piece switch
+        var total = Math.Max(0, patternLength - (Pieces - 1));
+        var start = 0;
+        for (var i = 0; i < piece; i++)
         {
-            0 => (0, length0),
-            1 => (length0 + 1, length1),
-            _ => (length0 + length1 + 2, total - length0 - length1),
-        };
+            start += (total / Pieces) + (i < total % Pieces ? 1 : 0) + 1;
+        }
+
+        return (start, (total / Pieces) + (piece < total % Pieces ? 1 : 0));
     }
+
+    /// <summary>The shifts (δᵢ, δⱼ) at which two undamaged pieces i &lt; j of a pattern of P symbols can stand in a window of
+    /// P + d symbols two edits away: with a = δᵢ (edits before piece i), b = δⱼ − δᵢ (between them) and c = d − δⱼ (after
+    /// piece j), |a| + |b| + |c| ≤ 2 (see <see cref="ProbePieces"/>).</summary>
+    private static readonly (int First, int Second)[][] PairShifts = [.. Enumerable.Range(-2, 5).Select(d =>
+        (from a in Enumerable.Range(-2, 5)
+         from b in Enumerable.Range(-2, 5)
+         let c = d - a - b
+         where Math.Abs(a) + Math.Abs(b) + Math.Abs(c) <= 2
+         select (a, a + b)).ToArray())];
 
     /// <summary>
     /// Candidates within two edits of the window [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>)
-    /// of the skeleton, by the pigeonhole lemma of ADR-033: a pattern of P symbols within two OSA edits of a window of L
-    /// has one of its three pieces verbatim in the window, shifted from its place in the pattern by δ with
-    /// |δ| + |L − P − δ| ≤ 2 (δ: insertions minus deletions before the piece, L − P − δ those after it). Every such
-    /// (P, piece, δ) is probed; a candidate still has to verify.
+    /// of the skeleton (ADR-040).
     /// </summary>
-    private void ProbePieces(FingerprintTable pieces, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, List<int> candidates)
+    /// <remarks>
+    /// Lemma: cut a pattern of P symbols into four pieces, one symbol between neighbours
+    /// (<see cref="PieceOf"/>). If the OSA distance of a window of L symbols to the pattern is at most 2, then two pieces
+    /// i &lt; j occur verbatim in the window at their offsets in the pattern plus δᵢ and δⱼ, where
+    /// |δᵢ| + |δⱼ − δᵢ| + |L − P − δⱼ| ≤ 2.
+    /// Proof: an alignment of cost ≤ 2 has at most two operations, each a substitution or deletion of one pattern symbol,
+    /// an insertion at one place between pattern symbols (or at an end), or a transposition of two adjacent pattern
+    /// symbols, none touching a symbol another touches. Call a piece damaged when an operation touches one of its
+    /// symbols or inserts strictly inside it; as neighbouring pieces are one symbol apart, one operation damages at most
+    /// one piece, so at least two of the four, i &lt; j, are intact. Every operation then lies wholly before piece i,
+    /// between i and j, or after j. An intact piece's symbols are matched in order with nothing inserted among them, so
+    /// it stands contiguous in the window, moved by the insertions minus the deletions before it (substitutions and
+    /// transpositions move nothing): δᵢ is that count before i, δⱼ − δᵢ between i and j, and L − P − δⱼ after j, and
+    /// the three absolute values sum to at most the number of operations, 2. ∎
+    /// The index holds each such pattern under the six keys (piece i's symbols, piece j's symbols, P, i, j); the window
+    /// probes, for every P in [L − 2, L + 2] that a two-edit pattern has, every pair at every admissible (δᵢ, δⱼ). A key
+    /// is two pieces, so a word many names share ("Captain …") no longer selects those names by itself. A candidate
+    /// still has to verify, with the same bounded OSA distance and alias rules as every other fuzzy candidate.
+    /// </remarks>
+    private void ProbePieces(FingerprintTable pieces, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, CandidateSet candidates)
     {
         var fromLength = Math.Max(_distance2MinLength, length - 2);
         var toLength = Math.Min(_distance2MaxLength, length + 2);
         for (var patternLength = fromLength; patternLength <= toLength; patternLength++)
         {
-            var difference = length - patternLength;
-            for (var piece = 0; piece < 3; piece++)
+            var shifts = PairShifts[length - patternLength + 2];
+            for (var first = 0; first < Pieces - 1; first++)
             {
-                var (offset, pieceLength) = PieceOf(patternLength, piece);
-                for (var shift = -2; shift <= 2; shift++)
+                var (offset1, length1) = PieceOf(patternLength, first);
+                for (var second = first + 1; second < Pieces; second++)
                 {
-                    var at = offset + shift;
-                    if (Math.Abs(shift) + Math.Abs(difference - shift) > 2 || at < 0 || at + pieceLength > length)
+                    var (offset2, length2) = PieceOf(patternLength, second);
+                    foreach (var (shift1, shift2) in shifts)
                     {
-                        continue;
-                    }
+                        var at1 = offset1 + shift1;
+                        var at2 = offset2 + shift2;
+                        if (at1 < 0 || at2 + length2 > length || at1 + length1 > at2)
+                        {
+                            continue;
+                        }
 
-                    var raw = SkeletonHash.RawOf(prefix, power, start + at, pieceLength);
-                    Probe(pieces, SkeletonHash.PieceKey(raw, pieceLength, patternLength, piece), candidates);
+                        var raw = (SkeletonHash.RawOf(prefix, power, start + at1, length1) * power[length2]) + SkeletonHash.RawOf(prefix, power, start + at2, length2);
+                        Probe(pieces, SkeletonHash.PieceKey(raw, length1 + length2, patternLength, PairCode(first, second)), candidates);
+                    }
                 }
             }
         }
     }
 
-    private static void Probe(FingerprintTable fuzzy, ulong hash, List<int> candidates)
+    /// <summary>One number per pair of pieces, part of the key.</summary>
+    private static int PairCode(int first, int second) => (first * Pieces) + second;
+
+    private static void Probe(FingerprintTable fuzzy, ulong hash, CandidateSet candidates)
     {
         var fingerprint = SkeletonHash.Fingerprint(hash);
         if (!fuzzy.MayContain(fingerprint))
@@ -580,10 +624,33 @@ public sealed class NameMatcher
 
         foreach (var entry in fuzzy.Bucket(fingerprint))
         {
-            if ((uint)(entry >> 32) == fingerprint && !candidates.Contains((int)(uint)entry))
+            if ((uint)(entry >> 32) == fingerprint)
             {
                 candidates.Add((int)(uint)entry);
             }
+        }
+    }
+
+    /// <summary>A window's candidate patterns in the order first found, each once; a set, not a scan of the list, tells
+    /// whether one was found before, as a key many names share can bring thousands (ADR-040).</summary>
+    private sealed class CandidateSet
+    {
+        private readonly HashSet<int> _seen = [];
+
+        public List<int> Items { get; } = new(64);
+
+        public void Add(int pattern)
+        {
+            if (_seen.Add(pattern))
+            {
+                Items.Add(pattern);
+            }
+        }
+
+        public void Clear()
+        {
+            _seen.Clear();
+            Items.Clear();
         }
     }
 
@@ -873,11 +940,16 @@ public sealed class NameMatcher
 
             if (allowed >= 2 && _pieceIndex)
             {
-                for (var piece = 0; piece < 3; piece++)
+                for (var first = 0; first < Pieces - 1; first++)
                 {
-                    var (offset, pieceLength) = PieceOf(symbols.Length, piece);
-                    var raw = SkeletonHash.RawOf(symbols.AsSpan(offset, pieceLength));
-                    pieces.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(SkeletonHash.PieceKey(raw, pieceLength, symbols.Length, piece)), p));
+                    var (offset1, length1) = PieceOf(symbols.Length, first);
+                    for (var second = first + 1; second < Pieces; second++)
+                    {
+                        var (offset2, length2) = PieceOf(symbols.Length, second);
+                        // The raw polynomial of the two pieces end to end, as the query forms it from prefix hashes.
+                        var raw = SkeletonHash.RawOf([.. symbols.AsSpan(offset1, length1), .. symbols.AsSpan(offset2, length2)]);
+                        pieces.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(SkeletonHash.PieceKey(raw, length1 + length2, symbols.Length, PairCode(first, second))), p));
+                    }
                 }
             }
             else if (allowed >= 2)

@@ -215,6 +215,12 @@ internal sealed class FingerprintTable
 internal static class OsaDistance
 {
     /// <returns>The distance, or <paramref name="max"/> + 1 when it exceeds <paramref name="max"/>.</returns>
+    /// <remarks>
+    /// Only the band |i − j| ≤ max of the table is computed (ADR-040): a cell outside it is at least |i − j| &gt; max, so
+    /// it is held at max + 1, and every cell inside then holds min(its distance, max + 1) — each step of the recurrence
+    /// (deletion, insertion, substitution, transposition) adds at least 0 to a neighbour, so a path through a capped cell
+    /// costs more than max and capping it changes no value at or below max. O(max · length) instead of O(length²).
+    /// </remarks>
     internal static int Bounded(ReadOnlySpan<ushort> a, ReadOnlySpan<ushort> b, int max)
     {
         if (Math.Abs(a.Length - b.Length) > max)
@@ -222,6 +228,7 @@ internal static class OsaDistance
             return max + 1;
         }
 
+        var cap = max + 1;
         var width = b.Length + 1;
         Span<int> rows = width * 3 <= 1024 ? stackalloc int[width * 3] : new int[width * 3];
         var previous2 = rows[..width];
@@ -229,14 +236,19 @@ internal static class OsaDistance
         var current = rows.Slice(width * 2, width);
         for (var j = 0; j < width; j++)
         {
-            previous[j] = j;
+            previous[j] = Math.Min(j, cap);
         }
 
         for (var i = 1; i <= a.Length; i++)
         {
-            current[0] = i;
-            var rowMin = i;
-            for (var j = 1; j < width; j++)
+            // Row i reads previous[lo - 1 .. hi], current[lo - 1 .. hi - 1] and previous2[lo - 2 .. hi - 2]: each row
+            // writes its band and one capped cell on either side, which covers them.
+            var lo = Math.Max(1, i - max);
+            var hi = Math.Min(b.Length, i + max);
+            current[0] = Math.Min(i, cap);
+            current[lo - 1] = lo == 1 ? current[0] : cap;
+            var rowMin = lo == 1 ? current[0] : cap;
+            for (var j = lo; j <= hi; j++)
             {
                 var cost = a[i - 1] == b[j - 1] ? 0 : 1;
                 var value = Math.Min(Math.Min(previous[j] + 1, current[j - 1] + 1), previous[j - 1] + cost);
@@ -245,13 +257,19 @@ internal static class OsaDistance
                     value = Math.Min(value, previous2[j - 2] + 1);
                 }
 
+                value = Math.Min(value, cap);
                 current[j] = value;
                 rowMin = Math.Min(rowMin, value);
             }
 
+            if (hi < b.Length)
+            {
+                current[hi + 1] = cap;
+            }
+
             if (rowMin > max)
             {
-                return max + 1;
+                return cap;
             }
 
             var recycled = previous2;
@@ -260,6 +278,121 @@ internal static class OsaDistance
             current = recycled;
         }
 
-        return Math.Min(previous[b.Length], max + 1);
+        return Math.Min(previous[b.Length], cap);
+    }
+}
+
+/// <summary>
+/// The optimal-string-alignment distance of one window of at most 64 symbols to many candidates, bit-parallel
+/// (Hyyrö's extension of Myers' algorithm to adjacent transpositions): the window's symbols are bit masks, set once per
+/// window, and each candidate costs a few word operations per symbol (ADR-040). The same value as
+/// <see cref="OsaDistance.Bounded"/>; a test compares the two with the full table.
+/// </summary>
+internal sealed class OsaWindow
+{
+    /// <summary>The longest window this handles; longer ones use <see cref="OsaDistance.Bounded"/>.</summary>
+    internal const int MaxLength = 64;
+
+    private readonly ulong[] _latin = new ulong[TextNormalizer.LatinSymbolCount + 1];
+    private readonly List<(ushort Symbol, ulong Mask)> _other = [];
+    private int _length;
+
+    /// <summary>Sets the window (at most <see cref="MaxLength"/> symbols).</summary>
+    internal void Set(ReadOnlySpan<ushort> window)
+    {
+        Array.Clear(_latin);
+        _other.Clear();
+        _length = window.Length;
+        for (var i = 0; i < window.Length; i++)
+        {
+            var symbol = window[i];
+            if (symbol <= TextNormalizer.LatinSymbolCount)
+            {
+                _latin[symbol] |= 1UL << i;
+                continue;
+            }
+
+            // A plain loop, not FindIndex with a lambda: capturing the symbol would allocate on every iteration.
+            var k = 0;
+            while (k < _other.Count && _other[k].Symbol != symbol)
+            {
+                k++;
+            }
+
+            if (k == _other.Count)
+            {
+                _other.Add((symbol, 1UL << i));
+            }
+            else
+            {
+                _other[k] = (symbol, _other[k].Mask | (1UL << i));
+            }
+        }
+    }
+
+    /// <returns>The distance of the window to <paramref name="other"/>, or <paramref name="max"/> + 1 when it exceeds it.</returns>
+    internal int Bounded(ReadOnlySpan<ushort> other, int max)
+    {
+        var m = _length;
+        if (Math.Abs(m - other.Length) > max)
+        {
+            return max + 1;
+        }
+
+        if (m == 0)
+        {
+            return Math.Min(other.Length, max + 1);
+        }
+
+        // Column by column over the other string: VP/VN are the vertical +1/−1 differences of the current column,
+        // D0 the cells whose value equals the diagonal neighbour's, the score the bottom cell (distance so far).
+        var top = 1UL << (m - 1);
+        var vp = m == 64 ? ulong.MaxValue : (1UL << m) - 1;
+        var vn = 0UL;
+        var d0 = 0UL;
+        var previousMatch = 0UL;
+        var score = m;
+        foreach (var symbol in other)
+        {
+            var match = Mask(symbol);
+            var transposed = (((~d0) & match) << 1) & previousMatch;
+            d0 = (((match & vp) + vp) ^ vp) | match | vn | transposed;
+            var hp = vn | ~(d0 | vp);
+            var hn = vp & d0;
+            if ((hp & top) != 0)
+            {
+                score++;
+            }
+            else if ((hn & top) != 0)
+            {
+                score--;
+            }
+
+            hp = (hp << 1) | 1;
+            hn <<= 1;
+            vp = hn | ~(d0 | hp);
+            vn = hp & d0;
+            previousMatch = match;
+        }
+
+        return Math.Min(score, max + 1);
+    }
+
+    private ulong Mask(ushort symbol)
+    {
+        if (symbol <= TextNormalizer.LatinSymbolCount)
+        {
+            return _latin[symbol];
+        }
+
+        foreach (var (s, mask) in _other)
+        {
+            if (s == symbol)
+            {
+                return mask;
+            }
+        }
+
+        return 0;
     }
 }

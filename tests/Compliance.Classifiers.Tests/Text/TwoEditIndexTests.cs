@@ -6,8 +6,8 @@ using Compliance.TextFusion;
 namespace Compliance.Classifiers.Tests.Text;
 
 /// <summary>
-/// ADR-033: two-edit candidates from three pieces of each long pattern found exactly in the window (the experimental
-/// <c>pieceIndex</c>) and from every two-symbol deletion of the window (the service's path, whose hashes now come from
+/// ADR-033, ADR-040: two-edit candidates from pairs of the four pieces of each long pattern found exactly in the window
+/// (<c>pieceIndex</c>) and from every two-symbol deletion of the window (the service's path, whose hashes now come from
 /// the skeleton's prefix hashes) must report the same matches, with the same kinds, distances and confidences, for
 /// every prompt; and the O(1) two-deletion hashes must equal the ones built from the shortened strings.
 /// </summary>
@@ -50,25 +50,118 @@ public sealed class TwoEditIndexTests
         Assert.True(checkedPairs > 10_000, $"{checkedPairs} pairs");
     }
 
+    /// <summary>ADR-040: the banded bounded distance is the full optimal-string-alignment table's value, capped at
+    /// max + 1, for random strings over small and large alphabets (many near matches) and every bound 0–3.</summary>
+    [Fact]
+    public void TheBandedDistanceEqualsTheFullTable()
+    {
+        var random = new Random(40);
+        for (var trial = 0; trial < 40_000; trial++)
+        {
+            var alphabet = random.Next(2) == 0 ? 3 : 26;
+            var a = RandomSymbols(random, random.Next(0, 30), alphabet);
+            var b = trial % 2 == 0 ? RandomSymbols(random, random.Next(0, 30), alphabet) : Mutate(a, random.Next(4), random, alphabet);
+            var max = random.Next(4);
+            Assert.Equal(Math.Min(FullOsa(a, b), max + 1), OsaDistance.Bounded(a, b, max));
+        }
+    }
+
+    /// <summary>ADR-040: the bit-parallel distance of a window to a candidate is the full table's, capped at max + 1, for
+    /// windows of 0–64 symbols (the full word included), small and large alphabets and symbols of other scripts.</summary>
+    [Fact]
+    public void TheBitParallelDistanceEqualsTheFullTable()
+    {
+        var random = new Random(41);
+        var window = new OsaWindow();
+        for (var trial = 0; trial < 40_000; trial++)
+        {
+            var alphabet = random.Next(3) switch { 0 => 2, 1 => 4, _ => 26 };
+            var a = RandomSymbols(random, trial % 50 == 0 ? 64 : random.Next(0, 40), alphabet);
+            if (trial % 7 == 0 && a.Length > 0)
+            {
+                a[random.Next(a.Length)] = 0x3042; // a symbol outside the Latin classes
+            }
+
+            var b = trial % 2 == 0 ? RandomSymbols(random, random.Next(0, 40), alphabet) : Mutate(a, random.Next(4), random, alphabet);
+            var max = random.Next(5);
+            window.Set(a);
+            Assert.True(Math.Min(FullOsa(a, b), max + 1) == window.Bounded(b, max),
+                $"{string.Join(",", a)} / {string.Join(",", b)} max {max}: full {FullOsa(a, b)}, bit-parallel {window.Bounded(b, max)}");
+        }
+    }
+
+    private static ushort[] RandomSymbols(Random random, int length, int alphabet) =>
+        [.. Enumerable.Range(0, length).Select(_ => (ushort)random.Next(1, alphabet + 1))];
+
+    private static ushort[] Mutate(ushort[] symbols, int edits, Random random, int alphabet)
+    {
+        var list = symbols.ToList();
+        for (var e = 0; e < edits; e++)
+        {
+            var at = random.Next(list.Count + 1);
+            switch (random.Next(4))
+            {
+                case 0:
+                    list.Insert(at, (ushort)random.Next(1, alphabet + 1));
+                    break;
+                case 1 when at < list.Count:
+                    list.RemoveAt(at);
+                    break;
+                case 2 when at < list.Count:
+                    list[at] = (ushort)random.Next(1, alphabet + 1);
+                    break;
+                case 3 when at + 1 < list.Count:
+                    (list[at], list[at + 1]) = (list[at + 1], list[at]);
+                    break;
+            }
+        }
+
+        return [.. list];
+    }
+
+    /// <summary>The whole optimal-string-alignment table, no bound, no band.</summary>
+    private static int FullOsa(ushort[] a, ushort[] b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            for (var j = 0; j <= b.Length; j++)
+            {
+                d[i, j] = i == 0 ? j : j == 0 ? i
+                    : Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
+            }
+        }
+
+        return d[a.Length, b.Length];
+    }
+
     [Fact]
     public void PiecesAreDisjointNotAdjacentAndEndAtThePatternsEnds()
     {
-        for (var length = 3; length <= 64; length++)
+        for (var length = NameMatcher.Pieces * 2; length <= 64; length++)
         {
-            var (start0, length0) = NameMatcher.PieceOf(length, 0);
-            var (start1, length1) = NameMatcher.PieceOf(length, 1);
-            var (start2, length2) = NameMatcher.PieceOf(length, 2);
-            Assert.Equal(0, start0);
-            Assert.Equal(start0 + length0 + 1, start1);
-            Assert.Equal(start1 + length1 + 1, start2);
-            Assert.Equal(length, start2 + length2);
-            Assert.True(Math.Max(length0, Math.Max(length1, length2)) - Math.Min(length0, Math.Min(length1, length2)) <= 1);
+            var pieces = Enumerable.Range(0, NameMatcher.Pieces).Select(p => NameMatcher.PieceOf(length, p)).ToArray();
+            Assert.Equal(0, pieces[0].Start);
+            for (var p = 1; p < pieces.Length; p++)
+            {
+                // One symbol between neighbours: one edit (a transposition takes two adjacent symbols) damages one piece.
+                Assert.Equal(pieces[p - 1].Start + pieces[p - 1].Length + 1, pieces[p].Start);
+            }
+
+            Assert.Equal(length, pieces[^1].Start + pieces[^1].Length);
+            Assert.True(pieces.Max(p => p.Length) - pieces.Min(p => p.Length) <= 1);
+            Assert.True(pieces.Min(p => p.Length) >= 1);
         }
 
-        // A 12-symbol name (the shortest matched two edits away): pieces of 4, 3 and 3 symbols.
-        Assert.Equal((0, 4), NameMatcher.PieceOf(12, 0));
-        Assert.Equal((5, 3), NameMatcher.PieceOf(12, 1));
-        Assert.Equal((9, 3), NameMatcher.PieceOf(12, 2));
+        // A 12-symbol name (the shortest matched two edits away): pieces of 3, 2, 2 and 2 symbols.
+        Assert.Equal((0, 3), NameMatcher.PieceOf(12, 0));
+        Assert.Equal((4, 2), NameMatcher.PieceOf(12, 1));
+        Assert.Equal((7, 2), NameMatcher.PieceOf(12, 2));
+        Assert.Equal((10, 2), NameMatcher.PieceOf(12, 3));
     }
 
     /// <summary>Every prompt of the text-fusion data set, with the evasions it generates, against its catalog.</summary>
