@@ -2,6 +2,8 @@
 # Interleaved A/B of the full text path (ADR-041): builds bench/Compliance.TextPathAb against a base commit's classifiers
 # (a temporary git worktree) and against this tree's, then alternates short rounds of calls between the two builds on
 # one core. Usage: bench/text-path-ab.sh [base commit, default a95ce7d] [rounds, default 30] [calls per round, default 100] [core, default 1]
+# TEXTPATH_AB_NEW_ENV=NAME=value sets one environment variable for the new build's worker only (with the base commit = HEAD:
+# an A/B of a runtime setting on the same code).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 base_commit="${1:-a95ce7d}"

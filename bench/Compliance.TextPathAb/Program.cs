@@ -176,8 +176,16 @@ internal static class Coordinator
     internal static int Run(string baseDll, string newDll, int rounds, int calls)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"text path A/B: {rounds} rounds × {calls} calls per build and prompt, alternating (base first in even rounds); load average {Program.LoadAverage()}; {Environment.ProcessorCount} cores visible"));
-        using var a = Start(baseDll);
-        using var b = Start(newDll);
+        // TEXTPATH_AB_NEW_ENV="NAME=value" sets one environment variable for the new worker only, so a runtime setting
+        // (a glibc tunable, an ONNX Runtime or .NET knob) can be A/B-tested on the same build.
+        var newEnv = Environment.GetEnvironmentVariable("TEXTPATH_AB_NEW_ENV");
+        if (!string.IsNullOrEmpty(newEnv))
+        {
+            Console.WriteLine($"new worker only: {newEnv}");
+        }
+
+        using var a = Start(baseDll, null);
+        using var b = Start(newDll, newEnv);
         var readyA = a.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the base worker did not start: " + a.StandardError.ReadToEnd());
         var readyB = b.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the new worker did not start: " + b.StandardError.ReadToEnd());
         var same = readyA == readyB;
@@ -253,7 +261,7 @@ internal static class Coordinator
         }
     }
 
-    private static Process Start(string dll)
+    private static Process Start(string dll, string? environment)
     {
         var info = new ProcessStartInfo("dotnet", [dll, "--worker"])
         {
@@ -262,6 +270,11 @@ internal static class Coordinator
             RedirectStandardError = false,
             UseShellExecute = false,
         };
+        if (environment?.Split('=', 2) is [var name, var value])
+        {
+            info.Environment[name] = value;
+        }
+
         return Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
     }
 
