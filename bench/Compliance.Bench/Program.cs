@@ -19,6 +19,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["--text-path-stages", ..])
+        {
+            TextPathStages.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 400, args.Contains("--sign-pass-only"));
+            return;
+        }
+
         if (args is ["--minilm-attention-ab", ..])
         {
             MiniLmAttentionAb.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 600);

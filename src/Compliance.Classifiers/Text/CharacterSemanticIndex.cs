@@ -200,35 +200,68 @@ public sealed class CharacterSemanticIndex
 
     /// <summary>
     /// The rows whose signs are closest (Hamming) to any of the queries', at most <paramref name="keep"/> of them, in row
-    /// order; when <paramref name="query"/> is not negative, only that query counts.
+    /// order, in a rented array of which the first <c>count</c> entries are the shortlist (give it back to
+    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>); when <paramref name="query"/> is not negative, only that query
+    /// counts.
     /// </summary>
-    private static int[] SignShortlist(ulong[] signs, int count, ulong[] querySigns, int queries, int keep, int query = -1)
+    /// <remarks>
+    /// ADR-041: the same rows as before, cheaper. One query (every prompt of up to 64 words) keeps its six sign words in
+    /// registers; four histograms take turns, so rows at the same distance do not wait on each other's increment; and
+    /// the pass that collects the shortlist skips 16 distances at a time where none is at or under the cut.
+    /// </remarks>
+    internal static int[] SignShortlist(ulong[] signs, int count, ulong[] querySigns, int queries, int keep, out int length, int query = -1)
     {
+        const int Histograms = 4;
         var distances = System.Buffers.ArrayPool<ushort>.Shared.Rent(count);
         try
         {
-            Span<int> histogram = stackalloc int[Dim + 1];
-            histogram.Clear();
+            Span<int> histograms = stackalloc int[Histograms * (Dim + 1)];
+            histograms.Clear();
             ref var s = ref MemoryMarshal.GetArrayDataReference(signs);
+            ref var h = ref MemoryMarshal.GetReference(histograms);
+            ref var d0 = ref MemoryMarshal.GetArrayDataReference(distances);
             var firstQuery = query < 0 ? 0 : query;
             var endQuery = query < 0 ? queries : query + 1;
-            for (var r = 0; r < count; r++)
+            if (endQuery - firstQuery == 1)
             {
-                ref var row = ref Unsafe.Add(ref s, r * SignWords);
-                var best = Dim;
-                for (var q = firstQuery; q < endQuery; q++)
+                var q = querySigns.AsSpan(firstQuery * SignWords, SignWords);
+                ulong q0 = q[0], q1 = q[1], q2 = q[2], q3 = q[3], q4 = q[4], q5 = q[5];
+                for (var r = 0; r < count; r++)
                 {
-                    var d = 0;
-                    for (var w = 0; w < SignWords; w++)
+                    ref var row = ref Unsafe.Add(ref s, r * SignWords);
+                    var d = System.Numerics.BitOperations.PopCount(row ^ q0) + System.Numerics.BitOperations.PopCount(Unsafe.Add(ref row, 1) ^ q1)
+                        + System.Numerics.BitOperations.PopCount(Unsafe.Add(ref row, 2) ^ q2) + System.Numerics.BitOperations.PopCount(Unsafe.Add(ref row, 3) ^ q3)
+                        + System.Numerics.BitOperations.PopCount(Unsafe.Add(ref row, 4) ^ q4) + System.Numerics.BitOperations.PopCount(Unsafe.Add(ref row, 5) ^ q5);
+                    Unsafe.Add(ref d0, r) = (ushort)d;
+                    Unsafe.Add(ref h, ((r & (Histograms - 1)) * (Dim + 1)) + d)++;
+                }
+            }
+            else
+            {
+                for (var r = 0; r < count; r++)
+                {
+                    ref var row = ref Unsafe.Add(ref s, r * SignWords);
+                    var best = Dim;
+                    for (var q = firstQuery; q < endQuery; q++)
                     {
-                        d += System.Numerics.BitOperations.PopCount(Unsafe.Add(ref row, w) ^ querySigns[(q * SignWords) + w]);
+                        var d = 0;
+                        for (var w = 0; w < SignWords; w++)
+                        {
+                            d += System.Numerics.BitOperations.PopCount(Unsafe.Add(ref row, w) ^ querySigns[(q * SignWords) + w]);
+                        }
+
+                        best = Math.Min(best, d);
                     }
 
-                    best = Math.Min(best, d);
+                    Unsafe.Add(ref d0, r) = (ushort)best;
+                    Unsafe.Add(ref h, ((r & (Histograms - 1)) * (Dim + 1)) + best)++;
                 }
+            }
 
-                distances[r] = (ushort)best;
-                histogram[best]++;
+            var histogram = histograms[..(Dim + 1)];
+            for (var k = 1; k < Histograms; k++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(histogram, histograms.Slice(k * (Dim + 1), Dim + 1), histogram);
             }
 
             // The cut: every row closer than `cut`, and rows at exactly `cut` in row order until `keep` are taken.
@@ -240,9 +273,27 @@ public sealed class CharacterSemanticIndex
             }
 
             var atCut = Math.Min(histogram[cut], keep - below);
-            var shortlist = new int[below + atCut];
+            length = below + atCut;
+            var shortlist = System.Buffers.ArrayPool<int>.Shared.Rent(Math.Max(1, length));
             var n = 0;
-            for (var r = 0; r < count && n < shortlist.Length; r++)
+            var r0 = 0;
+            var cutVector = Vector256.Create((ushort)cut);
+            for (; r0 <= count - Vector256<ushort>.Count && n < length; r0 += Vector256<ushort>.Count)
+            {
+                var mask = Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref d0, (nuint)r0), cutVector).ExtractMostSignificantBits();
+                while (mask != 0 && n < length)
+                {
+                    var r = r0 + System.Numerics.BitOperations.TrailingZeroCount(mask);
+                    mask &= mask - 1;
+                    var d = distances[r];
+                    if (d < cut || atCut-- > 0)
+                    {
+                        shortlist[n++] = r;
+                    }
+                }
+            }
+
+            for (var r = r0; r < count && n < length; r++)
             {
                 var d = distances[r];
                 if (d < cut || (d == cut && atCut-- > 0))
@@ -302,8 +353,9 @@ public sealed class CharacterSemanticIndex
         for (var q = 0; q < spanQueries.Count; q++)
         {
             // Above the exact size, the span's closest static rows by sign (ADR-028) are scored exactly; below it, all.
-            var candidates = signed ? SignShortlist(_staticSigns!, _characters.Length, spanQueries.Signs, spanQueries.Count, _staticShortlistRows, q) : null;
-            var count = candidates?.Length ?? _characters.Length;
+            var length = 0;
+            var candidates = signed ? SignShortlist(_staticSigns!, _characters.Length, spanQueries.Signs, spanQueries.Count, _staticShortlistRows, out length, q) : null;
+            var count = candidates is null ? _characters.Length : length;
             var list = q * per;
             for (var i = 0; i < count; i++)
             {
@@ -325,6 +377,11 @@ public sealed class CharacterSemanticIndex
 
                 topCharacter[list + at] = c;
                 topSimilarity[list + at] = similarity;
+            }
+
+            if (candidates is not null)
+            {
+                System.Buffers.ArrayPool<int>.Shared.Return(candidates);
             }
         }
 
@@ -364,17 +421,42 @@ public sealed class CharacterSemanticIndex
         var queries = Queries.Of(windows);
         // One pass over the characters keeps the best two overall (every hit's margin is over the strongest other
         // character) and the best `top` at or above the floor: nothing per character is allocated (100,000 floats
-        // and ints a call were half a megabyte of large-object heap each).
+        // and ints a call were half a megabyte of large-object heap each). Above the exact size only the characters
+        // of the rows closest by sign are scored (ADR-028), exactly as the full scan would score them, in character
+        // order (so ties break the same way); the shortlist lives in a pooled array (ADR-041).
+        int[]? candidates = null;
+        var count = _characters.Length;
+        if (RowCount > _exactUpToRows)
+        {
+            candidates = SignShortlist(_signs, RowCount, queries.Signs, queries.Count, _shortlistRows, out var rows);
+            count = CharactersOf(candidates, rows);
+        }
+
+        try
+        {
+            return Scan(queries, candidates, count, floor, top);
+        }
+        finally
+        {
+            if (candidates is not null)
+            {
+                System.Buffers.ArrayPool<int>.Shared.Return(candidates);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Scores the characters (every one, or the first <paramref name="count"/> of <paramref name="candidates"/>) and
+    /// keeps the best two overall and the best <paramref name="top"/> at or above the floor.
+    /// </summary>
+    private SemanticHit[] Scan(Queries queries, int[]? candidates, int count, float floor, int top)
+    {
         Span<int> hitCharacter = stackalloc int[Math.Min(top, 64)];
         Span<float> hitSimilarity = stackalloc float[hitCharacter.Length];
         Span<int> hitWindow = stackalloc int[hitCharacter.Length];
         var hits = 0;
         float firstSimilarity = float.NegativeInfinity, secondSimilarity = float.NegativeInfinity;
         var first = -1;
-        // Above the exact size only the characters of the rows closest by sign are scored (ADR-028), exactly as the
-        // full scan would score them, in character order (so ties break the same way).
-        var candidates = RowCount > _exactUpToRows ? CharactersOf(SignShortlist(_signs, RowCount, queries.Signs, queries.Count, _shortlistRows)) : null;
-        var count = candidates?.Length ?? _characters.Length;
         for (var i = 0; i < count; i++)
         {
             var c = candidates is null ? i : candidates[i];
@@ -421,21 +503,21 @@ public sealed class CharacterSemanticIndex
         return result;
     }
 
-    /// <summary>The distinct characters of shortlisted rows (given in row order, so the characters come out in order).</summary>
-    private int[] CharactersOf(int[] shortlistedRows)
+    /// <summary>Turns the first <paramref name="rows"/> shortlisted rows (in row order) into their distinct characters
+    /// (so in character order), in place; returns how many.</summary>
+    private int CharactersOf(int[] shortlist, int rows)
     {
-        var characters = new int[shortlistedRows.Length];
         var n = 0;
-        foreach (var r in shortlistedRows)
+        for (var i = 0; i < rows; i++)
         {
-            var c = _rowCharacter[r];
-            if (n == 0 || characters[n - 1] != c)
+            var c = _rowCharacter[shortlist[i]];
+            if (n == 0 || shortlist[n - 1] != c)
             {
-                characters[n++] = c;
+                shortlist[n++] = c;
             }
         }
 
-        return characters[..n];
+        return n;
     }
 
     /// <summary>The best similarity of one character's vectors to any window (and which window), or null when it has none.</summary>
