@@ -11,7 +11,7 @@ for row in rows:
     by.setdefault(row["round"], {})[row["build"]] = row
 
 measures = [("prompts_per_s", "prompts/s"), ("service_us", "service CPU µs/prompt"),
-            ("postgres_us", "PostgreSQL CPU µs/prompt"), ("alloc_bytes", "allocated bytes/prompt"), ("p50_ms", "p50 ms"),
+            ("postgres_us", "PostgreSQL CPU µs/prompt"), ("wrk_us", "wrk CPU µs/prompt"), ("alloc_bytes", "allocated bytes/prompt"), ("p50_ms", "p50 ms"),
             ("p99_ms", "p99 ms")]
 print(f"\n{len(by)} rounds; medians over rounds, and the median (min-max) of the per-round ratio B / A")
 print(f"{'measure':28} {'A':>10} {'B':>10} {'B/A median':>11} {'spread':>15}")

@@ -2,7 +2,7 @@
 # Interleaved A/B of the prompt endpoint over HTTP: two builds of the service run side by side (each on its own port with
 # its own embedded PostgreSQL and data folder, both warmed up once), then short rounds alternate between them (A B, B A,
 # A B, ...), so a machine whose speed drifts within the hour slows both builds alike. Per round and build it prints
-# prompts/s, the service's and PostgreSQL's CPU µs per prompt (from /proc) and the managed bytes allocated per prompt
+# prompts/s, the CPU µs per prompt of the service, of PostgreSQL (from /proc) and of wrk, and the managed bytes allocated per prompt
 # (the runtime's meter, where the build exports it); at the end, the median of the per-round ratios (B / A) and their
 # spread, the ratio to GET /health/live (measured on B in every round), and a full verification of both decision
 # chains (every answered request recorded, the chain intact).
@@ -66,22 +66,29 @@ ready() {
 }
 
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
-pg_pids() { local pm; pm=$(head -n1 "$out/$1/postgres/pgdata/postmaster.pid"); echo "$pm" $(pgrep -P "$pm"); }
+# PostgreSQL's CPU: the postmaster's own and its reaped children's (a backend that exits during a round moves its time
+# there), plus every child alive at the moment of reading.
+pg_ticks() {
+  local pm; pm=$(head -n1 "$out/$1/postgres/pgdata/postmaster.pid")
+  echo $(( $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat") + $(ticks $(pgrep -P "$pm")) ))
+}
 # (awk reads the whole page: exiting early would make curl fail on a closed pipe.)
 allocated() { curl -s "$(url "$1")/metrics" | awk '/^dotnet_gc_heap_total_allocated_bytes_total/ && !v { v = $NF } END { print v }'; }
 verify() { curl -s --max-time 600 "$(url "$1")/v1/decisions/verify" -H "Authorization: Bearer ${auditor[$1]}"; }
-wrk_prompts() { KEY=${key[$1]} wrk -t"$threads" -c"$connections" -d"$2s" --latency -s bench/load/screen.lua "$(url "$1")" | tail -n 1; }
+# wrk's own CPU (user + system seconds) goes to $out/wrk-cpu: the load generator shares the two cores.
+wrk_prompts() {
+  KEY=${key[$1]} /usr/bin/time -f '%U %S' -o "$out/wrk-cpu" wrk -t"$threads" -c"$connections" -d"$2s" --latency -s bench/load/screen.lua "$(url "$1")" | tail -n 1
+}
 
 declare -A answered
 answered[A]=0; answered[B]=0
 
 # One measured run of build $1 in round $2: one row of results.tsv.
 measure() {
-  local b=$1 r=$2 pgs svc0 pg0 a0 result svc1 pg1 a1 n rps non2xx errors p50 p99 alloc
-  pgs=$(pg_pids "$b")
-  svc0=$(ticks "${pid[$b]}"); pg0=$(ticks $pgs); a0=$(allocated "$b")
+  local b=$1 r=$2 svc0 pg0 a0 result svc1 pg1 a1 n rps non2xx errors p50 p99 alloc wrk_us
+  svc0=$(ticks "${pid[$b]}"); pg0=$(pg_ticks "$b"); a0=$(allocated "$b")
   result=$(wrk_prompts "$b" "$seconds")
-  svc1=$(ticks "${pid[$b]}"); pg1=$(ticks $pgs); a1=$(allocated "$b")
+  svc1=$(ticks "${pid[$b]}"); pg1=$(pg_ticks "$b"); a1=$(allocated "$b")
   n=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$result")
   rps=$(sed -n 's/.*rps=\([0-9]*\).*/\1/p' <<<"$result")
   non2xx=$(sed -n 's/.*non2xx=\([0-9]*\).*/\1/p' <<<"$result")
@@ -91,8 +98,9 @@ measure() {
   [ "$non2xx" = 0 ] || { echo "FAIL: build $b answered $non2xx non-2xx responses in round $r" >&2; exit 1; }
   answered[$b]=$((answered[$b] + n))
   alloc=$( [ -n "$a0" ] && [ -n "$a1" ] && awk -v a="$a0" -v c="$a1" -v n="$n" 'BEGIN { printf "%.0f", (c - a) / n }' || echo "-")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$b" "$rps" \
-    "$(( (svc1 - svc0) * 1000000 / hz / n ))" "$(( (pg1 - pg0) * 1000000 / hz / n ))" "$alloc" "$p50" "$p99" "$errors" "$(cut -d' ' -f1 /proc/loadavg)" >>"$out/results.tsv"
+  wrk_us=$(awk -v n="$n" '{ printf "%.0f", ($1 + $2) * 1e6 / n }' "$out/wrk-cpu")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$b" "$rps" \
+    "$(( (svc1 - svc0) * 1000000 / hz / n ))" "$(( (pg1 - pg0) * 1000000 / hz / n ))" "$wrk_us" "$alloc" "$p50" "$p99" "$errors" "$(cut -d' ' -f1 /proc/loadavg)" >>"$out/results.tsv"
   tail -n1 "$out/results.tsv"
 }
 
@@ -113,7 +121,7 @@ wrk -t"$threads" -c"$connections" -d3s "$(url B)/health/live" >/dev/null
 declare -A before
 for b in A B; do before[$b]=$(verify "$b" | sed -n 's/.*"entriesChecked":\([0-9]*\).*/\1/p'); done
 
-printf 'round\tbuild\tprompts_per_s\tservice_us\tpostgres_us\talloc_bytes\tp50_ms\tp99_ms\tsocket_errors\tload1\n' | tee "$out/results.tsv"
+printf 'round\tbuild\tprompts_per_s\tservice_us\tpostgres_us\twrk_us\talloc_bytes\tp50_ms\tp99_ms\tsocket_errors\tload1\n' | tee "$out/results.tsv"
 : >"$out/live.tsv"
 for r in $(seq 1 "$rounds"); do
   if [ $((r % 2)) -eq 1 ]; then order="A B"; else order="B A"; fi

@@ -64,7 +64,7 @@ public sealed class RecordedDecisionResponseTests(PostgresFixture postgres) : Po
         var app = await postgres.SharedAppAsync();
         var logged = new LoggedJson("{\"decisionId\":\"00000000-0000-0000-0000-000000000001\",\"tenantId\":\"stale\"}");
         var recorded = new DecisionView(
-            Guid.Parse("00000000-0000-0000-0000-000000000001"), 7, Guid.NewGuid(), "prompt", Policies.Model.Outcome.Allow, "v1",
+            Guid.Parse("00000000-0000-0000-0000-000000000001"), 7, Guid.NewGuid(), "prompt", global::Compliance.Policies.Model.Outcome.Allow, "v1",
             new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero), [], [], new DecisionInput("p", null, null, []))
         {
             Logged = logged,
