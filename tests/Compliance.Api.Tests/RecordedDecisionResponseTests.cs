@@ -46,15 +46,45 @@ public sealed class RecordedDecisionResponseTests(PostgresFixture postgres) : Po
 
             await using var conn = new NpgsqlConnection(world.App.Database.Owner);
             var payload = await conn.QuerySingleAsync<string>("select payload from decisions where id = @id", new { id });
-            // The log holds the decision without its sequence number (not known until it was written) ...
-            Assert.DoesNotContain("\"sequence\"", payload, StringComparison.Ordinal);
-            var expected = payload.Insert(payload.IndexOf(",\"tenantId\"", StringComparison.Ordinal), $",\"sequence\":{seq.ToString(CultureInfo.InvariantCulture)}");
-            Assert.Equal(expected, Encoding.UTF8.GetString(body));
-
-            // ... and the answer is exactly what serialising the decision with the API's JSON options writes.
+            // The answer is exactly what serialising the decision with the API's JSON options writes ...
             var options = world.App.Services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
             var view = JsonSerializer.Deserialize<DecisionView>(body, options)!;
             Assert.Equal(body, await WrittenAsync(TypedResults.Ok(view), world.App.Services));
+
+            // ... and the log holds the same decision without its sequence number (not known until it was written). Where
+            // the log's default encoder escaped nothing as \uXXXX, the answer is that payload with the sequence put back
+            // (the path taken); otherwise (an apostrophe in a reason, non-ASCII text) the answer was serialised afresh.
+            Assert.DoesNotContain("\"sequence\"", payload, StringComparison.Ordinal);
+            var spliced = payload.Insert(payload.IndexOf(",\"tenantId\"", StringComparison.Ordinal), $",\"sequence\":{seq.ToString(CultureInfo.InvariantCulture)}");
+            if (prompt == prompts[0])
+            {
+                Assert.DoesNotContain("\\u", payload, StringComparison.Ordinal);
+            }
+
+            if (!payload.Contains("\\u", StringComparison.Ordinal))
+            {
+                Assert.Equal(spliced, Encoding.UTF8.GetString(body));
+            }
+            else
+            {
+                Assert.Equal(JsonSerializer.Serialize(view with { Sequence = null }, JsonNames.Options), payload);
+            }
+        }
+    }
+
+    [Fact]
+    public void PayloadWithAnEscapeTheApiWritesDifferentlyIsNotAnsweredFromTheLog()
+    {
+        foreach (var (payload, spliced) in new[]
+        {
+            ("{\"decisionId\":\"00000000-0000-0000-0000-000000000001\",\"tenantId\":\"t\",\"m\":\"plain\"}", true),
+            ("{\"decisionId\":\"00000000-0000-0000-0000-000000000001\",\"tenantId\":\"t\",\"m\":\"\\u0027Comet\\u0027\"}", false),
+            ("{\"decisionId\":\"00000000-0000-0000-0000-000000000001\",\"tenantId\":\"t\",\"m\":\"\\u00E9\"}", false),
+        })
+        {
+            var logged = new LoggedJson(payload);
+            var recorded = Recorded(logged);
+            Assert.Equal(spliced, RecordedDecisionResult.Splice(recorded) is not null);
         }
     }
 
@@ -62,14 +92,7 @@ public sealed class RecordedDecisionResponseTests(PostgresFixture postgres) : Po
     public async Task CopyOfARecordedDecisionIsSerialisedAfreshNotFromTheLoggedPayload()
     {
         var app = await postgres.SharedAppAsync();
-        var logged = new LoggedJson("{\"decisionId\":\"00000000-0000-0000-0000-000000000001\",\"tenantId\":\"stale\"}");
-        var recorded = new DecisionView(
-            Guid.Parse("00000000-0000-0000-0000-000000000001"), 7, Guid.NewGuid(), "prompt", global::Compliance.Policies.Model.Outcome.Allow, "v1",
-            new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero), [], [], new DecisionInput("p", null, null, []))
-        {
-            Logged = logged,
-        };
-        logged.For = recorded;
+        var recorded = Recorded(new LoggedJson("{\"decisionId\":\"00000000-0000-0000-0000-000000000001\",\"tenantId\":\"stale\"}"));
         Assert.NotNull(RecordedDecisionResult.Splice(recorded));
 
         var copy = recorded with { Subject = "image" };
@@ -78,6 +101,18 @@ public sealed class RecordedDecisionResponseTests(PostgresFixture postgres) : Po
         Assert.Contains("\"subject\":\"image\"", written, StringComparison.Ordinal);
         Assert.DoesNotContain("stale", written, StringComparison.Ordinal);
         Assert.Equal(await WrittenAsync(TypedResults.Ok(copy), app.Services), await WrittenAsync(new RecordedDecisionResult(copy), app.Services));
+    }
+
+    private static DecisionView Recorded(LoggedJson logged)
+    {
+        var recorded = new DecisionView(
+            Guid.Parse("00000000-0000-0000-0000-000000000001"), 7, Guid.NewGuid(), "prompt", global::Compliance.Policies.Model.Outcome.Allow, "v1",
+            new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero), [], [], new DecisionInput("p", null, null, []))
+        {
+            Logged = logged,
+        };
+        logged.For = recorded;
+        return recorded;
     }
 
     private static async Task<byte[]> WrittenAsync(IResult result, IServiceProvider services)

@@ -8,11 +8,12 @@ using Microsoft.AspNetCore.Http.Metadata;
 namespace Compliance.Api.Screening;
 
 /// <summary>
-/// 200 with a recorded decision, written from the JSON the decision log stored for it: that payload is the same
-/// serialisation of the same view with the sequence number left out (it was not known yet), so the answer is the
-/// payload with <c>"sequence":N</c> put back after <c>decisionId</c> — byte for byte what serialising the view again
-/// would write (RecordedDecisionResultTests pins this), without doing it a second time on every screened prompt.
-/// A view that was not recorded as-is (a copy, or no payload) is serialised as before.
+/// 200 with a recorded decision, written from the JSON the decision log stored for it where that gives the same bytes:
+/// the payload is the same view serialised without its sequence number (not known yet), so the answer is the payload
+/// with <c>"sequence":N</c> put back after <c>decisionId</c>. The log escapes with the default encoder and the API with
+/// the relaxed one (apostrophes, <c>+</c>, <c>&lt;</c> and non-ASCII text are <c>\uXXXX</c> in the log, raw in the
+/// answer), so a payload holding any <c>\u</c> escape is serialised afresh; one without is written identically by both
+/// (RecordedDecisionResponseTests pins this). A view that was not recorded as-is (a copy) is serialised afresh too.
 /// </summary>
 internal sealed class RecordedDecisionResult(DecisionView view) : IResult, IEndpointMetadataProvider, IStatusCodeHttpResult, IValueHttpResult, IValueHttpResult<DecisionView>
 {
@@ -53,7 +54,8 @@ internal sealed class RecordedDecisionResult(DecisionView view) : IResult, IEndp
 
     /// <summary>
     /// Where <c>"sequence":N</c> goes in the stored payload (right after the decision id, the first member: the record's
-    /// member order, which the serialiser keeps), or null when this view cannot be answered from it.
+    /// member order, which the serialiser keeps), or null when this view cannot be answered from it: not the view that
+    /// was recorded, or a payload with a <c>\u</c> escape, which the API's relaxed encoder might write differently.
     /// </summary>
     internal static int? Splice(DecisionView view)
     {
@@ -66,6 +68,7 @@ internal sealed class RecordedDecisionResult(DecisionView view) : IResult, IEndp
         var at = Prefix.Length + 36 + 1;
         var payload = logged.Payload;
         return payload.Length > at && payload.StartsWith(Prefix, StringComparison.Ordinal) && payload[at - 1] == '"' && payload[at] == ','
+            && !payload.Contains("\\u", StringComparison.Ordinal)
             ? at
             : null;
     }
