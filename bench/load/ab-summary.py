@@ -16,8 +16,11 @@ measures = [("prompts_per_s", "prompts/s"), ("service_us", "service CPU µs/prom
 print(f"\n{len(by)} rounds; medians over rounds, and the median (min-max) of the per-round ratio B / A")
 print(f"{'measure':28} {'A':>10} {'B':>10} {'B/A median':>11} {'spread':>15}")
 for key, name in measures:
+    # A missing reading ("-": a build without the runtime's meter) or an allocation reading of 0 (the metrics endpoint
+    # answered the same total twice) leaves that round out of that measure.
     pairs = [(float(r["A"][key]), float(r["B"][key])) for r in by.values()
-             if "A" in r and "B" in r and r["A"][key] not in ("-", "") and r["B"][key] not in ("-", "")]
+             if "A" in r and "B" in r and r["A"][key] not in ("-", "") and r["B"][key] not in ("-", "")
+             and not (key == "alloc_bytes" and (float(r["A"][key]) == 0 or float(r["B"][key]) == 0))]
     if not pairs:
         print(f"{name:28} {'-':>10} {'-':>10}")
         continue
