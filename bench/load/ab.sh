@@ -69,8 +69,16 @@ ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/
 # PostgreSQL's CPU: the postmaster's own and its reaped children's (a backend that exits during a round moves its time
 # there), plus every child alive at the moment of reading.
 pg_ticks() {
-  local pm; pm=$(head -n1 "$out/$1/postgres/pgdata/postmaster.pid")
-  echo $(( $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat") + $(ticks $(pgrep -P "$pm")) ))
+  # Read again until neither the postmaster's reaped-children time nor its list of children moved while the children were
+  # read: a backend that exits (and is reaped) in between would otherwise be counted in neither reading.
+  local pm kids again c1 c2 sum; pm=$(head -n1 "$out/$1/postgres/pgdata/postmaster.pid")
+  for _ in 1 2 3 4 5; do
+    c1=$(awk '{ print $16 + $17 }' "/proc/$pm/stat"); kids=$(pgrep -P "$pm" | tr '\n' ' ')
+    sum=$(ticks $kids)
+    again=$(pgrep -P "$pm" | tr '\n' ' '); c2=$(awk '{ print $16 + $17 }' "/proc/$pm/stat")
+    [ "$c1" = "$c2" ] && [ "$kids" = "$again" ] && break
+  done
+  echo $(( $(awk '{ print $14 + $15 }' "/proc/$pm/stat") + c2 + sum ))
 }
 # (awk reads the whole page: exiting early would make curl fail on a closed pipe.)
 allocated() { curl -s "$(url "$1")/metrics" | awk '/^dotnet_gc_heap_total_allocated_bytes_total/ && !v { v = $NF } END { print v }'; }

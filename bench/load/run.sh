@@ -49,8 +49,16 @@ ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/
 # PostgreSQL: the postmaster's own and reaped children's time (a backend that exits mid-run moves its time there) plus
 # every child alive when read.
 pg_ticks() {
-  local pm; pm=$(head -n1 "$data/postgres/pgdata/postmaster.pid")
-  echo $(( $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat") + $(ticks $(pgrep -P "$pm")) ))
+  # Read again until neither the postmaster's reaped-children time nor its list of children moved while the children were
+  # read: a backend that exits (and is reaped) in between would otherwise be counted in neither reading.
+  local pm kids again c1 c2 sum; pm=$(head -n1 "$data/postgres/pgdata/postmaster.pid")
+  for _ in 1 2 3 4 5; do
+    c1=$(awk '{ print $16 + $17 }' "/proc/$pm/stat"); kids=$(pgrep -P "$pm" | tr '\n' ' ')
+    sum=$(ticks $kids)
+    again=$(pgrep -P "$pm" | tr '\n' ' '); c2=$(awk '{ print $16 + $17 }' "/proc/$pm/stat")
+    [ "$c1" = "$c2" ] && [ "$kids" = "$again" ] && break
+  done
+  echo $(( $(awk '{ print $14 + $15 }' "/proc/$pm/stat") + c2 + sum ))
 }
 hz=$(getconf CLK_TCK)
 
