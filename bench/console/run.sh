@@ -4,6 +4,9 @@
 # last 365 days, 20 tenants, every kind and outcome, eight rules), signs in to the console as the demo auditor with
 # curl, and times each page sequentially, reporting p50/p95/max per page.
 #   bench/console/run.sh [decisions=1000000] [requests-per-page=100]
+# SERVICE_DLL measures another build (e.g. an older commit's, built into a separate worktree). EXPLAIN=1 also prints
+# EXPLAIN ANALYZE of every read of `decisions` the service makes (bench/console/explain.sql) after seeding, and after the
+# pages which of the table's indexes the service's own queries scanned (pg_stat_user_indexes).
 # The synthetic rows carry placeholder hashes, so this throw-away log does not verify; nothing else reads them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,12 +17,13 @@ dir=.data/bench-console
 base="http://127.0.0.1:$port"
 
 scripts/setup.sh
-dotnet build src/Compliance.Api -c Release -nologo -v q >/dev/null
+dll=${SERVICE_DLL:-src/Compliance.Api/bin/Release/net10.0/Compliance.Api.dll}
+[ -n "${SERVICE_DLL:-}" ] || dotnet build src/Compliance.Api -c Release -nologo -v q >/dev/null
 
 rm -rf "$dir" && mkdir -p "$dir"
 ASPNETCORE_ENVIRONMENT=Production Demo__Seed=true \
   Paths__Data="$PWD/$dir/data" Paths__Models="$PWD/.data/models" Paths__Policies="$PWD/policies" Logging__LogLevel__Default=Warning \
-  dotnet src/Compliance.Api/bin/Release/net10.0/Compliance.Api.dll --urls "$base" >"$dir/service.log" 2>&1 &
+  dotnet "$dll" --urls "$base" >"$dir/service.log" 2>&1 &
 service=$!
 trap 'kill $service 2>/dev/null; wait $service 2>/dev/null' EXIT
 for _ in $(seq 1 180); do
@@ -87,6 +91,12 @@ pages=(
   "/console/charts?days=30"
   "/console/charts?days=90"
 )
+if [ -n "${EXPLAIN:-}" ]; then
+  psql_owner -c "select pg_stat_reset()" >/dev/null
+  psql_owner -v tenant="$tenant" -v from_ts="$from" -v to_ts="$to" -v mid="$mid" -v one="$one" -f bench/console/explain.sql
+  psql_owner -c "select pg_stat_reset()" >/dev/null
+fi
+echo "service: $dll; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-78s %6s %8s %8s %8s\n' page status p50_ms p95_ms max_ms
 for page in "${pages[@]}"; do
   curl -s -o /dev/null -b "$jar" "$base$page"   # warm-up
@@ -99,3 +109,8 @@ for page in "${pages[@]}"; do
   printf '%s\n' "${times[@]}" | sort -n | awk -v page="$page" -v code="$code" '{ a[NR] = $1 * 1000 } END {
     p50 = a[int((NR + 1) * 0.50)]; p95 = a[int(NR * 0.95 + 0.999)]; printf "%-78s %6s %8.1f %8.1f %8.1f\n", page, code, p50, p95, a[NR] }'
 done
+if [ -n "${EXPLAIN:-}" ]; then
+  sleep 1   # the statistics collector's last report
+  echo "index scans of decisions by the pages above:"
+  psql_owner -c "select indexrelname, idx_scan from pg_stat_user_indexes where relname = 'decisions' order by idx_scan desc, indexrelname"
+fi

@@ -46,12 +46,25 @@ source "$data/demo-keys.env"
 # CPU time (user + system, in clock ticks) of the service, of the PostgreSQL cluster (postmaster and its backends) and
 # of wrk: read before and after a measured run, so the per-request CPU of each is known even on a loaded machine.
 ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
-pg_pids() { local pm; pm=$(head -n1 "$data/postgres/pgdata/postmaster.pid"); echo "$pm" $(pgrep -P "$pm"); }
+# PostgreSQL: the postmaster's own and reaped children's time (a backend that exits mid-run moves its time there) plus
+# every child alive when read.
+pg_ticks() {
+  # Read again until neither the postmaster's reaped-children time nor its list of children moved while the children were
+  # read: a backend that exits (and is reaped) in between would otherwise be counted in neither reading.
+  local pm kids again c1 c2 sum; pm=$(head -n1 "$data/postgres/pgdata/postmaster.pid")
+  for _ in 1 2 3 4 5; do
+    c1=$(awk '{ print $16 + $17 }' "/proc/$pm/stat"); kids=$(pgrep -P "$pm" | tr '\n' ' ')
+    sum=$(ticks $kids)
+    again=$(pgrep -P "$pm" | tr '\n' ' '); c2=$(awk '{ print $16 + $17 }' "/proc/$pm/stat")
+    [ "$c1" = "$c2" ] && [ "$kids" = "$again" ] && break
+  done
+  echo $(( $(awk '{ print $14 + $15 }' "/proc/$pm/stat") + c2 + sum ))
+}
 hz=$(getconf CLK_TCK)
 
 # Bytes the service's managed code allocated so far (the runtime's System.Runtime meter, scraped from /metrics; empty for
 # a build without that meter).
-allocated() { curl -s "$url/metrics" | awk '/^dotnet_gc_heap_total_allocated_bytes_total/ { print $NF; exit }'; }
+allocated() { curl -s "$url/metrics" | awk '/^dotnet_gc_heap_total_allocated_bytes_total/ && !v { v = $NF } END { print v }'; }
 
 entries() { curl -s "$url/v1/decisions/verify" -H "Authorization: Bearer $AUDITOR_KEY" | tee .data/bench-verify.json | sed -n 's/.*"entriesChecked":\([0-9]*\).*/\1/p'; }
 
@@ -60,11 +73,10 @@ screen() {
   local label=$1
   KEY=$PLATFORM_KEY wrk -t"$threads" -c"$connections" -d5s -s bench/load/screen.lua "$url" >/dev/null
   local before; before=$(entries)
-  local pgs; pgs=$(pg_pids)
-  local svc0 pg0; svc0=$(ticks $service); pg0=$(ticks $pgs)
+  local svc0 pg0; svc0=$(ticks $service); pg0=$(pg_ticks)
   local alloc0; alloc0=$(allocated)
   local result; result=$(KEY=$PLATFORM_KEY wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -s bench/load/screen.lua "$url" | tail -n 1)
-  local svc1 pg1; svc1=$(ticks $service); pg1=$(ticks $pgs)
+  local svc1 pg1; svc1=$(ticks $service); pg1=$(pg_ticks)
   local alloc1; alloc1=$(allocated)
   local after; after=$(entries)
   local requests; requests=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$result")

@@ -10,17 +10,18 @@ internal sealed class ValidationFilter<T>(IValidator<T> validator) : IEndpointFi
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        if (context.Arguments.OfType<T>().FirstOrDefault() is { } argument)
+        if (Argument(context) is { } argument)
         {
             var result = await validator.ValidateAsync(argument, context.HttpContext.RequestAborted);
-            var errors = result.ToDictionary();
-            foreach (var (field, messages) in StorableText.Check(argument))
+            var unstorable = StorableText.Check(argument);
+            if (!result.IsValid || unstorable.Count > 0)
             {
-                errors[field] = errors.TryGetValue(field, out var others) ? [.. messages, .. others] : messages; // the unstorable text first: nothing else about it matters
-            }
+                var errors = result.ToDictionary();
+                foreach (var (field, messages) in unstorable)
+                {
+                    errors[field] = errors.TryGetValue(field, out var others) ? [.. messages, .. others] : messages; // the unstorable text first: nothing else about it matters
+                }
 
-            if (errors.Count > 0)
-            {
                 return TypedResults.ValidationProblem(errors);
             }
         }
@@ -30,6 +31,20 @@ internal sealed class ValidationFilter<T>(IValidator<T> validator) : IEndpointFi
         }
 
         return await next(context);
+    }
+
+    // The first argument of type T (a loop, not OfType().FirstOrDefault(): this runs on every validated request).
+    private static T? Argument(EndpointFilterInvocationContext context)
+    {
+        for (var i = 0; i < context.Arguments.Count; i++)
+        {
+            if (context.Arguments[i] is T argument)
+            {
+                return argument;
+            }
+        }
+
+        return default;
     }
 }
 

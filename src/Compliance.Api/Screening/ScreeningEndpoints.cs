@@ -50,6 +50,7 @@ internal static class ScreeningEndpoints
         return TypedResults.Ok(await gate.ScreenAsync(http.User.RequiredTenantId(), upload.Bytes!, upload.Account, upload.Contexts, ct));
     }
 
-    private static async Task<Ok<DecisionView>> ScreenPrompt(ScreenPromptRequest request, HttpContext http, PromptGate gate, CancellationToken ct) =>
-        TypedResults.Ok(await gate.ScreenAsync(http.User.RequiredTenantId(), new PromptToScreen(request.Prompt!, request.Account, request.Contexts ?? []), ct));
+    // Answered from the JSON the log stored for the decision: the same bytes as serialising it again, written once.
+    private static async Task<RecordedDecisionResult> ScreenPrompt(ScreenPromptRequest request, HttpContext http, PromptGate gate, CancellationToken ct) =>
+        new(await gate.ScreenAsync(http.User.RequiredTenantId(), new PromptToScreen(request.Prompt!, request.Account, request.Contexts ?? []), ct));
 }

@@ -99,17 +99,17 @@ public static class PolicyEngine
 
     internal static bool Holds(RuleCondition when, string subject, Signal signal, GrantFact? fact)
     {
-        if (when.Signals.Count > 0 && !when.Signals.Contains(signal.Kind, StringComparer.Ordinal))
+        if (when.Signals.Count > 0 && !Contains(when.Signals, signal.Kind))
         {
             return false;
         }
 
-        if (when.Subjects.Count > 0 && !when.Subjects.Contains(subject, StringComparer.Ordinal))
+        if (when.Subjects.Count > 0 && !Contains(when.Subjects, subject))
         {
             return false;
         }
 
-        if (when.EntityTypes.Count > 0 && (signal.Entity is null || !when.EntityTypes.Contains(signal.Entity.Type, StringComparer.Ordinal)))
+        if (when.EntityTypes.Count > 0 && (signal.Entity is null || !Contains(when.EntityTypes, signal.Entity.Type)))
         {
             return false;
         }
@@ -124,12 +124,12 @@ public static class PolicyEngine
             }
         }
 
-        if (when.Classifiers.Count > 0 && !when.Classifiers.Contains(signal.Classifier, StringComparer.Ordinal))
+        if (when.Classifiers.Count > 0 && !Contains(when.Classifiers, signal.Classifier))
         {
             return false;
         }
 
-        if (when.MatchKinds.Count > 0 && (signal.Evidence.MatchKind is not { } kind || !when.MatchKinds.Contains(kind.Split('+')[0], StringComparer.Ordinal)))
+        if (when.MatchKinds.Count > 0 && (signal.Evidence.MatchKind is not { } kind || !Contains(when.MatchKinds, BaseMatchKind(kind))))
         {
             return false;
         }
@@ -166,6 +166,30 @@ public static class PolicyEngine
         }
 
         return when.ScoreAtLeast is not { } atLeast || score >= ScoreBasisPoints.Of(atLeast);
+    }
+
+    // Ordinal membership by index: Enumerable.Contains with a comparer enumerates through an interface (an enumerator
+    // allocated per list, per rule, per signal), and this runs for every rule a signal is tried against.
+    private static bool Contains(IReadOnlyList<string> values, string value) => Contains(values, value.AsSpan());
+
+    private static bool Contains(IReadOnlyList<string> values, ReadOnlySpan<char> value)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (value.SequenceEqual(values[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // "exact+alias" and the like are matched on their first part ("exact"), as kind.Split('+')[0] did.
+    private static ReadOnlySpan<char> BaseMatchKind(string kind)
+    {
+        var plus = kind.IndexOf('+', StringComparison.Ordinal);
+        return plus < 0 ? kind : kind.AsSpan(0, plus);
     }
 
     private static void AddObligations(List<Obligation> obligations, PolicyRule rule, Signal signal, GrantFact? fact)

@@ -29,7 +29,15 @@ internal sealed class DecisionPipeline(IDecisionFacts facts, IPolicySource polic
     public async Task<DecisionView> DecideAsync(
         Guid tenantId, string subject, IReadOnlyList<Signal> signals, IReadOnlyCollection<string> contexts, DecisionInput input, CancellationToken ct)
     {
-        var entities = signals.Select(s => s.Entity).OfType<EntityRef>().ToList();
+        var entities = new List<EntityRef>(signals.Count);
+        foreach (var signal in signals)
+        {
+            if (signal.Entity is { } entity)
+            {
+                entities.Add(entity);
+            }
+        }
+
         var resolved = await facts.ResolveAsync(tenantId, input.Account, entities, contexts, input.Prompt, ct);
         var decision = PolicyEngine.Evaluate(policies.Current, new PolicyInput(subject, signals, resolved));
         return await recorder.RecordAsync(tenantId, subject, decision, input, ct);

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Compliance.Policies.Model;
 using Compliance.Generation.Frames;
 using Compliance.Storage.Decisions;
@@ -53,6 +54,24 @@ internal sealed record DecisionView(
 {
     /// <summary>For a review decision: the obligations that bind if a reviewer overturns it and the output is released.</summary>
     public IReadOnlyList<Obligation>? ObligationsIfReleased { get; init; }
+
+    /// <summary>
+    /// The JSON the log stored for this decision (this view without its sequence number), so the answer can be written
+    /// from it instead of serialising the decision a second time (<see cref="LoggedJson"/>). Never serialised itself.
+    /// </summary>
+    [JsonIgnore]
+    public LoggedJson? Logged { get; init; }
+}
+
+/// <summary>
+/// A recorded decision's payload as the log stored it, tied to the one view it was recorded for: a copy of that view
+/// (<c>view with { ... }</c>) carries this object too but is not <see cref="For"/>, so it is serialised afresh.
+/// </summary>
+internal sealed class LoggedJson(string payload)
+{
+    public string Payload { get; } = payload;
+
+    public DecisionView? For { get; set; }
 }
 
 /// <summary>Writes every decision to the log before it is answered, and counts it.</summary>
@@ -76,19 +95,63 @@ internal sealed class DecisionRecorder(DecisionLog log, TimeProvider clock, IMet
         {
             ObligationsIfReleased = decision.ObligationsIfReleased.Count > 0 ? decision.ObligationsIfReleased : null,
         };
+        var payload = JsonSerializer.Serialize(view, JsonNames.Options);
         var entry = new DecisionEntry(
             view.DecisionId,
             tenantId,
             subject,
             JsonNames.Outcome(decision.Outcome),
             decision.PolicyVersion,
-            decision.Reasons.Select(r => r.Rule).Distinct().ToArray(),
-            decision.Reasons.Select(r => r.Signal?.Entity?.Id).OfType<Guid>().Distinct().ToArray(),
-            decision.Reasons.Select(r => r.Signal?.Classifier).OfType<string>().Distinct().ToArray(),
+            Distinct(decision.Reasons, static r => r.Rule),
+            DistinctEntities(decision.Reasons),
+            Distinct(decision.Reasons, static r => r.Signal?.Classifier),
             view.CreatedAt,
-            JsonSerializer.Serialize(view, JsonNames.Options));
+            payload);
         var seq = await log.AppendAsync(entry, ct);
         _decisions.Add(1, new KeyValuePair<string, object?>("subject", subject), new KeyValuePair<string, object?>("outcome", entry.Outcome));
-        return view with { Sequence = seq };
+        var logged = new LoggedJson(payload);
+        var recorded = view with { Sequence = seq, Logged = logged };
+        logged.For = recorded;
+        return recorded;
+    }
+
+    // The log's filter columns, first occurrence first (as Enumerable.Distinct kept them), without LINQ's iterators and
+    // closures on every decision: a decision has a handful of reasons.
+    private static string[] Distinct(IReadOnlyList<Reason> reasons, Func<Reason, string?> pick)
+    {
+        if (reasons.Count == 0)
+        {
+            return [];
+        }
+
+        var values = new List<string>(reasons.Count);
+        foreach (var reason in reasons)
+        {
+            if (pick(reason) is { } value && !values.Contains(value))
+            {
+                values.Add(value);
+            }
+        }
+
+        return [.. values];
+    }
+
+    private static Guid[] DistinctEntities(IReadOnlyList<Reason> reasons)
+    {
+        if (reasons.Count == 0)
+        {
+            return [];
+        }
+
+        var ids = new List<Guid>(reasons.Count);
+        foreach (var reason in reasons)
+        {
+            if (reason.Signal?.Entity?.Id is { } id && !ids.Contains(id))
+            {
+                ids.Add(id);
+            }
+        }
+
+        return [.. ids];
     }
 }
