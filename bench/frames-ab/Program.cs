@@ -15,6 +15,13 @@ using Compliance.Policies.Model;
 // matching against banks of 1,000) one frame after another, after a warm-up pass; the process's CPU time over the
 // measured passes gives frames per CPU-second. Prints one tab-separated line per video.
 // Usage: Compliance.Frames.Ab <face-model-dir> <passes> [--published-face-models] <video>...
+//        Compliance.Frames.Ab --dump <face-model-dir> <image-or-folder>...   (faces and ResNet18 embeddings, to compare builds)
+if (args is ["--dump", var dumpModels, .. var inputs])
+{
+    Dump(dumpModels, inputs);
+    return 0;
+}
+
 if (args.Length < 3)
 {
     Console.Error.WriteLine("usage: Compliance.Frames.Ab <face-model-dir> <passes> [--published-face-models] <video>...");
@@ -68,6 +75,39 @@ async Task<int> ScreenAll(DecodedImage[] frames)
     }
 
     return count;
+}
+
+static void Dump(string modelDirectory, string[] inputs)
+{
+    using var embedder = new VisualEmbedder();
+    using var faces = new FacePipeline(FaceModelOptions.FromDirectory(modelDirectory));
+    var decoder = new SafeImageDecoder();
+    var files = inputs.SelectMany(i => Directory.Exists(i) ? Directory.EnumerateFiles(i) : [i])
+        .Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase))
+        .Order(StringComparer.Ordinal);
+    string Csv(ReadOnlySpan<float> v) => string.Join(',', v.ToArray().Select(x => x.ToString("R", CultureInfo.InvariantCulture)));
+    foreach (var file in files)
+    {
+        DecodedImage image;
+        try
+        {
+            image = decoder.DecodeFile(file);
+        }
+        catch (ImageRejectedException)
+        {
+            continue; // the test set's deliberately broken files
+        }
+
+        var name = Path.GetFileName(Path.GetDirectoryName(file)) + "/" + Path.GetFileName(file);
+        Console.WriteLine($"resnet\t{name}\t{Csv(embedder.Embed(image))}");
+        var found = faces.Analyze(image);
+        for (var i = 0; i < found.Count; i++)
+        {
+            var f = found[i];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"face\t{name}#{i}\t{f.Box.X:F1},{f.Box.Y:F1},{f.Box.Width:F1},{f.Box.Height:F1}\t{f.DetectionScore:F4}\t{f.SpoofScore:F4}\t{Csv(f.Embedding)}"));
+        }
+    }
 }
 
 static float[] RandomUnit(Random random, int dimension)
