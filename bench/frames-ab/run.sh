@@ -10,7 +10,8 @@
 #   A = the base commit, B = the base commit with the face models as published (ADR-026's subnormal weights kept:
 #   the in-run stand-in for the 2026-11-25 code), C = this tree.
 # Prints every round, then per video the median of the per-round ratios C/A and C/B with their min–max.
-# Needs .data/models/face (scripts/face-models.sh) and ffmpeg. Removes the base worktree when done.
+# Needs .data/models/face (scripts/face-models.sh) and ffmpeg. Removes the base worktree when done; with
+# FRAMES_AB_BASE_TREE=<folder> it uses (and keeps) an existing checkout of the base instead.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 rounds="${1:-10}"
@@ -18,14 +19,14 @@ base="${2:-a95ce7d}"
 passes="${FRAMES_AB_PASSES:-2}"
 cpu="${FRAMES_AB_CPU:-1}"
 work="$(mktemp -d /tmp/frames-ab.XXXXXX)"
-basetree="$work/base"
+basetree="${FRAMES_AB_BASE_TREE:-$work/base}"
 cleanup() {
-  git -C "$root" worktree remove --force "$basetree" >/dev/null 2>&1 || true
+  [[ -n "${FRAMES_AB_BASE_TREE:-}" ]] || git -C "$root" worktree remove --force "$basetree" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-git -C "$root" worktree add --detach "$basetree" "$base" >/dev/null
+[[ -n "${FRAMES_AB_BASE_TREE:-}" ]] || git -C "$root" worktree add --detach "$basetree" "$base" >/dev/null
 mkdir -p "$basetree/bench/frames-ab"
 cp "$root/bench/frames-ab/Program.cs" "$root/bench/frames-ab/Compliance.Frames.Ab.csproj" "$basetree/bench/frames-ab/"
 echo "building base ($base) and this tree ($(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo '+changes'))..." >&2
