@@ -52,7 +52,7 @@ internal static partial class FrameStages
                 Row("border trim: find content + crop", f => BorderTrimmer.Crop(f, BorderTrimmer.FindContent(f)));
                 Row("PDQ: 8 dihedral hashes of the frame", f => PdqHasher.HashDihedral(f));
                 Row("PDQ classifier (trim + hashes + lookups)", f => pdq.ClassifyAsync(f, CancellationToken.None).AsTask().GetAwaiter().GetResult());
-                Row("ResNet18: stretch to 224² (planes)", f => VisualEmbedder.FillRgbPlanes(f, new float[3 * VisualEmbedder.InputSize * VisualEmbedder.InputSize]));
+                Row("ResNet18: area resize to 224² + planes (ADR-038)", f => VisualEmbedder.FillRgbPlanes(f, new float[3 * VisualEmbedder.InputSize * VisualEmbedder.InputSize]));
                 Row("Skia: stretch a fresh SKImage to 224² (mipmaps built)", f => Stretch(f, 1, mipmaps: true));
                 Row("Skia: stretch one SKImage to 224² twice", f => Stretch(f, 2, mipmaps: true));
                 Row("Skia: stretch a fresh SKImage to 224², no mipmaps", f => Stretch(f, 1, mipmaps: false));

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Compliance.Imaging.Decoding;
 using Microsoft.ML.OnnxRuntime;
-using SkiaSharp;
 
 namespace Compliance.Faces;
 
@@ -108,8 +107,7 @@ public sealed class FacePipeline : IDisposable
     public IReadOnlyList<DetectedFace> Analyze(DecodedImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        using var pinned = FaceRaster.Pin(image);
-        var source = pinned.Image;
+        using var source = new FaceRaster.FaceSource(image);
         var boxes = Detect(source);
         var faces = new List<DetectedFace>(boxes.Count);
         var (scaleX, scaleY) = ((float)image.SourceWidth / image.Width, (float)image.SourceHeight / image.Height);
@@ -133,10 +131,10 @@ public sealed class FacePipeline : IDisposable
         _runOptions.Dispose();
     }
 
-    private List<(FaceBox Box, float Score)> Detect(SKImage source)
+    private List<(FaceBox Box, float Score)> Detect(FaceRaster.FaceSource source)
     {
         int width = source.Width, height = source.Height;
-        var rgba = FaceRaster.Warp(source, FaceRaster.RectToTarget(0, 0, width, height, DetectorWidth, DetectorHeight), DetectorWidth, DetectorHeight);
+        var rgba = FaceRaster.ResizeToRgba(source.Image, DetectorWidth, DetectorHeight);
         var input = new float[3 * DetectorWidth * DetectorHeight];
         FaceRaster.ToPlanarRgb(rgba, input, 127f, 128f);
 
@@ -192,7 +190,7 @@ public sealed class FacePipeline : IDisposable
         return kept;
     }
 
-    private DetectedFace Describe(SKImage source, FaceBox box, float detectionScore)
+    private DetectedFace Describe(FaceRaster.FaceSource source, FaceBox box, float detectionScore)
     {
         var landmarks = PredictLandmarks(source, box);
         var points = FivePoints(landmarks);
@@ -220,7 +218,7 @@ public sealed class FacePipeline : IDisposable
         };
     }
 
-    private FacePoint[] PredictLandmarks(SKImage source, FaceBox box)
+    private FacePoint[] PredictLandmarks(FaceRaster.FaceSource source, FaceBox box)
     {
         var rgba = FaceRaster.Warp(source, FaceRaster.RectToTarget(box.X, box.Y, box.Width, box.Height, LandmarkSide, LandmarkSide), LandmarkSide, LandmarkSide);
         var input = new float[LandmarkSide * LandmarkSide];
@@ -283,10 +281,10 @@ public sealed class FacePipeline : IDisposable
         return embedding;
     }
 
-    internal float[] LivenessProbabilities(SKImage source, FaceBox box) => Probabilities(_liveness, source, box, LivenessSide, LivenessSide);
+    internal float[] LivenessProbabilities(FaceRaster.FaceSource source, FaceBox box) => Probabilities(_liveness, source, box, LivenessSide, LivenessSide);
 
     /// <summary>Softmax of a face classifier that takes the 2.7×-scaled face crop as planar RGB 0–255 (liveness, and the deepfake slot).</summary>
-    private float[] Probabilities(InferenceSession session, SKImage source, FaceBox box, int width, int height)
+    private float[] Probabilities(InferenceSession session, FaceRaster.FaceSource source, FaceBox box, int width, int height)
     {
         var crop = ScaledCrop(box, LivenessCropScale, source.Width, source.Height);
         var rgba = FaceRaster.Warp(source, FaceRaster.RectToTarget(crop.X, crop.Y, crop.Width, crop.Height, width, height), width, height);

@@ -2,6 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Compliance.Api.Tests.Infrastructure;
+using Compliance.Classifiers.Images;
+using Compliance.Imaging.Decoding;
+using Compliance.Imaging.Embedding;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using SkiaSharp;
 
 namespace Compliance.Api.Tests;
@@ -119,6 +125,53 @@ public sealed class ImageScreeningTests(PostgresFixture postgres) : PostgresTest
         var decision = await ScreenImageAsync(world, "pen-and-coaster-flat.png");
         Assert.Equal("allow", decision["outcome"]!.GetValue<string>());
         Assert.Equal("default.no_signals", decision["reasons"]![0]!["rule"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task ReferenceEmbeddedByAnotherRecipeIsEmbeddedAgainFromItsImageNeverComparedAsStored()
+    {
+        // A reference row written by an older embedding recipe (ADR-038): its image is the bridge, its stored embeddings
+        // are an unrelated photo's. A node must not compare the stored vectors with its queries (the unrelated photo would
+        // match) but embed the stored image again (a cropped bridge, which PDQ misses, is then caught by the embedding).
+        var (world, character, _) = await WorldWithReferenceAsync();
+        var app = world.App;
+        var embedder = app.Services.GetRequiredService<VisualEmbedder>();
+        var decoder = app.Services.GetRequiredService<SafeImageDecoder>();
+        var unrelated = ReferenceFeatures.EmbeddingsOf(decoder.Decode(TestImages.Read("pen-and-coaster-flat.png")), embedder).SelectMany(e => e).ToArray();
+        var oldRecipe = embedder.ModelVersion.Replace(" " + VisualEmbedder.InputRecipe, "", StringComparison.Ordinal);
+        Assert.NotEqual(embedder.ModelVersion, oldRecipe);
+        var uploaded = Assert.Single((await world.RightsHolder.GetFromJsonAsync<List<Dictionary<string, object>>>($"/v1/characters/{character}/references"))!)["id"].ToString();
+        var stale = Guid.NewGuid();
+        await using (var conn = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync())
+        {
+            await conn.ExecuteAsync(
+                """
+                insert into reference_images (public_id, character_id, rights_holder_id, source, blob_sha256, media_type, width, height,
+                                              pdq_hash, pdq_quality, matchable, embedding, embedding_model)
+                select @stale, character_id, rights_holder_id, source, blob_sha256, media_type, width, height,
+                       repeat('0', 64), 0, false, @unrelated, @oldRecipe
+                from reference_images where public_id = @uploaded
+                """,
+                new { stale, unrelated, oldRecipe, uploaded = Guid.Parse(uploaded!) });
+        }
+
+        // Only the stale row is left to match; another node starting on the database loads the bank from scratch.
+        Assert.Equal(HttpStatusCode.NoContent, (await world.RightsHolder.DeleteAsync($"/v1/characters/{character}/references/{uploaded}")).StatusCode);
+        await using var node = await postgres.CreateAppOnAsync(app.Database);
+        var platform = node.ClientWithKey(await node.CreateKeyAsync("platform", world.TenantId));
+        async Task<System.Text.Json.Nodes.JsonObject> Screen(byte[] bytes, string name) =>
+            await World.Json(await platform.PostAsync("/v1/screen/image", TestImages.Form(bytes, name)));
+
+        Assert.Equal("allow", (await Screen(TestImages.Read("pen-and-coaster-flat.png"), "pen.png"))["outcome"]!.GetValue<string>());
+        using var original = SKBitmap.Decode(TestImages.Read("bridge-1-original.png"));
+        var crop = new SKRectI(original.Width / 10, original.Height / 10, original.Width * 9 / 10, original.Height * 9 / 10);
+        using var cropped = new SKBitmap(crop.Width, crop.Height);
+        Assert.True(original.ExtractSubset(cropped, crop));
+        using var jpeg = SKImage.FromBitmap(cropped).Encode(SKEncodedImageFormat.Jpeg, 60);
+        var decision = await Screen(jpeg.ToArray(), "crop.jpg");
+        var signal = decision["reasons"]!.AsArray().Select(r => r!["signal"]!).Single(s => s["classifier"]!.GetValue<string>() == "reference-image-embedding");
+        Assert.Equal(stale, signal["evidence"]!["referenceId"]!.GetValue<Guid>());
+        Assert.EndsWith(VisualEmbedder.InputRecipe, signal["modelVersion"]!.GetValue<string>().Split(" bank:")[0], StringComparison.Ordinal);
     }
 
     [Fact]

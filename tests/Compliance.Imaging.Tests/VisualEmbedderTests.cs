@@ -34,9 +34,9 @@ public sealed class VisualEmbedderTests(VisualEmbedderTests.Model model) : IClas
     }
 
     [Fact]
-    public void ModelVersionNamesPackageAndFileHash()
+    public void ModelVersionNamesPackageFileHashAndInputRecipe()
     {
-        Assert.Matches("^resnet18-onnx/0\\.23\\.1 sha256:[0-9a-f]{12}$", model.Embedder.ModelVersion);
+        Assert.Matches("^resnet18-onnx/0\\.23\\.1 sha256:[0-9a-f]{12} input:area$", model.Embedder.ModelVersion);
     }
 
     [Fact]

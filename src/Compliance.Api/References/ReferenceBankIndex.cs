@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using Compliance.Api.Infrastructure;
 using Compliance.Classifiers.Images;
+using Compliance.Imaging.Decoding;
 using Compliance.Imaging.Embedding;
 using Compliance.Imaging.LocalFeatures;
 using Compliance.Imaging.Matching;
 using Compliance.Imaging.Pdq;
+using Compliance.Storage.Blobs;
 using Dapper;
 using Npgsql;
 
@@ -13,8 +15,11 @@ namespace Compliance.Api.References;
 /// <summary>
 /// This node's in-memory reference bank: a PDQ index, an embedding index (8 rotations/mirrors per
 /// image reference) and the references' ORB keypoints, loaded from Postgres at start and followed by change number.
+/// Embeddings stored under another embedding model version (file or input recipe, ADR-038) are never compared with this
+/// node's queries: they are computed again from the reference's stored image, or left out (logged) when it is gone.
 /// </summary>
-internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceBankIndex> logger)
+internal sealed class ReferenceBankIndex(
+    NpgsqlDataSource db, ILogger<ReferenceBankIndex> logger, VisualEmbedder embedder, LocalBlobStore blobs, SafeImageDecoder decoder)
     : FollowedIndex<ReferenceBankIndex.Row>(db, logger), IReferenceBank
 {
     private readonly PdqIndex _pdq = new();
@@ -64,11 +69,20 @@ internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceB
     protected override async Task AddAsync(NpgsqlConnection conn, IReadOnlyList<Row> rows, CancellationToken ct)
     {
         // Embeddings (8 × 512 floats a reference) are fetched only for references this node does not hold yet.
-        var embeddings = (await conn.QueryAsync<(long Id, float[] Embedding)>(new CommandDefinition(
-                "select id, embedding from reference_images where id = any(@ids) and embedding is not null",
-                new { ids = rows.Select(r => r.Id).ToArray() },
-                cancellationToken: ct)))
-            .ToDictionary(r => r.Id, r => r.Embedding);
+        var embeddings = new Dictionary<long, float[]>();
+        var publicIds = rows.ToDictionary(r => r.Id, r => r.PublicId);
+        foreach (var stored in await conn.QueryAsync<(long Id, float[] Embedding, string? Model, string? Blob)>(new CommandDefinition(
+                     "select id, embedding, embedding_model, blob_sha256 from reference_images where id = any(@ids) and embedding is not null",
+                     new { ids = rows.Select(r => r.Id).ToArray() },
+                     cancellationToken: ct)))
+        {
+            var embedding = embedder.IsComparable(stored.Model) ? stored.Embedding : await EmbedAgainAsync(publicIds[stored.Id], stored.Model, stored.Blob, ct);
+            if (embedding is not null)
+            {
+                embeddings[stored.Id] = embedding;
+            }
+        }
+
         // Keypoints made by another recipe are not comparable with this node's queries: such a reference is matched by
         // PDQ and embedding only, and logged, until it is uploaded again.
         var localFeatures = (await conn.QueryAsync<(long Id, byte[] Features, string Version)>(new CommandDefinition(
@@ -109,6 +123,33 @@ internal sealed class ReferenceBankIndex(NpgsqlDataSource db, ILogger<ReferenceB
         }
 
         LocalFeatures.AddRange(keypoints);
+    }
+
+    /// <summary>
+    /// The reference's embeddings by this node's model, from its stored image; null (the reference is matched by PDQ and
+    /// keypoints only) when the image is gone or no longer decodes. Kept in memory: stored rows are immutable.
+    /// </summary>
+    private async Task<float[]?> EmbedAgainAsync(Guid id, string? storedModel, string? blob, CancellationToken ct)
+    {
+        var bytes = blob is null ? null : await blobs.GetAsync(blob, ct);
+        if (bytes is null)
+        {
+            logger.LogWarning("Reference {ReferenceId} has embeddings of model '{Stored}', not '{Current}', and no stored image: matched without them until uploaded again.",
+                id, storedModel, embedder.ModelVersion);
+            return null;
+        }
+
+        try
+        {
+            var embedding = ReferenceFeatures.EmbeddingsOf(decoder.Decode(bytes), embedder).SelectMany(e => e).ToArray();
+            logger.LogInformation("Reference {ReferenceId}: embeddings of model '{Stored}' computed again with '{Current}'.", id, storedModel, embedder.ModelVersion);
+            return embedding;
+        }
+        catch (ImageRejectedException e)
+        {
+            logger.LogWarning(e, "Reference {ReferenceId}: its stored image no longer decodes; matched without embeddings until uploaded again.", id);
+            return null;
+        }
     }
 
     internal sealed record Row : IChangeRow

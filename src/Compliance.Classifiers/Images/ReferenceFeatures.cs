@@ -28,4 +28,15 @@ public sealed record ReferenceFeatures(PdqResult Pdq, float[][] Embeddings, Loca
             LocalFeatureExtractor.DescribeReference(trimmed.Image),
             trimmed.Kept);
     }
+
+    /// <summary>
+    /// The eight dihedral embeddings alone, as <see cref="Of"/> computes them: for a stored reference whose embeddings came
+    /// from another embedding recipe (<see cref="VisualEmbedder.IsComparable"/>) and are computed again from its image.
+    /// </summary>
+    public static float[][] EmbeddingsOf(DecodedImage image, VisualEmbedder embedder)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(embedder);
+        return embedder.EmbedDihedral(BorderTrimmer.Trim(image).Image);
+    }
 }

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using Compliance.Imaging.Decoding;
 using Compliance.Imaging.Pdq;
 using Microsoft.ML.OnnxRuntime;
-using SkiaSharp;
 
 namespace Compliance.Imaging.Embedding;
 
@@ -33,6 +32,13 @@ public sealed class VisualEmbedder : IDisposable
     /// <summary>The NuGet package version the model files come from.</summary>
     public const string ModelPackageVersion = "0.23.1";
 
+    /// <summary>
+    /// How the model's input is drawn from an image, part of <see cref="ModelVersion"/>: <c>input:area</c> is a pixel-area
+    /// resize to 224×224 (ADR-038). Embeddings without it (<c>resnet18-onnx/0.23.1 sha256:…</c> alone) came from a
+    /// bilinear draw with mipmaps; the two differ enough (cosine 0.9x) that they are never compared.
+    /// </summary>
+    public const string InputRecipe = "input:area";
+
     internal const string PreprocessInputName = "OriginalInput";
     internal const string PreprocessOutputName = "PreprocessedInput";
     internal const string ModelInputName = "Input247";
@@ -40,7 +46,6 @@ public sealed class VisualEmbedder : IDisposable
 
     private const int PlaneLength = InputSize * InputSize;
     private static readonly long[] InputShape = [1, 3, InputSize, InputSize];
-    private static readonly SKSamplingOptions Sampling = new(SKFilterMode.Linear, SKMipmapMode.Linear);
 
     private readonly InferenceSession _preprocess;
     private readonly InferenceSession _model;
@@ -91,14 +96,19 @@ public sealed class VisualEmbedder : IDisposable
         _preprocess = preprocess;
         _model = model;
 
-        ModelVersion = $"resnet18-onnx/{ModelPackageVersion} sha256:{Sha256Prefix(options.ModelPath)}";
+        ModelVersion = $"resnet18-onnx/{ModelPackageVersion} sha256:{Sha256Prefix(options.ModelPath)} {InputRecipe}";
     }
 
     /// <summary>
-    /// Names the model for decision evidence: <c>resnet18-onnx/0.23.1 sha256:</c> and the first 12 hex
-    /// digits of the model file's SHA-256, so a swapped file shows up in every decision it made.
+    /// Names the model for decision evidence and for stored reference embeddings: <c>resnet18-onnx/0.23.1 sha256:</c>, the
+    /// first 12 hex digits of the model file's SHA-256, and <see cref="InputRecipe"/>, so a swapped file or a changed
+    /// resize shows up in every decision it made, and a reference embedded another way is never compared with a query
+    /// (<see cref="IsComparable"/>).
     /// </summary>
     public string ModelVersion { get; }
+
+    /// <summary>Whether an embedding stored under <paramref name="storedModelVersion"/> may be compared with this embedder's.</summary>
+    public bool IsComparable(string? storedModelVersion) => string.Equals(storedModelVersion, ModelVersion, StringComparison.Ordinal);
 
     /// <summary>The L2-normalised 512-dimensional embedding of an image. Thread-safe.</summary>
     public float[] Embed(DecodedImage image)
@@ -161,41 +171,28 @@ public sealed class VisualEmbedder : IDisposable
     }
 
     /// <summary>
-    /// Stretches the image to 224×224 (bilinear with mipmaps, so large frames are averaged rather than
-    /// aliased) and writes it as three planes R, G, B of values 0–255: ML.NET's ExtractPixels defaults,
-    /// which is what the preprocessing graph expects. Alpha is ignored.
+    /// Stretches the image to 224×224 by pixel-area averaging (<see cref="AreaResize"/>: one pass, no aliasing, no mipmap
+    /// chain; ADR-038 — the input recipe <see cref="InputRecipe"/> names) and writes it as three planes R, G, B of values
+    /// 0–255: ML.NET's ExtractPixels defaults, which is what the preprocessing graph expects. Alpha is ignored; grey is
+    /// repeated in all three planes.
     /// </summary>
     internal static void FillRgbPlanes(DecodedImage image, Span<float> planes)
     {
-        var rgba = new byte[PlaneLength * 4];
-        unsafe
+        var channels = PdqHasher.BytesPerPixel(image.Format);
+        var pixels = new byte[PlaneLength * channels];
+        AreaResize.Resize(image, InputSize, InputSize, pixels);
+        var (r, g, b) = image.Format switch
         {
-            fixed (byte* destination = rgba)
-            {
-                using var target = new SKPixmap(
-                    new SKImageInfo(InputSize, InputSize, SKColorType.Rgba8888, SKAlphaType.Opaque), (IntPtr)destination, InputSize * 4);
-                if (image.Format == PdqPixelFormat.Rgb888)
-                {
-                    // SkiaSharp has no 3-byte colour type (video frames reach the screener widened already).
-                    image = RgbWidening.ToRgba(image.Pixels.Span, image.Width, image.Height, image.RowBytes);
-                }
-
-                using var pin = image.Pixels.Pin();
-                var colorType = image.Format switch
-                {
-                    PdqPixelFormat.Rgba8888 => SKColorType.Rgba8888,
-                    PdqPixelFormat.Bgra8888 => SKColorType.Bgra8888,
-                    _ => SKColorType.Gray8,
-                };
-                Scale(new SKImageInfo(image.Width, image.Height, colorType, SKAlphaType.Opaque), (byte*)pin.Pointer, image.RowBytes, target);
-            }
-        }
-
+            PdqPixelFormat.Gray8 => (0, 0, 0),
+            PdqPixelFormat.Bgra8888 => (2, 1, 0),
+            _ => (0, 1, 2),
+        };
         for (var i = 0; i < PlaneLength; i++)
         {
-            planes[i] = rgba[(i * 4) + 0];
-            planes[PlaneLength + i] = rgba[(i * 4) + 1];
-            planes[(2 * PlaneLength) + i] = rgba[(i * 4) + 2];
+            var p = i * channels;
+            planes[i] = pixels[p + r];
+            planes[PlaneLength + i] = pixels[p + g];
+            planes[(2 * PlaneLength) + i] = pixels[p + b];
         }
     }
 
@@ -241,15 +238,6 @@ public sealed class VisualEmbedder : IDisposable
                 destination[PlaneLength + to] = source[PlaneLength + from];
                 destination[(2 * PlaneLength) + to] = source[(2 * PlaneLength) + from];
             }
-        }
-    }
-
-    private static unsafe void Scale(SKImageInfo sourceInfo, byte* source, int rowBytes, SKPixmap target)
-    {
-        using var pixmap = new SKPixmap(sourceInfo, (IntPtr)source, rowBytes);
-        if (!pixmap.ScalePixels(target, Sampling))
-        {
-            throw new InvalidOperationException($"SkiaSharp could not scale a {sourceInfo.Width}×{sourceInfo.Height} {sourceInfo.ColorType} image.");
         }
     }
 
