@@ -19,6 +19,7 @@ fi
 # The harness is this tree's; only the classifiers under it are the base's.
 rm -rf "$base_tree/bench/Compliance.TextPathAb"
 cp -r "$root/bench/Compliance.TextPathAb" "$base_tree/bench/"
+cp "$root/bench/Compliance.Bench/ThreadCpu.cs" "$base_tree/bench/Compliance.Bench/" # linked by the harness
 rm -rf "$base_tree/bench/Compliance.TextPathAb/bin" "$base_tree/bench/Compliance.TextPathAb/obj"
 
 dotnet build -c Release -v q -nologo "$base_tree/bench/Compliance.TextPathAb" -o "$out/base" >/dev/null

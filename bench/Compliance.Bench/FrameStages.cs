@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Compliance.Classifiers.Images;
 using Compliance.Faces;
 using Compliance.Generation.Frames;
@@ -88,13 +87,13 @@ internal static partial class FrameStages
         var best = double.MaxValue;
         for (var round = 0; round < Rounds; round++)
         {
-            var start = ThreadCpuNanoseconds();
+            var start = ThreadCpu.Now();
             foreach (var frame in frames)
             {
                 work(Fresh(frame));
             }
 
-            best = Math.Min(best, (ThreadCpuNanoseconds() - start) / 1e6 / frames.Length);
+            best = Math.Min(best, (ThreadCpu.Now() - start) / 1e6 / frames.Length);
         }
 
         return best;
@@ -110,21 +109,4 @@ internal static partial class FrameStages
             image.Image.ScalePixels(pixmap, new SKSamplingOptions(SKFilterMode.Linear, mipmaps ? SKMipmapMode.Linear : SKMipmapMode.None));
         }
     }
-
-    private static long ThreadCpuNanoseconds()
-    {
-        const int ClockThreadCpuTime = 3;
-        _ = ClockGetTime(ClockThreadCpuTime, out var ts);
-        return (ts.Seconds * 1_000_000_000L) + ts.Nanoseconds;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
-
-    [LibraryImport("libc", EntryPoint = "clock_gettime")]
-    private static partial int ClockGetTime(int clock, out TimeSpec time);
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Compliance.Classifiers.Tests.Text;
 using Compliance.Classifiers.Text;
 
@@ -43,11 +42,11 @@ internal static partial class MiniLmAttentionAb
                 for (var j = 0; j < 2; j++)
                 {
                     var k = (i + j) % 2;
-                    var cpu0 = ThreadCpuMilliseconds();
+                    var cpu0 = ThreadCpu.Milliseconds();
                     var start = Stopwatch.GetTimestamp();
                     pair[k].Embed(tokens);
                     wall[k][i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                    cpu[k][i] = ThreadCpuMilliseconds() - cpu0;
+                    cpu[k][i] = ThreadCpu.Milliseconds() - cpu0;
                 }
             }
 
@@ -63,23 +62,6 @@ internal static partial class MiniLmAttentionAb
     }
 
     private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
-
-    private static double ThreadCpuMilliseconds()
-    {
-        const int ClockThreadCpuTime = 3;
-        _ = ClockGetTime(ClockThreadCpuTime, out var now);
-        return (now.Seconds * 1e3) + (now.Nanoseconds / 1e6);
-    }
-
-    [LibraryImport("libc", EntryPoint = "clock_gettime")]
-    private static partial int ClockGetTime(int clock, out Timespec time);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Timespec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
 
     private static void Print(FormattableString line) => Console.WriteLine(line.ToString(CultureInfo.InvariantCulture));
 }

@@ -142,30 +142,4 @@ internal static partial class ScreeningLatency
     private static double At(double[] sorted, double quantile) => sorted[(int)Math.Min(sorted.Length - 1, quantile * sorted.Length)];
 
     private static void Print(FormattableString line) => Console.WriteLine(line.ToString(CultureInfo.InvariantCulture));
-
-    /// <summary>
-    /// The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID), in nanoseconds: a call's own cost, without the time the
-    /// thread waited for a core. On a machine shared with other work the wall-clock tail is mostly that wait; this is
-    /// the part the code can remove. (The Task.Run guard's classifier runs on another thread and is not counted here.)
-    /// </summary>
-    internal static partial class ThreadCpu
-    {
-        private const int ClockThreadCpuTime = 3;
-
-        public static long Now()
-        {
-            _ = ClockGetTime(ClockThreadCpuTime, out var ts);
-            return (ts.Seconds * 1_000_000_000L) + ts.Nanoseconds;
-        }
-
-        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "clock_gettime")]
-        private static partial int ClockGetTime(int clock, out TimeSpec time);
-
-        [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
-        private struct TimeSpec
-        {
-            public long Seconds;
-            public long Nanoseconds;
-        }
-    }
 }

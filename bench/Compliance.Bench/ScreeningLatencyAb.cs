@@ -127,12 +127,12 @@ internal static class ScreeningLatencyAb
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             for (var i = 0; i < calls; i++)
             {
-                var cpuStart = ScreeningLatency.ThreadCpu.Now();
+                var cpuStart = ThreadCpu.Now();
                 // As the prompt gate runs the lexical classifier: under the inline classifier guard (ADR-022).
                 var found = ClassifierGuard.RunInline(classifier.Name, t => classifier.ClassifyAsync(prompt, t), Budget, null, CancellationToken.None).Result;
                 var facts = found.Select(s => new GrantFact(s.Entity!, GrantState.None)).ToList();
                 var result = PolicyEngine.Evaluate(policies, new PolicyInput("prompt", found, facts));
-                cpu[i] = (ScreeningLatency.ThreadCpu.Now() - cpuStart) / 1e3;
+                cpu[i] = (ThreadCpu.Now() - cpuStart) / 1e3;
                 signals = found.Count;
                 decision = result.Outcome + ":" + string.Join(",", found.Select(s => s.Score.ToString("R", CultureInfo.InvariantCulture)));
             }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Compliance.Classifiers.Tests.Text;
 using Compliance.Classifiers.Text;
 
@@ -52,12 +51,12 @@ internal static partial class TextPathStages
         {
             step = 0;
             allocated = GC.GetAllocatedBytesForCurrentThread();
-            mark = ThreadCpuMilliseconds();
+            mark = ThreadCpu.Milliseconds();
         }
 
         void Lap(string name)
         {
-            var now = ThreadCpuMilliseconds();
+            var now = ThreadCpu.Milliseconds();
             var bytesNow = GC.GetAllocatedBytesForCurrentThread();
             if (call == 0 && names.Count <= step)
             {
@@ -70,7 +69,7 @@ internal static partial class TextPathStages
             bytes[step] += bytesNow - allocated;
             step++;
             allocated = GC.GetAllocatedBytesForCurrentThread();
-            mark = ThreadCpuMilliseconds();
+            mark = ThreadCpu.Milliseconds();
         }
 
         void Steps()
@@ -155,23 +154,6 @@ internal static partial class TextPathStages
 
         var norm = MathF.Sqrt(v.Sum(x => x * x));
         return [.. v.Select(x => x / norm)];
-    }
-
-    private static double ThreadCpuMilliseconds()
-    {
-        const int ClockThreadCpuTime = 3;
-        _ = ClockGetTime(ClockThreadCpuTime, out var now);
-        return (now.Seconds * 1e3) + (now.Nanoseconds / 1e6);
-    }
-
-    [LibraryImport("libc", EntryPoint = "clock_gettime")]
-    private static partial int ClockGetTime(int clock, out Timespec time);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Timespec
-    {
-        public long Seconds;
-        public long Nanoseconds;
     }
 
     private static void Print(FormattableString line) => Console.WriteLine(line.ToString(CultureInfo.InvariantCulture));

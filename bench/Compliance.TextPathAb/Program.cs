@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using Compliance.Classifiers.Tests.Text;
 using Compliance.Classifiers.Text;
@@ -41,22 +40,6 @@ internal static partial class Program
 
     internal static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 
-    internal static double ThreadCpuMilliseconds()
-    {
-        const int ClockThreadCpuTime = 3;
-        _ = ClockGetTime(ClockThreadCpuTime, out var now);
-        return (now.Seconds * 1e3) + (now.Nanoseconds / 1e6);
-    }
-
-    [LibraryImport("libc", EntryPoint = "clock_gettime")]
-    private static partial int ClockGetTime(int clock, out Timespec time);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Timespec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
 }
 
 /// <summary>One build's side: the catalog, the classifier, and rounds of calls on request.</summary>
@@ -122,11 +105,11 @@ internal static class Worker
             var process0 = Process.GetCurrentProcess().TotalProcessorTime;
             for (var i = 0; i < calls; i++)
             {
-                var cpu0 = Program.ThreadCpuMilliseconds();
+                var cpu0 = Compliance.Bench.ThreadCpu.Milliseconds();
                 var start = Stopwatch.GetTimestamp();
                 Call(classifier, prompt);
                 wall[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                cpu[i] = Program.ThreadCpuMilliseconds() - cpu0;
+                cpu[i] = Compliance.Bench.ThreadCpu.Milliseconds() - cpu0;
             }
 
             var process = (Process.GetCurrentProcess().TotalProcessorTime - process0).TotalMilliseconds;
