@@ -64,7 +64,8 @@ public sealed class FacePipeline : IDisposable
             }
         }
 
-        ModelVersions = paths.Select(Version).ToArray();
+        ModelVersions = paths.Select(VersionOf).ToArray();
+        Version = string.Join(' ', ModelVersions.Select(v => v.ToString())) + " " + InputRecipe;
         using var sessionOptions = new SessionOptions
         {
             IntraOpNumThreads = options.IntraOpThreads,
@@ -96,8 +97,21 @@ public sealed class FacePipeline : IDisposable
     /// <summary>Whether an operator-supplied deepfake model is loaded (its absence is reported in decisions).</summary>
     public bool HasDeepfakeModel => _deepfake is not null;
 
+    /// <summary>
+    /// How the models' inputs are drawn from an image, part of <see cref="Version"/>: <c>input:area</c> is the detector's
+    /// input and the face crops drawn from pixel-area reduced levels (ADR-038). A change here moves embeddings as much
+    /// as a new model file does, so it is versioned the same way (ADR-043).
+    /// </summary>
+    public const string InputRecipe = "input:area";
+
     /// <summary>Detector, landmark, embedder and liveness model, each with a short SHA-256 of its file: cite them in decisions.</summary>
     public IReadOnlyList<ModelVersion> ModelVersions { get; }
+
+    /// <summary>
+    /// The models and the input recipe as one string: what an enrolment records and a decision cites. An embedding made
+    /// under another version is not compared with this pipeline's as it was stored (the face bank embeds it again).
+    /// </summary>
+    public string Version { get; }
 
     /// <summary>
     /// Finds every face and describes it; faces come in descending detection score. Geometry is in the original
@@ -359,7 +373,7 @@ public sealed class FacePipeline : IDisposable
         return intersection / union;
     }
 
-    private static ModelVersion Version(string path)
+    private static ModelVersion VersionOf(string path)
     {
         using var stream = File.OpenRead(path);
         var hash = Convert.ToHexStringLower(SHA256.HashData(stream));

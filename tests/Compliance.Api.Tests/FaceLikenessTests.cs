@@ -3,7 +3,13 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Compliance.Api.Access;
 using Compliance.Api.Tests.Infrastructure;
+using Compliance.Faces;
+using Compliance.Imaging.Decoding;
+using Compliance.Storage.Blobs;
 using Compliance.Storage.Local;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using SkiaSharp;
 
 namespace Compliance.Api.Tests;
@@ -69,6 +75,75 @@ public sealed class FaceLikenessTests(PostgresFixture postgres) : PostgresTests
         Assert.Contains("fr_detect@", models, StringComparison.Ordinal);
         Assert.Contains("fr_feature@", models, StringComparison.Ordinal);
         Assert.Contains("deepfake:not-configured", models, StringComparison.Ordinal);
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AFaceEnrolledByAnotherModelVersionIsEmbeddedAgainFromItsPhotoOnceAndRecorded()
+    {
+        // An enrolment row written under an older face-model version (ADR-038 changed how the models' inputs are drawn,
+        // ADR-043 versions that): its photo is the astronaut, its stored embedding another person's. A node must not
+        // compare the stored vector (the astronaut would pass unmatched) but analyse the stored photo again, record the
+        // result, and a later node must read the record rather than the photo.
+        var app = await postgres.CreateAppAsync("facereembed");
+        var (world, profile, owner) = await EnrolledAsync(app);
+        var pipeline = app.Services.GetRequiredService<FacePipeline>();
+        var decoder = app.Services.GetRequiredService<SafeImageDecoder>();
+        var other = Assert.Single(pipeline.Analyze(decoder.Decode(Photo("grace_hopper.jpg")))).EmbeddingCopy();
+        var oldVersion = pipeline.Version.Replace(" " + FacePipeline.InputRecipe, "", StringComparison.Ordinal);
+        Assert.NotEqual(pipeline.Version, oldVersion);
+        var enrolled = Assert.Single((await owner.GetFromJsonAsync<List<Dictionary<string, object>>>("/v1/likeness/enrolments"))!);
+        Assert.Equal(pipeline.Version, enrolled["modelVersion"].ToString());
+        var stale = Guid.NewGuid();
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        string blob;
+        await using (var conn = await db.OpenConnectionAsync())
+        {
+            blob = await conn.QuerySingleAsync<string>(
+                """
+                insert into likeness_enrolments (public_id, profile_id, blob_sha256, face_box, detection_score, sharpness, spoof_score, embedding, model_version)
+                select @stale, profile_id, blob_sha256, face_box, detection_score, sharpness, spoof_score, @other, @oldVersion
+                from likeness_enrolments where public_id = @enrolled
+                returning blob_sha256
+                """,
+                new { stale, other, oldVersion, enrolled = Guid.Parse(enrolled["id"].ToString()!) });
+        }
+
+        // Only the stale row is left to match; another node starting on the database loads the bank from scratch.
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.DeleteAsync($"/v1/likeness/enrolments/{enrolled["id"]}")).StatusCode);
+        await using (var second = await postgres.CreateAppOnAsync(app.Database))
+        {
+            var platform = second.ClientWithKey(await second.CreateKeyAsync("platform", world.TenantId));
+            var decision = await World.Json(await platform.PostAsync("/v1/screen/image", TestImages.Form(Reencoded("astronaut.png"), "frame.jpg")));
+            Assert.Equal("block", decision["outcome"]!.GetValue<string>());
+            var signal = decision["reasons"]!.AsArray().Select(r => r!["signal"]!).First(s => s["kind"]!.GetValue<string>() == "likeness");
+            Assert.Equal(profile, signal["entity"]!["id"]!.GetValue<Guid>());
+            Assert.Contains(" " + FacePipeline.InputRecipe + " ", signal["modelVersion"]!.GetValue<string>(), StringComparison.Ordinal);
+            // Grace Hopper's vector is what the row holds; she is not matched, because it is not what the node compares.
+            Assert.Equal("allow", (await World.Json(await platform.PostAsync("/v1/screen/image", TestImages.Form(Photo("grace_hopper.jpg"), "frame.jpg"))))["outcome"]!.GetValue<string>());
+        }
+
+        await using (var conn = await db.OpenConnectionAsync())
+        {
+            var recorded = await conn.QuerySingleAsync<(string Version, float[] Embedding)>(
+                "select r.model_version, r.embedding from enrolment_embeddings_recomputed r join likeness_enrolments e on e.id = r.enrolment_id where e.public_id = @stale",
+                new { stale });
+            Assert.Equal(pipeline.Version, recorded.Version);
+            var own = Assert.Single(pipeline.Analyze(decoder.Decode(Photo("astronaut.png")))).EmbeddingCopy();
+            Assert.InRange(recorded.Embedding.Zip(own, (a, b) => a * b).Sum(), 0.999, 1.001);
+            await Assert.ThrowsAsync<PostgresException>(() => conn.ExecuteAsync("update enrolment_embeddings_recomputed set embedding = @other", new { other }));
+            await Assert.ThrowsAsync<PostgresException>(() => conn.ExecuteAsync("delete from enrolment_embeddings_recomputed"));
+        }
+
+        // With the photo gone, a third node still protects the astronaut: it reads the recorded vector.
+        var store = app.Services.GetRequiredService<LocalBlobStore>();
+        Assert.Equal(BlobDeletion.Deleted, store.DeleteIfUntouchedSince(blob, DateTime.UtcNow.AddMinutes(1)));
+        await using (var third = await postgres.CreateAppOnAsync(app.Database))
+        {
+            var platform = third.ClientWithKey(await third.CreateKeyAsync("platform", world.TenantId));
+            Assert.Equal("block", (await World.Json(await platform.PostAsync("/v1/screen/image", TestImages.Form(Reencoded("astronaut.png"), "frame.jpg"))))["outcome"]!.GetValue<string>());
+        }
+
         await app.DisposeAsync();
     }
 

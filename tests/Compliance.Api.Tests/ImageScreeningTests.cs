@@ -172,6 +172,18 @@ public sealed class ImageScreeningTests(PostgresFixture postgres) : PostgresTest
         var signal = decision["reasons"]!.AsArray().Select(r => r!["signal"]!).Single(s => s["classifier"]!.GetValue<string>() == "reference-image-embedding");
         Assert.Equal(stale, signal["evidence"]!["referenceId"]!.GetValue<Guid>());
         Assert.EndsWith(VisualEmbedder.InputRecipe, signal["modelVersion"]!.GetValue<string>().Split(" bank:")[0], StringComparison.Ordinal);
+
+        // Computed once and recorded beside the immutable row (ADR-043): later starts read it instead of the models.
+        await using var check = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
+        var recorded = await check.QuerySingleAsync<(string Version, float[] Embedding, float[] Stored)>(
+            """
+            select r.model_version, r.embedding, i.embedding from reference_embeddings_recomputed r
+            join reference_images i on i.id = r.reference_id where i.public_id = @stale
+            """,
+            new { stale });
+        Assert.Equal(embedder.ModelVersion, recorded.Version);
+        Assert.Equal(unrelated, recorded.Stored);
+        Assert.NotEqual(unrelated, recorded.Embedding);
     }
 
     [Fact]

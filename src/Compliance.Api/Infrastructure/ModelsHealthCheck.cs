@@ -12,7 +12,7 @@ internal sealed class ModelsHealthCheck(VisualEmbedder embedder, FacePipeline fa
         {
             ["visual_embedding"] = embedder.ModelVersion,
             ["content_context"] = contexts.ModelVersion,
-            ["faces"] = faces.ModelVersions.Select(v => v.ToString()).ToArray(),
+            ["faces"] = faces.ModelVersions.Select(v => v.ToString()).Append(FacePipeline.InputRecipe).ToArray(),
             ["deepfake"] = faces.HasDeepfakeModel ? "configured" : "not configured",
         }));
 }

@@ -83,7 +83,7 @@ internal static class EnrolmentEndpoints
                 id = Guid.NewGuid(), profile = http.User.RequiredLikenessProfileId(), sha,
                 box = new[] { face.Box.X, face.Box.Y, face.Box.Width, face.Box.Height },
                 detection = face.DetectionScore, sharpness = face.Quality.Sharpness, spoof = face.SpoofScore,
-                embedding = face.EmbeddingCopy(), model = string.Join(' ', faces.ModelVersions.Select(v => v.ToString())),
+                embedding = face.EmbeddingCopy(), model = faces.Version,
             },
             cancellationToken: ct));
         await bank.RefreshAsync(ct);

@@ -16,7 +16,8 @@ namespace Compliance.Api.References;
 /// This node's in-memory reference bank: a PDQ index, an embedding index (8 rotations/mirrors per
 /// image reference) and the references' ORB keypoints, loaded from Postgres at start and followed by change number.
 /// Embeddings stored under another embedding model version (file or input recipe, ADR-038) are never compared with this
-/// node's queries: they are computed again from the reference's stored image, or left out (logged) when it is gone.
+/// node's queries: they are computed again from the reference's stored image once and recorded (ADR-043), or left out
+/// (logged) when it is gone.
 /// </summary>
 internal sealed class ReferenceBankIndex(
     NpgsqlDataSource db, ILogger<ReferenceBankIndex> logger, VisualEmbedder embedder, LocalBlobStore blobs, SafeImageDecoder decoder)
@@ -71,12 +72,18 @@ internal sealed class ReferenceBankIndex(
         // Embeddings (8 × 512 floats a reference) are fetched only for references this node does not hold yet.
         var embeddings = new Dictionary<long, float[]>();
         var publicIds = rows.ToDictionary(r => r.Id, r => r.PublicId);
-        foreach (var stored in await conn.QueryAsync<(long Id, float[] Embedding, string? Model, string? Blob)>(new CommandDefinition(
-                     "select id, embedding, embedding_model, blob_sha256 from reference_images where id = any(@ids) and embedding is not null",
-                     new { ids = rows.Select(r => r.Id).ToArray() },
+        foreach (var stored in await conn.QueryAsync<(long Id, float[] Embedding, string? Model, string? Blob, float[]? Recomputed)>(new CommandDefinition(
+                     """
+                     select i.id, i.embedding, i.embedding_model, i.blob_sha256, r.embedding
+                     from reference_images i
+                     left join reference_embeddings_recomputed r on r.reference_id = i.id and r.model_version = @model
+                     where i.id = any(@ids) and i.embedding is not null
+                     """,
+                     new { ids = rows.Select(r => r.Id).ToArray(), model = embedder.ModelVersion },
                      cancellationToken: ct)))
         {
-            var embedding = embedder.IsComparable(stored.Model) ? stored.Embedding : await EmbedAgainAsync(publicIds[stored.Id], stored.Model, stored.Blob, ct);
+            var embedding = embedder.IsComparable(stored.Model) ? stored.Embedding
+                : stored.Recomputed ?? await EmbedAgainAsync(conn, stored.Id, publicIds[stored.Id], stored.Model, stored.Blob, ct);
             if (embedding is not null)
             {
                 embeddings[stored.Id] = embedding;
@@ -126,10 +133,11 @@ internal sealed class ReferenceBankIndex(
     }
 
     /// <summary>
-    /// The reference's embeddings by this node's model, from its stored image; null (the reference is matched by PDQ and
-    /// keypoints only) when the image is gone or no longer decodes. Kept in memory: stored rows are immutable.
+    /// The reference's embeddings by this node's model, from its stored image, recorded in
+    /// <c>reference_embeddings_recomputed</c> so later starts read them (ADR-043); null (the reference is matched by PDQ
+    /// and keypoints only) when the image is gone or no longer decodes. The reference row itself stays immutable.
     /// </summary>
-    private async Task<float[]?> EmbedAgainAsync(Guid id, string? storedModel, string? blob, CancellationToken ct)
+    private async Task<float[]?> EmbedAgainAsync(NpgsqlConnection conn, long rowId, Guid id, string? storedModel, string? blob, CancellationToken ct)
     {
         var bytes = blob is null ? null : await blobs.GetAsync(blob, ct);
         if (bytes is null)
@@ -142,7 +150,14 @@ internal sealed class ReferenceBankIndex(
         try
         {
             var embedding = ReferenceFeatures.EmbeddingsOf(decoder.Decode(bytes), embedder).SelectMany(e => e).ToArray();
-            logger.LogInformation("Reference {ReferenceId}: embeddings of model '{Stored}' computed again with '{Current}'.", id, storedModel, embedder.ModelVersion);
+            await conn.ExecuteAsync(new CommandDefinition(
+                """
+                insert into reference_embeddings_recomputed (reference_id, model_version, embedding) values (@rowId, @model, @embedding)
+                on conflict (reference_id, model_version) do nothing
+                """,
+                new { rowId, model = embedder.ModelVersion, embedding },
+                cancellationToken: ct));
+            logger.LogInformation("Reference {ReferenceId}: embeddings of model '{Stored}' computed again with '{Current}' and recorded.", id, storedModel, embedder.ModelVersion);
             return embedding;
         }
         catch (ImageRejectedException e)

@@ -41,7 +41,7 @@ public sealed class FaceMatchClassifier(IFaceBank bank, FacePipeline pipeline) :
             return ValueTask.FromResult<IReadOnlyList<Signal>>([]);
         }
 
-        var version = string.Join(' ', pipeline.ModelVersions.Select(v => v.ToString()))
+        var version = pipeline.Version
             + (pipeline.HasDeepfakeModel ? "" : " deepfake:not-configured") + $" bank:{bank.Version}";
         var signals = new List<Signal>(faces.Count);
         foreach (var face in faces)
