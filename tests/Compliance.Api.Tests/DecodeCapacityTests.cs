@@ -87,4 +87,59 @@ public sealed class DecodeCapacityTests(PostgresFixture postgres) : PostgresTest
 
         Assert.Contains("ImageDecoding:MaxConcurrent", failure.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task VideoScreeningAndReferenceAudioWaitForAMediaSlotAndBeyondTheQueueAre503()
+    {
+        // Both start processes (ffmpeg/fpcalc, ffprobe/fpcalc) that can hold a GiB each for minutes: a node runs
+        // MediaProcessing:MaxConcurrent of them, queues QueueLimit, and answers the rest 503 with Retry-After.
+        var app = await postgres.CreateAppAsync("mediabusy", o =>
+        {
+            o.Settings["MediaProcessing:MaxConcurrent"] = "1";
+            o.Settings["MediaProcessing:QueueLimit"] = "1";
+            o.Settings["MediaProcessing:RetryAfter"] = "00:00:09";
+        });
+        var world = await app.NewWorldAsync();
+        var recording = (await World.Json(await world.RightsHolder.PostAsJsonAsync("/v1/recordings", new { title = "Queued Song", artist = "XBlast" })))["id"]!.GetValue<Guid>();
+        var video = TestAudio.VideoWithSoundtrack("xblast-song1.wav", 10, 4);
+        var audio = File.ReadAllBytes(TestAudio.Recording("xblast-song6.wav"));
+        var gate = app.Services.GetRequiredService<MediaProcessGate>();
+
+        var slot = await gate.EnterAsync(CancellationToken.None);
+        var queued = world.Platform.PostAsync("/v1/screen/video", TestImages.Form(video, "queued.mp4"));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (gate.Statistics?.CurrentQueuedCount != 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(1, gate.Statistics?.CurrentQueuedCount);
+        foreach (var (client, path, body) in new[]
+                 {
+                     (world.Platform, "/v1/screen/video", TestImages.Form(video, "clip.mp4")),
+                     (world.RightsHolder, $"/v1/recordings/{recording}/references", TestImages.Form(audio, "song.wav")),
+                 })
+        {
+            var busy = await client.PostAsync(path, body);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, busy.StatusCode);
+            Assert.Equal("application/problem+json", busy.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(TimeSpan.FromSeconds(9), busy.Headers.RetryAfter?.Delta);
+        }
+
+        Assert.False(queued.IsCompleted);
+        slot.Dispose();
+
+        Assert.Equal(HttpStatusCode.OK, (await queued).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await world.RightsHolder.PostAsync($"/v1/recordings/{recording}/references", TestImages.Form(audio, "song.wav"))).StatusCode);
+        var metrics = await app.CreateClient().GetStringAsync("/metrics");
+        Assert.Equal("2", metrics.Split('\n').Single(l => l.StartsWith("compliance_media_process_turned_away_total", StringComparison.Ordinal)).Split(' ')[1]);
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task BadMediaProcessingSettingsStopStartUpNamingTheSetting()
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => postgres.CreateAppAsync("mediabad", o => o.Settings["MediaProcessing:MaxConcurrent"] = "0"));
+        Assert.Contains("MediaProcessing:MaxConcurrent must be at least 1", failure.ToString(), StringComparison.Ordinal);
+    }
 }

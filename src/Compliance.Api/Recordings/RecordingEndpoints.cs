@@ -101,7 +101,7 @@ internal static class RecordingEndpoints
 
     private static async Task<Results<Created<RecordingReferenceView>, ProblemHttpResult>> Upload(
         Guid id, HttpContext http, NpgsqlDataSource db, AudioFingerprinter fingerprinter, RecordingBankIndex bank,
-        IOptions<AudioFingerprintOptions> options, CancellationToken ct)
+        IOptions<AudioFingerprintOptions> options, MediaProcessGate processing, CancellationToken ct)
     {
         var holder = http.User.RequiredRightsHolderId();
         if (!await OwnsAsync(db, id, holder, ct))
@@ -117,6 +117,7 @@ internal static class RecordingEndpoints
 
         // Spooled to a private file, sniffed, probed and fingerprinted; AudioRejectedException is the caller's 4xx.
         AudioFingerprint fingerprint;
+        using (await processing.EnterAsync(ct))
         await using (var upload = form.File!.OpenReadStream())
         {
             fingerprint = await fingerprinter.FingerprintAsync(upload, ct);

@@ -27,7 +27,7 @@ internal static class ScreeningEndpoints
         return group;
     }
 
-    private static async Task<Results<Ok<DecisionView>, ProblemHttpResult>> ScreenVideo(HttpContext http, VideoGate gate, CancellationToken ct)
+    private static async Task<Results<Ok<DecisionView>, ProblemHttpResult>> ScreenVideo(HttpContext http, VideoGate gate, MediaProcessGate processing, CancellationToken ct)
     {
         var form = await Uploads.ReadFormAsync(http, gate.MaxUploadBytes, ct);
         if (form.Problem is not null)
@@ -35,6 +35,8 @@ internal static class ScreeningEndpoints
             return form.Problem;
         }
 
+        // The body is on disk by now (the form reader spools it): a slow client holds no slot while it uploads.
+        using var slot = await processing.EnterAsync(ct);
         await using var upload = form.File!.OpenReadStream();
         return TypedResults.Ok(await gate.ScreenAsync(http.User.RequiredTenantId(), upload, form.Account, form.Contexts, ct));
     }
