@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Compliance.Api.Recordings;
 using Compliance.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Compliance.Api.Tests;
 
@@ -203,6 +205,47 @@ public sealed class RecordingTests(PostgresFixture postgres) : PostgresTests
             TestImages.Form(File.ReadAllBytes(TestAudio.Recording("xblast-song6.wav")), "song.wav"));
         Assert.Equal(HttpStatusCode.Forbidden, byPlatform.StatusCode);
         Assert.Equal(0L, await GenerationJobs.ScalarAsync<long>(app, "select count(*) from recording_fingerprints where recording_id = @id", new { id = recording }));
+    }
+
+    [Fact]
+    public async Task ACorrectedTitleNamesTheRecordingInMatchesOnEveryNodeAndOnlyItsHolderMayCorrectIt()
+    {
+        await using var app = await postgres.CreateAppAsync("rec_rename");
+        var world = await app.NewWorldAsync();
+        var recording = await RegisterAsync(world, "Sogn Three", "xblast-song3.wav");
+        await GrantRecordingAsync(world, recording, new { kind = "deny" });
+        await using var second = await postgres.CreateAppOnAsync(app.Database);
+        var bank = second.Services.GetRequiredService<RecordingBankIndex>();
+        await bank.RefreshAsync();
+
+        // The walls: another holder and a platform cannot correct it; bad bodies are 400s.
+        var fix = new { title = "Song Three", artist = "XBlast Orchestra", isrc = "GB-AYE-05-00012" };
+        Assert.Equal(HttpStatusCode.NotFound, (await world.OtherRightsHolder.PutAsJsonAsync($"/v1/recordings/{recording}", fix)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await world.Platform.PutAsJsonAsync($"/v1/recordings/{recording}", fix)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await world.RightsHolder.PutAsJsonAsync($"/v1/recordings/{Guid.NewGuid()}", fix)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await world.RightsHolder.PutAsJsonAsync($"/v1/recordings/{recording}", new { title = "  " })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await world.RightsHolder.PutAsJsonAsync($"/v1/recordings/{recording}", new { title = "Song", isrc = "not-an-isrc" })).StatusCode);
+
+        var corrected = await world.RightsHolder.PutAsJsonAsync($"/v1/recordings/{recording}", fix);
+        Assert.Equal(HttpStatusCode.OK, corrected.StatusCode);
+        var view = await World.Json(corrected);
+        Assert.Equal("Song Three", view["title"]!.GetValue<string>());
+        Assert.Equal("GBAYE0500012", view["isrc"]!.GetValue<string>());
+        var other = await world.RightsHolder.PostAsJsonAsync("/v1/recordings", new { title = "Another", isrc = "GBAYE0500012" });
+        Assert.Equal(HttpStatusCode.Conflict, other.StatusCode);
+
+        // The other node names it by its new title after its next refresh (the follower's, on the catalog notification);
+        // the grant (by id) still decides.
+        await bank.RefreshAsync();
+        var platform = second.ClientWithKey(await second.CreateKeyAsync("platform", world.TenantId));
+        var response = await platform.PostAsync("/v1/screen/video", TestImages.Form(TestAudio.VideoWithSoundtrack("xblast-song3.wav", 5, 12), "clip.mp4"));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var decision = await World.Json(response);
+        Assert.Equal("block", decision["outcome"]!.GetValue<string>());
+        var match = Assert.Single(decision["input"]!["media"]!["soundtrack"]!["matches"]!.AsArray())!;
+        Assert.Equal("Song Three", match["title"]!.GetValue<string>());
+        var signal = decision["reasons"]!.AsArray().Select(r => r!["signal"]!).Single(s => s["kind"]!.GetValue<string>() == "licensed_recording");
+        Assert.Equal("Song Three", signal["entity"]!["name"]!.GetValue<string>());
     }
 
     [Fact]

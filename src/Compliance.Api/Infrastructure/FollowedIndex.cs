@@ -25,12 +25,15 @@ internal abstract class FollowedIndex<TRow>(NpgsqlDataSource db, ILogger logger)
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private long _lastChange;
 
+    /// <summary>The database the index follows, for subclasses that read more than the followed rows.</summary>
+    protected NpgsqlDataSource Db => db;
+
     /// <summary>The last change applied; recorded in signals' model versions.</summary>
     public long Version => Interlocked.Read(ref _lastChange);
 
     protected abstract string What { get; }
 
-    public async Task RefreshAsync(CancellationToken ct = default)
+    public virtual async Task RefreshAsync(CancellationToken ct = default)
     {
         await _refresh.WaitAsync(ct);
         try

@@ -12,13 +12,18 @@ namespace Compliance.Api.Recordings;
 /// <summary>
 /// This node's in-memory index of reference recordings' fingerprints (<see cref="FingerprintIndex"/>), loaded from
 /// Postgres at start and followed by change number like the reference-image bank: every node searches the same
-/// references, and a reference added or removed through any node is matched (or not) from its next refresh.
+/// references, and a reference added or removed through any node is matched (or not) from its next refresh. Titles and
+/// artists are held per recording and read again whenever the catalog's change number moved (a recording's title can
+/// be corrected, <c>PUT /v1/recordings/{id}</c>), so a match names the recording as it is called now.
 /// </summary>
 internal sealed class RecordingBankIndex(NpgsqlDataSource db, ILogger<RecordingBankIndex> logger)
     : FollowedIndex<RecordingBankIndex.Row>(db, logger), IRecordingBank, IDisposable
 {
     private readonly FingerprintIndex _index = new();
     private readonly ConcurrentDictionary<long, RecordingReference> _entries = new();
+    private readonly ConcurrentDictionary<Guid, (string Title, string? Artist)> _titles = new();
+    private readonly SemaphoreSlim _titlesRefresh = new(1, 1);
+    private long _titlesAtCatalog = -1;
 
     public override int Count => _entries.Count;
 
@@ -28,7 +33,40 @@ internal sealed class RecordingBankIndex(NpgsqlDataSource db, ILogger<RecordingB
         [.. _index.Search(query)
             .Select(m => (Match: m, Found: _entries.TryGetValue(long.Parse(m.ReferenceId, CultureInfo.InvariantCulture), out var r) ? r : null))
             .Where(m => m.Found is not null)
-            .Select(m => (m.Match, m.Found!))];
+            .Select(m => (m.Match, _titles.TryGetValue(m.Found!.RecordingId, out var now) ? m.Found with { Title = now.Title, Artist = now.Artist } : m.Found))];
+
+    /// <summary>
+    /// Follows fingerprints by their change number, then, when the catalog's change number moved since titles were last
+    /// read, reads the titles and artists of the recordings held again (one query; recordings are few next to their
+    /// fingerprints, and catalog changes are edits, not traffic).
+    /// </summary>
+    public override async Task RefreshAsync(CancellationToken ct = default)
+    {
+        await base.RefreshAsync(ct);
+        await _titlesRefresh.WaitAsync(ct);
+        try
+        {
+            await using var conn = await Db.OpenConnectionAsync(ct);
+            var catalog = await conn.ExecuteScalarAsync<long>(new CommandDefinition("select version from catalog_state where id = 1", cancellationToken: ct));
+            if (catalog == _titlesAtCatalog)
+            {
+                return;
+            }
+
+            var held = _entries.Values.Select(e => e.RecordingId).Distinct().ToArray();
+            foreach (var (id, title, artist) in await conn.QueryAsync<(Guid, string, string?)>(new CommandDefinition(
+                         "select id, canonical_name, artist from characters where id = any(@held)", new { held }, cancellationToken: ct)))
+            {
+                _titles[id] = (title, artist);
+            }
+
+            _titlesAtCatalog = catalog;
+        }
+        finally
+        {
+            _titlesRefresh.Release();
+        }
+    }
 
     protected override async Task<IEnumerable<Row>> ChangesSinceAsync(NpgsqlConnection conn, long since, CancellationToken ct) =>
         await conn.QueryAsync<Row>(new CommandDefinition(
@@ -70,6 +108,7 @@ internal sealed class RecordingBankIndex(NpgsqlDataSource db, ILogger<RecordingB
             {
                 _index.Add(row.Id.ToString(CultureInfo.InvariantCulture), Values(bytes));
                 _entries[row.Id] = new RecordingReference(row.PublicId, row.RecordingId, row.RightsHolderId, row.Title, row.Artist);
+                _titles[row.RecordingId] = (row.Title, row.Artist);
             }
         }
     }
@@ -97,7 +136,11 @@ internal sealed class RecordingBankIndex(NpgsqlDataSource db, ILogger<RecordingB
         return bytes;
     }
 
-    public void Dispose() => _index.Dispose();
+    public void Dispose()
+    {
+        _index.Dispose();
+        _titlesRefresh.Dispose();
+    }
 
     internal sealed record Row : IChangeRow
     {

@@ -38,6 +38,8 @@ internal static class RecordingEndpoints
             .WithSummary("Register a recording (title, optional artist and ISRC) in your catalog; grant it through /v1/grants with recordingId.");
         group.MapGet("/", List).WithName("ListRecordings").WithSummary("List your recordings.");
         group.MapGet("/{id:guid}", Get).WithName("GetRecording").WithSummary("Get one of your recordings.");
+        group.MapPut("/{id:guid}", Update).Validate<RecordingRequest>().WithName("UpdateRecording")
+            .WithSummary("Correct a recording's title, artist or ISRC; matches and decisions name it by its new title from the next refresh of every node.");
 
         // The audio upload limit is the fingerprinter's own (Audio:MaxFileBytes): one limit, read where it is enforced.
         var audio = app.ServiceProvider.GetRequiredService<IOptions<AudioFingerprintOptions>>().Value;
@@ -78,6 +80,45 @@ internal static class RecordingEndpoints
         {
             return Problems.Conflict("Duplicate recording.", $"You already have a recording '{title}'{(artist is null ? "" : $" by {artist}")}.");
         }
+    }
+
+    private static async Task<Results<Ok<Recording>, ProblemHttpResult>> Update(
+        Guid id, RecordingRequest request, HttpContext http, NpgsqlDataSource db, RecordingBankIndex bank, CancellationToken ct)
+    {
+        var holder = http.User.RequiredRightsHolderId();
+        var (title, artist, isrc) = (request.Title!.Trim(), request.Artist?.Trim(), request.NormalizedIsrc);
+        Recording? updated;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+        {
+            try
+            {
+                // Grants, usage and decisions refer to the recording's id, never its title: a correction changes no right.
+                updated = await conn.QuerySingleOrDefaultAsync<Recording>(new CommandDefinition(
+                    $"""
+                    update characters set canonical_name = @title, artist = @artist, isrc = @isrc, updated_at = now()
+                    where id = @id and rights_holder_id = @holder and kind = 'recording'
+                    returning {Columns}
+                    """,
+                    new { id, holder, title, artist, isrc },
+                    cancellationToken: ct));
+            }
+            catch (PostgresException ex) when (ex is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "characters_isrc_key" })
+            {
+                return Problems.Conflict("ISRC already registered.", $"The ISRC {isrc} is already registered to a recording; an ISRC names one recording.");
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                return Problems.Conflict("Duplicate recording.", $"You already have a recording '{title}'{(artist is null ? "" : $" by {artist}")}.");
+            }
+        }
+
+        if (updated is null)
+        {
+            return Problems.NotFound("Recording not found.");
+        }
+
+        await bank.RefreshAsync(ct);
+        return TypedResults.Ok(updated);
     }
 
     private static async Task<Ok<IEnumerable<Recording>>> List(HttpContext http, NpgsqlDataSource db, CancellationToken ct)

@@ -6,7 +6,7 @@ namespace Compliance.Generation.Soundtrack;
 /// <param name="ReferenceId">The reference's public id (what the rights holder sees and deletes).</param>
 /// <param name="RecordingId">The catalog recording the reference belongs to; grants are looked up for it.</param>
 /// <param name="RightsHolderId">Its rights holder.</param>
-/// <param name="Title">The recording's title at the time the reference was loaded.</param>
+/// <param name="Title">The recording's title as the bank last read it (it follows corrections).</param>
 /// <param name="Artist">The recording's artist, if given.</param>
 public sealed record RecordingReference(Guid ReferenceId, Guid RecordingId, Guid RightsHolderId, string Title, string? Artist);
 
