@@ -156,6 +156,61 @@ public sealed class GenerationRetentionTests(PostgresFixture postgres) : Postgre
         var badCron = await Assert.ThrowsAnyAsync<Exception>(() => postgres.CreateAppAsync("retentioncron", o => o.Settings["Generation:Retention:Cron"] = "every hour"));
         Assert.Contains(Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(badCron.GetBaseException()).Failures,
             f => f.StartsWith("Generation:Retention:Cron", StringComparison.Ordinal));
+
+        var orphanGrace = await Assert.ThrowsAnyAsync<Exception>(() => postgres.CreateAppAsync("retentionorphan", o => o.Settings["Generation:Retention:OrphanGrace"] = "00:30:00"));
+        Assert.Contains(Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(orphanGrace.GetBaseException()).Failures,
+            f => f.StartsWith("Generation:Retention:OrphanGrace", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task BlobFilesNoRowHoldsAreDeletedOnceOldEnoughWhileHeldFreshAndForeignFilesStay()
+    {
+        var app = await postgres.CreateAppAsync("retentionorphans");
+        var world = await app.NewWorldAsync();
+        var (character, _) = await world.CharacterAsync("Orphan Keeper");
+        Assert.Equal(HttpStatusCode.Created, (await world.RightsHolder.PostAsync($"/v1/characters/{character}/references",
+            TestImages.Form(TestImages.Read("bridge-1-original.png"), "bridge.png"))).StatusCode);
+        var store = app.Services.GetRequiredService<LocalBlobStore>();
+        var held = await GenerationJobs.ScalarAsync<string>(app, "select blob_sha256 from reference_images where character_id = @character", new { character });
+        // A writer that stored bytes and never committed its row, two days ago; another a minute ago; a write that died
+        // before its rename; and a file that is not a blob at all.
+        var orphan = await store.PutAsync(TestImages.Read("pen-and-coaster-flat.png"));
+        var fresh = await store.PutAsync(TestImages.Read("aaa-orig.png"));
+        var abandoned = store.FileOf(orphan) + ".0123456789abcdef.tmp";
+        await File.WriteAllBytesAsync(abandoned, [1, 2, 3]);
+        var foreign = Path.Combine(store.Root, "README.operator");
+        await File.WriteAllTextAsync(foreign, "not a blob");
+        var old = DateTime.UtcNow - TimeSpan.FromDays(2);
+        foreach (var path in new[] { store.FileOf(orphan)!, store.FileOf(held)!, abandoned, foreign })
+        {
+            File.SetLastWriteTimeUtc(path, old);
+        }
+
+        var swept = await SweepAsync(app, TimeSpan.Zero);
+
+        Assert.Equal(2, swept.OrphansDeleted);
+        Assert.False(Stored(app, orphan));
+        Assert.False(File.Exists(abandoned));
+        Assert.True(Stored(app, held), "a character's reference image is held by its row");
+        Assert.True(Stored(app, fresh), "bytes stored within Generation:Retention:OrphanGrace may be about to be referenced");
+        Assert.True(File.Exists(foreign), "only blobs and abandoned writes are the sweep's");
+        await app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task EveryColumnThatNamesABlobIsKnownToTheOrphanPass()
+    {
+        // The orphan pass deletes what no listed column names: a blob column added without being listed would have its
+        // files deleted under it. Every text column whose name says "blob" must be listed (and nothing else).
+        var app = await postgres.SharedAppAsync();
+        await using var conn = new Npgsql.NpgsqlConnection(app.Database.Owner);
+        var columns = (await Dapper.SqlMapper.QueryAsync<(string, string)>(conn,
+            """
+            select table_name, column_name from information_schema.columns
+            where table_schema = 'public' and data_type = 'text' and column_name like '%blob%'
+              and table_name in (select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE')
+            """)).Select(c => $"{c.Item1}.{c.Item2}").ToHashSet();
+        Assert.Equal(columns.Order(), OutputRetention.BlobColumns.Select(c => $"{c.Table}.{c.Column}").Order());
     }
 
     [Fact]

@@ -37,6 +37,8 @@ internal static class GenerationExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.UnreleasedFor >= TimeSpan.FromHours(1), "Generation:Retention:UnreleasedFor must be at least one hour (set Enabled to false to keep unreleased outputs).")
             .Validate(o => o.FreshBlobGrace >= TimeSpan.FromMinutes(1), "Generation:Retention:FreshBlobGrace must be at least one minute.")
+            .Validate(o => o.OrphanGrace == TimeSpan.Zero || o.OrphanGrace >= o.FreshBlobGrace,
+                "Generation:Retention:OrphanGrace must be zero (no orphan pass) or at least Generation:Retention:FreshBlobGrace.")
             .Validate(o => CronExpression.TryParse(o.Cron, out _), "Generation:Retention:Cron is not a valid Quartz cron expression.")
             .ValidateOnStart();
         builder.Services.AddSingleton<OutputRetention>();

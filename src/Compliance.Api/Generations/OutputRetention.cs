@@ -38,15 +38,23 @@ internal sealed class RetentionOptions
     /// bytes before it commits the row that references them. Default one hour.
     /// </summary>
     public TimeSpan FreshBlobGrace { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// A blob file no row holds is deleted once it has been untouched this long (a writer that stored bytes and then
+    /// failed to commit its row, or a file the grace rule kept). Default one day; at least <see cref="FreshBlobGrace"/>.
+    /// Zero turns the store-wide orphan pass off.
+    /// </summary>
+    public TimeSpan OrphanGrace { get; set; } = TimeSpan.FromDays(1);
 }
 
 /// <summary>What one sweep did: rows that gave up their blobs, and what became of each blob file.</summary>
-internal sealed record RetentionResult(int Jobs, int Enrolments, int BlobsDeleted, int BlobsStillReferenced, int BlobsAbsent, int BlobsRecentlyStored)
+internal sealed record RetentionResult(
+    int Jobs, int Enrolments, int BlobsDeleted, int BlobsStillReferenced, int BlobsAbsent, int BlobsRecentlyStored, int OrphansDeleted = 0)
 {
     public static readonly RetentionResult None = new(0, 0, 0, 0, 0, 0);
 
     public RetentionResult Plus(RetentionResult o) => new(Jobs + o.Jobs, Enrolments + o.Enrolments, BlobsDeleted + o.BlobsDeleted,
-        BlobsStillReferenced + o.BlobsStillReferenced, BlobsAbsent + o.BlobsAbsent, BlobsRecentlyStored + o.BlobsRecentlyStored);
+        BlobsStillReferenced + o.BlobsStillReferenced, BlobsAbsent + o.BlobsAbsent, BlobsRecentlyStored + o.BlobsRecentlyStored, OrphansDeleted + o.OrphansDeleted);
 }
 
 /// <summary>
@@ -82,7 +90,62 @@ internal sealed partial class OutputRetention(
             LogSwept(logger, total.Jobs, total.Enrolments, total.BlobsDeleted, total.BlobsStillReferenced, total.BlobsAbsent, total.BlobsRecentlyStored);
         }
 
+        if (settings.OrphanGrace > TimeSpan.Zero)
+        {
+            total = total.Plus(await SweepOrphansAsync(now, settings, ct));
+        }
+
         return total;
+    }
+
+    /// <summary>
+    /// Every column that names a blob, with the condition under which its row still holds it. The orphan pass deletes
+    /// only files none of these name; a test compares this list with the schema's columns, so a new blob column cannot
+    /// be forgotten here.
+    /// </summary>
+    internal static readonly (string Table, string Column, string Holds)[] BlobColumns =
+    [
+        ("generation_jobs", "output_blob", "blobs_deleted_at is null"),
+        ("generation_jobs", "reference_blob", "blobs_deleted_at is null"),
+        ("reference_images", "blob_sha256", "true"),
+        ("likeness_enrolments", "blob_sha256", "photo_deleted_at is null"),
+    ];
+
+    private static readonly string HeldQuery = "select b from unnest(@candidates) b where "
+        + string.Join(" or ", BlobColumns.Select(c => $"exists (select 1 from {c.Table} where {c.Column} = b and {c.Holds})"));
+
+    /// <summary>
+    /// The store-wide pass (ADR-042, amended): blob files untouched for <see cref="RetentionOptions.OrphanGrace"/> that
+    /// no row holds are deleted, in batches of <see cref="RetentionOptions.BatchSize"/>, each checked against the
+    /// database just before its files go; abandoned temporary files of the same age too.
+    /// </summary>
+    private async Task<RetentionResult> SweepOrphansAsync(DateTimeOffset now, RetentionOptions settings, CancellationToken ct)
+    {
+        var untouchedSince = (now - settings.OrphanGrace).UtcDateTime;
+        var deleted = blobs.DeleteAbandonedWrites(untouchedSince);
+        foreach (var batch in blobs.BlobsUntouchedSince(untouchedSince).Chunk(settings.BatchSize))
+        {
+            ct.ThrowIfCancellationRequested();
+            await using var conn = await db.OpenConnectionAsync(ct);
+            var held = (await conn.QueryAsync<string>(new CommandDefinition(HeldQuery, new { candidates = batch }, cancellationToken: ct)))
+                .ToHashSet(StringComparer.Ordinal);
+            foreach (var blob in batch.Where(b => !held.Contains(b)))
+            {
+                // Stored again since the listing (a writer about to reference it): kept, as in the row sweep.
+                if (blobs.DeleteIfUntouchedSince(blob, untouchedSince) == BlobDeletion.Deleted)
+                {
+                    deleted++;
+                }
+            }
+        }
+
+        if (deleted > 0)
+        {
+            _deleted.Add(deleted);
+            LogOrphans(logger, deleted, settings.OrphanGrace);
+        }
+
+        return RetentionResult.None with { OrphansDeleted = deleted };
     }
 
     private static async Task<RetentionResult> BatchesAsync(RetentionOptions settings, Func<Task<(RetentionResult Result, int Marked)>> batch, CancellationToken ct)
@@ -184,6 +247,9 @@ internal sealed partial class OutputRetention(
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Retention: {Jobs} unreleased generations and {Enrolments} deleted enrolments gave up their blobs ({Deleted} files deleted, {Referenced} kept because another row needs them, {Absent} already gone, {Recent} stored again recently and left for the next sweep)")]
     private static partial void LogSwept(ILogger logger, int jobs, int enrolments, int deleted, int referenced, int absent, int recent);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: {Deleted} blob files no row holds, untouched for {Grace}, deleted")]
+    private static partial void LogOrphans(ILogger logger, int deleted, TimeSpan grace);
 }
 
 /// <summary>The retention sweep as a clustered Quartz job: one node at a time, thin.</summary>

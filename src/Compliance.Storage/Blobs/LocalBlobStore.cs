@@ -112,6 +112,59 @@ public sealed class LocalBlobStore(string root)
         return BlobDeletion.Deleted;
     }
 
+    /// <summary>
+    /// Every blob whose file was last written or stored again before <paramref name="untouchedSinceUtc"/>, in no
+    /// particular order: the candidates of a store-wide orphan sweep. Files that are not blobs are not listed.
+    /// </summary>
+    public IEnumerable<string> BlobsUntouchedSince(DateTime untouchedSinceUtc)
+    {
+        if (!Directory.Exists(Root))
+        {
+            yield break;
+        }
+
+        foreach (var file in new DirectoryInfo(Root).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 2 }))
+        {
+            var name = file.Name;
+            if (name.Length == 64 && name.All(char.IsAsciiHexDigitLower) && file.DirectoryName == Path.GetDirectoryName(PathFor(name))
+                && file.LastWriteTimeUtc < untouchedSinceUtc)
+            {
+                yield return name;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Deletes temporary files (<c>*.tmp</c>) a write left behind when its process died between writing and renaming,
+    /// if older than <paramref name="untouchedSinceUtc"/>; returns how many went.
+    /// </summary>
+    public int DeleteAbandonedWrites(DateTime untouchedSinceUtc)
+    {
+        if (!Directory.Exists(Root))
+        {
+            return 0;
+        }
+
+        var deleted = 0;
+        foreach (var file in new DirectoryInfo(Root).EnumerateFiles("*.tmp", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 2 }))
+        {
+            if (file.LastWriteTimeUtc < untouchedSinceUtc)
+            {
+                try
+                {
+                    file.Delete();
+                    deleted++;
+                }
+                catch (IOException)
+                {
+                    // Gone meanwhile, or in use: the next sweep looks again.
+                }
+            }
+        }
+
+        return deleted;
+    }
+
     public async Task<byte[]?> GetAsync(string sha256, CancellationToken ct = default)
     {
         var path = PathFor(sha256);
