@@ -8,6 +8,8 @@ using Compliance.TextFusion;
 //   dotnet run -c Release --project tools/Compliance.TextFusion -- evaluate
 //   dotnet run -c Release --project tools/Compliance.TextFusion -- gate      (ADR-037: the similarity gate, validation only)
 //   dotnet run -c Release --project tools/Compliance.TextFusion -- margin    (the model's probability by similarity and margin)
+//   dotnet run -c Release --project tools/Compliance.TextFusion -- corroboration  (ADR-046: the corroborated-description gate, validation only)
+//   dotnet run -c Release --project tools/Compliance.TextFusion -- evaluate fresh  (ADR-046's fresh blind set, reported once)
 // --model DIR evaluates (or trains into) an experiment's model instead of the shipped one; --clauses adds each
 // description's clauses as vectors (an ADR-037 experiment, not what the service stores).
 // train writes src/Compliance.Classifiers/Text/Resources/text-fusion.zip and .json; evaluate prints the figures of
@@ -50,7 +52,7 @@ TextFusionModel Fusion()
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"data sha256:{data.Sha256[..12]}  characters {data.Characters.Count}  prompts {data.Prompts.Count} (train {data.Prompts.Count(p => p.Split == Split.Train)}, validation {data.Prompts.Count(p => p.Split == Split.Validation)}, test {data.Prompts.Count(p => p.Split == Split.Test)})"));
+    $"data sha256:{data.Sha256[..12]}  characters {data.Characters.Count}  prompts {data.Prompts.Count} (train {data.Prompts.Count(p => p.Split == Split.Train)}, validation {data.Prompts.Count(p => p.Split == Split.Validation)}, test {data.Prompts.Count(p => p.Split == Split.Test)}, fresh {data.Prompts.Count(p => p.Split == Split.Fresh)})"));
 
 switch (command)
 {
@@ -66,6 +68,10 @@ switch (command)
     case "gate":
         // gate: ADR-037's similarity gate for loose-description-review, chosen on the validation split only.
         Evaluation.SimilarityGate(bench, Fusion(), Console.Out);
+        break;
+    case "corroboration":
+        // corroboration: ADR-046's corroborated-description gate (S, K), chosen on the validation split only.
+        CorroborationGate.Choose(bench, Fusion(), Console.Out);
         break;
     case "margin":
         // margin: the model's probability for a description-only candidate (no name) by similarity and margin over the
@@ -105,7 +111,7 @@ switch (command)
 
         break;
     default:
-        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate [train|validation|test] | gate | long [train|validation|test] | explain PROMPT... [--model DIR] [--clauses]");
+        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate [train|validation|test|fresh] | gate | corroboration | long [train|validation|test] | explain PROMPT... [--model DIR] [--clauses]");
         return 2;
 }
 
