@@ -17,6 +17,7 @@ using Compliance.TextFusion;
 var command = args.FirstOrDefault() ?? "evaluate";
 var extras = new List<string>();
 string? modelDirectory = null;
+string? policyDirectory = null;
 var clauses = false;
 for (var i = 1; i < args.Length; i++)
 {
@@ -28,6 +29,11 @@ for (var i = 1; i < args.Length; i++)
     {
         // An experiment's model (text-fusion.zip and .json in DIR) instead of the shipped one; train writes there.
         modelDirectory = Path.GetFullPath(args[++i]);
+    }
+    else if (args[i] == "--policies" && i + 1 < args.Length)
+    {
+        // Another policy directory (e.g. the shipped one without a rule, for a before/after table).
+        policyDirectory = Path.GetFullPath(args[++i]);
     }
     else if (args[i] == "--clauses")
     {
@@ -60,7 +66,7 @@ switch (command)
         FusionTrainer.Train(bench, modelDirectory ?? Path.Combine(root, "src", "Compliance.Classifiers", "Text", "Resources"));
         break;
     case "evaluate":
-        var policies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
+        var policies = PolicyLoader.LoadDirectory(policyDirectory ?? Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
         // evaluate [train|validation|test]: the test split unless named.
         var evaluated = args.Length > 1 && Enum.TryParse<Split>(args[1], ignoreCase: true, out var named) ? named : Split.Test;
         Evaluation.Print(bench, policies, Fusion(), Console.Out, evaluated);
@@ -89,13 +95,13 @@ switch (command)
         break;
     case "long":
         // long [train|validation|test]: long prompts with every window embedded against the top-k ranked (ADR-023).
-        var longPolicies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
+        var longPolicies = PolicyLoader.LoadDirectory(policyDirectory ?? Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
         var split = args.Length > 1 ? Enum.Parse<Split>(args[1], ignoreCase: true) : Split.Test;
         LongPrompts.Print(bench, longPolicies, Fusion(), split, Console.Out);
         break;
     case "explain":
         // explain "prompt": the fused classifier's signals for one prompt against the data set's catalog, and the decision.
-        var explainPolicies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
+        var explainPolicies = PolicyLoader.LoadDirectory(policyDirectory ?? Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
         var classifier = new NameClassifier(bench, new CharacterTextScreener(embedder, Fusion()));
         foreach (var prompt in args.Skip(1).Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i] != "--model")))
         {
