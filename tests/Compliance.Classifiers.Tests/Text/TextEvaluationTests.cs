@@ -75,10 +75,12 @@ public sealed class TextEvaluationTests(TextBenchFixture fixture, ITestOutputHel
     [Fact]
     public void TheSplitIsFixedAndKeepsACharactersPromptsTogether()
     {
-        var byGroup = fixture.Bench.Data.Prompts.Where(p => p.Group != "-").GroupBy(p => p.Group);
+        // ADR-046's fresh set is its own split whatever its group, so nothing can be trained or chosen on it.
+        var byGroup = fixture.Bench.Data.Prompts.Where(p => p.Group != "-" && p.Split != Split.Fresh).GroupBy(p => p.Group);
         Assert.All(byGroup, g => Assert.Single(g.Select(p => p.Split).Distinct()));
         Assert.Contains(fixture.Bench.Data.Prompts, p => p.Split == Split.Test && p.Label is not null);
         Assert.Equal(Split.Test, FusionDataSet.SplitOf("florence"));
+        Assert.All(fixture.Bench.Data.Prompts.Where(p => p.Split == Split.Fresh), p => Assert.True(p.Added));
     }
 
     [Fact]
