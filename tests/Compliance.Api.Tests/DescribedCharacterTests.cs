@@ -51,6 +51,40 @@ public sealed class DescribedCharacterTests(PostgresFixture postgres) : Postgres
     }
 
     [Fact]
+    public async Task ADescriptionWithTheCharactersDetailsBlocksBelowThePlainGateAndAThemeDoesNot()
+    {
+        // ADR-046: a window with three or more of the character's distinctive words is a corroborated description and
+        // blocks from similarity 0.58; a prompt that shares only the theme (a black cat) stays in review below 0.70.
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var (knight, _) = await CharacterAsync(world, "Nebula Paladin", new
+        {
+            description = "An armoured knight whose dark violet plate glows with swirling galaxies; she rides a winged horse of starlight and carries a lance of purple cosmic energy.",
+            examplePrompts = new[] { "a knight in violet armour full of swirling galaxies rides a winged horse made of starlight", "a cosmic knight on a starlight pegasus above a nebula" },
+        });
+        var (cat, _) = await CharacterAsync(world, "Murmur the Shadow Cat", new
+        {
+            description = "A black cat made of living shadow with glowing yellow eyes, who can melt into any darkness and steals shiny keys from sleeping guards.",
+            examplePrompts = new[] { "a black cat made of living shadow with glowing yellow eyes melts into the darkness", "a shadow cat stealing a shiny key from a sleeping guard" },
+        });
+
+        var described = await world.ScreenAsync("purple galaxy armour, starlight pegasus, glowing violet lance");
+        var theme = await world.ScreenAsync("a black cat sleeping on a windowsill in the sun");
+
+        var reason = ReasonFor(described, knight)!;
+        Assert.Equal("block", described["outcome"]!.GetValue<string>());
+        Assert.Equal("corroborated-description-blocks", reason["rule"]!.GetValue<string>());
+        var evidence = reason["signal"]!["evidence"]!;
+        Assert.Equal("corroborated-description", evidence["matchKind"]!.GetValue<string>());
+        Assert.InRange(evidence["similarity"]!.GetValue<double>(), 0.58, 0.6999);
+        Assert.Contains("terms/1", reason["signal"]!["modelVersion"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.NotEqual("block", theme["outcome"]!.GetValue<string>());
+        if (ReasonFor(theme, cat) is { } catReason)
+        {
+            Assert.Equal("description", catReason["signal"]!["evidence"]!["matchKind"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public async Task ADescriptionInsideALongPromptIsFoundThroughTheRankedWindows()
     {
         var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
