@@ -51,10 +51,12 @@ public sealed class DescribedCharacterTests(PostgresFixture postgres) : Postgres
     }
 
     [Fact]
-    public async Task ADescriptionWithTheCharactersDetailsBlocksBelowThePlainGateAndAThemeDoesNot()
+    public async Task DistinctiveWordsAreEvidenceAndNeverBlockBelowTheSimilarityGate()
     {
-        // ADR-046: a window with three or more of the character's distinctive words is a corroborated description and
-        // blocks from similarity 0.58; a prompt that shares only the theme (a black cat) stays in review below 0.70.
+        // ADR-046: a description's window is checked for the character's distinctive words (used by at most a tenth of
+        // the catalog's characters). In the data set's 24-character catalog the theme prompt below has two of the shadow
+        // cat's (cat, sleep); in this larger catalog "black" is distinctive too and it has three, as many as a real
+        // description. That is why the lower gate for corroborated descriptions was withdrawn: both stay below block.
         var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
         var (knight, _) = await CharacterAsync(world, "Nebula Paladin", new
         {
@@ -70,18 +72,15 @@ public sealed class DescribedCharacterTests(PostgresFixture postgres) : Postgres
         var described = await world.ScreenAsync("purple galaxy armour, starlight pegasus, glowing violet lance");
         var theme = await world.ScreenAsync("a black cat sleeping on a windowsill in the sun");
 
-        var reason = ReasonFor(described, knight)!;
-        Assert.Equal("block", described["outcome"]!.GetValue<string>());
-        Assert.Equal("corroborated-description-blocks", reason["rule"]!.GetValue<string>());
-        var evidence = reason["signal"]!["evidence"]!;
-        Assert.Equal("corroborated-description", evidence["matchKind"]!.GetValue<string>());
-        Assert.InRange(evidence["similarity"]!.GetValue<double>(), 0.58, 0.6999);
-        Assert.Contains("terms/1", reason["signal"]!["modelVersion"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.NotEqual("block", theme["outcome"]!.GetValue<string>());
-        if (ReasonFor(theme, cat) is { } catReason)
-        {
-            Assert.Equal("description", catReason["signal"]!["evidence"]!["matchKind"]!.GetValue<string>());
-        }
+        var knightSignal = ReasonFor(described, knight)!["signal"]!;
+        Assert.Equal("review", described["outcome"]!.GetValue<string>());
+        Assert.Equal("corroborated-description", knightSignal["evidence"]!["matchKind"]!.GetValue<string>());
+        Assert.InRange(knightSignal["evidence"]!["similarity"]!.GetValue<double>(), 0.58, 0.6999);
+        Assert.Contains("terms/1", knightSignal["modelVersion"]!.GetValue<string>(), StringComparison.Ordinal);
+        var catSignal = ReasonFor(theme, cat)!["signal"]!;
+        Assert.Equal("review", theme["outcome"]!.GetValue<string>());
+        Assert.Equal("corroborated-description", catSignal["evidence"]!["matchKind"]!.GetValue<string>());
+        Assert.EndsWith("terms=3", catSignal["evidence"]!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -96,12 +96,12 @@ public sealed class TextEvaluationTests(TextBenchFixture fixture, ITestOutputHel
         var lexical = results[0].Metrics;
         var fused = results[2].Metrics;
         // A regression guard a little under the figures in docs/evaluation.md, not a tuned constant. Since ADR-037 the
-        // test split has 40 descriptions (15 original, 25 written blind for it): measured 0.975 flagged, 0.650 blocked;
-        // 0.875 blocked with ADR-046's corroborated-description gate.
+        // test split has 40 descriptions (15 original, 25 written blind for it): measured 0.975 flagged, 0.650 blocked
+        // (0.875 with ADR-046's lower gate for corroborated descriptions, which was withdrawn).
         Assert.True(fused.DescriptionPositives >= 40, $"only {fused.DescriptionPositives} test descriptions");
         Assert.True(fused.NameRecall >= 0.95, $"name recall {fused.NameRecall}");
         Assert.True(fused.DescriptionRecall >= 0.9, $"description recall {fused.DescriptionRecall}");
-        Assert.True(fused.DescriptionBlockRecall >= 0.8, $"description block recall {fused.DescriptionBlockRecall}");
+        Assert.True(fused.DescriptionBlockRecall >= 0.6, $"description block recall {fused.DescriptionBlockRecall}");
         Assert.True(fused.FalseBlockRate <= 0.02, $"false-block rate {fused.FalseBlockRate}");
         Assert.True(fused.DescriptionRecall > lexical.DescriptionRecall);
     }
@@ -109,23 +109,26 @@ public sealed class TextEvaluationTests(TextBenchFixture fixture, ITestOutputHel
     [Fact]
     public void TheFreshBlindSetKeepsItsFloor()
     {
-        // ADR-046's fresh set (never trained on, nothing chosen on it): measured 0.903 flagged, 0.847 blocked, and one
-        // namesake blocked by its exact alias ("Luma, a toddler…", the name path, as before ADR-046). A guard under that.
+        // ADR-046's fresh set (never trained on, nothing chosen on it): measured 0.903 flagged, 0.556 blocked with the
+        // shipped policy (0.847 with the withdrawn lower gate), and one namesake blocked by its exact alias ("Luma, a
+        // toddler…", the name path). A guard under that.
         var m = Evaluation.Run(fixture.Bench, fixture.Policies, TextFusionModel.LoadShipped(), Split.Fresh)[2].Metrics;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"fresh, fused: descriptions {m.DescriptionRecall:0.000} / {m.DescriptionBlockRecall:0.000} of {m.DescriptionPositives}, false blocks {m.NegativesBlocked} of {m.Negatives}"));
 
         Assert.True(m.DescriptionPositives >= 72 && m.Negatives >= 50, "the fresh set is there");
         Assert.True(m.DescriptionRecall >= 0.85, $"description recall {m.DescriptionRecall}");
-        Assert.True(m.DescriptionBlockRecall >= 0.8, $"description block recall {m.DescriptionBlockRecall}");
+        Assert.True(m.DescriptionBlockRecall >= 0.5, $"description block recall {m.DescriptionBlockRecall}");
         Assert.True(m.NegativesBlocked <= 1, $"{m.NegativesBlocked} fresh negatives blocked");
     }
 
     [Fact]
     public void ADescriptionWithTheCharactersDetailsIsCorroboratedAndAThemeIsNot()
     {
-        // ADR-046: ADR-037's closest validation negative shares two of the shadow cat's distinctive words (cat, sleep) and
-        // stays in review; a validation description with six of the knight's blocks below the 0.70 similarity gate.
+        // ADR-046: in the data set's catalog ADR-037's closest validation negative shares two of the shadow cat's
+        // distinctive words (cat, sleep); a validation description has six of the knight's. Both stay in review below
+        // the 0.70 gate: the lower gate for corroborated descriptions was withdrawn (a larger catalog makes "black"
+        // distinctive too, see the Api test), so the count is evidence only.
         var fused = new NameClassifier(fixture.Bench, new CharacterTextScreener(fixture.Embedder, TextFusionModel.LoadShipped()));
         Signal Described(string prompt, out Policies.Model.Outcome outcome)
         {
@@ -144,7 +147,7 @@ public sealed class TextEvaluationTests(TextBenchFixture fixture, ITestOutputHel
         Assert.Equal(NameClassifier.CorroboratedDescription, knight.Evidence.MatchKind);
         Assert.True(knight.Evidence.Similarity is >= 0.58 and < 0.70, $"similarity {knight.Evidence.Similarity}");
         Assert.Contains(DescriptionTerms.Version, knight.ModelVersion, StringComparison.Ordinal);
-        Assert.Equal(Policies.Model.Outcome.Block, knightOutcome);
+        Assert.Equal(Policies.Model.Outcome.Review, knightOutcome);
     }
 
     [Fact]
