@@ -68,7 +68,8 @@ public sealed record TextScreeningOptions
 
     /// <summary>
     /// Distinctive words of a character (<see cref="DescriptionTerms"/>) a description's evidence window must have to be
-    /// a corroborated description, which the policy may block at a lower similarity (ADR-046). Default 3.
+    /// a corroborated description (match kind <c>corroborated-description</c>). Evidence only: the lower similarity gate
+    /// ADR-046 chose for such descriptions was withdrawn, and no shipped policy reads the kind. Default 3.
     /// </summary>
     public int CorroboratingTerms { get; init; } = 3;
 }
