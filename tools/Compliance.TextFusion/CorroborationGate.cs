@@ -22,8 +22,13 @@ internal static class CorroborationGate
     private sealed record Seen(LabelledPrompt Row, string Key, double Score, int Similarity, int Terms, string? Window);
 
     /// <returns>The chosen (S, K), or null when nothing ships.</returns>
-    public static (decimal Similarity, int Terms)? Choose(TextBench bench, TextFusionModel fusion, TextWriter output, Split split = Split.Validation)
+    /// <param name="exceptCommonWords">ADR-046's follow-up experiment: words among the 20,000 most common English ones are
+    /// never distinctive, whatever the catalog (the count is then recomputed here, not taken from the screener).</param>
+    public static (decimal Similarity, int Terms)? Choose(TextBench bench, TextFusionModel fusion, TextWriter output, Split split = Split.Validation, bool exceptCommonWords = false)
     {
+        var terms = exceptCommonWords
+            ? DescriptionTerms.Build(bench.Data.Characters.Select(c => (FusionDataSet.IdOf(c.Key), (IEnumerable<string>)[c.Description, .. c.ExamplePrompts])), exceptCommonWords: true)
+            : null;
         // Every finding is read with no corroboration threshold: the rule needs each one's word count, not its kind.
         var screener = new CharacterTextScreener(bench.Embedder, fusion);
         var rows = bench.Data.Prompts.Where(p => p.Split == split).ToList();
@@ -33,7 +38,7 @@ internal static class CorroborationGate
         {
             var findings = screener.Screen(row.Prompt, bench.Current, bench.Semantics)
                 .Where(f => f.Match is null && f.Window is not null && bench.KeyOf.ContainsKey(f.Entity.Id))
-                .Select(f => new Seen(row, bench.KeyOf[f.Entity.Id], f.Score, ScoreBasisPoints.Of(f.Similarity ?? 0), f.Terms ?? 0, f.Window!.Value.Text))
+                .Select(f => new Seen(row, bench.KeyOf[f.Entity.Id], f.Score, ScoreBasisPoints.Of(f.Similarity ?? 0), terms is null ? f.Terms ?? 0 : terms.CountIn(f.Entity.Id, f.Window!.Value.Text), f.Window!.Value.Text))
                 .ToList();
             wrong.AddRange(findings.Where(f => f.Key != row.Label && f.Score >= BlockBand));
             if (LongPrompts.BaseCategory(row.Category) == "description")
@@ -42,7 +47,7 @@ internal static class CorroborationGate
             }
         }
 
-        output.WriteLine($"{split.ToString().ToLowerInvariant()} split: {rows.Count} rows ({rows.Count(r => r.Label is null)} negatives, {own.Count} descriptions); terms {DescriptionTerms.Version}, distinctive = used by at most max(1, floor({DescriptionTerms.DistinctiveShare:0.00} N)) of N = {bench.Semantics.Terms.CharacterCount} characters");
+        output.WriteLine($"{(exceptCommonWords ? "EXPERIMENT: the 20,000 most common English words are never distinctive; " : "")}{split.ToString().ToLowerInvariant()} split: {rows.Count} rows ({rows.Count(r => r.Label is null)} negatives, {own.Count} descriptions); terms {DescriptionTerms.Version}, distinctive = used by at most max(1, floor({DescriptionTerms.DistinctiveShare:0.00} N)) of N = {bench.Semantics.Terms.CharacterCount} characters");
         output.WriteLine($"wrong described-character signals with probability >= {BlockBand}: {wrong.Count}");
         foreach (var w in wrong.OrderByDescending(w => w.Terms).ThenByDescending(w => w.Similarity))
         {

@@ -77,7 +77,8 @@ switch (command)
         break;
     case "corroboration":
         // corroboration: ADR-046's corroborated-description gate (S, K), chosen on the validation split only.
-        CorroborationGate.Choose(bench, Fusion(), Console.Out);
+        // --except-common-words: the follow-up experiment (a catalog-independent "distinctive"), validation only.
+        CorroborationGate.Choose(bench, Fusion(), Console.Out, Split.Validation, args.Contains("--except-common-words"));
         break;
     case "margin":
         // margin: the model's probability for a description-only candidate (no name) by similarity and margin over the

@@ -15,17 +15,27 @@ public sealed class DescriptionTerms
     /// <summary>A word is distinctive when at most this share of the catalog's characters (and at least one) use it.</summary>
     public const double DistinctiveShare = 0.10;
 
-    public static DescriptionTerms Empty { get; } = new(new Dictionary<Guid, ulong[]>());
+    public static DescriptionTerms Empty { get; } = new(new Dictionary<Guid, ulong[]>(), false);
 
     private readonly Dictionary<Guid, ulong[]> _distinctive;
+    private readonly bool _exceptCommonWords;
 
-    private DescriptionTerms(Dictionary<Guid, ulong[]> distinctive) => _distinctive = distinctive;
+    private DescriptionTerms(Dictionary<Guid, ulong[]> distinctive, bool exceptCommonWords)
+    {
+        _distinctive = distinctive;
+        _exceptCommonWords = exceptCommonWords;
+    }
 
     /// <summary>How many characters have terms.</summary>
     public int CharacterCount => _distinctive.Count;
 
     /// <summary>The distinctive terms of each character, given all its texts (description and example prompts).</summary>
-    public static DescriptionTerms Build(IEnumerable<(Guid Id, IEnumerable<string> Texts)> characters)
+    /// <param name="characters">Each character's texts.</param>
+    /// <param name="exceptCommonWords">
+    /// An experiment of ADR-046 (the tool's <c>corroboration --except-common-words</c>), not what the service does: also
+    /// drop the 20,000 most common English words (<see cref="CommonWords"/>), a yardstick that does not move with the catalog.
+    /// </param>
+    public static DescriptionTerms Build(IEnumerable<(Guid Id, IEnumerable<string> Texts)> characters, bool exceptCommonWords = false)
     {
         ArgumentNullException.ThrowIfNull(characters);
         var terms = new Dictionary<Guid, HashSet<ulong>>();
@@ -38,7 +48,7 @@ public sealed class DescriptionTerms
 
             foreach (var text in texts)
             {
-                AddTerms(text, set);
+                AddTerms(text, set, exceptCommonWords);
             }
         }
 
@@ -60,7 +70,7 @@ public sealed class DescriptionTerms
             distinctive[id] = kept;
         }
 
-        return new DescriptionTerms(distinctive);
+        return new DescriptionTerms(distinctive, exceptCommonWords);
     }
 
     /// <summary>How many distinct distinctive terms of the character occur in <paramref name="window"/>.</summary>
@@ -73,7 +83,7 @@ public sealed class DescriptionTerms
         }
 
         var found = new HashSet<ulong>();
-        AddTerms(window, found);
+        AddTerms(window, found, _exceptCommonWords);
         var count = 0;
         foreach (var term in found)
         {
@@ -87,7 +97,7 @@ public sealed class DescriptionTerms
     }
 
     /// <summary>The hashes of the terms of <paramref name="text"/>, added to <paramref name="terms"/>.</summary>
-    internal static void AddTerms(string text, HashSet<ulong> terms)
+    internal static void AddTerms(string text, HashSet<ulong> terms, bool exceptCommonWords = false)
     {
         Span<char> word = stackalloc char[64];
         var i = 0;
@@ -111,7 +121,7 @@ public sealed class DescriptionTerms
                 i++;
             }
 
-            if (i - start > word.Length || length < 3)
+            if (i - start > word.Length || length < 3 || (exceptCommonWords && CommonWords.Contains(new string(word[..length]))))
             {
                 continue;
             }
