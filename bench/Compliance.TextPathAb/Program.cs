@@ -57,10 +57,10 @@ internal static class Worker
         var vectors = new List<CharacterVectors>(entities.Count);
         var described = entities[12_345];
         const string Description = "A tiny green alien emperor with three eyes on stalks, a cape far too big for him and a ray gun, plotting from his flying saucer.";
-        vectors.Add(new CharacterVectors(described, embedder.Embed([Description])) { StaticVector = embedder.StaticVectorOf([Description]) });
+        vectors.Add(WithTexts(new CharacterVectors(described, embedder.Embed([Description])) { StaticVector = embedder.StaticVectorOf([Description]) }, [Description]));
         foreach (var entity in entities.Where(e => e != described))
         {
-            vectors.Add(new CharacterVectors(entity, [RandomUnit(random)]) { StaticVector = RandomUnit(random) });
+            vectors.Add(WithTexts(new CharacterVectors(entity, [RandomUnit(random)]) { StaticVector = RandomUnit(random) }, [RandomText(random)]));
         }
 
         var semantics = CharacterSemanticIndex.Build(vectors);
@@ -118,6 +118,25 @@ internal static class Worker
                 $"{string.Join(',', cpu.Select(c => c.ToString("R", CultureInfo.InvariantCulture)))};{string.Join(',', wall.Select(w => w.ToString("R", CultureInfo.InvariantCulture)))};{bytes};{GC.CollectionCount(0) - gen0};{process.ToString("R", CultureInfo.InvariantCulture)}"));
         }
     }
+
+    /// <summary>
+    /// The characters' texts, for builds whose index corroborates descriptions by their distinctive words (ADR-046); set
+    /// by reflection so that the harness still compiles against a base build without <c>CharacterVectors.Texts</c>.
+    /// </summary>
+    private static CharacterVectors WithTexts(CharacterVectors vectors, string[] texts)
+    {
+        typeof(CharacterVectors).GetProperty("Texts")?.SetValue(vectors, texts);
+        return vectors;
+    }
+
+    private static readonly string[] Words = ["giant", "tiny", "silver", "golden", "robot", "dragon", "knight", "wizard", "fox", "cat",
+        "owl", "pirate", "queen", "ghost", "alien", "cape", "sword", "lantern", "armour", "wings", "tail", "eyes", "hat", "moon",
+        "forest", "castle", "ocean", "desert", "city", "space", "fire", "ice", "storm", "shadow", "crystal", "clockwork", "flying",
+        "glowing", "ancient", "mechanical", "purple", "green", "red", "blue", "emerald", "copper", "velvet", "thunder", "frost", "ember"];
+
+    /// <summary>A 14-word description made of random descriptive words: realistic length, some words distinctive.</summary>
+    private static string RandomText(Random random) =>
+        "a " + string.Join(' ', Enumerable.Range(0, 14).Select(_ => Words[random.Next(Words.Length)])) + " " + random.Next(100_000).ToString(CultureInfo.InvariantCulture);
 
     private static IReadOnlyList<Compliance.Policies.Model.Signal> Call(NameClassifier classifier, string prompt) =>
         classifier.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult();

@@ -51,6 +51,39 @@ public sealed class DescribedCharacterTests(PostgresFixture postgres) : Postgres
     }
 
     [Fact]
+    public async Task DistinctiveWordsAreEvidenceAndNeverBlockBelowTheSimilarityGate()
+    {
+        // ADR-046: a description's window is checked for the character's distinctive words (used by at most a tenth of
+        // the catalog's characters). In the data set's 24-character catalog the theme prompt below has two of the shadow
+        // cat's (cat, sleep); in this larger catalog "black" is distinctive too and it has three, as many as a real
+        // description. That is why the lower gate for corroborated descriptions was withdrawn: both stay below block.
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var (knight, _) = await CharacterAsync(world, "Nebula Paladin", new
+        {
+            description = "An armoured knight whose dark violet plate glows with swirling galaxies; she rides a winged horse of starlight and carries a lance of purple cosmic energy.",
+            examplePrompts = new[] { "a knight in violet armour full of swirling galaxies rides a winged horse made of starlight", "a cosmic knight on a starlight pegasus above a nebula" },
+        });
+        var (cat, _) = await CharacterAsync(world, "Murmur the Shadow Cat", new
+        {
+            description = "A black cat made of living shadow with glowing yellow eyes, who can melt into any darkness and steals shiny keys from sleeping guards.",
+            examplePrompts = new[] { "a black cat made of living shadow with glowing yellow eyes melts into the darkness", "a shadow cat stealing a shiny key from a sleeping guard" },
+        });
+
+        var described = await world.ScreenAsync("purple galaxy armour, starlight pegasus, glowing violet lance");
+        var theme = await world.ScreenAsync("a black cat sleeping on a windowsill in the sun");
+
+        var knightSignal = ReasonFor(described, knight)!["signal"]!;
+        Assert.Equal("review", described["outcome"]!.GetValue<string>());
+        Assert.Equal("corroborated-description", knightSignal["evidence"]!["matchKind"]!.GetValue<string>());
+        Assert.InRange(knightSignal["evidence"]!["similarity"]!.GetValue<double>(), 0.58, 0.6999);
+        Assert.Contains("terms/1", knightSignal["modelVersion"]!.GetValue<string>(), StringComparison.Ordinal);
+        var catSignal = ReasonFor(theme, cat)!["signal"]!;
+        Assert.Equal("review", theme["outcome"]!.GetValue<string>());
+        Assert.Equal("corroborated-description", catSignal["evidence"]!["matchKind"]!.GetValue<string>());
+        Assert.EndsWith("terms=3", catSignal["evidence"]!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ADescriptionInsideALongPromptIsFoundThroughTheRankedWindows()
     {
         var world = await (await postgres.SharedAppAsync()).NewWorldAsync();

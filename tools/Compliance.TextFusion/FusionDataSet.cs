@@ -10,6 +10,10 @@ internal enum Split
     Train,
     Validation,
     Test,
+
+    /// <summary>ADR-046's fresh blind set (<c>prompts-adr046.tsv</c>): its own split, whatever the group; never trained on,
+    /// never used to choose anything; reported once.</summary>
+    Fresh,
 }
 
 /// <summary>One labelled prompt: the character it depicts (or null) and how it was made.</summary>
@@ -40,6 +44,9 @@ internal sealed class FusionDataSet
 {
     /// <summary>ADR-037's evaluation-only rows (data/text-fusion): split like prompts.tsv, never trained on, not hashed.</summary>
     public const string EvaluationOnlyFile = "prompts-adr037.tsv";
+
+    /// <summary>ADR-046's fresh blind set (data/text-fusion): the <see cref="Split.Fresh"/> split, never trained on, not hashed.</summary>
+    public const string FreshFile = "prompts-adr046.tsv";
 
     public required IReadOnlyList<DataCharacter> Characters { get; init; }
 
@@ -113,6 +120,17 @@ internal sealed class FusionDataSet
             prompts.Add(row with { Added = true });
         }
 
+        // ADR-046's fresh blind set: written before anything scored it, its own split, so no rule can be chosen on it.
+        foreach (var row in ReadTsv(Path.Combine(dataDir, FreshFile)))
+        {
+            if (row.Label is { } label && !keys.Contains(label))
+            {
+                throw new InvalidOperationException($"Unknown character '{label}' in a labelled prompt: {row.Prompt}");
+            }
+
+            prompts.Add(row with { Added = true, Split = Split.Fresh });
+        }
+
         // Long prompts (~2,000 characters) made of these rows and ordinary prompts of their split: the path that ranks
         // windows before the transformer (ADR-023) is trained and measured on them.
         prompts.AddRange(LongPrompts.Variants(prompts));
@@ -124,7 +142,8 @@ internal sealed class FusionDataSet
     private static IEnumerable<LabelledPrompt> ReadTsv(string path)
     {
         var extra = !path.EndsWith(Path.Combine("text-fusion", "prompts.tsv"), StringComparison.Ordinal)
-            && !path.EndsWith(Path.Combine("text-fusion", EvaluationOnlyFile), StringComparison.Ordinal);
+            && !path.EndsWith(Path.Combine("text-fusion", EvaluationOnlyFile), StringComparison.Ordinal)
+            && !path.EndsWith(Path.Combine("text-fusion", FreshFile), StringComparison.Ordinal);
         foreach (var line in File.ReadLines(path))
         {
             if (line.Length == 0 || line[0] == '#')

@@ -8,6 +8,8 @@ using Compliance.TextFusion;
 //   dotnet run -c Release --project tools/Compliance.TextFusion -- evaluate
 //   dotnet run -c Release --project tools/Compliance.TextFusion -- gate      (ADR-037: the similarity gate, validation only)
 //   dotnet run -c Release --project tools/Compliance.TextFusion -- margin    (the model's probability by similarity and margin)
+//   dotnet run -c Release --project tools/Compliance.TextFusion -- corroboration  (ADR-046: the corroborated-description gate, validation only)
+//   dotnet run -c Release --project tools/Compliance.TextFusion -- evaluate fresh  (ADR-046's fresh blind set, reported once)
 // --model DIR evaluates (or trains into) an experiment's model instead of the shipped one; --clauses adds each
 // description's clauses as vectors (an ADR-037 experiment, not what the service stores).
 // train writes src/Compliance.Classifiers/Text/Resources/text-fusion.zip and .json; evaluate prints the figures of
@@ -15,6 +17,7 @@ using Compliance.TextFusion;
 var command = args.FirstOrDefault() ?? "evaluate";
 var extras = new List<string>();
 string? modelDirectory = null;
+string? policyDirectory = null;
 var clauses = false;
 for (var i = 1; i < args.Length; i++)
 {
@@ -26,6 +29,11 @@ for (var i = 1; i < args.Length; i++)
     {
         // An experiment's model (text-fusion.zip and .json in DIR) instead of the shipped one; train writes there.
         modelDirectory = Path.GetFullPath(args[++i]);
+    }
+    else if (args[i] == "--policies" && i + 1 < args.Length)
+    {
+        // Another policy directory (e.g. the shipped one without a rule, for a before/after table).
+        policyDirectory = Path.GetFullPath(args[++i]);
     }
     else if (args[i] == "--clauses")
     {
@@ -50,7 +58,7 @@ TextFusionModel Fusion()
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"data sha256:{data.Sha256[..12]}  characters {data.Characters.Count}  prompts {data.Prompts.Count} (train {data.Prompts.Count(p => p.Split == Split.Train)}, validation {data.Prompts.Count(p => p.Split == Split.Validation)}, test {data.Prompts.Count(p => p.Split == Split.Test)})"));
+    $"data sha256:{data.Sha256[..12]}  characters {data.Characters.Count}  prompts {data.Prompts.Count} (train {data.Prompts.Count(p => p.Split == Split.Train)}, validation {data.Prompts.Count(p => p.Split == Split.Validation)}, test {data.Prompts.Count(p => p.Split == Split.Test)}, fresh {data.Prompts.Count(p => p.Split == Split.Fresh)})"));
 
 switch (command)
 {
@@ -58,7 +66,7 @@ switch (command)
         FusionTrainer.Train(bench, modelDirectory ?? Path.Combine(root, "src", "Compliance.Classifiers", "Text", "Resources"));
         break;
     case "evaluate":
-        var policies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
+        var policies = PolicyLoader.LoadDirectory(policyDirectory ?? Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
         // evaluate [train|validation|test]: the test split unless named.
         var evaluated = args.Length > 1 && Enum.TryParse<Split>(args[1], ignoreCase: true, out var named) ? named : Split.Test;
         Evaluation.Print(bench, policies, Fusion(), Console.Out, evaluated);
@@ -66,6 +74,11 @@ switch (command)
     case "gate":
         // gate: ADR-037's similarity gate for loose-description-review, chosen on the validation split only.
         Evaluation.SimilarityGate(bench, Fusion(), Console.Out);
+        break;
+    case "corroboration":
+        // corroboration: ADR-046's corroborated-description gate (S, K), chosen on the validation split only.
+        // --except-common-words: the follow-up experiment (a catalog-independent "distinctive"), validation only.
+        CorroborationGate.Choose(bench, Fusion(), Console.Out, Split.Validation, args.Contains("--except-common-words"));
         break;
     case "margin":
         // margin: the model's probability for a description-only candidate (no name) by similarity and margin over the
@@ -83,13 +96,13 @@ switch (command)
         break;
     case "long":
         // long [train|validation|test]: long prompts with every window embedded against the top-k ranked (ADR-023).
-        var longPolicies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
+        var longPolicies = PolicyLoader.LoadDirectory(policyDirectory ?? Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
         var split = args.Length > 1 ? Enum.Parse<Split>(args[1], ignoreCase: true) : Split.Test;
         LongPrompts.Print(bench, longPolicies, Fusion(), split, Console.Out);
         break;
     case "explain":
         // explain "prompt": the fused classifier's signals for one prompt against the data set's catalog, and the decision.
-        var explainPolicies = PolicyLoader.LoadDirectory(Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
+        var explainPolicies = PolicyLoader.LoadDirectory(policyDirectory ?? Path.Combine(root, "policies")).Set ?? throw new InvalidOperationException("policies/ did not load");
         var classifier = new NameClassifier(bench, new CharacterTextScreener(embedder, Fusion()));
         foreach (var prompt in args.Skip(1).Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i] != "--model")))
         {
@@ -105,7 +118,7 @@ switch (command)
 
         break;
     default:
-        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate [train|validation|test] | gate | long [train|validation|test] | explain PROMPT... [--model DIR] [--clauses]");
+        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate [train|validation|test|fresh] | gate | corroboration | long [train|validation|test] | explain PROMPT... [--model DIR] [--clauses]");
         return 2;
 }
 

@@ -38,7 +38,12 @@ internal sealed class TextBench : INameMatcherSource
         foreach (var (character, entity) in entities)
         {
             string[] texts = [character.Description, .. character.ExamplePrompts, .. clauses ? ClausesOf(character.Description) : []];
-            vectors.Add(new CharacterVectors(entity, embedder.Embed(texts)) { StaticVector = embedder.StaticVectorOf(texts) });
+            // Texts: the stored description and example prompts (not the clauses), as the service passes them (ADR-046).
+            vectors.Add(new CharacterVectors(entity, embedder.Embed(texts))
+            {
+                StaticVector = embedder.StaticVectorOf(texts),
+                Texts = [character.Description, .. character.ExamplePrompts],
+            });
         }
 
         return new TextBench(data, NameMatcher.Build(entities.Select(e => e.Entity)), CharacterSemanticIndex.Build(vectors), embedder);

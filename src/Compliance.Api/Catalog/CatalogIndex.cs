@@ -128,7 +128,11 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, SentenceEmbedder embedde
             {
                 if (byId.TryGetValue(text.Id, out var character))
                 {
-                    vectors.Add(new CharacterVectors(character, [.. rows.Select(r => r.Vector)]) { StaticVector = StaticVectorOf(text, hash) });
+                    vectors.Add(new CharacterVectors(character, [.. rows.Select(r => r.Vector)])
+                    {
+                        StaticVector = StaticVectorOf(text, hash),
+                        Texts = [.. text.Sources().Select(s => s.Text)],
+                    });
                 }
             }
             else
@@ -166,6 +170,7 @@ internal sealed class CatalogIndex(NpgsqlDataSource db, SentenceEmbedder embedde
                     vectors.Add(new CharacterVectors(character, [.. sources.Select((s, k) => (s, k)).Where(x => x.s.Text.Id == character.Id).Select(x => embedded[x.k])])
                     {
                         StaticVector = StaticVectorOf(batch[i].Text, batch[i].Hash),
+                        Texts = [.. batch[i].Text.Sources().Select(s => s.Text)],
                     });
                 }
             }

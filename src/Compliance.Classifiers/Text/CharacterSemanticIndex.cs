@@ -15,6 +15,12 @@ public sealed record CharacterVectors(NamedEntity Character, IReadOnlyList<float
     /// prompt's windows before the transformer runs (ADR-023); computed from the texts at load, never stored.
     /// </summary>
     public float[]? StaticVector { get; init; }
+
+    /// <summary>
+    /// The texts the vectors embed (description and example prompts): their distinctive words corroborate a description
+    /// (<see cref="DescriptionTerms"/>, ADR-046); computed at load, never stored. Null: no corroboration for this character.
+    /// </summary>
+    public IReadOnlyList<string>? Texts { get; init; }
 }
 
 /// <summary>How close one character's description or example prompts came to one window of a prompt.</summary>
@@ -93,6 +99,9 @@ public sealed class CharacterSemanticIndex
     /// <summary>Short content hash of the vectors and their characters.</summary>
     public string Version { get; }
 
+    /// <summary>The distinctive words of the characters' texts (ADR-046), of the same catalog version.</summary>
+    public DescriptionTerms Terms { get; private set; } = DescriptionTerms.Empty;
+
     public int CharacterCount => _characters.Length;
 
     public int RowCount => _scales.Length;
@@ -155,6 +164,7 @@ public sealed class CharacterSemanticIndex
             index._staticSigns = SignsOf(index._staticRows, list.Length);
         }
 
+        index.Terms = DescriptionTerms.Build(list.Where(c => c.Texts is not null).Select(c => (c.Character.Id, c.Texts!.AsEnumerable())));
         return index;
     }
 

@@ -25,6 +25,16 @@ public sealed record TextFinding(
 {
     /// <summary>The name was found in a transliteration of another script.</summary>
     public bool Transliterated { get; init; }
+
+    /// <summary>
+    /// A description-only finding: how many of the character's distinctive words the evidence window has
+    /// (<see cref="DescriptionTerms"/>, ADR-046); null for a name or without the characters' texts.
+    /// </summary>
+    public int? Terms { get; init; }
+
+    /// <summary>A description-only finding whose window has at least <see cref="TextScreeningOptions.CorroboratingTerms"/>
+    /// of the character's distinctive words: its details, not only its theme (ADR-046).</summary>
+    public bool Corroborated { get; init; }
 }
 
 /// <summary>Thresholds of the text screening that are not policy: what is worth reporting at all.</summary>
@@ -55,6 +65,13 @@ public sealed record TextScreeningOptions
 
     /// <summary>Words from one window's start to the next one's.</summary>
     public int StrideWords { get; init; } = PromptWindows.StrideWords;
+
+    /// <summary>
+    /// Distinctive words of a character (<see cref="DescriptionTerms"/>) a description's evidence window must have to be
+    /// a corroborated description (match kind <c>corroborated-description</c>). Evidence only: the lower similarity gate
+    /// ADR-046 chose for such descriptions was withdrawn, and no shipped policy reads the kind. Default 3.
+    /// </summary>
+    public int CorroboratingTerms { get; init; } = 3;
 }
 
 /// <summary>
@@ -167,9 +184,13 @@ public sealed class CharacterTextScreener
                 continue;
             }
 
+            // A description's window is checked for the character's distinctive words (ADR-046): a set lookup per word.
+            int? terms = match is null && window is { } w && semantics.Terms.CharacterCount > 0 ? semantics.Terms.CountIn(character.Id, w.Text) : null;
             findings.Add(new TextFinding(character, match, window, features.HasVectors ? features.Similarity : null, features, score)
             {
                 Transliterated = features.Transliterated,
+                Terms = terms,
+                Corroborated = terms >= _options.CorroboratingTerms,
             });
         }
 

@@ -47,6 +47,9 @@ public sealed class NameClassifier(INameMatcherSource matchers, CharacterTextScr
     /// <summary>The classifier name on <see cref="SignalKinds.DescribedCharacter"/> signals.</summary>
     public const string DescriptionsClassifierName = "descriptions-text";
 
+    /// <summary>The match kind of a description whose window has several of the character's distinctive words (ADR-046).</summary>
+    public const string CorroboratedDescription = "corroborated-description";
+
     private readonly CharacterTextScreener _screener = screener ?? new CharacterTextScreener(null, null);
 
     public string Name => ClassifierName;
@@ -78,8 +81,11 @@ public sealed class NameClassifier(INameMatcherSource matchers, CharacterTextScr
             }
             else if (f.Window is { } w)
             {
+                // A window with several of the character's distinctive words is a corroborated description (ADR-046).
                 signals.Add(new Signal(DescriptionsClassifierName, version, SignalKinds.DescribedCharacter, entity, f.Score,
-                    new Evidence(w.Text, w.Start, w.Length, MatchKind: "description", Detail: detail, Similarity: f.Similarity)));
+                    new Evidence(w.Text, w.Start, w.Length, MatchKind: f.Corroborated ? CorroboratedDescription : "description",
+                        Detail: f.Terms is { } terms ? detail + " terms=" + terms.ToString(System.Globalization.CultureInfo.InvariantCulture) : detail,
+                        Similarity: f.Similarity)));
             }
         }
 
@@ -99,6 +105,10 @@ public sealed class NameClassifier(INameMatcherSource matchers, CharacterTextScr
         if (_screener.Embeds && semantics.RowCount > 0)
         {
             version += $" semantic:{semantics.Version} {_screener.EmbedderVersion}";
+            if (semantics.Terms.CharacterCount > 0)
+            {
+                version += " " + DescriptionTerms.Version;
+            }
         }
 
         if (_screener.Fusion is { } fusion)

@@ -75,10 +75,12 @@ public sealed class TextEvaluationTests(TextBenchFixture fixture, ITestOutputHel
     [Fact]
     public void TheSplitIsFixedAndKeepsACharactersPromptsTogether()
     {
-        var byGroup = fixture.Bench.Data.Prompts.Where(p => p.Group != "-").GroupBy(p => p.Group);
+        // ADR-046's fresh set is its own split whatever its group, so nothing can be trained or chosen on it.
+        var byGroup = fixture.Bench.Data.Prompts.Where(p => p.Group != "-" && p.Split != Split.Fresh).GroupBy(p => p.Group);
         Assert.All(byGroup, g => Assert.Single(g.Select(p => p.Split).Distinct()));
         Assert.Contains(fixture.Bench.Data.Prompts, p => p.Split == Split.Test && p.Label is not null);
         Assert.Equal(Split.Test, FusionDataSet.SplitOf("florence"));
+        Assert.All(fixture.Bench.Data.Prompts.Where(p => p.Split == Split.Fresh), p => Assert.True(p.Added));
     }
 
     [Fact]
@@ -94,13 +96,58 @@ public sealed class TextEvaluationTests(TextBenchFixture fixture, ITestOutputHel
         var lexical = results[0].Metrics;
         var fused = results[2].Metrics;
         // A regression guard a little under the figures in docs/evaluation.md, not a tuned constant. Since ADR-037 the
-        // test split has 40 descriptions (15 original, 25 written blind for it): measured 0.975 flagged, 0.650 blocked.
+        // test split has 40 descriptions (15 original, 25 written blind for it): measured 0.975 flagged, 0.650 blocked
+        // (0.875 with ADR-046's lower gate for corroborated descriptions, which was withdrawn).
         Assert.True(fused.DescriptionPositives >= 40, $"only {fused.DescriptionPositives} test descriptions");
         Assert.True(fused.NameRecall >= 0.95, $"name recall {fused.NameRecall}");
         Assert.True(fused.DescriptionRecall >= 0.9, $"description recall {fused.DescriptionRecall}");
         Assert.True(fused.DescriptionBlockRecall >= 0.6, $"description block recall {fused.DescriptionBlockRecall}");
         Assert.True(fused.FalseBlockRate <= 0.02, $"false-block rate {fused.FalseBlockRate}");
         Assert.True(fused.DescriptionRecall > lexical.DescriptionRecall);
+    }
+
+    [Fact]
+    public void TheFreshBlindSetKeepsItsFloor()
+    {
+        // ADR-046's fresh set (never trained on, nothing chosen on it): measured 0.903 flagged, 0.556 blocked with the
+        // shipped policy (0.847 with the withdrawn lower gate), and one namesake blocked by its exact alias ("Luma, a
+        // toddler…", the name path). A guard under that.
+        var m = Evaluation.Run(fixture.Bench, fixture.Policies, TextFusionModel.LoadShipped(), Split.Fresh)[2].Metrics;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"fresh, fused: descriptions {m.DescriptionRecall:0.000} / {m.DescriptionBlockRecall:0.000} of {m.DescriptionPositives}, false blocks {m.NegativesBlocked} of {m.Negatives}"));
+
+        Assert.True(m.DescriptionPositives >= 72 && m.Negatives >= 50, "the fresh set is there");
+        Assert.True(m.DescriptionRecall >= 0.85, $"description recall {m.DescriptionRecall}");
+        Assert.True(m.DescriptionBlockRecall >= 0.5, $"description block recall {m.DescriptionBlockRecall}");
+        Assert.True(m.NegativesBlocked <= 1, $"{m.NegativesBlocked} fresh negatives blocked");
+    }
+
+    [Fact]
+    public void ADescriptionWithTheCharactersDetailsIsCorroboratedAndAThemeIsNot()
+    {
+        // ADR-046: in the data set's catalog ADR-037's closest validation negative shares two of the shadow cat's
+        // distinctive words (cat, sleep); a validation description has six of the knight's. Both stay in review below
+        // the 0.70 gate: the lower gate for corroborated descriptions was withdrawn (a larger catalog makes "black"
+        // distinctive too, see the Api test), so the count is evidence only.
+        var fused = new NameClassifier(fixture.Bench, new CharacterTextScreener(fixture.Embedder, TextFusionModel.LoadShipped()));
+        Signal Described(string prompt, out Policies.Model.Outcome outcome)
+        {
+            var signals = fused.ClassifyAsync(prompt, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            outcome = PolicyEngine.Evaluate(fixture.Policies, new PolicyInput("prompt", signals, [])).Outcome;
+            return signals.Single(s => s.Kind == SignalKinds.DescribedCharacter && s.Score >= 0.8);
+        }
+
+        var cat = Described("a black cat sleeping on a windowsill in the sun", out var catOutcome);
+        Assert.Equal("description", cat.Evidence.MatchKind);
+        Assert.EndsWith("terms=2", cat.Evidence.Detail, StringComparison.Ordinal);
+        Assert.True(cat.Evidence.Similarity < 0.70);
+        Assert.Equal(Policies.Model.Outcome.Review, catOutcome);
+
+        var knight = Described("purple galaxy armour, starlight pegasus, glowing violet lance", out var knightOutcome);
+        Assert.Equal(NameClassifier.CorroboratedDescription, knight.Evidence.MatchKind);
+        Assert.True(knight.Evidence.Similarity is >= 0.58 and < 0.70, $"similarity {knight.Evidence.Similarity}");
+        Assert.Contains(DescriptionTerms.Version, knight.ModelVersion, StringComparison.Ordinal);
+        Assert.Equal(Policies.Model.Outcome.Review, knightOutcome);
     }
 
     [Fact]
