@@ -95,8 +95,7 @@ internal sealed class DecisionRecorder(DecisionLog log, TimeProvider clock, IMet
         {
             ObligationsIfReleased = decision.ObligationsIfReleased.Count > 0 ? decision.ObligationsIfReleased : null,
         };
-        // Source-generated metadata with the same bytes as JsonNames.Options (DecisionJsonTests pins them; ADR-044).
-        var payload = JsonSerializer.Serialize(view, DecisionJson.Default.DecisionView);
+        var payload = JsonSerializer.Serialize(view, JsonNames.Options);
         var entry = new DecisionEntry(
             view.DecisionId,
             tenantId,
