@@ -2,6 +2,7 @@ using System.Text.Json;
 using Compliance.Api.Access;
 using Compliance.Generation.Gates;
 using Compliance.Policies.Model;
+using FluentValidation;
 
 namespace Compliance.Api.Tests;
 
@@ -49,6 +50,49 @@ public sealed class HotPathShortcutsTests
         foreach (var outcome in Enum.GetValues<Outcome>())
         {
             Assert.Equal(JsonNamingPolicy.SnakeCaseLower.ConvertName(outcome.ToString()), JsonNames.Outcome(outcome));
+        }
+    }
+}
+
+/// <summary>The validation filter runs validators synchronously (ADR-044); one with an asynchronous rule still works, by its asynchronous run.</summary>
+public sealed class ValidationFilterTests
+{
+    internal sealed record Named(string? Name);
+
+    private sealed class AsyncRuleValidator : AbstractValidator<Named>
+    {
+        public AsyncRuleValidator()
+        {
+            RuleFor(n => n.Name).NotEmpty();
+            RuleFor(n => n.Name).MustAsync(async (name, ct) =>
+            {
+                await Task.Yield();
+                return name != "taken";
+            }).WithMessage("name is taken.");
+        }
+    }
+
+    [Theory]
+    [InlineData("free", true)]
+    [InlineData("taken", false)]
+    [InlineData("", false)]
+    public async Task ValidatorWithAnAsynchronousRuleStillJudgesEveryRequest(string name, bool passes)
+    {
+        var filter = new Compliance.Api.Infrastructure.ValidationFilter<Named>(new AsyncRuleValidator());
+        for (var i = 0; i < 2; i++)
+        {
+            // Twice: the first run learns that the validator is asynchronous, the second starts from that.
+            var context = Microsoft.AspNetCore.Http.EndpointFilterInvocationContext.Create(new Microsoft.AspNetCore.Http.DefaultHttpContext(), new Named(name));
+            var result = await filter.InvokeAsync(context, _ => ValueTask.FromResult<object?>("passed"));
+            if (passes)
+            {
+                Assert.Equal("passed", result);
+            }
+            else
+            {
+                var problem = Assert.IsType<Microsoft.AspNetCore.Http.HttpResults.ValidationProblem>(result);
+                Assert.Contains("Name", problem.ProblemDetails.Errors.Keys);
+            }
         }
     }
 }

@@ -70,7 +70,8 @@ internal sealed class ApiKeyAuthenticationHandler(
         return principal;
     }
 
-    // The header's value as Kestrel holds it; a substring only when there is a "Bearer " prefix or whitespace to cut.
+    // The key as presented: the Authorization header without its "Bearer " prefix, or X-Api-Key (Kestrel's own string
+    // unless there is whitespace to cut).
     private string? Presented()
     {
         var auth = Request.Headers.Authorization.ToString();

@@ -73,7 +73,7 @@ public sealed class DecisionLog : IAsyncDisposable
     public async Task<long> AppendAsync(DecisionEntry entry, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        // Copied only when its time has finer ticks than the column keeps (the recorder truncates already).
+        // Copied only when its time has finer ticks than the column keeps or an offset (the recorder truncates already).
         var created = TruncateToMicroseconds(entry.CreatedAt);
         var pending = new Pending(created == entry.CreatedAt && entry.CreatedAt.Offset == TimeSpan.Zero ? entry : entry with { CreatedAt = created });
         await _queue.Writer.WriteAsync(pending, ct);
