@@ -49,6 +49,48 @@ public sealed class KeyRevocationTests(PostgresFixture postgres) : PostgresTests
     }
 
     [Fact]
+    public async Task RevokedPlatformKeyScreeningOnASecondNodeIsRefusedAtTheNextPromptThoughItsPrincipalIsCached()
+    {
+        var a = await postgres.CreateAppAsync("keys3");
+        var b = await postgres.CreateAppOnAsync(a.Database);
+        var world = await a.NewWorldAsync();
+        var (id, key) = await MintKeyAsync(world.Admin, Roles.Platform, world.TenantId);
+        var platformOnB = b.ClientWithKey(key);
+        for (var i = 0; i < 3; i++)
+        {
+            // Verified once, then answered from B's cached principal while the key-change number stands still.
+            Assert.Equal(HttpStatusCode.OK, (await platformOnB.PostAsJsonAsync("/v1/screen/prompt", new { prompt = "a quiet lake at dawn" })).StatusCode);
+        }
+
+        await RevokeAsync(world.Admin, id); // through node A
+
+        var refused = await platformOnB.PostAsJsonAsync("/v1/screen/prompt", new { prompt = "a quiet lake at dawn" });
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        // The same key with different padding or in the other header is the same key: refused as well.
+        using var other = new HttpRequestMessage(HttpMethod.Post, "/v1/screen/prompt") { Content = JsonContent.Create(new { prompt = "a quiet lake at dawn" }) };
+        other.Headers.Add("X-Api-Key", " " + key + " ");
+        using var anonymous = b.CreateClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(other)).StatusCode);
+        await b.DisposeAsync();
+        await a.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task KeysOfTwoTenantsOnOneNodeKeepTheirOwnPrincipals()
+    {
+        var app = await postgres.SharedAppAsync();
+        var first = await app.NewWorldAsync();
+        var second = await app.NewWorldAsync();
+        for (var i = 0; i < 2; i++)
+        {
+            var one = await first.ScreenAsync("a red kite over hills");
+            var two = await second.ScreenAsync("a red kite over hills");
+            Assert.Equal(first.TenantId, one["tenantId"]!.GetValue<Guid>());
+            Assert.Equal(second.TenantId, two["tenantId"]!.GetValue<Guid>());
+        }
+    }
+
+    [Fact]
     public async Task RevokingAKeyRevokesEveryKeyMintedFromItAtOnce()
     {
         var world = await (await postgres.SharedAppAsync()).NewWorldAsync();

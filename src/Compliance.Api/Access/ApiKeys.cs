@@ -84,8 +84,20 @@ internal sealed class ApiKeyStore(NpgsqlDataSource dataSource, ChangeNumberReade
     }
 
     /// <summary>Whether <paramref name="presented"/> has the shape of a key at all; anything else is refused without a database read.</summary>
-    public static bool IsWellFormed(string presented) =>
-        presented.Split('_') is ["cmp", { Length: 12 }, { Length: >= 20 and <= 100 }];
+    public static bool IsWellFormed(string presented)
+    {
+        // cmp_<12>_<20..100>: exactly three parts (checked on every request, so without Split's array and strings).
+        ArgumentNullException.ThrowIfNull(presented);
+        var text = presented.AsSpan();
+        if (!text.StartsWith("cmp_", StringComparison.Ordinal) || text.Length < 4 + 12 + 1 || text[4 + 12] != '_')
+        {
+            return false;
+        }
+
+        var prefix = text.Slice(4, 12);
+        var secret = text[(4 + 12 + 1)..];
+        return !prefix.Contains('_') && !secret.Contains('_') && secret.Length is >= 20 and <= 100;
+    }
 
     /// <summary>
     /// The cluster-wide key-change number. It moves in the same transaction as every revocation, so a

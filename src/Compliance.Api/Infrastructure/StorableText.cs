@@ -57,14 +57,17 @@ internal static class StorableText
     /// by FluentValidation's property path (<c>Aliases[1]</c>, <c>OwnAccounts[0].Account</c>) so the answer reads like
     /// any other validation problem.
     /// </summary>
-    public static Dictionary<string, string[]> Check(object request)
+    public static IReadOnlyDictionary<string, string[]> Check(object request)
     {
-        var errors = new Dictionary<string, string[]>();
-        Walk(request, "", errors, 0);
-        return errors;
+        // The dictionary is made only when something is wrong: this runs on every validated request, and nearly all are fine.
+        Dictionary<string, string[]>? errors = null;
+        Walk(request, "", ref errors, 0);
+        return errors ?? NoErrors;
     }
 
-    private static void Walk(object? value, string path, Dictionary<string, string[]> errors, int depth)
+    private static readonly Dictionary<string, string[]> NoErrors = [];
+
+    private static void Walk(object? value, string path, ref Dictionary<string, string[]>? errors, int depth)
     {
         switch (value)
         {
@@ -73,7 +76,7 @@ internal static class StorableText
             case string text:
                 if (Problem(text) is { } problem)
                 {
-                    errors[path] = [problem];
+                    (errors ??= [])[path] = [problem];
                 }
 
                 return;
@@ -81,7 +84,7 @@ internal static class StorableText
                 var index = 0;
                 foreach (var item in items)
                 {
-                    Walk(item, $"{path}[{index++}]", errors, depth + 1);
+                    Walk(item, $"{path}[{index++}]", ref errors, depth + 1);
                 }
 
                 return;
@@ -95,7 +98,7 @@ internal static class StorableText
 
         foreach (var property in Properties.GetOrAdd(type, Readable))
         {
-            Walk(property.GetValue(value), path.Length == 0 ? property.Name : $"{path}.{property.Name}", errors, depth + 1);
+            Walk(property.GetValue(value), path.Length == 0 ? property.Name : $"{path}.{property.Name}", ref errors, depth + 1);
         }
     }
 

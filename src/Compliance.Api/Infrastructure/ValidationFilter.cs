@@ -1,4 +1,5 @@
 using FluentValidation;
+using FluentValidation.Results;
 
 namespace Compliance.Api.Infrastructure;
 
@@ -12,7 +13,7 @@ internal sealed class ValidationFilter<T>(IValidator<T> validator) : IEndpointFi
     {
         if (Argument(context) is { } argument)
         {
-            var result = await validator.ValidateAsync(argument, context.HttpContext.RequestAborted);
+            var result = await ValidateAsync(argument, context.HttpContext.RequestAborted);
             var unstorable = StorableText.Check(argument);
             if (!result.IsValid || unstorable.Count > 0)
             {
@@ -31,6 +32,30 @@ internal sealed class ValidationFilter<T>(IValidator<T> validator) : IEndpointFi
         }
 
         return await next(context);
+    }
+
+    /// <summary>Whether <typeparamref name="T"/>'s validator turned out to have asynchronous rules (then it is always run asynchronously).</summary>
+    private static volatile bool _hasAsyncRules;
+
+    // Synchronously where the validator allows it: no validator here has asynchronous rules today, and the synchronous run
+    // gives the same result without a state machine per rule on every request. A validator that gains an asynchronous rule
+    // refuses the synchronous run with this exception when it reaches that rule; rules have no side effects, so it is run
+    // again asynchronously, and asynchronously from then on.
+    private ValueTask<ValidationResult> ValidateAsync(T argument, CancellationToken ct)
+    {
+        if (!_hasAsyncRules)
+        {
+            try
+            {
+                return ValueTask.FromResult(validator.Validate(argument));
+            }
+            catch (AsyncValidatorInvokedSynchronouslyException)
+            {
+                _hasAsyncRules = true;
+            }
+        }
+
+        return new ValueTask<ValidationResult>(validator.ValidateAsync(argument, ct));
     }
 
     // The first argument of type T (a loop, not OfType().FirstOrDefault(): this runs on every validated request).

@@ -73,7 +73,9 @@ public sealed class DecisionLog : IAsyncDisposable
     public async Task<long> AppendAsync(DecisionEntry entry, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var pending = new Pending(entry with { CreatedAt = TruncateToMicroseconds(entry.CreatedAt) });
+        // Copied only when its time has finer ticks than the column keeps or an offset (the recorder truncates already).
+        var created = TruncateToMicroseconds(entry.CreatedAt);
+        var pending = new Pending(created == entry.CreatedAt && entry.CreatedAt.Offset == TimeSpan.Zero ? entry : entry with { CreatedAt = created });
         await _queue.Writer.WriteAsync(pending, ct);
         // Not cancellable once queued: the entry may already be committing, and the caller must not
         // believe a decision was dropped when it was in fact recorded.

@@ -17,5 +17,12 @@ internal static class JsonNames
         return options;
     }
 
-    public static string Outcome(Outcome outcome) => JsonNamingPolicy.SnakeCaseLower.ConvertName(outcome.ToString());
+    /// <summary>The outcome's name as the JSON writes it; the three known ones without converting (once per decision).</summary>
+    public static string Outcome(Outcome outcome) => outcome switch
+    {
+        Policies.Model.Outcome.Allow => "allow",
+        Policies.Model.Outcome.Review => "review",
+        Policies.Model.Outcome.Block => "block",
+        _ => JsonNamingPolicy.SnakeCaseLower.ConvertName(outcome.ToString()),
+    };
 }
