@@ -11,7 +11,8 @@ namespace Compliance.Imaging.Embedding;
 /// Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1), run with ONNX Runtime exactly as ML.NET chains it:
 /// RGB planes of the image stretched to 224×224 → <c>ResNetPreprocess.onnx</c> (BGR order, per-pixel
 /// ImageNet mean subtracted) → <c>ResNet18.onnx</c> → global average pool (<c>Pooling395_Output_0</c>),
-/// then L2-normalised so that a dot product is the cosine. Robust to re-encoding, resizing, recolouring
+/// then L2-normalised so that a dot product is the cosine. By default <c>ResNet18.onnx</c> runs as an int8 graph built
+/// from it at load (<see cref="ResNet18Int8"/>, <see cref="VisualEmbedderOptions.Int8"/>; ADR-045). Robust to re-encoding, resizing, recolouring
 /// and partial covering where PDQ is not; see docs/models.md and docs/image-matching.md.
 /// </summary>
 /// <remarks>
