@@ -12,7 +12,7 @@ using Compliance.Policies.Model;
 
 // One round of bench/frames-ab/run.sh: the sampled frames of each video (decoded by ffmpeg once, outside the measurement)
 // go through the frame gate's image classifiers (PDQ reference match, ResNet18 embedding match, face detection and
-// matching against banks of 1,000) one frame after another, after a warm-up pass; the process's CPU time over the
+// matching against banks of 1,000) one frame after another, after three warm-up passes over every video; the process's CPU time over the
 // measured passes gives frames per CPU-second. Prints one tab-separated line per video.
 // Usage: Compliance.Frames.Ab <face-model-dir> <passes> [--published-face-models] <video>...
 //        Compliance.Frames.Ab --dump <face-model-dir> <image-or-folder>...   (faces and ResNet18 embeddings, to compare builds)
@@ -30,6 +30,7 @@ if (args.Length < 3)
 
 var modelDirectory = args[0];
 var passes = int.Parse(args[1], CultureInfo.InvariantCulture);
+const int WarmUpPasses = 3;
 var published = args.Contains("--published-face-models");
 var videos = args.Skip(2).Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
 
@@ -47,11 +48,25 @@ using var faces = new FacePipeline(FaceModelOptions.FromDirectory(modelDirectory
 IImageClassifier[] classifiers = [new ReferencePdqClassifier(bank), new ReferenceEmbeddingClassifier(bank, embedder), new FaceMatchClassifier(bank, faces)];
 var sampler = new FrameSampler(new FrameSamplerOptions());
 
+// Every video is decoded and screened (warm-up passes) before any is measured: the code reaches its final JIT tier on
+// all of them first, so the first video's figure does not carry tier-0 code and the JIT's own CPU (ADR-045).
+var decoded = new List<(string Video, DecodedImage[] Frames, int Signals)>();
 foreach (var video in videos)
 {
     var sampled = await sampler.SampleAsync(video, CancellationToken.None);
-    var frames = sampled.Frames.Select(f => RgbWidening.ToRgba(f.Rgb24.Span, f.Width, f.Height, f.Stride)).ToArray();
-    var signals = await ScreenAll(frames);
+    decoded.Add((video, sampled.Frames.Select(f => RgbWidening.ToRgba(f.Rgb24.Span, f.Width, f.Height, f.Stride)).ToArray(), 0));
+}
+
+for (var warm = 0; warm < WarmUpPasses; warm++)
+{
+    for (var i = 0; i < decoded.Count; i++)
+    {
+        decoded[i] = decoded[i] with { Signals = await ScreenAll(decoded[i].Frames) };
+    }
+}
+
+foreach (var (video, frames, signals) in decoded)
+{
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     for (var pass = 0; pass < passes; pass++)
     {

@@ -130,15 +130,15 @@ public sealed class ImageScreeningTests(PostgresFixture postgres) : PostgresTest
     [Fact]
     public async Task ReferenceEmbeddedByAnotherRecipeIsEmbeddedAgainFromItsImageNeverComparedAsStored()
     {
-        // A reference row written by an older embedding recipe (ADR-038): its image is the bridge, its stored embeddings
-        // are an unrelated photo's. A node must not compare the stored vectors with its queries (the unrelated photo would
+        // A reference row written by another embedding recipe (ADR-038; here the float model's, before ADR-045's int8 graph):
+        // its image is the bridge, its stored embeddings are an unrelated photo's. A node must not compare the stored vectors with its queries (the unrelated photo would
         // match) but embed the stored image again (a cropped bridge, which PDQ misses, is then caught by the embedding).
         var (world, character, _) = await WorldWithReferenceAsync();
         var app = world.App;
         var embedder = app.Services.GetRequiredService<VisualEmbedder>();
         var decoder = app.Services.GetRequiredService<SafeImageDecoder>();
         var unrelated = ReferenceFeatures.EmbeddingsOf(decoder.Decode(TestImages.Read("pen-and-coaster-flat.png")), embedder).SelectMany(e => e).ToArray();
-        var oldRecipe = embedder.ModelVersion.Replace(" " + VisualEmbedder.InputRecipe, "", StringComparison.Ordinal);
+        var oldRecipe = embedder.ModelVersion.Replace(" " + VisualEmbedder.Int8Recipe, "", StringComparison.Ordinal);
         Assert.NotEqual(embedder.ModelVersion, oldRecipe);
         var uploaded = Assert.Single((await world.RightsHolder.GetFromJsonAsync<List<Dictionary<string, object>>>($"/v1/characters/{character}/references"))!)["id"].ToString();
         var stale = Guid.NewGuid();
@@ -171,7 +171,8 @@ public sealed class ImageScreeningTests(PostgresFixture postgres) : PostgresTest
         var decision = await Screen(jpeg.ToArray(), "crop.jpg");
         var signal = decision["reasons"]!.AsArray().Select(r => r!["signal"]!).Single(s => s["classifier"]!.GetValue<string>() == "reference-image-embedding");
         Assert.Equal(stale, signal["evidence"]!["referenceId"]!.GetValue<Guid>());
-        Assert.EndsWith(VisualEmbedder.InputRecipe, signal["modelVersion"]!.GetValue<string>().Split(" bank:")[0], StringComparison.Ordinal);
+        Assert.Equal(embedder.ModelVersion, signal["modelVersion"]!.GetValue<string>().Split(" bank:")[0]);
+        Assert.EndsWith(VisualEmbedder.Int8Recipe, embedder.ModelVersion, StringComparison.Ordinal);
 
         // Computed once and recorded beside the immutable row (ADR-043): later starts read it instead of the models.
         await using var check = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();

@@ -34,9 +34,69 @@ public sealed class VisualEmbedderTests(VisualEmbedderTests.Model model) : IClas
     }
 
     [Fact]
-    public void ModelVersionNamesPackageFileHashAndInputRecipe()
+    public void ModelVersionNamesPackageFileHashInputRecipeAndInt8RangeTable()
     {
-        Assert.Matches("^resnet18-onnx/0\\.23\\.1 sha256:[0-9a-f]{12} input:area$", model.Embedder.ModelVersion);
+        using var floatModel = new VisualEmbedder(new VisualEmbedderOptions { Int8 = false });
+
+        Assert.Matches("^resnet18-onnx/0\\.23\\.1 sha256:[0-9a-f]{12} input:area int8:[0-9a-f]{12}$", model.Embedder.ModelVersion);
+        Assert.Matches("^resnet18-onnx/0\\.23\\.1 sha256:[0-9a-f]{12} input:area$", floatModel.ModelVersion);
+        Assert.False(model.Embedder.IsComparable(floatModel.ModelVersion), "int8 and float embeddings are never compared");
+    }
+
+    [Fact]
+    public void Int8EmbeddingsStayWithinCosine099OfTheFloatModelOnEveryTestPicture()
+    {
+        using var floatModel = new VisualEmbedder(new VisualEmbedderOptions { Int8 = false });
+        var cosines = new List<(string File, float Cosine)>();
+        foreach (var file in Directory.EnumerateFiles(TestImages.Folder, "*.*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".png", StringComparison.Ordinal) || f.EndsWith(".jpg", StringComparison.Ordinal)))
+        {
+            DecodedImage image;
+            try
+            {
+                image = Decoder.DecodeFile(file);
+            }
+            catch (ImageRejectedException)
+            {
+                continue; // the set's deliberately broken files
+            }
+
+            cosines.Add((Path.GetRelativePath(TestImages.Folder, file), VisualEmbedder.Cosine(model.Embedder.Embed(image), floatModel.Embed(image))));
+        }
+
+        // Every picture: the evaluation's tuning set, its held-out set (never calibrated on) and the face photos.
+        Assert.True(cosines.Count >= 60, $"only {cosines.Count} test pictures found");
+        var worst = cosines.MinBy(c => c.Cosine);
+        Assert.True(worst.Cosine >= 0.99f, $"{worst.File}: cosine {worst.Cosine} between the int8 and float embeddings");
+    }
+
+    [Fact]
+    public void Int8GraphKeepsTheStemAndFirstBlockInFloatAndQuantisesEveryOtherConvolution()
+    {
+        var graph = Onnx.ModelProto.Parser.ParseFrom(ResNet18Int8.Build(VisualEmbedderOptions.DefaultModelPath)).Graph;
+        var initializers = graph.Initializer.ToDictionary(i => i.Name);
+        var producers = graph.Node.ToDictionary(n => n.Output[0]);
+        var convolutions = graph.Node.Where(n => n.OpType == "Conv").ToList();
+
+        Assert.Equal(22, convolutions.Count);
+        Assert.DoesNotContain(graph.Node, n => n.OpType == "BatchNormalization");
+        foreach (var conv in convolutions.Take(ResNet18Int8.FloatConvolutions))
+        {
+            Assert.Equal((int)Onnx.TensorProto.Types.DataType.Float, initializers[conv.Input[1]].DataType);
+            Assert.False(producers.TryGetValue(conv.Input[0], out var p) && p.OpType == "DequantizeLinear", $"{conv.Name} reads a quantised input");
+        }
+
+        foreach (var conv in convolutions.Skip(ResNet18Int8.FloatConvolutions))
+        {
+            Assert.Equal("DequantizeLinear", producers[conv.Input[0]].OpType);
+            var weights = producers[conv.Input[1]];
+            Assert.Equal("DequantizeLinear", weights.OpType);
+            Assert.Equal((int)Onnx.TensorProto.Types.DataType.Int8, initializers[weights.Input[0]].DataType);
+            Assert.Equal(initializers[weights.Input[1]].Dims[0], initializers[weights.Input[0]].Dims[0]); // a scale per output channel
+        }
+
+        // The residual additions stay in float.
+        Assert.All(graph.Node.Where(n => n.OpType == "Add"), add => Assert.DoesNotContain(add.Input, i => i.EndsWith("_q", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -11,7 +11,8 @@ namespace Compliance.Imaging.Embedding;
 /// Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1), run with ONNX Runtime exactly as ML.NET chains it:
 /// RGB planes of the image stretched to 224×224 → <c>ResNetPreprocess.onnx</c> (BGR order, per-pixel
 /// ImageNet mean subtracted) → <c>ResNet18.onnx</c> → global average pool (<c>Pooling395_Output_0</c>),
-/// then L2-normalised so that a dot product is the cosine. Robust to re-encoding, resizing, recolouring
+/// then L2-normalised so that a dot product is the cosine. By default <c>ResNet18.onnx</c> runs as an int8 graph built
+/// from it at load (<see cref="ResNet18Int8"/>, <see cref="VisualEmbedderOptions.Int8"/>; ADR-045). Robust to re-encoding, resizing, recolouring
 /// and partial covering where PDQ is not; see docs/models.md and docs/image-matching.md.
 /// </summary>
 /// <remarks>
@@ -38,6 +39,14 @@ public sealed class VisualEmbedder : IDisposable
     /// bilinear draw with mipmaps; the two differ enough (cosine 0.9x) that they are never compared.
     /// </summary>
     public const string InputRecipe = "input:area";
+
+    /// <summary>
+    /// Part of <see cref="ModelVersion"/> when the convolutions run in int8 (<see cref="VisualEmbedderOptions.Int8"/>,
+    /// ADR-045): <c>int8:</c> and the first 12 hex digits of the SHA-256 of the activation-range table the int8 graph is
+    /// built with. int8 and float embeddings are at cosine ≥ 0.99 for the same picture, but a threshold can sit in
+    /// between, so they are never compared.
+    /// </summary>
+    public static string Int8Recipe => $"int8:{ResNet18Int8.RangesHash}";
 
     internal const string PreprocessInputName = "OriginalInput";
     internal const string PreprocessOutputName = "PreprocessedInput";
@@ -79,7 +88,9 @@ public sealed class VisualEmbedder : IDisposable
         var loaded = false;
         try
         {
-            model = new InferenceSession(options.ModelPath, sessionOptions);
+            model = options.Int8
+                ? new InferenceSession(ResNet18Int8.Build(options.ModelPath), sessionOptions)
+                : new InferenceSession(options.ModelPath, sessionOptions);
             CheckContract(preprocess, options.PreprocessModelPath, PreprocessInputName, PreprocessOutputName, [1, 3, InputSize, InputSize]);
             CheckContract(model, options.ModelPath, ModelInputName, ModelOutputName, [1, Dimension, 1, 1]);
             loaded = true;
@@ -96,13 +107,14 @@ public sealed class VisualEmbedder : IDisposable
         _preprocess = preprocess;
         _model = model;
 
-        ModelVersion = $"resnet18-onnx/{ModelPackageVersion} sha256:{Sha256Prefix(options.ModelPath)} {InputRecipe}";
+        ModelVersion = $"resnet18-onnx/{ModelPackageVersion} sha256:{Sha256Prefix(options.ModelPath)} {InputRecipe}"
+            + (options.Int8 ? $" {Int8Recipe}" : "");
     }
 
     /// <summary>
     /// Names the model for decision evidence and for stored reference embeddings: <c>resnet18-onnx/0.23.1 sha256:</c>, the
-    /// first 12 hex digits of the model file's SHA-256, and <see cref="InputRecipe"/>, so a swapped file or a changed
-    /// resize shows up in every decision it made, and a reference embedded another way is never compared with a query
+    /// first 12 hex digits of the model file's SHA-256, <see cref="InputRecipe"/> and, for the int8 graph,
+    /// <see cref="Int8Recipe"/>, so a swapped file, a changed resize or a changed quantisation shows up in every decision it made, and a reference embedded another way is never compared with a query
     /// (<see cref="IsComparable"/>).
     /// </summary>
     public string ModelVersion { get; }

@@ -24,4 +24,11 @@ public sealed record VisualEmbedderOptions
     /// frames at once, and concurrent calls then scale across cores instead of fighting over them.
     /// </summary>
     public int IntraOpThreads { get; init; } = 1;
+
+    /// <summary>
+    /// Run ResNet18 with int8 convolutions (<see cref="VisualEmbedder.Int8Recipe"/>, ADR-045): about 2.3× less CPU per
+    /// embedding, cosine ≥ 0.99 to the float model on every test picture. On by default; the embeddings are a different
+    /// model version from the float ones, so stored references are embedded again when the choice changes.
+    /// </summary>
+    public bool Int8 { get; init; } = true;
 }
