@@ -111,8 +111,14 @@ internal sealed partial class OutputRetention(
         ("likeness_enrolments", "blob_sha256", "photo_deleted_at is null"),
     ];
 
+    /// <summary>
+    /// Which of <c>@candidates</c> some row still holds, leaving out the rows of table <c>@sweeping</c> whose ids are in
+    /// <c>@ids</c> (the batch the row sweep is taking the blobs from; the orphan pass passes no table). One query for both
+    /// passes, built from <see cref="BlobColumns"/>.
+    /// </summary>
     private static readonly string HeldQuery = "select b from unnest(@candidates) b where "
-        + string.Join(" or ", BlobColumns.Select(c => $"exists (select 1 from {c.Table} where {c.Column} = b and {c.Holds})"));
+        + string.Join(" or ", BlobColumns.Select(c =>
+            $"exists (select 1 from {c.Table} where {c.Column} = b and {c.Holds} and not (@sweeping = '{c.Table}' and id::text = any(@ids)))"));
 
     /// <summary>
     /// The store-wide pass (ADR-042, amended): blob files untouched for <see cref="RetentionOptions.OrphanGrace"/> that
@@ -127,7 +133,8 @@ internal sealed partial class OutputRetention(
         {
             ct.ThrowIfCancellationRequested();
             await using var conn = await db.OpenConnectionAsync(ct);
-            var held = (await conn.QueryAsync<string>(new CommandDefinition(HeldQuery, new { candidates = batch }, cancellationToken: ct)))
+            var held = (await conn.QueryAsync<string>(new CommandDefinition(
+                    HeldQuery, new { candidates = batch, sweeping = "", ids = Array.Empty<string>() }, cancellationToken: ct)))
                 .ToHashSet(StringComparer.Ordinal);
             foreach (var blob in batch.Where(b => !held.Contains(b)))
             {
@@ -206,14 +213,8 @@ internal sealed partial class OutputRetention(
         var candidates = due.SelectMany(d => new[] { d.First, d.Second }).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
         // The batch's own rows do not hold their blobs; every other row that still holds one does.
         var needed = (await conn.QueryAsync<string>(new CommandDefinition(
-            """
-            select b from unnest(@candidates) b
-            where exists (select 1 from generation_jobs where output_blob = b and blobs_deleted_at is null and not (@jobs and id::text = any(@ids)))
-               or exists (select 1 from generation_jobs where reference_blob = b and blobs_deleted_at is null and not (@jobs and id::text = any(@ids)))
-               or exists (select 1 from reference_images where blob_sha256 = b)
-               or exists (select 1 from likeness_enrolments where blob_sha256 = b and photo_deleted_at is null and not (not @jobs and id::text = any(@ids)))
-            """,
-            new { candidates, ids, jobs = holder.IsJob }, tx, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+            HeldQuery, new { candidates, ids, sweeping = holder.IsJob ? "generation_jobs" : "likeness_enrolments" }, tx, cancellationToken: ct)))
+            .ToHashSet(StringComparer.Ordinal);
 
         int deleted = 0, absent = 0;
         var recent = new HashSet<string>(StringComparer.Ordinal);
