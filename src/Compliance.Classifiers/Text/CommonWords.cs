@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+
 namespace Compliance.Classifiers.Text;
 
 /// <summary>
@@ -7,11 +9,14 @@ namespace Compliance.Classifiers.Text;
 /// </summary>
 internal static class CommonWords
 {
-    private static readonly HashSet<ulong> Hashes = SkeletonLexicon.Load("Compliance.Classifiers.Text.common-words.txt", "common-word");
+    private static readonly FrozenSet<ulong> Hashes = SkeletonLexicon.Load("Compliance.Classifiers.Text.common-words.txt", "common-word").ToFrozenSet();
 
     internal static int Count => Hashes.Count;
 
     internal static bool Contains(ReadOnlySpan<ushort> skeleton) => Hashes.Contains(SkeletonHash.Of(skeleton));
+
+    /// <summary>Whether the skeleton whose <see cref="SkeletonHash.Of"/> is <paramref name="hash"/> is a common word.</summary>
+    internal static bool ContainsHash(ulong hash) => Hashes.Contains(hash);
 
     internal static bool Contains(string word)
     {

@@ -101,7 +101,7 @@ public sealed class NameClassifier(INameMatcherSource matchers, CharacterTextScr
             return cached.Text;
         }
 
-        var version = $"name-matcher/2 catalog:{matcher.Version}";
+        var version = $"{NameMatcher.AlgorithmVersion} catalog:{matcher.Version}";
         if (_screener.Embeds && semantics.RowCount > 0)
         {
             version += $" semantic:{semantics.Version} {_screener.EmbedderVersion}";

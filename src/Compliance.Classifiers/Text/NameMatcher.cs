@@ -17,7 +17,8 @@ namespace Compliance.Classifiers.Text;
 /// </remarks>
 public sealed class NameMatcher
 {
-    private const string AlgorithmVersion = "name-matcher/2";
+    /// <summary>The matching algorithm's version, part of <see cref="Version"/> and of the signals' model version.</summary>
+    public const string AlgorithmVersion = "name-matcher/3";
     private const double ObfuscatedConfidence = 0.95;
     private const double CorroboratedConfidence = 0.7;
     private const double NamesakeConfidence = 0.6;
@@ -54,6 +55,14 @@ public sealed class NameMatcher
     private readonly FingerprintTable? _pieces;
     private readonly bool _pieceIndex;
     private readonly FingerprintTable? _aliasWords;
+
+    // Every word of an eligible multi-word alias (and run of its parts) with each of its one-symbol deletions, and those
+    // with each of their two-symbol deletions (ADR-048): a prompt word none of whose own such variants is among them is
+    // at least two (three) edits from every alias word, so a window of several words is not probed when its words'
+    // least edits already exceed what any pattern of its length allows.
+    private readonly FingerprintFilter? _nearWords;
+    private readonly FingerprintFilter? _nearWords2;
+    private readonly bool _wordBounds;
     private readonly int _fuzzyMinLength;
     private readonly int _fuzzyMaxLength;
 
@@ -62,10 +71,11 @@ public sealed class NameMatcher
     private readonly int _distance2MinLength;
     private readonly int _distance2MaxLength;
 
-    private NameMatcher(NameMatcherOptions options, NamedEntity[] entities, BuildState state, bool pieceIndex)
+    private NameMatcher(NameMatcherOptions options, NamedEntity[] entities, BuildState state, bool pieceIndex, bool wordBounds)
     {
         _options = options;
         _pieceIndex = pieceIndex;
+        _wordBounds = wordBounds;
         _entities = entities;
         _aliasEntity = [.. state.AliasEntity];
         _aliasText = [.. state.AliasText];
@@ -121,7 +131,7 @@ public sealed class NameMatcher
         }
 
         _trie = new SkeletonTrie(patterns);
-        (_fuzzy, _pieces, _aliasWords, _fuzzyMinLength, _fuzzyMaxLength, _distance2MinLength, _distance2MaxLength) = BuildFuzzyIndex(patterns);
+        (_fuzzy, _pieces, _aliasWords, _nearWords, _nearWords2, _fuzzyMinLength, _fuzzyMaxLength, _distance2MinLength, _distance2MaxLength) = BuildFuzzyIndex(patterns);
         Version = ComputeVersion(options, entities);
     }
 
@@ -149,7 +159,11 @@ public sealed class NameMatcher
     /// found exactly in the window instead of every two-symbol deletion of the patterns and the windows: the same matches
     /// (the tests compare the two) from far fewer fingerprints (ADR-033, ADR-040).
     /// </summary>
-    internal static NameMatcher Build(IEnumerable<NamedEntity> entities, NameMatcherOptions? options, bool pieceIndex)
+    /// <remarks>
+    /// <paramref name="wordBounds"/> false probes every multi-word window as before ADR-048, for the tests that compare the
+    /// two and for the benchmark's same-run baseline.
+    /// </remarks>
+    internal static NameMatcher Build(IEnumerable<NamedEntity> entities, NameMatcherOptions? options, bool pieceIndex, bool wordBounds = true)
     {
         ArgumentNullException.ThrowIfNull(entities);
         options ??= NameMatcherOptions.Default;
@@ -183,7 +197,7 @@ public sealed class NameMatcher
             }
         }
 
-        return new NameMatcher(options, list, state, pieceIndex);
+        return new NameMatcher(options, list, state, pieceIndex, wordBounds);
     }
 
     /// <summary>Finds the catalog names in <paramref name="text"/>, ordered by position.</summary>
@@ -229,7 +243,7 @@ public sealed class NameMatcher
             FindExact(text, skeleton, hits);
             if (_fuzzy is not null)
             {
-                FindFuzzy(skeleton, hits);
+                FindFuzzy(text, skeleton, hits);
             }
 
             if (hits.Count == 0)
@@ -270,6 +284,10 @@ public sealed class NameMatcher
 
         public List<bool> Known { get; } = new(512);
 
+        /// <summary>Per word, a lower bound on its edits to any alias word: 0, 1, 2, 3 ("three or more"); -2 for "two or
+        /// more" before the two-deletion check; -1 until needed (ADR-048).</summary>
+        public List<sbyte> Edits { get; } = new(512);
+
         public HashSet<(int, int)> ExactSpans { get; } = [];
 
         public CandidateSet Candidates { get; } = new();
@@ -278,6 +296,18 @@ public sealed class NameMatcher
 
         private ulong[] _prefix = new ulong[512];
         private ulong[] _power = new ulong[512];
+
+        private int[] _disguise = new int[512];
+
+        public int[] Disguise(int length)
+        {
+            if (_disguise.Length < length)
+            {
+                _disguise = new int[Math.Max(length, _disguise.Length * 2)];
+            }
+
+            return _disguise;
+        }
 
         public Span<ulong> Prefix(int length) => Sized(ref _prefix, length);
 
@@ -374,7 +404,7 @@ public sealed class NameMatcher
         return false;
     }
 
-    private void FindFuzzy(Skeleton skeleton, List<Hit> hits)
+    private void FindFuzzy(string text, Skeleton skeleton, List<Hit> hits)
     {
         var fuzzy = _fuzzy!;
         var maxDistance = _options.MaxFuzzyDistance;
@@ -384,11 +414,13 @@ public sealed class NameMatcher
         var wordStarts = scratch.WordStarts;
         var common = scratch.Common;
         var known = scratch.Known;
+        var edits = scratch.Edits;
         var exactSpans = scratch.ExactSpans;
         var candidates = scratch.Candidates;
         wordStarts.Clear();
         common.Clear();
         known.Clear();
+        edits.Clear();
         exactSpans.Clear();
         for (var i = 0; i < skeleton.Length; i++)
         {
@@ -399,12 +431,20 @@ public sealed class NameMatcher
         }
 
         wordStarts.Add(skeleton.Length);
+
+        // Raw polynomial hashes of every prefix of the skeleton: any word, window or piece of one in O(1).
+        var prefix = scratch.Prefix(skeleton.Length + 1);
+        var power = scratch.Power(skeleton.Length + 1);
+        SkeletonHash.Prefixes(skeleton.Span, prefix, power);
+
         var words = wordStarts.Count - 1;
         for (var w = 0; w < words; w++)
         {
-            var word = skeleton.Span[wordStarts[w]..wordStarts[w + 1]];
-            common.Add(CommonWords.Contains(word));
-            known.Add(_aliasWords!.Contains(SkeletonHash.Fingerprint(SkeletonHash.Of(word))));
+            var hash = SkeletonHash.OfRange(prefix, power, wordStarts[w], wordStarts[w + 1] - wordStarts[w]);
+            common.Add(CommonWords.ContainsHash(hash));
+            var isKnown = _aliasWords!.Contains(SkeletonHash.Fingerprint(hash));
+            known.Add(isKnown);
+            edits.Add(isKnown ? (sbyte)0 : (sbyte)-1);
         }
 
         foreach (var hit in hits)
@@ -412,19 +452,18 @@ public sealed class NameMatcher
             exactSpans.Add((hit.Start, hit.End));
         }
 
-        // Raw polynomial hashes of every prefix of the skeleton: any piece of any window in O(1).
-        var prefix = scratch.Prefix(skeleton.Length + 1);
-        var power = scratch.Power(skeleton.Length + 1);
-        if (maxDistance >= 2)
-        {
-            SkeletonHash.Prefixes(skeleton.Span, prefix, power);
-        }
+        // Whether any character could disguise a window (most prompts have none, and then no window is looked at).
+        var mayBeDisguised = MayBeDisguised(text);
+        int[]? disguise = null;
 
         Span<ulong> deletions = stackalloc ulong[_fuzzyMaxLength + 1];
+        var bounded = _wordBounds && _nearWords is not null;
         for (var first = 0; first < words; first++)
         {
             var unknown = 0;
             var allCommon = true;
+            var editSum = 0;
+            var summed = first - 1;
             for (var count = 1; count <= _options.MaxFuzzyWindowWords && first + count <= words; count++)
             {
                 var last = first + count - 1;
@@ -433,16 +472,72 @@ public sealed class NameMatcher
                 var start = wordStarts[first];
                 var end = wordStarts[last + 1];
                 var length = end - start;
-                if (length > _fuzzyMaxLength)
+
+                // A window of ordinary words is not a misspelt name; in a multi-word window all but the edited
+                // words must be words of some eligible alias (and longer windows from this word neither).
+                if (length > _fuzzyMaxLength || (count > 1 && unknown > maxDistance))
                 {
                     break;
                 }
 
-                // A window of ordinary words is not a misspelt name; in a multi-word window all but the edited
-                // words must be words of some eligible alias.
-                if (length < _fuzzyMinLength || allCommon || (count > 1 && unknown > maxDistance)
-                    || (skeleton.Flags[start] & Skeleton.WordStart) == 0 || (skeleton.Flags[end - 1] & Skeleton.BoundaryAfter) == 0
-                    || exactSpans.Contains((start, end - 1)))
+                if (length < _fuzzyMinLength || allCommon
+                    || (skeleton.Flags[start] & Skeleton.WordStart) == 0 || (skeleton.Flags[end - 1] & Skeleton.BoundaryAfter) == 0)
+                {
+                    continue;
+                }
+
+                // ADR-048: when the words of a multi-word window match the words of the alias one by one (the premise
+                // of the unknown-word rule above), the window is at least the sum of its words' least edits from any
+                // pattern, and a pattern of its length allows two edits only when it is long enough for them. A
+                // disguised window (leetspeak, other scripts' letters, invisible characters) may have its whitespace
+                // anywhere in the name (as the exact path allows there): it is still probed one edit away whatever its
+                // words, not two.
+                var oneEdit = false;
+                if (count > 1 && bounded)
+                {
+                    // The words' bounds, summed once per window start as the window grows.
+                    for (; summed < last; summed++)
+                    {
+                        var w = summed + 1;
+                        if (edits[w] == -1)
+                        {
+                            edits[w] = LeastEdits(prefix, power, wordStarts[w], wordStarts[w + 1] - wordStarts[w]);
+                        }
+
+                        editSum += Math.Abs(edits[w]);
+                    }
+
+                    var budget = maxDistance >= 2 && length + 2 >= _distance2MinLength ? 2 : Math.Min(1, maxDistance);
+                    if (editSum <= budget && editSum >= 2)
+                    {
+                        // Within budget only if a word that is "two or more" edits away is not three or more.
+                        editSum += Resolve(edits, wordStarts, first, last, prefix, power);
+                    }
+
+                    if (editSum > budget)
+                    {
+                        if (!mayBeDisguised)
+                        {
+                            // A longer window from this word has these words too, and no budget above two.
+                            if (editSum > 2)
+                            {
+                                break;
+                            }
+
+                            continue;
+                        }
+
+                        disguise ??= DisguisePrefix(text, scratch);
+                        if (disguise[skeleton.Ends[end - 1]] == disguise[skeleton.Starts[start]])
+                        {
+                            continue;
+                        }
+
+                        oneEdit = true;
+                    }
+                }
+
+                if (exactSpans.Count > 0 && exactSpans.Contains((start, end - 1)))
                 {
                     continue;
                 }
@@ -467,7 +562,11 @@ public sealed class NameMatcher
                 // every edit takes at most one symbol out of each side, so a match within one edit is met by the probes
                 // above, and the pattern then has L - 2, L - 1 or L symbols (0, 1 or 2 of its own deleted) and is long
                 // enough for two edits. Other windows would probe only fingerprints that can verify to nothing.
-                if (_pieces is not null)
+                if (oneEdit)
+                {
+                    // Candidates one edit away come from the probes above.
+                }
+                else if (_pieces is not null)
                 {
                     // ADR-033: candidates two edits away from a pattern's pieces found exactly in the window.
                     if (window.Length + 2 >= _distance2MinLength && window.Length - 2 <= _distance2MaxLength)
@@ -490,7 +589,7 @@ public sealed class NameMatcher
                 foreach (var pattern in candidates.Items)
                 {
                     var symbols = Pattern(pattern);
-                    var allowed = AllowedDistance(symbols.Length);
+                    var allowed = oneEdit ? Math.Min(1, AllowedDistance(symbols.Length)) : AllowedDistance(symbols.Length);
                     var distance = bitParallel ? scratch.Osa.Bounded(symbols, allowed) : OsaDistance.Bounded(window, symbols, allowed);
                     if (distance == 0 || distance > allowed)
                     {
@@ -508,6 +607,123 @@ public sealed class NameMatcher
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Settles every word of the window whose bound is still "two or more" (-2) to 2 or 3 (<see cref="WithinTwoEdits"/>);
+    /// returns what that adds to the window's sum. Asked only when the sum is within budget counting such a word as 2,
+    /// so at most one of them stands in the window.
+    /// </summary>
+    private int Resolve(List<sbyte> edits, List<int> wordStarts, int first, int last, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power)
+    {
+        var added = 0;
+        for (var w = first; w <= last; w++)
+        {
+            if (edits[w] == -2)
+            {
+                edits[w] = WithinTwoEdits(prefix, power, wordStarts[w], wordStarts[w + 1] - wordStarts[w]) ? (sbyte)2 : (sbyte)3;
+                added += edits[w] - 2;
+            }
+        }
+
+        return added;
+    }
+
+    /// <summary>
+    /// For a word (<paramref name="length"/> symbols of the skeleton at <paramref name="start"/>) that is not an alias word:
+    /// 1 when it may be one edit from one, that is when it, or it without one symbol, is an alias word or an alias word
+    /// without one symbol (every substitution, insertion, deletion or adjacent transposition leaves such a pair); -2
+    /// ("two or more") otherwise. A filter's false positive gives the lower value: a window probed for nothing, never
+    /// one skipped.
+    /// </summary>
+    private sbyte LeastEdits(ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length)
+    {
+        var near = _nearWords!;
+        if (near.MayContain(SkeletonHash.Fingerprint(SkeletonHash.OfRange(prefix, power, start, length))))
+        {
+            return 1;
+        }
+
+        for (var k = 0; k < length; k++)
+        {
+            if (near.MayContain(SkeletonHash.Fingerprint(SkeletonHash.OfDeletion(prefix, power, start, length, k))))
+            {
+                return 1;
+            }
+        }
+
+        return -2;
+    }
+
+    /// <summary>Whether the word may be two edits from an alias word: one of its two-symbol deletions is an alias word or
+    /// one of its deletions of up to two symbols (two edits leave such a pair, as one leaves a pair of one).</summary>
+    private bool WithinTwoEdits(ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length)
+    {
+        var near = _nearWords2!;
+        if (near.MayContain(SkeletonHash.Fingerprint(SkeletonHash.OfRange(prefix, power, start, length))))
+        {
+            return true;
+        }
+
+        for (var k = 0; k < length; k++)
+        {
+            if (near.MayContain(SkeletonHash.Fingerprint(SkeletonHash.OfDeletion(prefix, power, start, length, k))))
+            {
+                return true;
+            }
+
+            for (var j = k + 1; j < length; j++)
+            {
+                if (near.MayContain(SkeletonHash.Fingerprint(SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j))))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>For each offset of <paramref name="text"/>, how many characters before it are disguise marks
+    /// (<see cref="IsDisguisedOrInvisible"/>): a span is disguised when the count changes across it.</summary>
+    private static int[] DisguisePrefix(string text, Scratch scratch)
+    {
+        var counts = scratch.Disguise(text.Length + 1);
+        counts[0] = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            var mark = c < 0x80 ? DisguiseMarks.Contains(c) : IsDisguisedOrInvisible(text, i, i + 1);
+            counts[i + 1] = counts[i] + (mark ? 1 : 0);
+        }
+
+        return counts;
+    }
+
+    private static readonly System.Buffers.SearchValues<char> DisguiseMarks = System.Buffers.SearchValues.Create("0123456789@$!|+");
+
+    /// <summary>False when no span of <paramref name="text"/> is <see cref="IsDisguisedOrInvisible"/>: it is all ASCII, with no
+    /// digit or leetspeak symbol.</summary>
+    private static bool MayBeDisguised(string text) =>
+        text.AsSpan().ContainsAny(DisguiseMarks) || text.AsSpan().ContainsAnyExceptInRange('\0', '\u007F');
+
+    /// <summary>A disguised span (<see cref="IsDisguised"/>) or one holding an invisible character (a zero-width space or joiner).</summary>
+    private static bool IsDisguisedOrInvisible(string text, int start, int end)
+    {
+        if (IsDisguised(text, start, end))
+        {
+            return true;
+        }
+
+        for (var i = start; i < end; i++)
+        {
+            if (char.GetUnicodeCategory(text[i]) == UnicodeCategory.Format)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -887,12 +1103,12 @@ public sealed class NameMatcher
     internal static double FuzzyConfidence(int distance, int length) =>
         (8500 - (500 * (distance - 1)) - (length < 9 ? 500 : 0)) / 10_000.0;
 
-    private (FingerprintTable? Index, FingerprintTable? Pieces, FingerprintTable? Words, int MinLength, int MaxLength, int Distance2MinLength, int Distance2MaxLength) BuildFuzzyIndex(
+    private (FingerprintTable? Index, FingerprintTable? Pieces, FingerprintTable? Words, FingerprintFilter? NearWords, FingerprintFilter? NearWords2, int MinLength, int MaxLength, int Distance2MinLength, int Distance2MaxLength) BuildFuzzyIndex(
         List<ushort[]> patterns)
     {
         if (_options.MaxFuzzyDistance == 0)
         {
-            return (null, null, null, 0, 0, int.MaxValue, 0);
+            return (null, null, null, null, null, 0, 0, int.MaxValue, 0);
         }
 
         var distance2Min = int.MaxValue;
@@ -900,6 +1116,8 @@ public sealed class NameMatcher
         var entries = new List<ulong>();
         var pieces = new List<ulong>();
         var words = new List<ulong>();
+        var nearWords = new List<uint>();
+        var nearWords2 = new List<uint>();
         var maxLength = 0;
         var hashes = new ulong[patterns.Count == 0 ? 1 : patterns.Max(p => p.Length) + 1];
         for (var p = 0; p < patterns.Count; p++)
@@ -916,7 +1134,7 @@ public sealed class NameMatcher
                 }
 
                 eligible = true;
-                AddAliasWords(symbols, _aliasGaps[alias], words);
+                AddAliasWords(symbols, _aliasGaps[alias], words, nearWords, nearWords2);
             }
 
             if (!eligible)
@@ -970,16 +1188,31 @@ public sealed class NameMatcher
 
         if (entries.Count == 0)
         {
-            return (null, null, null, 0, 0, int.MaxValue, 0);
+            return (null, null, null, null, null, 0, 0, int.MaxValue, 0);
         }
 
         return (new FingerprintTable(entries, withFilter: true), pieces.Count == 0 ? null : new FingerprintTable(pieces, withFilter: true), new FingerprintTable(words),
+            Filter(nearWords), Filter(nearWords, nearWords2),
             Math.Min(_options.MinFuzzyLength, _options.MinContextFuzzyLength) - _options.MaxFuzzyDistance, maxLength + _options.MaxFuzzyDistance,
             distance2Min, distance2Max);
     }
 
-    /// <summary>Every part of a multi-part alias, and every run of adjacent parts, as a fingerprint.</summary>
-    private static void AddAliasWords(ushort[] symbols, ulong gaps, List<ulong> words)
+    /// <summary>A filter of the fingerprints in <paramref name="lists"/> at twelve bits a key (under 1% of absent keys pass;
+    /// a key added twice is counted twice).</summary>
+    private static FingerprintFilter Filter(params List<uint>[] lists)
+    {
+        var filter = new FingerprintFilter(lists.Sum(l => l.Count), 12);
+        foreach (var fingerprint in lists.SelectMany(l => l))
+        {
+            filter.Add(fingerprint);
+        }
+
+        return filter;
+    }
+
+    /// <summary>Every part of a multi-part alias, and every run of adjacent parts, as a fingerprint; each of those with its
+    /// one-symbol deletions into <paramref name="nearWords"/>, and its two-symbol deletions into <paramref name="nearWords2"/>.</summary>
+    private static void AddAliasWords(ushort[] symbols, ulong gaps, List<ulong> words, List<uint> nearWords, List<uint> nearWords2)
     {
         if (gaps == 0)
         {
@@ -996,12 +1229,25 @@ public sealed class NameMatcher
         }
 
         bounds.Add(symbols.Length);
+        var prefix = new ulong[symbols.Length + 1];
+        var power = new ulong[symbols.Length + 1];
+        SkeletonHash.Prefixes(symbols, prefix, power);
         for (var a = 0; a < bounds.Count - 1; a++)
         {
             for (var b = a + 1; b < bounds.Count; b++)
             {
-                var part = symbols.AsSpan(bounds[a], bounds[b] - bounds[a]);
-                words.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(SkeletonHash.Of(part)), 0));
+                var (start, length) = (bounds[a], bounds[b] - bounds[a]);
+                var fingerprint = SkeletonHash.Fingerprint(SkeletonHash.OfRange(prefix, power, start, length));
+                words.Add(FingerprintTable.Pack(fingerprint, 0));
+                nearWords.Add(fingerprint);
+                for (var k = 0; k < length; k++)
+                {
+                    nearWords.Add(SkeletonHash.Fingerprint(SkeletonHash.OfDeletion(prefix, power, start, length, k)));
+                    for (var j = k + 1; j < length; j++)
+                    {
+                        nearWords2.Add(SkeletonHash.Fingerprint(SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j)));
+                    }
+                }
             }
         }
     }

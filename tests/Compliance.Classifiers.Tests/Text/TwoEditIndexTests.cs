@@ -185,10 +185,22 @@ public sealed class TwoEditIndexTests
     public void RandomMisspellingsGiveTheSameMatchesAsTheDeletionIndex()
     {
         var catalog = TestCatalog.All.Concat(SyntheticCatalog.Generate(2_000, seed: 11)).ToList();
-        var random = new Random(20261130);
+        var prompts = RandomMisspellings(catalog, 30_000, seed: 20261130);
+
+        var (compared, fuzzy2) = Compare(catalog, prompts);
+
+        Assert.Equal(30_000, compared);
+        // The corpus exercises what changed: thousands of matches two edits away.
+        Assert.True(fuzzy2 > 2_000, $"{fuzzy2} two-edit matches");
+    }
+
+    /// <summary>Seeded prompts naming the catalog's names with one to three random edits and one disguise, some naming two.</summary>
+    internal static List<string> RandomMisspellings(IReadOnlyList<NamedEntity> catalog, int count, int seed)
+    {
+        var random = new Random(seed);
         var names = catalog.SelectMany(e => e.Aliases.Append(e.CanonicalName)).ToList();
         var prompts = new List<string>();
-        for (var i = 0; i < 30_000; i++)
+        for (var i = 0; i < count; i++)
         {
             var name = Mutate(names[random.Next(names.Count)], random.Next(4), random);
             name = Obfuscate(name, random);
@@ -198,21 +210,19 @@ public sealed class TwoEditIndexTests
             prompts.Add($"{before}{name}{second}{after}");
         }
 
-        var (compared, fuzzy2) = Compare(catalog, prompts);
-
-        Assert.Equal(30_000, compared);
-        // The corpus exercises what changed: thousands of matches two edits away.
-        Assert.True(fuzzy2 > 2_000, $"{fuzzy2} two-edit matches");
+        return prompts;
     }
 
     private static readonly string[] Openings = ["", "a portrait of ", "Cinematic shot: ", "the hero ", "watch ", "in the rain, ", "A ", "my friend "];
 
     private static readonly string[] Endings = ["", " at dawn", " walks into a bar.", " and the city lights", ", 4k", " in Paris", " meets a robin"];
 
-    private static (int Compared, int Fuzzy2) Compare(IReadOnlyList<NamedEntity> catalog, IEnumerable<string> prompts)
+    private static (int Compared, int Fuzzy2) Compare(IReadOnlyList<NamedEntity> catalog, IEnumerable<string> prompts) =>
+        Compare(NameMatcher.Build(catalog), NameMatcher.Build(catalog, null, pieceIndex: true), prompts);
+
+    /// <summary>Asserts that <paramref name="pieces"/> reports what <paramref name="deletions"/> reports for every prompt.</summary>
+    internal static (int Compared, int Fuzzy2) Compare(NameMatcher deletions, NameMatcher pieces, IEnumerable<string> prompts)
     {
-        var deletions = NameMatcher.Build(catalog);
-        var pieces = NameMatcher.Build(catalog, null, pieceIndex: true);
         Assert.Equal(deletions.Version, pieces.Version);
         var compared = 0;
         var fuzzy2 = 0;
@@ -229,7 +239,7 @@ public sealed class TwoEditIndexTests
         return (compared, fuzzy2);
     }
 
-    private static string Describe(IReadOnlyList<NameMatch> matches) => string.Join(" | ", matches.Select(m => string.Create(CultureInfo.InvariantCulture,
+    internal static string Describe(IReadOnlyList<NameMatch> matches) => string.Join(" | ", matches.Select(m => string.Create(CultureInfo.InvariantCulture,
         $"{m.Entity.Id:N} {m.Alias} {m.Start}+{m.Length} {m.Kind} d{m.EditDistance} {m.Confidence:R}")));
 
     private const string Letters = "abcdefghijklmnopqrstuvwxyz";
