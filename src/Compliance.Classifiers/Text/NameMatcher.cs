@@ -609,6 +609,10 @@ public sealed class NameMatcher
         }
     }
 
+    /// <summary>The longest prompt word whose "two or more" is settled to 2 or 3; a longer one stays 2, so the filter of
+    /// alias words' two-symbol deletions holds only alias words of up to this many symbols plus two (ADR-048).</summary>
+    private const int MaxSettledWordLength = 12;
+
     /// <summary>
     /// Settles every word of the window whose bound is still "two or more" (-2) to 2 or 3 (<see cref="WithinTwoEdits"/>);
     /// returns what that adds to the window's sum. Asked only when the sum is within budget counting such a word as 2,
@@ -621,7 +625,8 @@ public sealed class NameMatcher
         {
             if (edits[w] == -2)
             {
-                edits[w] = WithinTwoEdits(prefix, power, wordStarts[w], wordStarts[w + 1] - wordStarts[w]) ? (sbyte)2 : (sbyte)3;
+                var length = wordStarts[w + 1] - wordStarts[w];
+                edits[w] = length > MaxSettledWordLength || WithinTwoEdits(prefix, power, wordStarts[w], length) ? (sbyte)2 : (sbyte)3;
                 added += edits[w] - 2;
             }
         }
@@ -1243,7 +1248,7 @@ public sealed class NameMatcher
                 for (var k = 0; k < length; k++)
                 {
                     nearWords.Add(SkeletonHash.Fingerprint(SkeletonHash.OfDeletion(prefix, power, start, length, k)));
-                    for (var j = k + 1; j < length; j++)
+                    for (var j = k + 1; j < length && length <= MaxSettledWordLength + 2; j++)
                     {
                         nearWords2.Add(SkeletonHash.Fingerprint(SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j)));
                     }

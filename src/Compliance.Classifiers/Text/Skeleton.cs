@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Compliance.Classifiers.Text;
 
@@ -85,8 +86,9 @@ internal sealed class Skeleton
 
                     // ...except where a capital follows a small letter ("D a r k K n i g h t"): that is a new word of
                     // the name, whose first letter the alias keeps apart from the last of the word before.
-                    var newWord = char.IsUpper(text[i]) && skeleton.Length > 0 && char.IsLower(text[skeleton.Starts[skeleton.Length - 1]]);
-                    var spelledOut = anyGap && previousSegmentIsSingle && count == 1 && !newWord && IsSingleSymbolSegment(text, i + width);
+                    var spelledOut = anyGap && previousSegmentIsSingle && count == 1
+                        && !(char.IsUpper(text[i]) && skeleton.Length > 0 && char.IsLower(text[skeleton.Starts[skeleton.Length - 1]]))
+                        && IsSingleSymbolSegment(text, i + width);
                     segmentSymbols += count;
                     skeleton.AppendChar(scratch[..count], i, i + width, kind, previousIsWord, anyGap, hardGap, spelledOut);
                     anyGap = hardGap = false;
@@ -130,6 +132,7 @@ internal sealed class Skeleton
         Length = 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AppendChar(ReadOnlySpan<ushort> symbols, int start, int end, TextNormalizer.CharKind kind, bool previousIsWord, bool anyGap, bool hardGap, bool spelledOut)
     {
         for (var k = 0; k < symbols.Length; k++)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Compliance.Classifiers.Text;
@@ -70,6 +71,7 @@ public static class TextNormalizer
 
     /// <summary>Classifies the code point at <paramref name="index"/> and appends its symbols to <paramref name="symbols"/>.</summary>
     /// <returns>The number of UTF-16 units consumed (1 or 2).</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int Classify(ReadOnlySpan<char> text, int index, Span<ushort> symbols, out int symbolCount, out CharKind kind)
     {
         var c = text[index];
