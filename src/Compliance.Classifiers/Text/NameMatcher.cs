@@ -297,17 +297,8 @@ public sealed class NameMatcher
         private ulong[] _prefix = new ulong[512];
         private ulong[] _power = new ulong[512];
 
-        private int[] _disguise = new int[512];
-
-        public int[] Disguise(int length)
-        {
-            if (_disguise.Length < length)
-            {
-                _disguise = new int[Math.Max(length, _disguise.Length * 2)];
-            }
-
-            return _disguise;
-        }
+        /// <summary>Offsets in the prompt of the characters that disguise a window, in order (ADR-048).</summary>
+        public List<int> DisguiseMarks { get; } = new(16);
 
         public Span<ulong> Prefix(int length) => Sized(ref _prefix, length);
 
@@ -454,7 +445,7 @@ public sealed class NameMatcher
 
         // Whether any character could disguise a window (most prompts have none, and then no window is looked at).
         var mayBeDisguised = MayBeDisguised(text);
-        int[]? disguise = null;
+        List<int>? marks = null;
 
         Span<ulong> deletions = stackalloc ulong[_fuzzyMaxLength + 1];
         var bounded = _wordBounds && _nearWords is not null;
@@ -527,8 +518,8 @@ public sealed class NameMatcher
                             continue;
                         }
 
-                        disguise ??= DisguisePrefix(text, scratch);
-                        if (disguise[skeleton.Ends[end - 1]] == disguise[skeleton.Starts[start]])
+                        marks ??= FindDisguiseMarks(text, scratch.DisguiseMarks);
+                        if (!AnyWithin(marks, skeleton.Starts[start], skeleton.Ends[end - 1]))
                         {
                             continue;
                         }
@@ -644,14 +635,14 @@ public sealed class NameMatcher
     private sbyte LeastEdits(ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length)
     {
         var near = _nearWords!;
-        if (near.MayContain(SkeletonHash.Fingerprint(SkeletonHash.OfRange(prefix, power, start, length))))
+        if (near.MayContainHash(SkeletonHash.OfRange(prefix, power, start, length)))
         {
             return 1;
         }
 
         for (var k = 0; k < length; k++)
         {
-            if (near.MayContain(SkeletonHash.Fingerprint(SkeletonHash.OfDeletion(prefix, power, start, length, k))))
+            if (near.MayContainHash(SkeletonHash.OfDeletion(prefix, power, start, length, k)))
             {
                 return 1;
             }
@@ -665,21 +656,21 @@ public sealed class NameMatcher
     private bool WithinTwoEdits(ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length)
     {
         var near = _nearWords2!;
-        if (near.MayContain(SkeletonHash.Fingerprint(SkeletonHash.OfRange(prefix, power, start, length))))
+        if (near.MayContainHash(SkeletonHash.OfRange(prefix, power, start, length)))
         {
             return true;
         }
 
         for (var k = 0; k < length; k++)
         {
-            if (near.MayContain(SkeletonHash.Fingerprint(SkeletonHash.OfDeletion(prefix, power, start, length, k))))
+            if (near.MayContainHash(SkeletonHash.OfDeletion(prefix, power, start, length, k)))
             {
                 return true;
             }
 
             for (var j = k + 1; j < length; j++)
             {
-                if (near.MayContain(SkeletonHash.Fingerprint(SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j))))
+                if (near.MayContainHash(SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j)))
                 {
                     return true;
                 }
@@ -689,28 +680,47 @@ public sealed class NameMatcher
         return false;
     }
 
-    /// <summary>For each offset of <paramref name="text"/>, how many characters before it are disguise marks
-    /// (<see cref="IsDisguisedOrInvisible"/>): a span is disguised when the count changes across it.</summary>
-    private static int[] DisguisePrefix(string text, Scratch scratch)
+    /// <summary>Fills <paramref name="marks"/> with the offsets of the characters that make a span
+    /// <see cref="IsDisguisedOrInvisible"/>, found with a vectorised search for anything but plain ASCII.</summary>
+    private static List<int> FindDisguiseMarks(string text, List<int> marks)
     {
-        var counts = scratch.Disguise(text.Length + 1);
-        counts[0] = 0;
-        for (var i = 0; i < text.Length; i++)
+        marks.Clear();
+        var i = 0;
+        while (i < text.Length)
         {
-            var c = text[i];
-            var mark = c < 0x80 ? DisguiseMarks.Contains(c) : IsDisguisedOrInvisible(text, i, i + 1);
-            counts[i + 1] = counts[i] + (mark ? 1 : 0);
+            var next = text.AsSpan(i).IndexOfAnyExcept(PlainAscii);
+            if (next < 0)
+            {
+                break;
+            }
+
+            i += next;
+            if (text[i] < 0x80 || IsDisguisedOrInvisible(text, i, i + 1))
+            {
+                marks.Add(i);
+            }
+
+            i++;
         }
 
-        return counts;
+        return marks;
     }
 
-    private static readonly System.Buffers.SearchValues<char> DisguiseMarks = System.Buffers.SearchValues.Create("0123456789@$!|+");
+    /// <summary>Whether an offset in the sorted <paramref name="marks"/> lies in [<paramref name="start"/>, <paramref name="end"/>).</summary>
+    private static bool AnyWithin(List<int> marks, int start, int end)
+    {
+        var at = marks.BinarySearch(start);
+        at = at >= 0 ? at : ~at;
+        return at < marks.Count && marks[at] < end;
+    }
 
-    /// <summary>False when no span of <paramref name="text"/> is <see cref="IsDisguisedOrInvisible"/>: it is all ASCII, with no
-    /// digit or leetspeak symbol.</summary>
-    private static bool MayBeDisguised(string text) =>
-        text.AsSpan().ContainsAny(DisguiseMarks) || text.AsSpan().ContainsAnyExceptInRange('\0', '\u007F');
+    /// <summary>The ASCII characters that never disguise a span: all but digits and <c>@ $ ! | +</c>.</summary>
+    private static readonly System.Buffers.SearchValues<char> PlainAscii = System.Buffers.SearchValues.Create(
+        string.Concat(Enumerable.Range(0, 0x80).Select(c => (char)c).Where(c => !"0123456789@$!|+".Contains(c, StringComparison.Ordinal))));
+
+    /// <summary>False when no span of <paramref name="text"/> is <see cref="IsDisguisedOrInvisible"/>: it is plain ASCII,
+    /// with no digit or leetspeak symbol.</summary>
+    private static bool MayBeDisguised(string text) => text.AsSpan().ContainsAnyExcept(PlainAscii);
 
     /// <summary>A disguised span (<see cref="IsDisguised"/>) or one holding an invisible character (a zero-width space or joiner).</summary>
     private static bool IsDisguisedOrInvisible(string text, int start, int end)
@@ -1121,8 +1131,8 @@ public sealed class NameMatcher
         var entries = new List<ulong>();
         var pieces = new List<ulong>();
         var words = new List<ulong>();
-        var nearWords = new List<uint>();
-        var nearWords2 = new List<uint>();
+        var nearWords = new List<ulong>();
+        var nearWords2 = new List<ulong>();
         var maxLength = 0;
         var hashes = new ulong[patterns.Count == 0 ? 1 : patterns.Max(p => p.Length) + 1];
         for (var p = 0; p < patterns.Count; p++)
@@ -1204,12 +1214,12 @@ public sealed class NameMatcher
 
     /// <summary>A filter of the fingerprints in <paramref name="lists"/> at twelve bits a key (under 1% of absent keys pass;
     /// a key added twice is counted twice).</summary>
-    private static FingerprintFilter Filter(params List<uint>[] lists)
+    private static FingerprintFilter Filter(params List<ulong>[] lists)
     {
         var filter = new FingerprintFilter(lists.Sum(l => l.Count), 12);
-        foreach (var fingerprint in lists.SelectMany(l => l))
+        foreach (var hash in lists.SelectMany(l => l))
         {
-            filter.Add(fingerprint);
+            filter.AddHash(hash);
         }
 
         return filter;
@@ -1217,7 +1227,7 @@ public sealed class NameMatcher
 
     /// <summary>Every part of a multi-part alias, and every run of adjacent parts, as a fingerprint; each of those with its
     /// one-symbol deletions into <paramref name="nearWords"/>, and its two-symbol deletions into <paramref name="nearWords2"/>.</summary>
-    private static void AddAliasWords(ushort[] symbols, ulong gaps, List<ulong> words, List<uint> nearWords, List<uint> nearWords2)
+    private static void AddAliasWords(ushort[] symbols, ulong gaps, List<ulong> words, List<ulong> nearWords, List<ulong> nearWords2)
     {
         if (gaps == 0)
         {
@@ -1242,15 +1252,15 @@ public sealed class NameMatcher
             for (var b = a + 1; b < bounds.Count; b++)
             {
                 var (start, length) = (bounds[a], bounds[b] - bounds[a]);
-                var fingerprint = SkeletonHash.Fingerprint(SkeletonHash.OfRange(prefix, power, start, length));
-                words.Add(FingerprintTable.Pack(fingerprint, 0));
-                nearWords.Add(fingerprint);
+                var hash = SkeletonHash.OfRange(prefix, power, start, length);
+                words.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(hash), 0));
+                nearWords.Add(hash);
                 for (var k = 0; k < length; k++)
                 {
-                    nearWords.Add(SkeletonHash.Fingerprint(SkeletonHash.OfDeletion(prefix, power, start, length, k)));
+                    nearWords.Add(SkeletonHash.OfDeletion(prefix, power, start, length, k));
                     for (var j = k + 1; j < length && length <= MaxSettledWordLength + 2; j++)
                     {
-                        nearWords2.Add(SkeletonHash.Fingerprint(SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j)));
+                        nearWords2.Add(SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j));
                     }
                 }
             }

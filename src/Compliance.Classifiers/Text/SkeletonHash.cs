@@ -223,6 +223,24 @@ internal sealed class FingerprintFilter
         return (_words[word] & mask) == mask;
     }
 
+    /// <summary>Adds a well-mixed 64-bit hash (a <see cref="SkeletonHash"/> value) as it is, without mixing it again.</summary>
+    internal void AddHash(ulong hash)
+    {
+        var (word, mask) = HashSlot(hash, _words.Length);
+        _words[word] |= mask;
+    }
+
+    /// <summary><see cref="MayContain"/> for a hash added with <see cref="AddHash"/>.</summary>
+    internal bool MayContainHash(ulong hash)
+    {
+        var (word, mask) = HashSlot(hash, _words.Length);
+        return (_words[word] & mask) == mask;
+    }
+
+    private static (int Word, ulong Mask) HashSlot(ulong z, int words) =>
+        ((int)(((z >> 32) * (ulong)words) >> 32),
+         (1UL << (int)(z & 63)) | (1UL << (int)((z >> 6) & 63)) | (1UL << (int)((z >> 12) & 63)) | (1UL << (int)((z >> 18) & 63)));
+
     private static (int Word, ulong Mask) Slot(uint fingerprint, int words)
     {
         var z = fingerprint * 0x9E3779B97F4A7C15UL;
