@@ -120,18 +120,20 @@ public sealed class CharacterTextScreener
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(matcher);
-        return Candidates(text, semantics, LexicalMatches(text, matcher, candidates: true));
+        return Candidates(text, semantics, LexicalMatches(text, matcher, candidates: true), null);
     }
 
+    /// <param name="folded">The prompt's skeleton from the matcher's walk, taken over (null: folded here if needed).</param>
     private List<(NamedEntity Character, NameMatch? Match, PromptWindow? Window, FusionFeatures Features)> Candidates(
-        string text, CharacterSemanticIndex semantics, IEnumerable<(NameMatch Match, bool Transliterated)> lexical)
+        string text, CharacterSemanticIndex semantics, IEnumerable<(NameMatch Match, bool Transliterated)> lexical, Skeleton? folded)
     {
+        // The prompt's skeleton serves the context-term counts of all its candidates (ADR-040), folded by the matcher's
+        // walk when there was one (ADR-048).
+        using var prompt = new FusionText(text, folded);
         var candidates = new List<(NamedEntity, NameMatch?, PromptWindow?, FusionFeatures)>();
         var windows = EmbedWindows(text, semantics);
         var semanticHits = windows is null ? [] : semantics.Search(windows.Value.Vectors, _options.SemanticCandidateFloor, _options.SemanticCandidates);
         var seen = new HashSet<Guid>();
-        // The prompt's skeleton is folded once for the context-term counts of all its candidates (ADR-040).
-        using var prompt = new FusionText(text);
         foreach (var group in lexical.Where(m => m.Match.Entity.Type == EntityTypes.Character)
                      .GroupBy(m => m.Match.Entity.Id))
         {
@@ -164,14 +166,14 @@ public sealed class CharacterTextScreener
     {
         var findings = new List<TextFinding>();
         // One walk of the matcher gives both the plain matches and the candidates.
-        var (matches, candidates) = matcher.FindBoth(text);
+        var (matches, candidates) = matcher.FindBoth(text, out var folded);
         // People and public figures keep the lexical decision: the fusion model is trained on characters.
         foreach (var (match, transliterated) in WithTransliterations(text, matcher, matches, candidates: false).Where(m => m.Match.Entity.Type != EntityTypes.Character))
         {
             findings.Add(new TextFinding(match.Entity, match, null, null, null, match.Confidence) { Transliterated = transliterated });
         }
 
-        foreach (var (character, match, window, features) in Candidates(text, semantics, WithTransliterations(text, matcher, candidates, candidates: true)))
+        foreach (var (character, match, window, features) in Candidates(text, semantics, WithTransliterations(text, matcher, candidates, candidates: true), folded))
         {
             var probability = fusion?.Predict(features) ?? Fallback(match, features);
             // The model decides where the name alone cannot: an unambiguous name (exact, disguised, misspelt) keeps

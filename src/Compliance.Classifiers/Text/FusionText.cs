@@ -7,13 +7,16 @@ namespace Compliance.Classifiers.Text;
 /// features of every candidate of that prompt; each candidate's "text with the match cut out" is spliced from it
 /// (<see cref="CutSkeleton"/>, ADR-040) instead of folding the whole prompt again. Arrays are rented: dispose it.
 /// </summary>
-internal sealed class FusionText(string text) : IDisposable
+/// <param name="text">The prompt.</param>
+/// <param name="folded">Its skeleton when the caller has it (the name matcher's walk folded it): taken over and returned
+/// to the pool on dispose.</param>
+internal sealed class FusionText(string text, Skeleton? folded = null) : IDisposable
 {
     /// <summary>How far from the cut a reset point is looked for before the splice gives up and folds to the text's end
     /// (or from its start): correct either way, this only bounds the search.</summary>
     private const int MaxResetSearch = 256;
 
-    private Skeleton? _skeleton;
+    private Skeleton? _skeleton = folded;
     private char[]? _printed;
 
     public string Text { get; } = text;
@@ -104,9 +107,9 @@ internal sealed class FusionText(string text) : IDisposable
 
     private Skeleton Fold()
     {
-        if (_skeleton is null)
+        _skeleton ??= Skeleton.Create(Text);
+        if (_printed is null)
         {
-            _skeleton = Skeleton.Create(Text);
             _printed = ArrayPool<char>.Shared.Rent(Math.Max(1, _skeleton.Length));
             TextNormalizer.Print(_skeleton.Span, _printed);
         }

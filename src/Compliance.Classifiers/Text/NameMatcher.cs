@@ -228,15 +228,32 @@ public sealed class NameMatcher
     internal (IReadOnlyList<NameMatch> Matches, IReadOnlyList<NameMatch> Candidates) FindBoth(string text) =>
         Find(text, matches: true, candidates: true);
 
+    /// <summary>
+    /// <see cref="FindBoth(string)"/>, handing the text's skeleton to the caller (who returns it to the pool, e.g. through
+    /// <see cref="FusionText"/>) instead of folding the prompt a second time for the fusion features; null when the
+    /// walk did not fold it.
+    /// </summary>
+    internal (IReadOnlyList<NameMatch> Matches, IReadOnlyList<NameMatch> Candidates) FindBoth(string text, out Skeleton? skeleton) =>
+        Find(text, matches: true, candidates: true, out skeleton);
+
     private (IReadOnlyList<NameMatch> Matches, IReadOnlyList<NameMatch> Candidates) Find(string text, bool matches, bool candidates)
     {
+        var found = Find(text, matches, candidates, out var skeleton);
+        skeleton?.Return();
+        return found;
+    }
+
+    private (IReadOnlyList<NameMatch> Matches, IReadOnlyList<NameMatch> Candidates) Find(string text, bool matches, bool candidates, out Skeleton? folded)
+    {
         ArgumentNullException.ThrowIfNull(text);
+        folded = null;
         if (text.Length == 0 || PatternCount == 0)
         {
             return ([], []);
         }
 
         var skeleton = Skeleton.Create(text);
+        folded = skeleton;
         var hits = Scratch.Hits;
         try
         {
@@ -254,10 +271,15 @@ public sealed class NameMatcher
             return (matches ? Resolve(text, skeleton, hits, reportUncorroborated: false) : [],
                 candidates ? Resolve(text, skeleton, hits, reportUncorroborated: true) : []);
         }
+        catch
+        {
+            folded = null;
+            skeleton.Return();
+            throw;
+        }
         finally
         {
             hits.Clear();
-            skeleton.Return();
         }
     }
 
