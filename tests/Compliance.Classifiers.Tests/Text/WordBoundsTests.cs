@@ -124,7 +124,8 @@ public sealed class WordBoundsTests
     {
         Assert.DoesNotContain(Matcher.Find("Scarlet Lor dZephmirvelveql"), m => m.Entity.Id == Lord.Id);
         Assert.DoesNotContain(Matcher.Find("Scarlet Lor dZephmirvelvel"), m => m.Entity.Id == Lord.Id);
-        Assert.Contains(Matcher.Find("Sc@rlet Lor dZephmirvelveql"), m => m.Entity.Id == Lord.Id);
+        Assert.Contains(Matcher.Find("Sc@rlet Lor dZephmirvelvel"), m => m.Entity.Id == Lord.Id && m.EditDistance == 0);
+        Assert.Contains(Matcher.Find("Sc@rlet Lor dZephmirvelveql"), m => m.Entity.Id == Lord.Id && m.EditDistance == 1);
         Assert.Contains(Matcher.Find("Scarlet Lor d\u200BZephmirvelveql"), m => m.Entity.Id == Lord.Id);
     }
 
