@@ -210,47 +210,37 @@ internal sealed class FingerprintFilter
     internal FingerprintFilter(int keys, int bitsPerKey) =>
         _words = new ulong[Math.Max(1, (int)Math.Min(int.MaxValue / 2, ((long)keys * bitsPerKey) / 64))];
 
-    internal void Add(uint fingerprint)
-    {
-        var (word, mask) = Slot(fingerprint, _words.Length);
-        _words[word] |= mask;
-    }
+    internal void Add(uint fingerprint) => AddHash(Mix(fingerprint));
 
     /// <summary>False when <paramref name="fingerprint"/> was certainly never added; true when it may have been.</summary>
-    internal bool MayContain(uint fingerprint)
-    {
-        var (word, mask) = Slot(fingerprint, _words.Length);
-        return (_words[word] & mask) == mask;
-    }
+    internal bool MayContain(uint fingerprint) => MayContainHash(Mix(fingerprint));
 
     /// <summary>Adds a well-mixed 64-bit hash (a <see cref="SkeletonHash"/> value) as it is, without mixing it again.</summary>
     internal void AddHash(ulong hash)
     {
-        var (word, mask) = HashSlot(hash, _words.Length);
+        var (word, mask) = Slot(hash, _words.Length);
         _words[word] |= mask;
     }
 
     /// <summary><see cref="MayContain"/> for a hash added with <see cref="AddHash"/>.</summary>
     internal bool MayContainHash(ulong hash)
     {
-        var (word, mask) = HashSlot(hash, _words.Length);
+        var (word, mask) = Slot(hash, _words.Length);
         return (_words[word] & mask) == mask;
     }
 
-    private static (int Word, ulong Mask) HashSlot(ulong z, int words) =>
-        ((int)(((z >> 32) * (ulong)words) >> 32),
-         (1UL << (int)(z & 63)) | (1UL << (int)((z >> 6) & 63)) | (1UL << (int)((z >> 12) & 63)) | (1UL << (int)((z >> 18) & 63)));
-
-    private static (int Word, ulong Mask) Slot(uint fingerprint, int words)
+    /// <summary>A 32-bit fingerprint spread over 64 bits.</summary>
+    private static ulong Mix(uint fingerprint)
     {
         var z = fingerprint * 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 29)) * 0xBF58476D1CE4E5B9UL;
-        z ^= z >> 32;
-        // The word from the high half (multiply-shift onto [0, words)), four bit positions from the low 24 bits.
-        var word = (int)(((z >> 32) * (ulong)words) >> 32);
-        var mask = (1UL << (int)(z & 63)) | (1UL << (int)((z >> 6) & 63)) | (1UL << (int)((z >> 12) & 63)) | (1UL << (int)((z >> 18) & 63));
-        return (word, mask);
+        return z ^ (z >> 32);
     }
+
+    /// <summary>The word from the high half (multiply-shift onto [0, words)), four bit positions from the low 24 bits.</summary>
+    private static (int Word, ulong Mask) Slot(ulong z, int words) =>
+        ((int)(((z >> 32) * (ulong)words) >> 32),
+         (1UL << (int)(z & 63)) | (1UL << (int)((z >> 6) & 63)) | (1UL << (int)((z >> 12) & 63)) | (1UL << (int)((z >> 18) & 63)));
 }
 
 /// <summary>Optimal string alignment distance (Damerau with adjacent transpositions, no substring edited twice).</summary>

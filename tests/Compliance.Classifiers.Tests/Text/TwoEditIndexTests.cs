@@ -120,7 +120,7 @@ public sealed class TwoEditIndexTests
     }
 
     /// <summary>The whole optimal-string-alignment table, no bound, no band.</summary>
-    private static int FullOsa(ushort[] a, ushort[] b)
+    internal static int FullOsa(ushort[] a, ushort[] b)
     {
         var d = new int[a.Length + 1, b.Length + 1];
         for (var i = 0; i <= a.Length; i++)

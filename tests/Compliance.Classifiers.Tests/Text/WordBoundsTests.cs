@@ -78,24 +78,8 @@ public sealed class WordBoundsTests
     private static string[] Words(string text) =>
         [.. System.Text.RegularExpressions.Regex.Split(text, @"[^\p{L}\p{N}]+").Where(w => w.Length > 0).Select(TextNormalizer.ToSkeletonString)];
 
-    private static int Osa(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            for (var j = 0; j <= b.Length; j++)
-            {
-                d[i, j] = i == 0 ? j : j == 0 ? i
-                    : Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                {
-                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
-                }
-            }
-        }
-
-        return d[a.Length, b.Length];
-    }
+    private static int Osa(string a, string b) =>
+        TwoEditIndexTests.FullOsa([.. a.Select(c => (ushort)c)], [.. b.Select(c => (ushort)c)]);
 
     private static readonly NamedEntity Lord = new("character", Guid.Parse("00000000-0000-0000-0000-0000000000a8"), null,
         "Scarlet Lord Zephmirvelvel", ["Zephmirvelvel Quentorgal"], []);
