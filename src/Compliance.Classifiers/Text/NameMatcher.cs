@@ -62,6 +62,10 @@ public sealed class NameMatcher
     // least edits already exceed what any pattern of its length allows.
     private readonly FingerprintFilter? _nearWords;
     private readonly FingerprintFilter? _nearWords2;
+
+    // The fuzzy-index keys (skeleton hashes) of the patterns that have a one-part eligible alias: a one-part window,
+    // which can only match such an alias, none of whose keys is here has no candidate to look up (ADR-048).
+    private readonly FingerprintFilter? _onePartKeys;
     private readonly bool _wordBounds;
     private readonly int _fuzzyMinLength;
     private readonly int _fuzzyMaxLength;
@@ -131,7 +135,7 @@ public sealed class NameMatcher
         }
 
         _trie = new SkeletonTrie(patterns);
-        (_fuzzy, _pieces, _aliasWords, _nearWords, _nearWords2, _fuzzyMinLength, _fuzzyMaxLength, _distance2MinLength, _distance2MaxLength) = BuildFuzzyIndex(patterns);
+        (_fuzzy, _pieces, _aliasWords, _nearWords, _nearWords2, _onePartKeys, _fuzzyMinLength, _fuzzyMaxLength, _distance2MinLength, _distance2MaxLength) = BuildFuzzyIndex(patterns);
         Version = ComputeVersion(options, entities);
     }
 
@@ -562,9 +566,17 @@ public sealed class NameMatcher
                     parts += (skeleton.Flags[k] & Skeleton.GapBefore) != 0 ? 1 : 0;
                 }
 
-                candidates.Clear();
-                Probe(fuzzy, SkeletonHash.Of(window), candidates);
+                var windowHash = SkeletonHash.Of(window);
                 SkeletonHash.OfDeletions(window, deletions);
+                var twoEdits = !oneEdit && maxDistance >= 2 && window.Length >= _distance2MinLength && window.Length - 2 <= _distance2MaxLength;
+                if (count == 1 && parts == 1 && bounded && _onePartKeys is { } onePart
+                    && !AnyKeyIn(onePart, windowHash, deletions[..window.Length], twoEdits, prefix, power, start, window.Length))
+                {
+                    continue;
+                }
+
+                candidates.Clear();
+                Probe(fuzzy, windowHash, candidates);
                 foreach (var hash in deletions[..window.Length])
                 {
                     Probe(fuzzy, hash, candidates);
@@ -587,7 +599,7 @@ public sealed class NameMatcher
                         ProbePieces(_pieces, prefix, power, start, window.Length, candidates);
                     }
                 }
-                else if (maxDistance >= 2 && window.Length >= _distance2MinLength && window.Length - 2 <= _distance2MaxLength)
+                else if (twoEdits)
                 {
                     ProbeSecondDeletions(fuzzy, prefix, power, start, window.Length, candidates);
                 }
@@ -620,6 +632,40 @@ public sealed class NameMatcher
                 }
             }
         }
+    }
+
+    /// <summary>Whether the window's hash, one of its one-symbol deletions or (with <paramref name="twoEdits"/>) one of its
+    /// two-symbol deletions is among <paramref name="keys"/>: the keys its probes would look up.</summary>
+    private static bool AnyKeyIn(FingerprintFilter keys, ulong windowHash, ReadOnlySpan<ulong> deletions, bool twoEdits, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length)
+    {
+        if (keys.MayContainHash(windowHash))
+        {
+            return true;
+        }
+
+        foreach (var hash in deletions)
+        {
+            if (keys.MayContainHash(hash))
+            {
+                return true;
+            }
+        }
+
+        if (twoEdits)
+        {
+            for (var k = 0; k < length; k++)
+            {
+                for (var j = k + 1; j < length; j++)
+                {
+                    if (keys.MayContainHash(SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j)))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The longest prompt word whose "two or more" is settled to 2 or 3; a longer one stays 2, so the filter of
@@ -1140,12 +1186,12 @@ public sealed class NameMatcher
     internal static double FuzzyConfidence(int distance, int length) =>
         (8500 - (500 * (distance - 1)) - (length < 9 ? 500 : 0)) / 10_000.0;
 
-    private (FingerprintTable? Index, FingerprintTable? Pieces, FingerprintTable? Words, FingerprintFilter? NearWords, FingerprintFilter? NearWords2, int MinLength, int MaxLength, int Distance2MinLength, int Distance2MaxLength) BuildFuzzyIndex(
+    private (FingerprintTable? Index, FingerprintTable? Pieces, FingerprintTable? Words, FingerprintFilter? NearWords, FingerprintFilter? NearWords2, FingerprintFilter? OnePartKeys, int MinLength, int MaxLength, int Distance2MinLength, int Distance2MaxLength) BuildFuzzyIndex(
         List<ushort[]> patterns)
     {
         if (_options.MaxFuzzyDistance == 0)
         {
-            return (null, null, null, null, null, 0, 0, int.MaxValue, 0);
+            return (null, null, null, null, null, null, 0, 0, int.MaxValue, 0);
         }
 
         var distance2Min = int.MaxValue;
@@ -1155,6 +1201,7 @@ public sealed class NameMatcher
         var words = new List<ulong>();
         var nearWords = new List<ulong>();
         var nearWords2 = new List<ulong>();
+        var onePartKeys = new List<ulong>();
         var maxLength = 0;
         var hashes = new ulong[patterns.Count == 0 ? 1 : patterns.Max(p => p.Length) + 1];
         for (var p = 0; p < patterns.Count; p++)
@@ -1162,6 +1209,7 @@ public sealed class NameMatcher
             var symbols = patterns[p];
             var allowed = AllowedDistance(symbols.Length);
             var eligible = false;
+            var onePart = false;
             for (var i = _patternAliasStart[p]; i < _patternAliasStart[p + 1]; i++)
             {
                 var alias = _patternAliases[i];
@@ -1171,7 +1219,18 @@ public sealed class NameMatcher
                 }
 
                 eligible = true;
+                onePart |= _aliasParts[alias] == 1;
                 AddAliasWords(symbols, _aliasGaps[alias], words, nearWords, nearWords2);
+            }
+
+            // Where this pattern's keys go: the index, and the one-part filter when a one-part alias has it.
+            void Key(ulong hash)
+            {
+                entries.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(hash), p));
+                if (onePart)
+                {
+                    onePartKeys.Add(hash);
+                }
             }
 
             if (!eligible)
@@ -1180,11 +1239,11 @@ public sealed class NameMatcher
             }
 
             maxLength = Math.Max(maxLength, symbols.Length);
-            entries.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(SkeletonHash.Of(symbols)), p));
+            Key(SkeletonHash.Of(symbols));
             SkeletonHash.OfDeletions(symbols, hashes);
             for (var k = 0; k < symbols.Length; k++)
             {
-                entries.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(hashes[k]), p));
+                Key(hashes[k]);
             }
 
             if (allowed >= 2)
@@ -1217,7 +1276,7 @@ public sealed class NameMatcher
                     SkeletonHash.OfDeletions(shorter, hashes);
                     for (var m = 0; m < shorter.Length; m++)
                     {
-                        entries.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(hashes[m]), p));
+                        Key(hashes[m]);
                     }
                 }
             }
@@ -1225,11 +1284,11 @@ public sealed class NameMatcher
 
         if (entries.Count == 0)
         {
-            return (null, null, null, null, null, 0, 0, int.MaxValue, 0);
+            return (null, null, null, null, null, null, 0, 0, int.MaxValue, 0);
         }
 
         return (new FingerprintTable(entries, withFilter: true), pieces.Count == 0 ? null : new FingerprintTable(pieces, withFilter: true), new FingerprintTable(words),
-            Filter(nearWords), Filter(nearWords, nearWords2),
+            Filter(nearWords), Filter(nearWords, nearWords2), _pieceIndex ? null : Filter(onePartKeys),
             Math.Min(_options.MinFuzzyLength, _options.MinContextFuzzyLength) - _options.MaxFuzzyDistance, maxLength + _options.MaxFuzzyDistance,
             distance2Min, distance2Max);
     }
