@@ -1287,7 +1287,7 @@ public sealed class NameMatcher
             return (null, null, null, null, null, null, 0, 0, int.MaxValue, 0);
         }
 
-        return (new FingerprintTable(entries, withFilter: true), pieces.Count == 0 ? null : new FingerprintTable(pieces, withFilter: true), new FingerprintTable(words),
+        return (new FingerprintTable(entries, withFilter: true), pieces.Count == 0 ? null : new FingerprintTable(pieces, withFilter: true), new FingerprintTable(words, withFilter: true),
             Filter(nearWords), Filter(nearWords, nearWords2), _pieceIndex ? null : Filter(onePartKeys),
             Math.Min(_options.MinFuzzyLength, _options.MinContextFuzzyLength) - _options.MaxFuzzyDistance, maxLength + _options.MaxFuzzyDistance,
             distance2Min, distance2Max);

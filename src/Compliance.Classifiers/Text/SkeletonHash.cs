@@ -187,6 +187,11 @@ internal sealed class FingerprintTable
 
     internal bool Contains(uint fingerprint)
     {
+        if (!MayContain(fingerprint))
+        {
+            return false;
+        }
+
         foreach (var entry in Bucket(fingerprint))
         {
             if ((uint)(entry >> 32) == fingerprint)
