@@ -5,6 +5,20 @@ public readonly record struct FaceBox(float X, float Y, float Width, float Heigh
 {
     /// <summary>The shorter side: what size limits are checked against.</summary>
     public float MinSide => MathF.Min(Width, Height);
+
+    /// <summary>Intersection over union with <paramref name="other"/>: 0 for boxes that do not overlap, 1 for the same box.</summary>
+    public float IntersectionOverUnion(FaceBox other)
+    {
+        var w = MathF.Min(X + Width, other.X + other.Width) - MathF.Max(X, other.X);
+        var h = MathF.Min(Y + Height, other.Y + other.Height) - MathF.Max(Y, other.Y);
+        if (w <= 0 || h <= 0)
+        {
+            return 0;
+        }
+
+        var intersection = w * h;
+        return intersection / ((Width * Height) + (other.Width * other.Height) - intersection);
+    }
 }
 
 /// <summary>A point in the original image's pixels.</summary>

@@ -359,19 +359,8 @@ public sealed class FacePipeline : IDisposable
 
     private static float IntersectionOverUnion(
         (float X1, float Y1, float X2, float Y2, float Score) a,
-        (float X1, float Y1, float X2, float Y2, float Score) b)
-    {
-        var w = MathF.Min(a.X2, b.X2) - MathF.Max(a.X1, b.X1);
-        var h = MathF.Min(a.Y2, b.Y2) - MathF.Max(a.Y1, b.Y1);
-        if (w <= 0 || h <= 0)
-        {
-            return 0;
-        }
-
-        var intersection = w * h;
-        var union = ((a.X2 - a.X1) * (a.Y2 - a.Y1)) + ((b.X2 - b.X1) * (b.Y2 - b.Y1)) - intersection;
-        return intersection / union;
-    }
+        (float X1, float Y1, float X2, float Y2, float Score) b) =>
+        new FaceBox(a.X1, a.Y1, a.X2 - a.X1, a.Y2 - a.Y1).IntersectionOverUnion(new FaceBox(b.X1, b.Y1, b.X2 - b.X1, b.Y2 - b.Y1));
 
     private static ModelVersion VersionOf(string path)
     {

@@ -103,7 +103,7 @@ internal sealed class FaceBankIndex(
         }
 
         var box = new FaceBox(enrolment.FaceBox[0], enrolment.FaceBox[1], enrolment.FaceBox[2], enrolment.FaceBox[3]);
-        var face = faces.Select(f => (Face: f, Overlap: Overlap(f.Box, box))).Where(f => f.Overlap >= 0.5f).MaxBy(f => f.Overlap).Face;
+        var face = faces.Select(f => (Face: f, Overlap: f.Box.IntersectionOverUnion(box))).Where(f => f.Overlap >= 0.5f).MaxBy(f => f.Overlap).Face;
         if (face is null)
         {
             logger.LogWarning("Enrolment {EnrolmentId}: the face enrolled is not found again in its photo by '{Current}'; compared as stored.",
@@ -122,20 +122,6 @@ internal sealed class FaceBankIndex(
         logger.LogInformation("Enrolment {EnrolmentId}: embedded by '{Stored}', computed again with '{Current}' and recorded.",
             enrolment.PublicId, enrolment.ModelVersion, pipeline.Version);
         return embedding;
-    }
-
-    /// <summary>Intersection over union of two boxes.</summary>
-    internal static float Overlap(FaceBox a, FaceBox b)
-    {
-        var w = MathF.Min(a.X + a.Width, b.X + b.Width) - MathF.Max(a.X, b.X);
-        var h = MathF.Min(a.Y + a.Height, b.Y + b.Height) - MathF.Max(a.Y, b.Y);
-        if (w <= 0 || h <= 0)
-        {
-            return 0;
-        }
-
-        var intersection = w * h;
-        return intersection / ((a.Width * a.Height) + (b.Width * b.Height) - intersection);
     }
 
     private sealed record Stored
