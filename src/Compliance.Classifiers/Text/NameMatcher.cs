@@ -308,10 +308,8 @@ public sealed class NameMatcher
 
         public List<bool> Common { get; } = new(512);
 
-        public List<bool> Known { get; } = new(512);
-
-        /// <summary>Per word, a lower bound on its edits to any alias word: 0, 1, 2, 3 ("three or more"); -2 for "two or
-        /// more" before the two-deletion check; -1 until needed (ADR-048).</summary>
+        /// <summary>Per word, a lower bound on its edits to any alias word: 0 (an alias word), 1, 2, 3 ("three or more");
+        /// -2 for "two or more" before the two-deletion check; -1 until needed (ADR-048).</summary>
         public List<sbyte> Edits { get; } = new(512);
 
         public HashSet<(int, int)> ExactSpans { get; } = [];
@@ -430,13 +428,11 @@ public sealed class NameMatcher
         var scratch = Scratch.Fuzzy;
         var wordStarts = scratch.WordStarts;
         var common = scratch.Common;
-        var known = scratch.Known;
         var edits = scratch.Edits;
         var exactSpans = scratch.ExactSpans;
         var candidates = scratch.Candidates;
         wordStarts.Clear();
         common.Clear();
-        known.Clear();
         edits.Clear();
         exactSpans.Clear();
         for (var i = 0; i < skeleton.Length; i++)
@@ -459,9 +455,7 @@ public sealed class NameMatcher
         {
             var hash = SkeletonHash.OfRange(prefix, power, wordStarts[w], wordStarts[w + 1] - wordStarts[w]);
             common.Add(CommonWords.ContainsHash(hash));
-            var isKnown = _aliasWords!.Contains(SkeletonHash.Fingerprint(hash));
-            known.Add(isKnown);
-            edits.Add(isKnown ? (sbyte)0 : (sbyte)-1);
+            edits.Add(_aliasWords!.Contains(SkeletonHash.Fingerprint(hash)) ? (sbyte)0 : (sbyte)-1);
         }
 
         foreach (var hit in hits)
@@ -484,7 +478,7 @@ public sealed class NameMatcher
             for (var count = 1; count <= _options.MaxFuzzyWindowWords && first + count <= words; count++)
             {
                 var last = first + count - 1;
-                unknown += known[last] ? 0 : 1;
+                unknown += edits[last] == 0 ? 0 : 1;
                 allCommon &= common[last];
                 var start = wordStarts[first];
                 var end = wordStarts[last + 1];
@@ -518,7 +512,7 @@ public sealed class NameMatcher
                         var w = summed + 1;
                         if (edits[w] == -1)
                         {
-                            edits[w] = LeastEdits(prefix, power, wordStarts[w], wordStarts[w + 1] - wordStarts[w]);
+                            edits[w] = VariantsMayMeet(_nearWords!, prefix, power, wordStarts[w], wordStarts[w + 1] - wordStarts[w], 1) ? (sbyte)1 : (sbyte)-2;
                         }
 
                         editSum += Math.Abs(edits[w]);
@@ -528,7 +522,7 @@ public sealed class NameMatcher
                     if (editSum <= budget && editSum >= 2)
                     {
                         // Within budget only if a word that is "two or more" edits away is not three or more.
-                        editSum += Resolve(edits, wordStarts, first, last, prefix, power);
+                        editSum += SettleTwoOrMore(edits, wordStarts, first, last, prefix, power);
                     }
 
                     if (editSum > budget)
@@ -566,17 +560,16 @@ public sealed class NameMatcher
                     parts += (skeleton.Flags[k] & Skeleton.GapBefore) != 0 ? 1 : 0;
                 }
 
-                var windowHash = SkeletonHash.Of(window);
-                SkeletonHash.OfDeletions(window, deletions);
                 var twoEdits = !oneEdit && maxDistance >= 2 && window.Length >= _distance2MinLength && window.Length - 2 <= _distance2MaxLength;
                 if (count == 1 && parts == 1 && bounded && _onePartKeys is { } onePart
-                    && !AnyKeyIn(onePart, windowHash, deletions[..window.Length], twoEdits, prefix, power, start, window.Length))
+                    && !VariantsMayMeet(onePart, prefix, power, start, window.Length, twoEdits ? 2 : 1))
                 {
                     continue;
                 }
 
                 candidates.Clear();
-                Probe(fuzzy, windowHash, candidates);
+                Probe(fuzzy, SkeletonHash.Of(window), candidates);
+                SkeletonHash.OfDeletions(window, deletions);
                 foreach (var hash in deletions[..window.Length])
                 {
                     Probe(fuzzy, hash, candidates);
@@ -634,33 +627,33 @@ public sealed class NameMatcher
         }
     }
 
-    /// <summary>Whether the window's hash, one of its one-symbol deletions or (with <paramref name="twoEdits"/>) one of its
-    /// two-symbol deletions is among <paramref name="keys"/>: the keys its probes would look up.</summary>
-    private static bool AnyKeyIn(FingerprintFilter keys, ulong windowHash, ReadOnlySpan<ulong> deletions, bool twoEdits, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length)
+    /// <summary>
+    /// Whether the <paramref name="length"/> symbols of the skeleton at <paramref name="start"/>, or they without any
+    /// <paramref name="deletions"/> (1 or 2) of their symbols, may be among <paramref name="keys"/> (skeleton hashes, from
+    /// the prefix hashes). With the alias words and their deletions as keys: false means the word is more than
+    /// <paramref name="deletions"/> edits from every alias word, since every edit leaves a pair one deletion apart on
+    /// each side (ADR-048). With the fuzzy index's keys: false means the window's probes would find nothing. A filter's
+    /// false positive only answers true.
+    /// </summary>
+    private static bool VariantsMayMeet(FingerprintFilter keys, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, int deletions)
     {
-        if (keys.MayContainHash(windowHash))
+        if (keys.MayContainHash(SkeletonHash.OfRange(prefix, power, start, length)))
         {
             return true;
         }
 
-        foreach (var hash in deletions)
+        for (var k = 0; k < length; k++)
         {
-            if (keys.MayContainHash(hash))
+            if (keys.MayContainHash(SkeletonHash.OfDeletion(prefix, power, start, length, k)))
             {
                 return true;
             }
-        }
 
-        if (twoEdits)
-        {
-            for (var k = 0; k < length; k++)
+            for (var j = k + 1; j < length && deletions >= 2; j++)
             {
-                for (var j = k + 1; j < length; j++)
+                if (keys.MayContainHash(SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j)))
                 {
-                    if (keys.MayContainHash(SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j)))
-                    {
-                        return true;
-                    }
+                    return true;
                 }
             }
         }
@@ -673,11 +666,12 @@ public sealed class NameMatcher
     private const int MaxSettledWordLength = 12;
 
     /// <summary>
-    /// Settles every word of the window whose bound is still "two or more" (-2) to 2 or 3 (<see cref="WithinTwoEdits"/>);
+    /// Settles every word of the window whose bound is still "two or more" (-2) to 2, or to 3 when no deletion of up to two
+    /// of its symbols is an alias word's deletion of up to two (two edits leave such a pair, as one leaves a pair of one);
     /// returns what that adds to the window's sum. Asked only when the sum is within budget counting such a word as 2,
     /// so at most one of them stands in the window.
     /// </summary>
-    private int Resolve(List<sbyte> edits, List<int> wordStarts, int first, int last, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power)
+    private int SettleTwoOrMore(List<sbyte> edits, List<int> wordStarts, int first, int last, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power)
     {
         var added = 0;
         for (var w = first; w <= last; w++)
@@ -685,67 +679,12 @@ public sealed class NameMatcher
             if (edits[w] == -2)
             {
                 var length = wordStarts[w + 1] - wordStarts[w];
-                edits[w] = length > MaxSettledWordLength || WithinTwoEdits(prefix, power, wordStarts[w], length) ? (sbyte)2 : (sbyte)3;
+                edits[w] = length > MaxSettledWordLength || VariantsMayMeet(_nearWords2!, prefix, power, wordStarts[w], length, 2) ? (sbyte)2 : (sbyte)3;
                 added += edits[w] - 2;
             }
         }
 
         return added;
-    }
-
-    /// <summary>
-    /// For a word (<paramref name="length"/> symbols of the skeleton at <paramref name="start"/>) that is not an alias word:
-    /// 1 when it may be one edit from one, that is when it, or it without one symbol, is an alias word or an alias word
-    /// without one symbol (every substitution, insertion, deletion or adjacent transposition leaves such a pair); -2
-    /// ("two or more") otherwise. A filter's false positive gives the lower value: a window probed for nothing, never
-    /// one skipped.
-    /// </summary>
-    private sbyte LeastEdits(ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length)
-    {
-        var near = _nearWords!;
-        if (near.MayContainHash(SkeletonHash.OfRange(prefix, power, start, length)))
-        {
-            return 1;
-        }
-
-        for (var k = 0; k < length; k++)
-        {
-            if (near.MayContainHash(SkeletonHash.OfDeletion(prefix, power, start, length, k)))
-            {
-                return 1;
-            }
-        }
-
-        return -2;
-    }
-
-    /// <summary>Whether the word may be two edits from an alias word: one of its two-symbol deletions is an alias word or
-    /// one of its deletions of up to two symbols (two edits leave such a pair, as one leaves a pair of one).</summary>
-    private bool WithinTwoEdits(ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length)
-    {
-        var near = _nearWords2!;
-        if (near.MayContainHash(SkeletonHash.OfRange(prefix, power, start, length)))
-        {
-            return true;
-        }
-
-        for (var k = 0; k < length; k++)
-        {
-            if (near.MayContainHash(SkeletonHash.OfDeletion(prefix, power, start, length, k)))
-            {
-                return true;
-            }
-
-            for (var j = k + 1; j < length; j++)
-            {
-                if (near.MayContainHash(SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j)))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
     }
 
     /// <summary>Fills <paramref name="marks"/> with the offsets of the characters that make a span
@@ -1336,10 +1275,12 @@ public sealed class NameMatcher
                 var hash = SkeletonHash.OfRange(prefix, power, start, length);
                 words.Add(FingerprintTable.Pack(SkeletonHash.Fingerprint(hash), 0));
                 nearWords.Add(hash);
+                // Two-symbol deletions only of the words a prompt word that is settled can be two edits from.
+                var settled = length <= MaxSettledWordLength + 2;
                 for (var k = 0; k < length; k++)
                 {
                     nearWords.Add(SkeletonHash.OfDeletion(prefix, power, start, length, k));
-                    for (var j = k + 1; j < length && length <= MaxSettledWordLength + 2; j++)
+                    for (var j = k + 1; settled && j < length; j++)
                     {
                         nearWords2.Add(SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j));
                     }

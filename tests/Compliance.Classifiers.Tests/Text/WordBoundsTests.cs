@@ -113,11 +113,11 @@ public sealed class WordBoundsTests
         Assert.Contains(Matcher.Find("Scarlet Lor d\u200BZephmirvelveql"), m => m.Entity.Id == Lord.Id);
     }
 
-    /// <summary>Ordinary words near an alias word ("the", "Lord") do not make a window worth probing, and find nothing.</summary>
+    /// <summary>Ordinary prose beside alias words ("the", "lord", "scarlet") gives no misspelt-name match.</summary>
     [Theory]
     [InlineData("the cinematic pan across a rainy neon street at night, reflections on the wet asphalt")]
     [InlineData("a lord of the manor walks his velvet halls in the scarlet dusk")]
-    public void OrdinaryPromptsFindNothing(string prompt) =>
+    public void OrdinaryPromptsFindNoMisspeltName(string prompt) =>
         Assert.DoesNotContain(Matcher.Find(prompt), m => m.Kind == NameMatchKind.Fuzzy);
 
     private static List<string> Differences(IReadOnlyList<NamedEntity> catalog, IReadOnlyList<string> prompts)
