@@ -2,7 +2,7 @@
 # Interleaved A/B of the in-process screening path (ADR-040): this tree against a base commit, both running this
 # tree's harness (bench/Compliance.Bench), in alternating short rounds, thread CPU per call.
 #   bench/screening-ab.sh [base commit] [rows] [rounds] [calls per round] [--pieces]
-#   bench/screening-ab.sh a95ce7d 100000x2000,100000x100,1000x2000 20 2000
+#   bench/screening-ab.sh a95ce7d 100000x2000,100000x2000v,100000x100,1000x2000 20 2000   (2000v: a different prompt each call)
 # The base is checked out as a git worktree in /tmp/screening-ab-<commit> (or $BASE_DIR; kept for the next run; remove it with
 # `git worktree remove --force /tmp/screening-ab-<commit>`), its bench harness replaced by this tree's, and built in
 # Release. Both builds use this tree's policies/ and the same synthetic catalog. At 100,000 characters each process
@@ -10,7 +10,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 base_commit="${1:-a95ce7d}"
-rows="${2:-100000x2000,100000x100,1000x2000}"
+rows="${2:-100000x2000,100000x2000v,100000x100,1000x2000}"
 rounds="${3:-20}"
 calls="${4:-2000}"
 base_dir="${BASE_DIR:-/tmp/screening-ab-${base_commit}}"

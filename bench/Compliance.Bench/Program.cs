@@ -49,6 +49,17 @@ internal static class Program
             return;
         }
 
+        if (args is ["--screening-loop", var loopSeconds, ..])
+        {
+            // --screening-loop <seconds> [policies] [characters] [prompt chars, "2000v" for varied prompts]: the screening path in a loop, for perf record -p.
+            ScreeningLatency.Loop(
+                double.Parse(loopSeconds, System.Globalization.CultureInfo.InvariantCulture),
+                args.Length > 2 ? args[2] : "policies",
+                args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 100_000,
+                args.Length > 4 ? args[4] : "2000");
+            return;
+        }
+
         if (args is ["--screening-latency-ab", ..])
         {
             // --screening-latency-ab <base Compliance.Bench.dll> [policies] [rows] [rounds] [calls] [--pieces]: bench/screening-ab.sh.

@@ -114,6 +114,33 @@ internal static partial class ScreeningLatency
         Console.WriteLine("Allocated bytes per call by stage (one warm call on this thread): " + string.Join("; ", stages));
     }
 
+    /// <summary>
+    /// The inline screening path of one prompt in a loop for <paramref name="seconds"/>, for a profiler attached with
+    /// <c>perf record -g -p</c> (run with <c>DOTNET_PerfMapEnabled=1</c>); prints calls and mean thread CPU per call.
+    /// </summary>
+    internal static void Loop(double seconds, string policiesDirectory, int size, string length)
+    {
+        var policies = PolicyLoader.LoadDirectory(policiesDirectory).Set ?? throw new InvalidOperationException("policies did not load");
+        var entities = SyntheticCatalog.Generate(size);
+        var classifier = new NameClassifier(new FixedSource(NameMatcher.Build(entities, null)));
+        var chars = int.Parse(length.TrimEnd('v'), CultureInfo.InvariantCulture);
+        var prompts = length.EndsWith('v') ? VariedPrompts(entities, chars) : [Prompt(entities, chars)];
+        Console.Error.WriteLine(FormattableString.Invariant($"pid {Environment.ProcessId}: looping {size:N0} × {length} for {seconds} s"));
+        var until = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        var cpuStart = ThreadCpu.Now();
+        long calls = 0;
+        while (Stopwatch.GetTimestamp() < until)
+        {
+            var prompt = prompts[calls % prompts.Length];
+            var found = ClassifierGuard.RunInline(classifier.Name, t => classifier.ClassifyAsync(prompt, t), Budget, null, CancellationToken.None).Result;
+            var facts = found.Select(s => new GrantFact(s.Entity!, GrantState.None)).ToList();
+            _ = PolicyEngine.Evaluate(policies, new PolicyInput("prompt", found, facts));
+            calls++;
+        }
+
+        Print($"{calls:N0} calls, {(ThreadCpu.Now() - cpuStart) / 1e3 / calls:F1} µs thread CPU per call");
+    }
+
     private static string Stages(NameClassifier classifier, PolicySet policies, string prompt, string label)
     {
         var a0 = GC.GetAllocatedBytesForCurrentThread();
@@ -137,6 +164,40 @@ internal static partial class ScreeningLatency
         }
 
         return prompt[..length];
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> different prompts of <paramref name="length"/> characters, each naming the same two
+    /// characters as <see cref="Prompt"/> and going on with ordinary prompts of the repository's corpora in a seeded
+    /// random order (the matcher's false-positive corpus and the text-fusion data set's prompts: 1,000+ lines of varied
+    /// vocabulary). Unlike <see cref="Prompt"/>, which repeats one sentence, consecutive calls do not look up the same
+    /// keys, so the fuzzy index's lines are not all in the cache and the branch history does not repeat.
+    /// </summary>
+    internal static string[] VariedPrompts(IReadOnlyList<Compliance.Classifiers.Text.NamedEntity> entities, int length, int count = 256)
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "tests/Compliance.Classifiers.Tests/Data/ordinary-prompts.txt")))
+        {
+            root = Path.GetDirectoryName(root.TrimEnd('/')) ?? throw new InvalidOperationException("the repository's prompt corpora were not found above " + AppContext.BaseDirectory);
+        }
+
+        var lines = File.ReadLines(Path.Combine(root, "tests/Compliance.Classifiers.Tests/Data/ordinary-prompts.txt"))
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Concat(Directory.GetFiles(Path.Combine(root, "data/text-fusion"), "*.tsv").SelectMany(File.ReadLines)
+                .Select(l => l.Split('\t')).Where(c => c.Length == 4 && c[0] != "group").Select(c => c[3]))
+            .ToArray();
+        var random = new Random(12);
+        var head = $"{entities[entities.Count / 3].CanonicalName} meets {entities[entities.Count / 2].Aliases[0].Replace('o', '0')} ";
+        return [.. Enumerable.Range(0, count).Select(_ =>
+        {
+            var builder = new System.Text.StringBuilder(head, length + 200);
+            while (builder.Length < length)
+            {
+                builder.Append(lines[random.Next(lines.Length)]).Append(". ");
+            }
+
+            return builder.ToString(0, length);
+        })];
     }
 
     private static double At(double[] sorted, double quantile) => sorted[(int)Math.Min(sorted.Length - 1, quantile * sorted.Length)];

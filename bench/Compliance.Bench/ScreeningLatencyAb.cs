@@ -26,7 +26,7 @@ internal static class ScreeningLatencyAb
         var baseDll = Path.GetFullPath(args.Length > 1 ? args[1] : throw new ArgumentException("--screening-latency-ab needs the base build's Compliance.Bench.dll"));
         var policies = Path.GetFullPath(args.Length > 2 ? args[2] : "policies");
         var rows = (args.Length > 3 ? args[3] : "100000x2000,100000x100,1000x2000").Split(',')
-            .Select(r => r.Split('x')).Select(p => (Size: int.Parse(p[0], CultureInfo.InvariantCulture), Length: int.Parse(p[1], CultureInfo.InvariantCulture))).ToList();
+            .Select(r => r.Split('x')).Select(p => (Size: int.Parse(p[0], CultureInfo.InvariantCulture), Length: p[1])).ToList();
         var rounds = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 20;
         var calls = args.Length > 5 && args[5] != "--pieces" ? int.Parse(args[5], CultureInfo.InvariantCulture) : 2_000;
         var pieces = args.Contains("--pieces");
@@ -59,13 +59,20 @@ internal static class ScreeningLatencyAb
 
     /// <summary>Rounds of one row: each round runs every variant once, in an order that rotates and reverses from round to
     /// round (AB, BA, … for two), and each variant's per-round figures are divided into the base's of the same round.</summary>
-    private static void Compare(List<Server> servers, int size, int length, int rounds, int calls)
+    /// <param name="servers">The builds.</param>
+    /// <param name="size">Characters in the catalog.</param>
+    /// <param name="length">Prompt characters; with a <c>v</c> after them ("2000v"), a different prompt each call
+    /// (<see cref="ScreeningLatency.VariedPrompts"/>) instead of one prompt repeating one sentence.</param>
+    /// <param name="rounds">Rounds.</param>
+    /// <param name="calls">Calls per build and round.</param>
+    private static void Compare(List<Server> servers, int size, string length, int rounds, int calls)
     {
         // Warm-up as in --screening-latency: tiered JIT reaches optimised code and the caches fill.
         servers.ForEach(v => v.Round(length, 20_000));
         var results = new List<RoundResult[]>();
         Console.WriteLine();
-        Print($"**{size:N0} characters × {length:N0}-character prompt**, load average {LoadAverage()} at the start");
+        var varied = length.EndsWith('v');
+        Print($"**{size:N0} characters × {length.TrimEnd('v')}-character {(varied ? "prompts, a different one each call (varied corpus text)" : "prompt (one sentence repeated)")}**, load average {LoadAverage()} at the start");
         Console.WriteLine($"| round | order | {string.Join(" | ", servers.Select(v => $"{v.Name} thread CPU µs p50 / p99"))} | {string.Join(" | ", servers.Skip(1).Select(v => $"{v.Name} p50 / p99 ratio"))} |");
         Console.WriteLine($"|---:|---|{string.Concat(Enumerable.Repeat("---|", servers.Count))}{string.Concat(Enumerable.Repeat("---:|", servers.Count - 1))}");
         for (var r = 0; r < rounds; r++)
@@ -91,9 +98,10 @@ internal static class ScreeningLatencyAb
         {
             var p50 = results.Select(x => x[0].P50 / x[v].P50).Order().ToArray();
             var p99 = results.Select(x => x[0].P99 / x[v].P99).Order().ToArray();
-            Print($"summary {size:N0} × {length:N0}, base/{servers[v].Name}: p50 median {Median(p50):F2}× (spread {p50[0]:F2}–{p50[^1]:F2}), p99 median {Median(p99):F2}× (spread {p99[0]:F2}–{p99[^1]:F2}); "
+            Print($"summary {size:N0} × {length}, base/{servers[v].Name}: p50 median {Median(p50):F2}× (spread {p50[0]:F2}–{p50[^1]:F2}), p99 median {Median(p99):F2}× (spread {p99[0]:F2}–{p99[^1]:F2}); "
                 + $"median thread CPU µs p50 / p99: base {Median(results.Select(x => x[0].P50))} / {Median(results.Select(x => x[0].P99))}, {servers[v].Name} {Median(results.Select(x => x[v].P50))} / {Median(results.Select(x => x[v].P99))}; "
                 + $"allocated bytes per call: base {last[0].BytesPerCall:N0}, {servers[v].Name} {last[v].BytesPerCall:N0}; signals per call: base {last[0].Signals}, {servers[v].Name} {last[v].Signals}"
+                + $"; control (a fixed computation, same process and minutes) p50 / p99 µs: base {Median(results.Select(x => x[0].ControlP50))} / {Median(results.Select(x => x[0].ControlP99))}, {servers[v].Name} {Median(results.Select(x => x[v].ControlP50))} / {Median(results.Select(x => x[v].ControlP99))}"
                 + $"{(last[0].Decision == last[v].Decision ? ", same decision and scores" : $" — DECISIONS DIFFER: base {last[0].Decision}, {servers[v].Name} {last[v].Decision}")}; load average {LoadAverage()} at the end");
         }
     }
@@ -119,7 +127,10 @@ internal static class ScreeningLatencyAb
                 continue;
             }
 
-            var prompt = ScreeningLatency.Prompt(entities, int.Parse(lengthText, CultureInfo.InvariantCulture));
+            var promptLength = int.Parse(lengthText.TrimEnd('v'), CultureInfo.InvariantCulture);
+            var prompts = lengthText.EndsWith('v')
+                ? ScreeningLatency.VariedPrompts(entities, promptLength)
+                : [ScreeningLatency.Prompt(entities, promptLength)];
             var calls = int.Parse(callsText, CultureInfo.InvariantCulture);
             var cpu = new double[calls];
             var signals = 0;
@@ -127,6 +138,7 @@ internal static class ScreeningLatencyAb
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             for (var i = 0; i < calls; i++)
             {
+                var prompt = prompts[i % prompts.Length];
                 var cpuStart = ThreadCpu.Now();
                 // As the prompt gate runs the lexical classifier: under the inline classifier guard (ADR-022).
                 var found = ClassifierGuard.RunInline(classifier.Name, t => classifier.ClassifyAsync(prompt, t), Budget, null, CancellationToken.None).Result;
@@ -139,11 +151,44 @@ internal static class ScreeningLatencyAb
 
             var perCall = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / calls;
             Array.Sort(cpu);
-            Print($"{At(cpu, 0.50):F3} {At(cpu, 0.99):F3} {perCall} {signals} {decision}");
+
+            // The machine's own tail in the same minute: a fixed computation of about the same length (no allocation, no
+            // lock, the same work every call), timed the same way. When its p99 / p50 matches the screening's, the tail is
+            // the VM's (other tenants, interrupts, a shared core), not the code's.
+            var control = new double[calls];
+            for (var i = 0; i < calls; i++)
+            {
+                var cpuStart = ThreadCpu.Now();
+                ControlSink ^= Control(ControlRounds);
+                control[i] = (ThreadCpu.Now() - cpuStart) / 1e3;
+            }
+
+            Array.Sort(control);
+            Print($"{At(cpu, 0.50):F3} {At(cpu, 0.99):F3} {perCall} {signals} {decision} {At(control, 0.50):F3} {At(control, 0.99):F3}");
         }
     }
 
-    private sealed record RoundResult(double P50, double P99, long BytesPerCall, int Signals, string Decision);
+    private sealed record RoundResult(double P50, double P99, long BytesPerCall, int Signals, string Decision, double ControlP50, double ControlP99);
+
+    /// <summary>Steps of the control computation: about 40 µs on this machine's cores.</summary>
+    private const int ControlRounds = 12_000;
+
+    private static readonly ulong[] ControlTable = [.. Enumerable.Range(0, 32_768).Select(i => (ulong)i * 0x9E3779B97F4A7C15UL)];
+
+    private static ulong ControlSink;
+
+    /// <summary>A dependent chain of multiplications and reads from a 256 KB table (L2-resident, as the matcher's hot
+    /// lines are): the same work every call.</summary>
+    private static ulong Control(int rounds)
+    {
+        var x = 0x243F6A8885A308D3UL;
+        for (var i = 0; i < rounds; i++)
+        {
+            x = (x ^ ControlTable[(int)(x >> 49)]) * 0xBF58476D1CE4E5B9UL;
+        }
+
+        return x;
+    }
 
     /// <summary>A child process running one build's <see cref="Serve"/>.</summary>
     private sealed class Server : IDisposable
@@ -176,14 +221,15 @@ internal static class ScreeningLatencyAb
             return line.StartsWith("ready ", StringComparison.Ordinal) ? line[6..] : throw new InvalidOperationException($"the {_name} build said: {line}");
         }
 
-        public RoundResult Round(int length, int calls)
+        public RoundResult Round(string length, int calls)
         {
             _process.StandardInput.WriteLine(FormattableString.Invariant($"round {length} {calls}"));
             _process.StandardInput.Flush();
             var line = _process.StandardOutput.ReadLine() ?? throw new InvalidOperationException($"the {_name} build exited during a round");
             var p = line.Split(' ');
             return new RoundResult(double.Parse(p[0], CultureInfo.InvariantCulture), double.Parse(p[1], CultureInfo.InvariantCulture),
-                long.Parse(p[2], CultureInfo.InvariantCulture), int.Parse(p[3], CultureInfo.InvariantCulture), p[4]);
+                long.Parse(p[2], CultureInfo.InvariantCulture), int.Parse(p[3], CultureInfo.InvariantCulture), p[4],
+                double.Parse(p[5], CultureInfo.InvariantCulture), double.Parse(p[6], CultureInfo.InvariantCulture));
         }
 
         public void Dispose()

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Compliance.Classifiers.Text;
 
@@ -162,12 +163,10 @@ public sealed record FusionFeatures
         {
             var haystack = match is null ? prompt.Printed : prompt.CutSkeleton(match.Start, match.Start + match.Length, out rented);
             var count = 0;
-            var terms = character.ContextTerms.Count + character.Aliases.Count + 1;
-            for (var i = 0; i < terms; i++)
+            foreach (var (term, key) in TermKeys.GetValue(character, KeysOf))
             {
-                var term = TermAt(character, i);
-                if (!SeenBefore(character, term, i)
-                    && (match is null || !string.Equals(term, match.Alias, StringComparison.OrdinalIgnoreCase)) && Occurs(term, haystack))
+                if ((match is null || !string.Equals(term, match.Alias, StringComparison.OrdinalIgnoreCase))
+                    && key.Length <= haystack.Length && haystack.IndexOf(key, StringComparison.Ordinal) >= 0)
                 {
                     count++;
                 }
@@ -184,26 +183,29 @@ public sealed record FusionFeatures
         }
     }
 
-    /// <summary>Whether the term's printed skeleton has 3+ symbols and occurs in <paramref name="haystack"/> (ordinal).</summary>
-    private static bool Occurs(string term, ReadOnlySpan<char> haystack)
-    {
-        var skeleton = Skeleton.Create(term);
-        try
-        {
-            if (skeleton.Length < 3 || skeleton.Length > haystack.Length)
-            {
-                return false;
-            }
+    /// <summary>Per character (by reference: a catalog refresh brings new ones), its terms with their printed skeletons,
+    /// folded once rather than per prompt.</summary>
+    private static readonly ConditionalWeakTable<NamedEntity, (string Term, string Key)[]> TermKeys = new();
 
-            Span<char> key = skeleton.Length <= 256 ? stackalloc char[skeleton.Length] : new char[skeleton.Length];
-            TextNormalizer.Print(skeleton.Span, key);
-            return haystack.IndexOf(key, StringComparison.Ordinal) >= 0;
-        }
-        finally
+    private static readonly ConditionalWeakTable<NamedEntity, (string Term, string Key)[]>.CreateValueCallback KeysOf = character =>
+    {
+        var keys = new List<(string, string)>();
+        var terms = character.ContextTerms.Count + character.Aliases.Count + 1;
+        for (var i = 0; i < terms; i++)
         {
-            skeleton.Return();
+            var term = TermAt(character, i);
+            var key = TextNormalizer.ToSkeletonString(term);
+
+            // Only the first of equal terms counts (as Distinct(OrdinalIgnoreCase) would); a skeleton of under three
+            // symbols never counts.
+            if (!SeenBefore(character, term, i) && key.Length >= 3)
+            {
+                keys.Add((term, key));
+            }
         }
-    }
+
+        return [.. keys];
+    };
 
     /// <summary>Whether one of the terms before <paramref name="index"/> equals <paramref name="term"/> ignoring case: only the
     /// first of equal terms counts, as with <c>Distinct(StringComparer.OrdinalIgnoreCase)</c>.</summary>

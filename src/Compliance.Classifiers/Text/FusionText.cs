@@ -37,7 +37,7 @@ internal sealed class FusionText(string text, Skeleton? folded = null) : IDispos
     /// <paramref name="end"/> with the cut made, and the whole text's symbols from that point on.
     /// </summary>
     /// <remarks>
-    /// <para>Why that is the same as folding the cut text (<see cref="Skeleton.Create"/>): the fold reads one code point
+    /// <para>Why that is the same as folding the cut text (<see cref="Skeleton.Create(ReadOnlySpan{char})"/>): the fold reads one code point
     /// at a time with a small state (a gap since the last symbol, whitespace since it, the previous code point a word
     /// character, the previous segment's symbol count and the one being counted, and, through the symbols written so
     /// far, the last symbol and the case of the character it came from), and looks ahead only over invisible

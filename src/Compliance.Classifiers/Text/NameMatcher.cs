@@ -467,7 +467,6 @@ public sealed class NameMatcher
         var mayBeDisguised = MayBeDisguised(text);
         List<int>? marks = null;
 
-        Span<ulong> deletions = stackalloc ulong[_fuzzyMaxLength + 1];
         var bounded = _wordBounds && _nearWords is not null;
         for (var first = 0; first < words; first++)
         {
@@ -568,11 +567,12 @@ public sealed class NameMatcher
                 }
 
                 candidates.Clear();
-                Probe(fuzzy, SkeletonHash.Of(window), candidates);
-                SkeletonHash.OfDeletions(window, deletions);
-                foreach (var hash in deletions[..window.Length])
+                // The window and its one-symbol deletions, from the prefix hashes (the values SkeletonHash.Of and OfDeletions
+                // give; no stackalloc here either: a method with stackalloc and loops is not tiered, so has no dynamic PGO).
+                Probe(fuzzy, SkeletonHash.OfRange(prefix, power, start, window.Length), candidates);
+                for (var k = 0; k < window.Length; k++)
                 {
-                    Probe(fuzzy, hash, candidates);
+                    Probe(fuzzy, SkeletonHash.OfDeletion(prefix, power, start, window.Length, k), candidates);
                 }
 
                 // Two-symbol deletions of the window (length L - 2) are needed only for a match two edits away in which

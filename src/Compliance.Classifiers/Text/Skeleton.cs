@@ -46,10 +46,16 @@ internal sealed class Skeleton
 
     internal ReadOnlySpan<ushort> Span => Symbols.AsSpan(0, Length);
 
-    internal static Skeleton Create(ReadOnlySpan<char> text)
+    internal static Skeleton Create(ReadOnlySpan<char> text) => Create(text, asciiRuns: true);
+
+    /// <param name="text">The text.</param>
+    /// <param name="asciiRuns">Whether the rest of a word is folded by the ASCII fast path (<see cref="AppendAsciiWordRun"/>);
+    /// false only for the test that shows both paths fold every text alike.</param>
+    internal static Skeleton Create(ReadOnlySpan<char> text, bool asciiRuns)
     {
         var skeleton = new Skeleton(text.Length + MaxSymbolsPerChar);
-        Span<ushort> scratch = stackalloc ushort[MaxSymbolsPerChar];
+        var folded = default(FoldedSymbols);
+        Span<ushort> scratch = folded;
         var anyGap = true;
         var hardGap = true;
         var previousIsWord = false;
@@ -93,6 +99,16 @@ internal sealed class Skeleton
                     skeleton.AppendChar(scratch[..count], i, i + width, kind, previousIsWord, anyGap, hardGap, spelledOut);
                     anyGap = hardGap = false;
                     previousIsWord = kind == TextNormalizer.CharKind.Word;
+                    if (previousIsWord && asciiRuns)
+                    {
+                        // The rest of the word, while it is ASCII letters and digits: the same symbols and flags as the
+                        // general path gives them (no gap, the previous character a word character), without its branches.
+                        var next = skeleton.AppendAsciiWordRun(text, i + width);
+                        segmentSymbols += next - (i + width);
+                        i = next;
+                        continue;
+                    }
+
                     break;
             }
 
@@ -102,10 +118,56 @@ internal sealed class Skeleton
         return skeleton;
     }
 
+    /// <summary>
+    /// Appends the ASCII letters and digits from <paramref name="i"/> on, each right after a word character of this
+    /// skeleton with no gap: a symbol equal to the last one extends it (a run collapses), another ends the last one's word
+    /// (<see cref="BoundaryAfter"/> moves to it). Stops at the first other character; returns its offset.
+    /// </summary>
+    private int AppendAsciiWordRun(ReadOnlySpan<char> text, int i)
+    {
+        var symbols = Symbols;
+        var starts = Starts;
+        var ends = Ends;
+        var flags = Flags;
+        var length = Length;
+        for (; i < text.Length; i++)
+        {
+            var symbol = TextNormalizer.AsciiWordSymbol(text[i]);
+            if (symbol == 0)
+            {
+                break;
+            }
+
+            if (symbols[length - 1] == symbol)
+            {
+                ends[length - 1] = i + 1;
+                continue;
+            }
+
+            flags[length - 1] &= unchecked((byte)~BoundaryAfter);
+            if (length == symbols.Length)
+            {
+                Length = length;
+                Grow();
+                (symbols, starts, ends, flags) = (Symbols, Starts, Ends, Flags);
+            }
+
+            symbols[length] = symbol;
+            starts[length] = i;
+            ends[length] = i + 1;
+            flags[length] = BoundaryAfter;
+            length++;
+        }
+
+        Length = length;
+        return i;
+    }
+
     /// <summary>Whether the code point at <paramref name="next"/> ends the segment (a separator or the end of text).</summary>
     private static bool IsSingleSymbolSegment(ReadOnlySpan<char> text, int next)
     {
-        Span<ushort> scratch = stackalloc ushort[MaxSymbolsPerChar];
+        var folded = default(FoldedSymbols);
+        Span<ushort> scratch = folded;
         while (next < text.Length)
         {
             var width = TextNormalizer.Classify(text, next, scratch, out _, out var kind);
@@ -193,5 +255,14 @@ internal sealed class Skeleton
         old.AsSpan().CopyTo(fresh);
         ArrayPool<T>.Shared.Return(old);
         return fresh;
+    }
+
+    /// <summary>Room for one code point's symbols: a local without <c>stackalloc</c>, so the methods with loops that fold
+    /// stay eligible for tiered compilation and its profile-guided optimisation (a method with <c>stackalloc</c> and a loop
+    /// is compiled once, fully optimised but without a profile).</summary>
+    [InlineArray(MaxSymbolsPerChar)]
+    private struct FoldedSymbols
+    {
+        private ushort _first;
     }
 }

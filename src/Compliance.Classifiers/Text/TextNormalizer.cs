@@ -114,6 +114,20 @@ public static class TextNormalizer
         return 2;
     }
 
+    /// <summary>The one symbol an ASCII letter or digit folds to, or 0 for any other character (separators, leetspeak
+    /// symbols, controls, and everything from U+0080 on): the fast path of <see cref="Skeleton.Create(ReadOnlySpan{char})"/> inside a word.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ushort AsciiWordSymbol(char c)
+    {
+        if (c >= 0x80)
+        {
+            return 0;
+        }
+
+        var entry = FoldTable.Bmp[c];
+        return (entry >> 24) == (((uint)CharKind.Word << 4) | 1) ? (ushort)(entry & 0xFFFFFF) : (ushort)0;
+    }
+
     private static CharKind KindOf(UnicodeCategory category) => category switch
     {
         UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter

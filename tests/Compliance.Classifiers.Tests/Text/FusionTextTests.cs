@@ -61,6 +61,38 @@ public sealed class FusionTextTests
         }
     }
 
+    /// <summary>The fold's ASCII fast path inside a word gives every symbol, offset and flag the general path gives, on
+    /// texts mixing every branch of the fold.</summary>
+    [Fact]
+    public void TheAsciiWordRunFoldsAsTheGeneralPath()
+    {
+        var random = new Random(41);
+        var fastSymbols = 0;
+        for (var n = 0; n < 30_000; n++)
+        {
+            var text = RandomText(random, n % 50 == 0 ? 400 : 1 + random.Next(40));
+            var fast = Skeleton.Create(text);
+            var general = Skeleton.Create(text, asciiRuns: false);
+            try
+            {
+                var where = $"\"{Escape(text)}\"";
+                Assert.True(general.Length == fast.Length, where);
+                Assert.True(general.Span.SequenceEqual(fast.Span), where);
+                Assert.True(general.Starts.AsSpan(0, general.Length).SequenceEqual(fast.Starts.AsSpan(0, fast.Length)), where);
+                Assert.True(general.Ends.AsSpan(0, general.Length).SequenceEqual(fast.Ends.AsSpan(0, fast.Length)), where);
+                Assert.True(general.Flags.AsSpan(0, general.Length).SequenceEqual(fast.Flags.AsSpan(0, fast.Length)), where);
+                fastSymbols += fast.Length;
+            }
+            finally
+            {
+                fast.Return();
+                general.Return();
+            }
+        }
+
+        Assert.True(fastSymbols > 100_000, $"{fastSymbols} symbols compared");
+    }
+
     [Fact]
     public void ContextTermsAreCountedOnceThePromptIsFoldedAndPerCandidateAlike()
     {
