@@ -324,6 +324,11 @@ public sealed class NameMatcher
         /// <summary>Offsets in the prompt of the characters that disguise a window, in order (ADR-048).</summary>
         public List<int> DisguiseMarks { get; } = new(16);
 
+        private ulong[] _keys = new ulong[256];
+
+        /// <summary>Room for one window's or word's probe keys (hashed together, then prefetched and probed).</summary>
+        public Span<ulong> Keys(int length) => Sized(ref _keys, length);
+
         public Span<ulong> Prefix(int length) => Sized(ref _prefix, length);
 
         public Span<ulong> Power(int length) => Sized(ref _power, length);
@@ -568,33 +573,50 @@ public sealed class NameMatcher
 
                 candidates.Clear();
                 // The window and its one-symbol deletions, from the prefix hashes (the values SkeletonHash.Of and OfDeletions
-                // give; no stackalloc here either: a method with stackalloc and loops is not tiered, so has no dynamic PGO).
-                Probe(fuzzy, SkeletonHash.OfRange(prefix, power, start, window.Length), candidates);
+                // give; no stackalloc here either: a method with stackalloc and loops is not tiered, so has no dynamic PGO),
+                // then (see below) its two-symbol deletions; all hashed first and their filter lines asked for together, then
+                // probed in that order.
+                var secondDeletions = !oneEdit && _pieces is null && twoEdits;
+                var keys = scratch.Keys(1 + window.Length + (secondDeletions ? window.Length * (window.Length - 1) / 2 : 0));
+                var n = 0;
+                keys[n++] = SkeletonHash.OfRange(prefix, power, start, window.Length);
                 for (var k = 0; k < window.Length; k++)
                 {
-                    Probe(fuzzy, SkeletonHash.OfDeletion(prefix, power, start, window.Length, k), candidates);
+                    keys[n++] = SkeletonHash.OfDeletion(prefix, power, start, window.Length, k);
                 }
 
                 // Two-symbol deletions of the window (length L - 2) are needed only for a match two edits away in which
                 // both edits take a symbol out of the window (two substitutions, an insertion and a substitution...):
                 // every edit takes at most one symbol out of each side, so a match within one edit is met by the probes
                 // above, and the pattern then has L - 2, L - 1 or L symbols (0, 1 or 2 of its own deleted) and is long
-                // enough for two edits. Other windows would probe only fingerprints that can verify to nothing.
-                if (oneEdit)
+                // enough for two edits. Other windows would probe only fingerprints that can verify to nothing. Each pair
+                // (k, j > k) once and in the order k, then j, so candidates keep their order (ADR-027); each hash from the
+                // prefix hashes in O(1) (ADR-033).
+                for (var k = 0; secondDeletions && k < window.Length; k++)
                 {
-                    // Candidates one edit away come from the probes above.
+                    for (var j = k + 1; j < window.Length; j++)
+                    {
+                        keys[n++] = SkeletonHash.OfTwoDeletions(prefix, power, start, window.Length, k, j);
+                    }
                 }
-                else if (_pieces is not null)
+
+                foreach (var key in keys)
+                {
+                    fuzzy.Prefetch(SkeletonHash.Fingerprint(key));
+                }
+
+                foreach (var key in keys)
+                {
+                    Probe(fuzzy, key, candidates);
+                }
+
+                if (!oneEdit && _pieces is not null)
                 {
                     // ADR-033: candidates two edits away from a pattern's pieces found exactly in the window.
                     if (window.Length + 2 >= _distance2MinLength && window.Length - 2 <= _distance2MaxLength)
                     {
                         ProbePieces(_pieces, prefix, power, start, window.Length, candidates);
                     }
-                }
-                else if (twoEdits)
-                {
-                    ProbeSecondDeletions(fuzzy, prefix, power, start, window.Length, candidates);
                 }
 
                 // One bit-parallel table per window serves all its candidates (ADR-040); the same distances.
@@ -637,24 +659,29 @@ public sealed class NameMatcher
     /// </summary>
     private static bool VariantsMayMeet(FingerprintFilter keys, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, int deletions)
     {
-        if (keys.MayContainHash(SkeletonHash.OfRange(prefix, power, start, length)))
-        {
-            return true;
-        }
-
+        // Hashed first, their filter lines asked for together, then tested (see FingerprintFilter.Prefetch).
+        var variants = Scratch.Fuzzy.Keys(1 + length + (deletions >= 2 ? length * (length - 1) / 2 : 0));
+        var n = 0;
+        variants[n++] = SkeletonHash.OfRange(prefix, power, start, length);
         for (var k = 0; k < length; k++)
         {
-            if (keys.MayContainHash(SkeletonHash.OfDeletion(prefix, power, start, length, k)))
-            {
-                return true;
-            }
-
+            variants[n++] = SkeletonHash.OfDeletion(prefix, power, start, length, k);
             for (var j = k + 1; j < length && deletions >= 2; j++)
             {
-                if (keys.MayContainHash(SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j)))
-                {
-                    return true;
-                }
+                variants[n++] = SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j);
+            }
+        }
+
+        foreach (var variant in variants)
+        {
+            keys.PrefetchHash(variant);
+        }
+
+        foreach (var variant in variants)
+        {
+            if (keys.MayContainHash(variant))
+            {
+                return true;
             }
         }
 
@@ -746,23 +773,6 @@ public sealed class NameMatcher
         }
 
         return false;
-    }
-
-    /// <summary>
-    /// Probes every two-symbol deletion of the window [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>)
-    /// of the skeleton, each pair (k, j &gt; k) once and in the order k, then j, so candidates keep their order (ADR-027).
-    /// Each hash comes from the skeleton's prefix hashes in O(1) (ADR-033): the same value as hashing the window without
-    /// symbol k and then each deletion of that, without building those strings.
-    /// </summary>
-    private static void ProbeSecondDeletions(FingerprintTable fuzzy, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, CandidateSet candidates)
-    {
-        for (var k = 0; k < length; k++)
-        {
-            for (var j = k + 1; j < length; j++)
-            {
-                Probe(fuzzy, SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j), candidates);
-            }
-        }
     }
 
     /// <summary>Pieces a long pattern is cut into for the two-edit index (ADR-040).</summary>

@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+
 namespace Compliance.Classifiers.Text;
 
 /// <summary>64-bit hashes of skeletons and of their one-symbol deletions, the latter in linear time.</summary>
@@ -174,6 +178,10 @@ internal sealed class FingerprintTable
     /// <summary>False when <paramref name="fingerprint"/> is certainly absent; true when it may be present.</summary>
     internal bool MayContain(uint fingerprint) => _filter is not { } filter || filter.MayContain(fingerprint);
 
+    /// <summary>Asks the memory for the filter's line of <paramref name="fingerprint"/> ahead of <see cref="MayContain"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Prefetch(uint fingerprint) => _filter?.Prefetch(fingerprint);
+
     internal int Count => _entries.Length;
 
     internal static ulong Pack(uint fingerprint, int value) => ((ulong)fingerprint << 32) | (uint)value;
@@ -219,6 +227,23 @@ internal sealed class FingerprintFilter
 
     /// <summary>False when <paramref name="fingerprint"/> was certainly never added; true when it may have been.</summary>
     internal bool MayContain(uint fingerprint) => MayContainHash(Mix(fingerprint));
+
+    /// <summary>Asks the memory for <paramref name="fingerprint"/>'s word ahead of <see cref="MayContain"/>: a prompt's
+    /// probes go to lines of a table far larger than the caches, and asked for together they arrive together instead of
+    /// one miss after another. A hint only: it changes no answer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Prefetch(uint fingerprint) => PrefetchHash(Mix(fingerprint));
+
+    /// <summary><see cref="Prefetch"/> for a hash added with <see cref="AddHash"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal unsafe void PrefetchHash(ulong hash)
+    {
+        if (Sse.IsSupported)
+        {
+            var word = Slot(hash, _words.Length).Word;
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_words), word)));
+        }
+    }
 
     /// <summary>Adds a well-mixed 64-bit hash (a <see cref="SkeletonHash"/> value) as it is, without mixing it again.</summary>
     internal void AddHash(ulong hash)
