@@ -83,11 +83,7 @@ internal static partial class ScreeningLatency
                     var start = Stopwatch.GetTimestamp();
                     // As the prompt gate runs it: under the classifier guard, inline for the lexical classifier (ADR-022), or
                     // the guard every classifier had before (Task.Run, a linked token source with a timer, WaitAsync).
-                    var found = guard == Guard.Inline
-                        ? ClassifierGuard.RunInline(classifier.Name, t => classifier.ClassifyAsync(prompt, t), Budget, null, CancellationToken.None).Result
-                        : ClassifierGuard.RunAsync(classifier.Name, t => classifier.ClassifyAsync(prompt, t), Budget, null, CancellationToken.None).Result;
-                    var facts = found.Select(s => new GrantFact(s.Entity!, GrantState.None)).ToList();
-                    var decision = PolicyEngine.Evaluate(policies, new PolicyInput("prompt", found, facts));
+                    var (_, decision) = Screen(classifier, policies, prompt, inline: guard == Guard.Inline);
                     if (i >= 0)
                     {
                         samples[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
@@ -123,22 +119,38 @@ internal static partial class ScreeningLatency
         var policies = PolicyLoader.LoadDirectory(policiesDirectory).Set ?? throw new InvalidOperationException("policies did not load");
         var entities = SyntheticCatalog.Generate(size);
         var classifier = new NameClassifier(new FixedSource(NameMatcher.Build(entities, null)));
-        var chars = int.Parse(length.TrimEnd('v'), CultureInfo.InvariantCulture);
-        var prompts = length.EndsWith('v') ? VariedPrompts(entities, chars) : [Prompt(entities, chars)];
+        var prompts = Prompts(entities, length);
         Console.Error.WriteLine(FormattableString.Invariant($"pid {Environment.ProcessId}: looping {size:N0} × {length} for {seconds} s"));
         var until = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
         var cpuStart = ThreadCpu.Now();
         long calls = 0;
         while (Stopwatch.GetTimestamp() < until)
         {
-            var prompt = prompts[calls % prompts.Length];
-            var found = ClassifierGuard.RunInline(classifier.Name, t => classifier.ClassifyAsync(prompt, t), Budget, null, CancellationToken.None).Result;
-            var facts = found.Select(s => new GrantFact(s.Entity!, GrantState.None)).ToList();
-            _ = PolicyEngine.Evaluate(policies, new PolicyInput("prompt", found, facts));
+            _ = Screen(classifier, policies, prompts[calls % prompts.Length]);
             calls++;
         }
 
         Print($"{calls:N0} calls, {(ThreadCpu.Now() - cpuStart) / 1e3 / calls:F1} µs thread CPU per call");
+    }
+
+    /// <summary>One prompt screened as the prompt gate does it: the classifier under the classifier guard (inline for the
+    /// lexical classifier, ADR-022; <paramref name="inline"/> false: the <c>Task.Run</c> guard every classifier had before),
+    /// then the policy set with no grant.</summary>
+    internal static (IReadOnlyList<Signal> Found, PolicyDecision Decision) Screen(NameClassifier classifier, PolicySet policies, string prompt, bool inline = true)
+    {
+        var found = inline
+            ? ClassifierGuard.RunInline(classifier.Name, t => classifier.ClassifyAsync(prompt, t), Budget, null, CancellationToken.None).Result
+            : ClassifierGuard.RunAsync(classifier.Name, t => classifier.ClassifyAsync(prompt, t), Budget, null, CancellationToken.None).Result;
+        var facts = found.Select(s => new GrantFact(s.Entity!, GrantState.None)).ToList();
+        return (found, PolicyEngine.Evaluate(policies, new PolicyInput("prompt", found, facts)));
+    }
+
+    /// <summary>The prompts of a row: "2000" is <see cref="Prompt"/> of 2,000 characters (one prompt), "2000v"
+    /// <see cref="VariedPrompts"/> of 2,000 characters (a different one each call).</summary>
+    internal static string[] Prompts(IReadOnlyList<Compliance.Classifiers.Text.NamedEntity> entities, string length)
+    {
+        var chars = int.Parse(length.TrimEnd('v'), CultureInfo.InvariantCulture);
+        return length.EndsWith('v') ? VariedPrompts(entities, chars) : [Prompt(entities, chars)];
     }
 
     private static string Stages(NameClassifier classifier, PolicySet policies, string prompt, string label)

@@ -324,10 +324,36 @@ public sealed class NameMatcher
         /// <summary>Offsets in the prompt of the characters that disguise a window, in order (ADR-048).</summary>
         public List<int> DisguiseMarks { get; } = new(16);
 
-        private ulong[] _keys = new ulong[256];
+        private ulong[] _variants = new ulong[256];
 
-        /// <summary>Room for one window's or word's probe keys (hashed together, then prefetched and probed).</summary>
-        public Span<ulong> Keys(int length) => Sized(ref _keys, length);
+        /// <summary>
+        /// The hashes of the <paramref name="length"/> symbols at <paramref name="start"/>, then of them without each one
+        /// symbol (k = 0, 1, …), then, with <paramref name="twoDeletions"/>, without each pair (k, then j &gt; k): in that
+        /// order (candidates keep their order, ADR-027), each from the prefix hashes in O(1) (ADR-033) — the values
+        /// <see cref="SkeletonHash.Of"/> and <see cref="SkeletonHash.OfDeletions"/> give. Hashed together so that their
+        /// filter lines can be asked for together before any is tested (<see cref="FingerprintFilter.PrefetchHash"/>).
+        /// Valid until the next call.
+        /// </summary>
+        public ReadOnlySpan<ulong> Variants(ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, bool twoDeletions)
+        {
+            var variants = Sized(ref _variants, 1 + length + (twoDeletions ? length * (length - 1) / 2 : 0));
+            var n = 0;
+            variants[n++] = SkeletonHash.OfRange(prefix, power, start, length);
+            for (var k = 0; k < length; k++)
+            {
+                variants[n++] = SkeletonHash.OfDeletion(prefix, power, start, length, k);
+            }
+
+            for (var k = 0; twoDeletions && k < length; k++)
+            {
+                for (var j = k + 1; j < length; j++)
+                {
+                    variants[n++] = SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j);
+                }
+            }
+
+            return variants;
+        }
 
         public Span<ulong> Prefix(int length) => Sized(ref _prefix, length);
 
@@ -516,7 +542,7 @@ public sealed class NameMatcher
                         var w = summed + 1;
                         if (edits[w] == -1)
                         {
-                            edits[w] = VariantsMayMeet(_nearWords!, prefix, power, wordStarts[w], wordStarts[w + 1] - wordStarts[w], 1) ? (sbyte)1 : (sbyte)-2;
+                            edits[w] = VariantsMayMeet(scratch, _nearWords!, prefix, power, wordStarts[w], wordStarts[w + 1] - wordStarts[w], 1) ? (sbyte)1 : (sbyte)-2;
                         }
 
                         editSum += Math.Abs(edits[w]);
@@ -526,7 +552,7 @@ public sealed class NameMatcher
                     if (editSum <= budget && editSum >= 2)
                     {
                         // Within budget only if a word that is "two or more" edits away is not three or more.
-                        editSum += SettleTwoOrMore(edits, wordStarts, first, last, prefix, power);
+                        editSum += SettleTwoOrMore(scratch, edits, wordStarts, first, last, prefix, power);
                     }
 
                     if (editSum > budget)
@@ -566,40 +592,19 @@ public sealed class NameMatcher
 
                 var twoEdits = !oneEdit && maxDistance >= 2 && window.Length >= _distance2MinLength && window.Length - 2 <= _distance2MaxLength;
                 if (count == 1 && parts == 1 && bounded && _onePartKeys is { } onePart
-                    && !VariantsMayMeet(onePart, prefix, power, start, window.Length, twoEdits ? 2 : 1))
+                    && !VariantsMayMeet(scratch, onePart, prefix, power, start, window.Length, twoEdits ? 2 : 1))
                 {
                     continue;
                 }
 
                 candidates.Clear();
-                // The window and its one-symbol deletions, from the prefix hashes (the values SkeletonHash.Of and OfDeletions
-                // give; no stackalloc here either: a method with stackalloc and loops is not tiered, so has no dynamic PGO),
-                // then (see below) its two-symbol deletions; all hashed first and their filter lines asked for together, then
-                // probed in that order.
-                var secondDeletions = !oneEdit && _pieces is null && twoEdits;
-                var keys = scratch.Keys(1 + window.Length + (secondDeletions ? window.Length * (window.Length - 1) / 2 : 0));
-                var n = 0;
-                keys[n++] = SkeletonHash.OfRange(prefix, power, start, window.Length);
-                for (var k = 0; k < window.Length; k++)
-                {
-                    keys[n++] = SkeletonHash.OfDeletion(prefix, power, start, window.Length, k);
-                }
-
-                // Two-symbol deletions of the window (length L - 2) are needed only for a match two edits away in which
-                // both edits take a symbol out of the window (two substitutions, an insertion and a substitution...):
-                // every edit takes at most one symbol out of each side, so a match within one edit is met by the probes
-                // above, and the pattern then has L - 2, L - 1 or L symbols (0, 1 or 2 of its own deleted) and is long
-                // enough for two edits. Other windows would probe only fingerprints that can verify to nothing. Each pair
-                // (k, j > k) once and in the order k, then j, so candidates keep their order (ADR-027); each hash from the
-                // prefix hashes in O(1) (ADR-033).
-                for (var k = 0; secondDeletions && k < window.Length; k++)
-                {
-                    for (var j = k + 1; j < window.Length; j++)
-                    {
-                        keys[n++] = SkeletonHash.OfTwoDeletions(prefix, power, start, window.Length, k, j);
-                    }
-                }
-
+                // The window and its one-symbol deletions, and its two-symbol deletions where a match two edits away may
+                // need them: those (length L - 2) are needed only for a match in which both edits take a symbol out of the
+                // window (two substitutions, an insertion and a substitution...): every edit takes at most one symbol out of
+                // each side, so a match within one edit is met by the one-symbol deletions, and the pattern then has L - 2,
+                // L - 1 or L symbols (0, 1 or 2 of its own deleted) and is long enough for two edits. Other windows would
+                // probe only fingerprints that can verify to nothing. All their filter lines are asked for, then probed.
+                var keys = scratch.Variants(prefix, power, start, window.Length, twoDeletions: !oneEdit && _pieces is null && twoEdits);
                 foreach (var key in keys)
                 {
                     fuzzy.Prefetch(SkeletonHash.Fingerprint(key));
@@ -657,21 +662,9 @@ public sealed class NameMatcher
     /// each side (ADR-048). With the fuzzy index's keys: false means the window's probes would find nothing. A filter's
     /// false positive only answers true.
     /// </summary>
-    private static bool VariantsMayMeet(FingerprintFilter keys, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, int deletions)
+    private static bool VariantsMayMeet(Scratch scratch, FingerprintFilter keys, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, int deletions)
     {
-        // Hashed first, their filter lines asked for together, then tested (see FingerprintFilter.Prefetch).
-        var variants = Scratch.Fuzzy.Keys(1 + length + (deletions >= 2 ? length * (length - 1) / 2 : 0));
-        var n = 0;
-        variants[n++] = SkeletonHash.OfRange(prefix, power, start, length);
-        for (var k = 0; k < length; k++)
-        {
-            variants[n++] = SkeletonHash.OfDeletion(prefix, power, start, length, k);
-            for (var j = k + 1; j < length && deletions >= 2; j++)
-            {
-                variants[n++] = SkeletonHash.OfTwoDeletions(prefix, power, start, length, k, j);
-            }
-        }
-
+        var variants = scratch.Variants(prefix, power, start, length, twoDeletions: deletions >= 2);
         foreach (var variant in variants)
         {
             keys.PrefetchHash(variant);
@@ -698,7 +691,7 @@ public sealed class NameMatcher
     /// returns what that adds to the window's sum. Asked only when the sum is within budget counting such a word as 2,
     /// so at most one of them stands in the window.
     /// </summary>
-    private int SettleTwoOrMore(List<sbyte> edits, List<int> wordStarts, int first, int last, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power)
+    private int SettleTwoOrMore(Scratch scratch, List<sbyte> edits, List<int> wordStarts, int first, int last, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power)
     {
         var added = 0;
         for (var w = first; w <= last; w++)
@@ -706,7 +699,7 @@ public sealed class NameMatcher
             if (edits[w] == -2)
             {
                 var length = wordStarts[w + 1] - wordStarts[w];
-                edits[w] = length > MaxSettledWordLength || VariantsMayMeet(_nearWords2!, prefix, power, wordStarts[w], length, 2) ? (sbyte)2 : (sbyte)3;
+                edits[w] = length > MaxSettledWordLength || VariantsMayMeet(scratch, _nearWords2!, prefix, power, wordStarts[w], length, 2) ? (sbyte)2 : (sbyte)3;
                 added += edits[w] - 2;
             }
         }
