@@ -18,10 +18,8 @@ internal static partial class MiniLmAttentionAb
     {
         using var fused = new SentenceEmbedder();
         using var unfused = new SentenceEmbedder(quantized: true, DynamicQuantizer.WeightLevels, fuseAttention: false);
-        var name = SyntheticCatalog.Generate(100_000)[33_333].CanonicalName;
-        const string Sentence = "A slow cinematic pan across a rainy neon street at night, reflections on the wet asphalt, a woman in a yellow coat walks past a noodle stall. ";
         // The text-path bench's 300-character prompt, and one 20-word window of it.
-        var short300 = (name + " waves while a tiny green three-eyed alien in an oversized cape aims a ray gun from a saucer. " + Sentence + Sentence)[..300];
+        var short300 = Short300();
         var window = string.Join(' ', short300.Split(' ').Take(PromptWindows.WindowWords));
         Print($"{fused.ModelVersion}; {calls} calls each, interleaved; load average {LoadAverage()}");
         foreach (var text in new[] { short300, window })
@@ -59,6 +57,67 @@ internal static partial class MiniLmAttentionAb
 
             Print($"fused / unfused thread CPU: p50 {cpu[1][calls / 2] / cpu[0][calls / 2]:F3}, mean {cpu[1].Average() / cpu[0].Average():F3}; load average {LoadAverage()}");
         }
+    }
+
+    /// <summary>
+    /// ONNX Runtime's own per-operator profile of the shipped int8 graph on the 300-character prompt's one window:
+    /// kernel time per operator type, per call, and its share of the session's run time (what is not in a kernel is
+    /// the session's own overhead between kernels).
+    /// </summary>
+    internal static void Profile(int calls)
+    {
+        var prefix = Path.Combine(Path.GetTempPath(), "minilm-profile");
+        string file;
+        int pieces;
+        using (var embedder = new SentenceEmbedder(quantized: true, DynamicQuantizer.WeightLevels, profilePrefix: prefix))
+        {
+            var tokens = embedder.Tokenize(Short300());
+            pieces = tokens.Ids.Length;
+            for (var i = 0; i < calls; i++)
+            {
+                embedder.Embed(tokens);
+            }
+
+            file = embedder.EndProfiling();
+        }
+
+        using var trace = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+        var kernels = new Dictionary<string, (double Us, int Count)>();
+        double runs = 0;
+        var runCount = 0;
+        foreach (var e in trace.RootElement.EnumerateArray())
+        {
+            var name = e.GetProperty("name").GetString() ?? "";
+            var cat = e.TryGetProperty("cat", out var c) ? c.GetString() : null;
+            var dur = e.TryGetProperty("dur", out var d) ? d.GetDouble() : 0;
+            if (cat == "Session" && name == "model_run")
+            {
+                runs += dur;
+                runCount++;
+            }
+            else if (cat == "Node" && name.EndsWith("_kernel_time", StringComparison.Ordinal) && e.TryGetProperty("args", out var a)
+                     && a.TryGetProperty("op_name", out var op))
+            {
+                var key = op.GetString() ?? "?";
+                var (us, count) = kernels.GetValueOrDefault(key);
+                kernels[key] = (us + dur, count + 1);
+            }
+        }
+
+        // The first run is the warm-up in the constructor; the profile holds it too.
+        Print($"{pieces} word pieces, {runCount} runs profiled ({calls} timed + warm-up), load average {LoadAverage()}; {file}");
+        Print($"model_run mean {runs / Math.Max(runCount, 1) / 1000:F3} ms; kernels mean {kernels.Values.Sum(k => k.Us) / Math.Max(runCount, 1) / 1000:F3} ms");
+        foreach (var (op, (us, count)) in kernels.OrderByDescending(k => k.Value.Us))
+        {
+            Print($"{op,-28} {us / Math.Max(runCount, 1) / 1000,8:F3} ms/run {100 * us / Math.Max(runs, 1),6:F1} %  {count / Math.Max(runCount, 1),4} nodes");
+        }
+    }
+
+    private static string Short300()
+    {
+        var name = SyntheticCatalog.Generate(100_000)[33_333].CanonicalName;
+        const string Sentence = "A slow cinematic pan across a rainy neon street at night, reflections on the wet asphalt, a woman in a yellow coat walks past a noodle stall. ";
+        return (name + " waves while a tiny green three-eyed alien in an oversized cape aims a ray gun from a saucer. " + Sentence + Sentence)[..300];
     }
 
     private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];

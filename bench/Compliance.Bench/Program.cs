@@ -31,6 +31,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["--minilm-profile", ..])
+        {
+            MiniLmAttentionAb.Profile(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 300);
+            return;
+        }
+
         if (args is ["--frame-screening", ..])
         {
             FrameScreening.RunAsync(args.Length > 1 ? args[1] : ".").GetAwaiter().GetResult();

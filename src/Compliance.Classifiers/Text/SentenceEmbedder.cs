@@ -46,7 +46,9 @@ public sealed class SentenceEmbedder : IDisposable
 
     /// <summary>With a chosen weight range (the bench compares 7- and 8-bit weights) and, for the bench's same-run
     /// baseline, the int8 graph without its fused attention (before ADR-036: the same vectors, more kernels).</summary>
-    internal SentenceEmbedder(bool quantized, int weightLevels, bool fuseAttention = true)
+    /// <param name="profilePrefix">ONNX Runtime's per-operator profile written to files with this prefix (the bench's
+    /// <c>--minilm-profile</c>; <see cref="EndProfiling"/> names the file).</param>
+    internal SentenceEmbedder(bool quantized, int weightLevels, bool fuseAttention = true, string? profilePrefix = null)
     {
         Quantized = quantized;
         // One intra-op thread: requests run in parallel on the host's cores; a second pool per call only contends.
@@ -57,6 +59,13 @@ public sealed class SentenceEmbedder : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+        if (profilePrefix is not null)
+        {
+            // The prefix first: setting EnableProfiling hands the current prefix to the runtime.
+            _options.ProfileOutputPathPrefix = profilePrefix;
+            _options.EnableProfiling = true;
+        }
+
         var assembly = typeof(SentenceEncoder).Assembly;
         byte[] model;
         using (var stream = assembly.GetManifestResourceStream(ModelResource)
@@ -196,6 +205,9 @@ public sealed class SentenceEmbedder : IDisposable
         Normalize(vector);
         return vector;
     }
+
+    /// <summary>Ends the per-operator profile started by the profiling constructor; returns its file.</summary>
+    internal string EndProfiling() => _session.EndProfiling();
 
     public void Dispose()
     {
