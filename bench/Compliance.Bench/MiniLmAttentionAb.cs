@@ -113,7 +113,7 @@ internal static partial class MiniLmAttentionAb
         }
     }
 
-    private static string Short300()
+    internal static string Short300()
     {
         var name = SyntheticCatalog.Generate(100_000)[33_333].CanonicalName;
         const string Sentence = "A slow cinematic pan across a rainy neon street at night, reflections on the wet asphalt, a woman in a yellow coat walks past a noodle stall. ";

@@ -31,6 +31,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["--tokenizer-ab", ..])
+        {
+            TokenizerAb.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2_000);
+            return;
+        }
+
         if (args is ["--minilm-profile", ..])
         {
             MiniLmAttentionAb.Profile(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 300);

@@ -13,7 +13,8 @@ namespace Compliance.Classifiers.Text;
 /// descriptions and the prompt windows all go through it (docs/content-contexts.md, docs/text-semantics.md).
 /// </summary>
 /// <remarks>
-/// The package's tokenizer is used as is (the same token ids as its own encoder); the run and the pooling are ours:
+/// The package's tokenizer rules are kept (the same token ids as its own encoder, from <see cref="WordPieceTokenizer"/>
+/// without the package's allocations, ADR-050); the run and the pooling are ours:
 /// the package asks the session for both outputs and mean-pools through the tensor indexer, allocating an index array
 /// per element (a third of the cost of a 2,000-character prompt, bench/README.md). By default the weight matrices are
 /// quantised to int8 in process (<see cref="DynamicQuantizer"/>, ADR-020) and each attention block runs as one
@@ -33,7 +34,7 @@ public sealed class SentenceEmbedder : IDisposable
     private readonly InferenceSession _session;
     private readonly SessionOptions _options;
     private readonly RunOptions _runOptions = new();
-    private readonly MiniLMTokenizer _tokenizer = new();
+    private readonly WordPieceTokenizer _tokenizer = WordPieceTokenizer.MiniLm();
 
     // The model's own input word-piece embeddings (vocabulary × 384), for the static first stage (ADR-023).
     private readonly float[] _wordPieces;
@@ -122,13 +123,8 @@ public sealed class SentenceEmbedder : IDisposable
         return Embed(Tokenize(text));
     }
 
-    /// <summary>The package tokenizer's word pieces of one text, with [CLS] and [SEP].</summary>
-    public TokenizedText Tokenize(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var (ids, types, mask) = _tokenizer.Encode(text)[0];
-        return new TokenizedText(ids, types, mask);
-    }
+    /// <summary>The word pieces of one text, with [CLS] and [SEP]: the package tokenizer's ids (ADR-050).</summary>
+    public TokenizedText Tokenize(string text) => _tokenizer.Encode(text);
 
     /// <summary>
     /// A static embedding: the mean of the model's own input embeddings of the text's word pieces (no transformer),
