@@ -84,10 +84,10 @@ internal static class ServiceExtensions
         builder.Services.AddSingleton<IFaceBank>(sp => sp.GetRequiredService<Likeness.FaceBankIndex>());
         builder.Services.AddSingleton<IImageClassifier, FaceMatchClassifier>();
         builder.Services.AddOptions<ImageDecodingOptions>().BindConfiguration(ImageDecodingOptions.Section).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<ImageDecodingOptions>, ImageDecodingOptions.Validator>();
+        builder.Services.AddSingleton<IValidateOptions<ImageDecodingOptions>, AdmissionOptions.Validator<ImageDecodingOptions>>();
         builder.Services.AddSingleton<DecodeGate>();  // how many uploads decode at once, and how many may wait
         builder.Services.AddOptions<MediaProcessingOptions>().BindConfiguration(MediaProcessingOptions.Section).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<MediaProcessingOptions>, MediaProcessingOptions.Validator>();
+        builder.Services.AddSingleton<IValidateOptions<MediaProcessingOptions>, AdmissionOptions.Validator<MediaProcessingOptions>>();
         builder.Services.AddSingleton<MediaProcessGate>();  // how many video screenings and audio fingerprintings run at once
         builder.Services.AddSingleton(sp => new SafeImageDecoder(maxDecodedSide: sp.GetRequiredService<IOptions<ImageDecodingOptions>>().Value.MaxDecodedSide));
         builder.Services.AddSingleton(sp => new LocalBlobStore(PathsOptions.From(sp).Blobs!));

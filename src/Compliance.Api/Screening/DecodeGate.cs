@@ -4,8 +4,8 @@ using Microsoft.Extensions.Options;
 namespace Compliance.Api.Screening;
 
 /// <summary>
-/// Admits at most <see cref="ImageDecodingOptions.MaxConcurrent"/> uploads at a time to decoding and classification,
-/// queues up to <see cref="ImageDecodingOptions.QueueLimit"/> more (oldest first), and turns the rest away with
+/// Admits at most <see cref="AdmissionOptions.MaxConcurrent"/> uploads at a time to decoding and classification,
+/// queues up to <see cref="AdmissionOptions.QueueLimit"/> more (oldest first), and turns the rest away with
 /// <see cref="ServerBusyException"/> (503 with Retry-After). Without it, memory grows with the number of concurrent
 /// uploads: eight 40-megapixel PNGs took the process from 0.8 to 3.3 GB.
 /// </summary>
