@@ -1,3 +1,4 @@
+using Compliance.Classifiers.Text;
 using BenchmarkDotNet.Running;
 
 namespace Compliance.Bench;
@@ -21,7 +22,10 @@ internal static class Program
 
         if (args is ["--text-path-stages", ..])
         {
-            TextPathStages.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 400, args.Contains("--sign-pass-only"));
+            TextPathStages.Run(
+                args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 400,
+                args.Contains("--sign-pass-only"),
+                args.SkipWhile(a => a != "--shortlist").Skip(1).Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(CharacterSemanticIndex.DefaultShortlistRows));
             return;
         }
 

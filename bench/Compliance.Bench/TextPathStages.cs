@@ -16,7 +16,9 @@ internal static partial class TextPathStages
     /// <param name="calls">Rounds to time.</param>
     /// <param name="signPassOnly">Replaces the scan step with its sign pass alone (a shortlist of one row), to split the
     /// scan's cost into the pass over every row's signs and the exact scoring of the shortlist.</param>
-    internal static void Run(int calls, bool signPassOnly)
+    /// <param name="shortlistRows">Rows the description scan's sign pass keeps for exact scoring (the shipped
+    /// <see cref="CharacterSemanticIndex.DefaultShortlistRows"/> unless given), in the step and in the full path.</param>
+    internal static void Run(int calls, bool signPassOnly, int shortlistRows = CharacterSemanticIndex.DefaultShortlistRows)
     {
         var entities = SyntheticCatalog.Generate(100_000);
         var matcher = NameMatcher.Build(entities);
@@ -32,6 +34,11 @@ internal static partial class TextPathStages
         }
 
         var semantics = CharacterSemanticIndex.Build(vectors);
+        if (shortlistRows != CharacterSemanticIndex.DefaultShortlistRows)
+        {
+            semantics = semantics.WithFirstStage(CharacterSemanticIndex.DefaultExactUpToRows, shortlistRows);
+        }
+
         var fusion = TextFusionModel.LoadShipped();
         var screener = new CharacterTextScreener(embedder, fusion);
         var classifier = new NameClassifier(new Source(matcher, semantics), screener);
@@ -120,7 +127,7 @@ internal static partial class TextPathStages
         cpu.Clear();
         bytes.Clear();
         var gen0 = GC.CollectionCount(0);
-        Print($"300 characters, {calls} rounds of the steps then the full path, thread CPU; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Print($"300 characters, {calls} rounds, shortlist {shortlistRows} rows of the steps then the full path, thread CPU; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         for (call = 0; call < calls; call++)
         {
             Steps();

@@ -28,6 +28,8 @@ public sealed class DecisionLogTests(PostgresFixture postgres) : PostgresTests
         var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
         var (id, name) = await world.CharacterAsync("Audit Hound");
         var blocked = await world.ScreenAsync($"{name} sniffs the ground");
+        // The decision itself first: when the list below comes back empty, this says whether the screening or the list failed.
+        Assert.True(blocked["outcome"]?.GetValue<string>() == "block", $"screening '{name} sniffs the ground' answered {blocked.ToJsonString()}");
 
         var page = await World.Json(await world.Auditor.GetAsync($"/v1/decisions?outcome=block&characterId={id}&tenantId={world.TenantId}&rule=unlicensed-character-blocks"));
         var item = Assert.Single(page["items"]!.AsArray());
