@@ -22,7 +22,7 @@ fi
 rm -f "$base_dir"/bench/Compliance.Bench/*.cs
 cp "$root"/bench/Compliance.Bench/*.cs "$root/bench/Compliance.Bench/Compliance.Bench.csproj" "$base_dir/bench/Compliance.Bench/"
 cp "$root/tests/Compliance.Classifiers.Tests/Text/SyntheticCatalog.cs" "$base_dir/tests/Compliance.Classifiers.Tests/Text/SyntheticCatalog.cs"
-dotnet build -c Release "$base_dir/bench/Compliance.Bench" -nologo -v q
+dotnet build -c Release "$base_dir/bench/Compliance.Bench" -nologo -v q -p:AbBase=true # without the commands that need newer APIs
 dotnet build -c Release "$root/bench/Compliance.Bench" -nologo -v q
 base_dll="$base_dir/bench/Compliance.Bench/bin/Release/net10.0/Compliance.Bench.dll"
 cd "$root"

@@ -59,6 +59,7 @@ internal static partial class MiniLmAttentionAb
         }
     }
 
+#if !AB_BASE
     /// <summary>
     /// ONNX Runtime's own per-operator profile of the shipped int8 graph on the 300-character prompt's one window:
     /// kernel time per operator type, per call, and its share of the session's run time (what is not in a kernel is
@@ -112,6 +113,7 @@ internal static partial class MiniLmAttentionAb
             Print($"{op,-28} {us / Math.Max(runCount, 1) / 1000,8:F3} ms/run {100 * us / Math.Max(runs, 1),6:F1} %  {count / Math.Max(runCount, 1),4} nodes");
         }
     }
+#endif
 
     internal static string Short300()
     {

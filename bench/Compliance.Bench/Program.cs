@@ -35,6 +35,7 @@ internal static class Program
             return;
         }
 
+#if !AB_BASE
         if (args is ["--tokenizer-ab", ..])
         {
             TokenizerAb.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 2_000);
@@ -47,6 +48,7 @@ internal static class Program
             return;
         }
 
+#endif
         if (args is ["--frame-screening", ..])
         {
             FrameScreening.RunAsync(args.Length > 1 ? args[1] : ".").GetAwaiter().GetResult();

