@@ -115,12 +115,8 @@ internal static partial class MiniLmAttentionAb
     }
 #endif
 
-    internal static string Short300()
-    {
-        var name = SyntheticCatalog.Generate(100_000)[33_333].CanonicalName;
-        const string Sentence = "A slow cinematic pan across a rainy neon street at night, reflections on the wet asphalt, a woman in a yellow coat walks past a noodle stall. ";
-        return (name + " waves while a tiny green three-eyed alien in an oversized cape aims a ray gun from a saucer. " + Sentence + Sentence)[..300];
-    }
+    /// <summary>The text-path bench's 300-character prompt (<see cref="TextPathStages.Prompt300"/>) with its catalog's name.</summary>
+    internal static string Short300() => TextPathStages.Prompt300(SyntheticCatalog.Generate(100_000)[33_333].CanonicalName);
 
     private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
 

