@@ -22,12 +22,34 @@ internal static class Program
 
         if (args is ["--text-path-stages", ..])
         {
+#if !AB_BASE
+            // --prefetch N: how many shortlisted characters ahead the description scan prefetches (0: off);
+            // --kernel Avx2|Avx512|Vnni|Scalar: its dot kernel (ADR-051).
+            foreach (var ahead in args.SkipWhile(a => a != "--prefetch").Skip(1).Take(1))
+            {
+                CharacterSemanticIndex.PrefetchAhead = int.Parse(ahead, System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            foreach (var kernel in args.SkipWhile(a => a != "--kernel").Skip(1).Take(1))
+            {
+                CharacterSemanticIndex.Kernel = Enum.Parse<CharacterSemanticIndex.DotKernel>(kernel, ignoreCase: true);
+            }
+#endif
+
             TextPathStages.Run(
                 args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 400,
                 args.Contains("--sign-pass-only"),
                 args.SkipWhile(a => a != "--shortlist").Skip(1).Select(a => int.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(CharacterSemanticIndex.DefaultShortlistRows));
             return;
         }
+
+#if !AB_BASE
+        if (args is ["--scan-kernel-ab", ..])
+        {
+            ScanKernelAb.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000);
+            return;
+        }
+#endif
 
         if (args is ["--minilm-attention-ab", ..])
         {

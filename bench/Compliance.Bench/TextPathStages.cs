@@ -97,6 +97,8 @@ internal static partial class TextPathStages
             {
                 hits = semantics.Search(windowVectors, options.SemanticCandidateFloor, options.SemanticCandidates);
                 Lap("scan: the same search as shipped, after the sign pass alone (warm signs)");
+                hits = semantics.Search(windowVectors, options.SemanticCandidateFloor, options.SemanticCandidates);
+                Lap("scan: the same search again (signs and shortlisted rows warm: the arithmetic alone)");
             }
 
             var character = candidates.Where(m => m.Entity.Type == EntityTypes.Character).OrderByDescending(m => m.Confidence).First();
@@ -126,7 +128,7 @@ internal static partial class TextPathStages
         cpu.Clear();
         bytes.Clear();
         var gen0 = GC.CollectionCount(0);
-        Print($"300 characters, {calls} rounds of the steps then the full path, thread CPU, description shortlist {shortlistRows} rows; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Print($"300 characters, {calls} rounds of the steps then the full path, thread CPU, description shortlist {shortlistRows} rows{ScanSettings()}; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         for (call = 0; call < calls; call++)
         {
             Steps();
@@ -177,4 +179,11 @@ internal static partial class TextPathStages
 
         public CharacterSemanticIndex Semantics => semantics;
     }
+
+    /// <summary>The description scan's settings, for the header (the base build of an A/B has none to show).</summary>
+#if AB_BASE
+    private static string ScanSettings() => string.Empty;
+#else
+    private static string ScanSettings() => $", {CharacterSemanticIndex.Kernel} dot, prefetching {CharacterSemanticIndex.PrefetchAhead} characters ahead";
+#endif
 }

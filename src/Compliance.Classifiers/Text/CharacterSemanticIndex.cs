@@ -412,9 +412,7 @@ public sealed class CharacterSemanticIndex
         return [.. Enumerable.Range(0, windowQueries.Count).OrderByDescending(w => best[w]).ThenBy(w => w).Take(take)];
     }
 
-    private int StaticDot(ref sbyte row, int character, Queries queries, int q) => UseVnni
-        ? DotVnni(ref row, ref queries.Biased[q * Dim]) - (Bias * _staticRowSums![character])
-        : Dot(MemoryMarshal.CreateReadOnlySpan(ref row, Dim), queries.Signed.AsSpan(q * Dim, Dim));
+    private int StaticDot(ref sbyte row, int character, Queries queries, int q) => DotOf(ref row, _staticRowSums![character], queries, q);
 
     /// <summary>
     /// The characters whose best similarity to any of <paramref name="windows"/> reaches <paramref name="floor"/>,
@@ -467,9 +465,15 @@ public sealed class CharacterSemanticIndex
         var hits = 0;
         float firstSimilarity = float.NegativeInfinity, secondSimilarity = float.NegativeInfinity;
         var first = -1;
+        var ahead = candidates is null ? 0 : PrefetchAhead;
         for (var i = 0; i < count; i++)
         {
             var c = candidates is null ? i : candidates[i];
+            if (i + ahead < count && ahead > 0)
+            {
+                PrefetchRows(candidates![i + ahead]);
+            }
+
             var (similarity, window) = Best(_firstRow[c], _firstRow[c + 1], queries);
             if (similarity > firstSimilarity)
             {
@@ -513,6 +517,46 @@ public sealed class CharacterSemanticIndex
         return result;
     }
 
+    /// <summary>
+    /// How many shortlisted characters ahead of the one being scored the scan asks the memory system for (ADR-051). The
+    /// shortlist is a scattered few thousand of the catalog's rows (38 MB at 100,000 characters), so each one scored
+    /// cold waits on memory; asking for the rows several characters ahead overlaps those waits. 0 turns it off (the
+    /// bench's baseline). Scores do not change: only when the bytes arrive.
+    /// </summary>
+    internal static int PrefetchAhead { get; set; } = 8;
+
+    /// <summary>At most this many of a character's rows are prefetched (the hardware's stream prefetcher follows the
+    /// rest, which are contiguous).</summary>
+    private const int PrefetchRowsPerCharacter = 4;
+
+    /// <summary>Asks for the cache lines of character <paramref name="c"/>'s first rows and its scale without waiting.</summary>
+    private unsafe void PrefetchRows(int c)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        var first = _firstRow[c];
+        var end = Math.Min(_firstRow[c + 1], first + PrefetchRowsPerCharacter);
+        fixed (sbyte* rows = _rows)
+        fixed (float* scales = _scales)
+        {
+            Sse.Prefetch0(scales + first);
+            for (var r = first; r < end; r++)
+            {
+                var row = rows + ((nint)r * Dim);
+                // A row is 6 cache lines; a 7th when the array's data does not start on a line.
+                for (var line = 0; line < Dim; line += 64)
+                {
+                    Sse.Prefetch0(row + line);
+                }
+
+                Sse.Prefetch0(row + Dim - 1);
+            }
+        }
+    }
+
     /// <summary>Turns the first <paramref name="rows"/> shortlisted rows (in row order) into their distinct characters
     /// (so in character order), in place; returns how many.</summary>
     private int CharactersOf(int[] shortlist, int rows)
@@ -553,9 +597,7 @@ public sealed class CharacterSemanticIndex
             ref var row = ref Unsafe.Add(ref rows, r * Dim);
             for (var w = 0; w < queries.Count; w++)
             {
-                var dot = UseVnni
-                    ? DotVnni(ref row, ref queries.Biased[w * Dim]) - (Bias * _rowSums[r])
-                    : Dot(MemoryMarshal.CreateReadOnlySpan(ref row, Dim), queries.Signed.AsSpan(w * Dim, Dim));
+                var dot = DotOf(ref row, _rowSums[r], queries, w);
                 var similarity = dot * _scales[r] * queries.Scales[w];
                 if (similarity > best)
                 {
@@ -568,11 +610,17 @@ public sealed class CharacterSemanticIndex
         return (best, bestWindow);
     }
 
-    /// <summary>The prompt's windows quantised like the rows, and also biased to unsigned (q + 128) for VNNI, whose
-    /// multiply-add takes one unsigned and one signed operand: Σ(q + 128)·r − 128·Σr = Σ q·r, exactly.</summary>
+    /// <summary>The prompt's windows quantised like the rows, and in the form the search's kernel reads: widened to 16
+    /// bits once for the AVX2 and AVX-512 kernels (which then widen only the row), or biased to unsigned (q + 128) for
+    /// VNNI, whose multiply-add takes one unsigned and one signed operand: Σ(q + 128)·r − 128·Σr = Σ q·r, exactly.</summary>
     private sealed class Queries
     {
+        /// <summary>The kernel chosen for this search (<see cref="Kernel"/> when the queries were made).</summary>
+        public required DotKernel Kernel { get; init; }
+
         public required sbyte[] Signed { get; init; }
+
+        public required short[] Wide { get; init; }
 
         public required byte[] Biased { get; init; }
 
@@ -586,7 +634,6 @@ public sealed class CharacterSemanticIndex
         public static Queries Of(IReadOnlyList<float[]> vectors)
         {
             var signed = new sbyte[vectors.Count * Dim];
-            var biased = new byte[signed.Length];
             var scales = new float[vectors.Count];
             for (var i = 0; i < vectors.Count; i++)
             {
@@ -598,9 +645,17 @@ public sealed class CharacterSemanticIndex
                 scales[i] = Quantize(vectors[i], signed.AsSpan(i * Dim, Dim));
             }
 
-            for (var i = 0; i < signed.Length; i++)
+            var kernel = CharacterSemanticIndex.Kernel;
+            var biased = kernel == DotKernel.Vnni ? new byte[signed.Length] : [];
+            var wide = kernel is DotKernel.Avx2 or DotKernel.Avx512 ? new short[signed.Length] : [];
+            for (var i = 0; i < biased.Length; i++)
             {
                 biased[i] = (byte)(signed[i] + Bias);
+            }
+
+            for (var i = 0; i < wide.Length; i++)
+            {
+                wide[i] = signed[i];
             }
 
             var signs = new ulong[vectors.Count * SignWords];
@@ -609,14 +664,60 @@ public sealed class CharacterSemanticIndex
                 SignOf(signed.AsSpan(i * Dim, Dim), signs.AsSpan(i * SignWords, SignWords));
             }
 
-            return new Queries { Signed = signed, Biased = biased, Scales = scales, Signs = signs };
+            return new Queries { Kernel = kernel, Signed = signed, Wide = wide, Biased = biased, Scales = scales, Signs = signs };
         }
     }
 
     private const int Bias = 128;
 
-    /// <summary>The bench turns VNNI off to measure the portable AVX2 kernel against it in the same run.</summary>
-    internal static bool UseVnni { get; set; } = AvxVnni.IsSupported;
+    /// <summary>The int8 dot-product kernels. Every one computes the same exact integer sum (int8 products of at most
+    /// 127², 384 of them, never leave 32 bits), so every similarity is the same bit for bit whichever runs.</summary>
+    internal enum DotKernel
+    {
+        /// <summary>One element at a time: the reference the tests hold the others to.</summary>
+        Scalar,
+
+        /// <summary>256-bit: the row widened to 16 bits, <c>vpmaddwd</c> against the query widened once.</summary>
+        Avx2,
+
+        /// <summary>512-bit, the same arithmetic as <see cref="Avx2"/> on twice the lanes (ADR-051): the kernel on
+        /// machines with AVX-512 but without AVX-VNNI, which .NET 10 exposes only as its 256-bit VEX form.</summary>
+        Avx512,
+
+        /// <summary><c>vpdpbusd</c>: 32 multiply-adds an instruction, no widening.</summary>
+        Vnni,
+    }
+
+    /// <summary>Whether this machine runs <paramref name="kernel"/>.</summary>
+    internal static bool Supports(DotKernel kernel) => kernel switch
+    {
+        DotKernel.Scalar => true,
+        DotKernel.Avx2 => Avx2.IsSupported,
+        DotKernel.Avx512 => Avx512BW.IsSupported,
+        DotKernel.Vnni => AvxVnni.IsSupported,
+        _ => false,
+    };
+
+    /// <summary>The fastest kernel this machine runs: VNNI, else AVX-512, else AVX2, else one element at a time.</summary>
+    internal static DotKernel FastestKernel { get; } = Enum.GetValues<DotKernel>().Where(Supports).Max();
+
+    /// <summary>The kernel the scans use; the bench and the tests switch it to compare kernels in one process.</summary>
+    internal static DotKernel Kernel
+    {
+        get => _kernel;
+        set => _kernel = Supports(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "This machine does not run that kernel.");
+    }
+
+    private static DotKernel _kernel = FastestKernel;
+
+    /// <summary>Σ row[i]·query w[i] exactly, by the queries' kernel; <paramref name="rowSum"/> (Σ row[i]) serves VNNI's bias.</summary>
+    private static int DotOf(ref sbyte row, int rowSum, Queries queries, int w) => queries.Kernel switch
+    {
+        DotKernel.Vnni => DotVnni(ref row, ref queries.Biased[w * Dim]) - (Bias * rowSum),
+        DotKernel.Avx512 => DotAvx512(ref row, ref queries.Wide[w * Dim]),
+        DotKernel.Avx2 => DotAvx2(ref row, ref queries.Wide[w * Dim]),
+        _ => DotScalar(ref row, ref queries.Signed[w * Dim]),
+    };
 
     /// <summary>Symmetric int8: the largest magnitude maps to ±127. Returns the scale back to float.</summary>
     private static float Quantize(ReadOnlySpan<float> vector, Span<sbyte> into)
@@ -653,31 +754,41 @@ public sealed class CharacterSemanticIndex
         return Vector256.Sum(acc0 + acc1);
     }
 
-    internal static int Dot(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b)
+    /// <summary>Σ row[i]·query[i] with AVX-512BW: 32 row bytes widened to 16 bits (<c>vpmovsxbw</c>), multiplied by
+    /// the query's 16-bit lanes and added in pairs (<c>vpmaddwd</c>), twelve steps a row.</summary>
+    private static int DotAvx512(ref sbyte row, ref short query)
     {
-        var i = 0;
-        var sum = 0;
-        if (Avx2.IsSupported && a.Length >= 32)
+        var acc0 = Vector512<int>.Zero;
+        var acc1 = Vector512<int>.Zero;
+        for (nuint i = 0; i < Dim; i += 64)
         {
-            var acc = Vector256<int>.Zero;
-            ref var ra = ref MemoryMarshal.GetReference(a);
-            ref var rb = ref MemoryMarshal.GetReference(b);
-            for (; i <= a.Length - 32; i += 32)
-            {
-                var va = Vector256.LoadUnsafe(ref ra, (nuint)i);
-                var vb = Vector256.LoadUnsafe(ref rb, (nuint)i);
-                var (aLow, aHigh) = Vector256.Widen(va);
-                var (bLow, bHigh) = Vector256.Widen(vb);
-                acc = Avx2.Add(acc, Avx2.MultiplyAddAdjacent(aLow, bLow));
-                acc = Avx2.Add(acc, Avx2.MultiplyAddAdjacent(aHigh, bHigh));
-            }
-
-            sum = Vector256.Sum(acc);
+            acc0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref row, i)), Vector512.LoadUnsafe(ref query, i));
+            acc1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref row, i + 32)), Vector512.LoadUnsafe(ref query, i + 32));
         }
 
-        for (; i < a.Length; i++)
+        return Vector512.Sum(acc0 + acc1);
+    }
+
+    /// <summary>Σ row[i]·query[i] with AVX2: 16 row bytes widened to 16 bits a step, against the widened query.</summary>
+    private static int DotAvx2(ref sbyte row, ref short query)
+    {
+        var acc0 = Vector256<int>.Zero;
+        var acc1 = Vector256<int>.Zero;
+        for (nuint i = 0; i < Dim; i += 32)
         {
-            sum += a[i] * b[i];
+            acc0 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref row, i)), Vector256.LoadUnsafe(ref query, i));
+            acc1 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref row, i + 16)), Vector256.LoadUnsafe(ref query, i + 16));
+        }
+
+        return Vector256.Sum(acc0 + acc1);
+    }
+
+    private static int DotScalar(ref sbyte row, ref sbyte query)
+    {
+        var sum = 0;
+        for (var i = 0; i < Dim; i++)
+        {
+            sum += Unsafe.Add(ref row, i) * Unsafe.Add(ref query, i);
         }
 
         return sum;

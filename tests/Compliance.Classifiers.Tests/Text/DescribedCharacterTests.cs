@@ -90,28 +90,44 @@ public sealed class DescribedCharacterTests(TextBenchFixture fixture) : IClassFi
     }
 
     [Fact]
-    public void TheVnniAndPortableScansFindTheSameHitsWithTheSameSimilarities()
+    public void EveryDotKernelThisMachineRunsFindsTheScalarReferencesHitsBitForBit()
     {
         var random = new Random(11);
         var entities = Enumerable.Range(0, 500).Select(i => TestCatalog.Entity("R" + i, [], [])).ToArray();
-        var index = CharacterSemanticIndex.Build(entities.Select(e => new CharacterVectors(e, [RandomUnit(random), RandomUnit(random)])));
+        var characters = entities.Select(e => new CharacterVectors(e, [RandomUnit(random), RandomUnit(random)]) { StaticVector = RandomUnit(random) }).ToArray();
+        var index = CharacterSemanticIndex.Build(characters);
+        // Above the exact size the first stage and the prefetching path run too (a shortlist of 64 rows of 1,000).
+        var signed = index.WithFirstStage(exactUpToRows: 0, shortlistRows: 64, staticShortlistRows: 16);
         var windows = Enumerable.Range(0, 4).Select(_ => RandomUnit(random)).ToArray();
-        var vnni = CharacterSemanticIndex.UseVnni;
+        var spans = Enumerable.Range(0, 2).Select(_ => RandomUnit(random)).ToArray();
+        var kernel = CharacterSemanticIndex.Kernel;
         try
         {
-            CharacterSemanticIndex.UseVnni = false;
-            var portable = index.Search(windows, -1f, 20);
-            CharacterSemanticIndex.UseVnni = System.Runtime.Intrinsics.X86.AvxVnni.IsSupported;
-            var fast = index.Search(windows, -1f, 20);
+            CharacterSemanticIndex.Kernel = CharacterSemanticIndex.DotKernel.Scalar;
+            var reference = index.Search(windows, -1f, 20);
+            var signedReference = signed.Search(windows, -1f, 20);
+            var ranked = signed.RankWindows(spans, windows, 2);
+            Assert.Equal(20, reference.Count);
+            Assert.True(reference.Zip(reference.Skip(1)).All(p => p.First.Similarity >= p.Second.Similarity), "best first");
+            Assert.True(reference[0].Margin > 0 && reference.Skip(1).All(h => h.Margin <= 0), "margins over the strongest other character");
 
-            Assert.Equal(20, portable.Count);
-            Assert.Equal(portable, fast);
-            Assert.True(portable.Zip(portable.Skip(1)).All(p => p.First.Similarity >= p.Second.Similarity), "best first");
-            Assert.True(portable[0].Margin > 0 && portable.Skip(1).All(h => h.Margin <= 0), "margins over the strongest other character");
+            var ran = 0;
+            foreach (var other in Enum.GetValues<CharacterSemanticIndex.DotKernel>().Where(CharacterSemanticIndex.Supports))
+            {
+                CharacterSemanticIndex.Kernel = other;
+                // Record equality compares the floats exactly: the same bits, not merely close.
+                Assert.Equal(reference, index.Search(windows, -1f, 20));
+                Assert.Equal(signedReference, signed.Search(windows, -1f, 20));
+                Assert.Equal(ranked, signed.RankWindows(spans, windows, 2));
+                ran++;
+            }
+
+            // An x86-64 machine runs at least the scalar reference and AVX2; which others depends on the CPU.
+            Assert.True(ran >= (System.Runtime.Intrinsics.X86.Avx2.IsSupported ? 2 : 1), $"{ran} kernels ran");
         }
         finally
         {
-            CharacterSemanticIndex.UseVnni = vnni;
+            CharacterSemanticIndex.Kernel = kernel;
         }
     }
 
