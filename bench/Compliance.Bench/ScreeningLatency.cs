@@ -33,11 +33,17 @@ internal static partial class ScreeningLatency
     }
 
     /// <param name="policiesDirectory">The shipped policy set.</param>
-    /// <param name="only">Optional "characters×prompt chars" filter (e.g. "100000x2000"), for profiling one row.</param>
+    /// <param name="only">Optional "characters×prompt chars" filter (e.g. "100000x2000", or "100000x2000v" for varied prompts), for profiling one row; any other value is refused.</param>
     /// <param name="pieceIndex">Build the matcher with the paired four-piece two-edit index (ADR-033, ADR-040; off in the service) (2,000 calls).</param>
     internal static void Run(string policiesDirectory, string? only = null, bool pieceIndex = false)
     {
         Calls = pieceIndex ? 2_000 : Calls;
+        string[] rows = ["1000x100", "1000x2000", "1000x2000v", "100000x100", "100000x2000", "100000x2000v"];
+        if (only is not null && !rows.Contains(only))
+        {
+            throw new ArgumentException($"No row is \"{only}\"; the rows are {string.Join(", ", rows)} (or \"all\").", nameof(only));
+        }
+
         var policies = PolicyLoader.LoadDirectory(policiesDirectory).Set ?? throw new InvalidOperationException("policies did not load");
         Print($"load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; GC {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {System.Runtime.GCSettings.LatencyMode}");
         Console.WriteLine("| characters | prompt chars | guard | signals | throughput (prompts/s, 1 thread) | p50 µs | p99 µs | p99.9 µs | max µs | this thread's CPU µs p50 / p99 / max | allocated bytes per call | gen0/gen1/gen2 GCs during the timed calls |");
@@ -57,14 +63,15 @@ internal static partial class ScreeningLatency
             Console.Error.WriteLine(FormattableString.Invariant(
                 $"{size:N0} characters: built in {built.Elapsed.TotalSeconds:F1} s, {matcher.Size.FuzzyEntries:N0} fuzzy entries{(pieceIndex ? " (piece index)" : "")}, +{(GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / 1048576.0:N0} MiB managed"));
             var classifier = new NameClassifier(new FixedSource(matcher));
-            foreach (var (length, guard) in new[] { (100, Guard.Inline), (2_000, Guard.Inline), (2_000, Guard.TaskRun) })
+            // "2000v": a different 2,000-character prompt each call (ADR-049), the row the prompt-tail target is read from.
+            foreach (var (length, guard) in new[] { ("100", Guard.Inline), ("2000", Guard.Inline), ("2000", Guard.TaskRun), ("2000v", Guard.Inline) })
             {
                 if (only is not null && (only != FormattableString.Invariant($"{size}x{length}") || guard != Guard.Inline))
                 {
                     continue;
                 }
 
-                var prompt = Prompt(entities, length);
+                var prompts = Prompts(entities, length);
                 var samples = new double[Calls];
                 var cpu = new double[Calls];
                 var signals = 0;
@@ -83,7 +90,7 @@ internal static partial class ScreeningLatency
                     var start = Stopwatch.GetTimestamp();
                     // As the prompt gate runs it: under the classifier guard, inline for the lexical classifier (ADR-022), or
                     // the guard every classifier had before (Task.Run, a linked token source with a timer, WaitAsync).
-                    var (_, decision) = Screen(classifier, policies, prompt, inline: guard == Guard.Inline);
+                    var (_, decision) = Screen(classifier, policies, prompts[(i + Calls) % prompts.Length], inline: guard == Guard.Inline);
                     if (i >= 0)
                     {
                         samples[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
@@ -95,20 +102,24 @@ internal static partial class ScreeningLatency
                 var perCall = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / Calls;
                 if (guard == Guard.Inline)
                 {
-                    stages.Add(Stages(classifier, policies, prompt, $"{size:N0} × {length:N0}"));
+                    stages.Add(Stages(classifier, policies, prompts[0], $"{size:N0} × {Label(length)}"));
                 }
 
                 var collections = $"{GC.CollectionCount(0) - gcs[0]}/{GC.CollectionCount(1) - gcs[1]}/{GC.CollectionCount(2) - gcs[2]}";
                 Array.Sort(samples);
                 Array.Sort(cpu);
                 var throughput = Calls / (samples.Sum() / 1e6);
-                Print($"| {size:N0} | {length:N0} | {(guard == Guard.Inline ? "inline" : "Task.Run")} | {signals} | {throughput:N0} | {At(samples, 0.50):F1} | {At(samples, 0.99):F1} | {At(samples, 0.999):F1} | {samples[^1]:F0} | {At(cpu, 0.50):F1} / {At(cpu, 0.99):F1} / {cpu[^1]:F0} | {perCall:N0} | {collections} |");
+                Print($"| {size:N0} | {Label(length)} | {(guard == Guard.Inline ? "inline" : "Task.Run")} | {signals} | {throughput:N0} | {At(samples, 0.50):F1} | {At(samples, 0.99):F1} | {At(samples, 0.999):F1} | {samples[^1]:F0} | {At(cpu, 0.50):F1} / {At(cpu, 0.99):F1} / {cpu[^1]:F0} | {perCall:N0} | {collections} |");
             }
         }
 
         Console.WriteLine();
         Console.WriteLine("Allocated bytes per call by stage (one warm call on this thread): " + string.Join("; ", stages));
     }
+
+    /// <summary>A row's prompt length as the table shows it: "2,000", or "2,000 varied" for "2000v".</summary>
+    private static string Label(string length) => FormattableString.Invariant(
+        $"{int.Parse(length.TrimEnd('v'), CultureInfo.InvariantCulture):N0}{(length.EndsWith('v') ? " varied" : string.Empty)}");
 
     /// <summary>
     /// The inline screening path of one prompt in a loop for <paramref name="seconds"/>, for a profiler attached with
