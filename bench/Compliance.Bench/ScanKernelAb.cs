@@ -19,8 +19,8 @@ internal static class ScanKernelAb
     {
         var random = new Random(5);
         var entities = SyntheticCatalog.Generate(100_000);
-        var index = CharacterSemanticIndex.Build(entities.Select(e => new CharacterVectors(e, [RandomUnit(random)])));
-        var windows = Enumerable.Range(0, 1_000).Select(_ => new[] { RandomUnit(random) }).ToArray();
+        var index = CharacterSemanticIndex.Build(entities.Select(e => new CharacterVectors(e, [TextPathLatency.RandomUnit(random)])));
+        var windows = Enumerable.Range(0, 1_000).Select(_ => new[] { TextPathLatency.RandomUnit(random) }).ToArray();
         var configs = Enum.GetValues<CharacterSemanticIndex.DotKernel>()
             .Where(k => k != CharacterSemanticIndex.DotKernel.Scalar && CharacterSemanticIndex.Supports(k))
             .SelectMany(k => new[] { (Kernel: k, Ahead: 0), (Kernel: k, Ahead: 8), (Kernel: k, Ahead: 16) })
@@ -65,10 +65,11 @@ internal static class ScanKernelAb
         Print($"description scan, 100,000 characters x 1 row, shortlist {CharacterSemanticIndex.DefaultShortlistRows} rows, {calls} calls per configuration taking turns, thread CPU, a fresh window each call; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         Console.WriteLine("| dot kernel | prefetch (characters ahead) | p50 ms | p99 ms | mean ms | p50 vs the first row |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-        var baseline = Median(cpu[0]);
+        var sortedCpu = cpu.Select(c => c.Order().ToArray()).ToArray();
+        var baseline = sortedCpu[0][calls / 2];
         for (var k = 0; k < configs.Length; k++)
         {
-            var sorted = cpu[k].Order().ToArray();
+            var sorted = sortedCpu[k];
             Print($"| {configs[k].Kernel} | {configs[k].Ahead} | {sorted[calls / 2]:F3} | {sorted[Math.Min(calls - 1, (int)(calls * 0.99))]:F3} | {sorted.Average():F3} | {sorted[calls / 2] / baseline:F2} |");
         }
     }
@@ -78,15 +79,6 @@ internal static class ScanKernelAb
         CharacterSemanticIndex.Kernel = config.Kernel;
         CharacterSemanticIndex.PrefetchAhead = config.Ahead;
         return index.Search(query, 0.1f, 5);
-    }
-
-    private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
-
-    private static float[] RandomUnit(Random random)
-    {
-        var v = Enumerable.Range(0, SentenceEmbedder.Dimensions).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
-        var norm = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot(v, v));
-        return [.. v.Select(x => x / norm)];
     }
 
     private static void Print(FormattableString line) => Console.WriteLine(line.ToString(CultureInfo.InvariantCulture));

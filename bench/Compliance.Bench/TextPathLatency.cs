@@ -190,7 +190,8 @@ internal static class TextPathLatency
         Print($"the bench's real description prompt: full scan {string.Join(", ", x1.Select(h => $"{h.Character.CanonicalName} {h.Similarity:F4} margin {h.Margin:F4}"))}; first stage {string.Join(", ", y1.Select(h => $"{h.Character.CanonicalName} {h.Similarity:F4} margin {h.Margin:F4}"))}");
     }
 
-    private static float[] RandomUnit(Random random)
+    /// <summary>A random unit vector of the sentence model's size (the synthetic catalogs' descriptions).</summary>
+    internal static float[] RandomUnit(Random random)
     {
         var v = new float[SentenceEmbedder.Dimensions];
         for (var i = 0; i < v.Length; i++)

@@ -30,7 +30,7 @@ internal static partial class TextPathStages
         vectors.Add(new CharacterVectors(described, embedder.Embed([Description])) { StaticVector = embedder.StaticVectorOf([Description]) });
         foreach (var entity in entities.Where(e => e != described))
         {
-            vectors.Add(new CharacterVectors(entity, [RandomUnit(random)]) { StaticVector = RandomUnit(random) });
+            vectors.Add(new CharacterVectors(entity, [TextPathLatency.RandomUnit(random)]) { StaticVector = TextPathLatency.RandomUnit(random) });
         }
 
         var semantics = CharacterSemanticIndex.Build(vectors);
@@ -157,18 +157,6 @@ internal static partial class TextPathStages
     {
         const string Sentence = "A slow cinematic pan across a rainy neon street at night, reflections on the wet asphalt, a woman in a yellow coat walks past a noodle stall. ";
         return (name + " waves while a tiny green three-eyed alien in an oversized cape aims a ray gun from a saucer. " + Sentence + Sentence)[..300];
-    }
-
-    private static float[] RandomUnit(Random random)
-    {
-        var v = new float[SentenceEmbedder.Dimensions];
-        for (var i = 0; i < v.Length; i++)
-        {
-            v[i] = (float)((random.NextDouble() * 2) - 1);
-        }
-
-        var norm = MathF.Sqrt(v.Sum(x => x * x));
-        return [.. v.Select(x => x / norm)];
     }
 
     private static void Print(FormattableString line) => Console.WriteLine(line.ToString(CultureInfo.InvariantCulture));
