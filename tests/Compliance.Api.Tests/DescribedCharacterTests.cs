@@ -188,6 +188,29 @@ public sealed class DescribedCharacterTests(PostgresFixture postgres) : Postgres
         Assert.Contains(rule, new[] { null, "unlikely-character-allows", "namesake-character-review" });
     }
 
+    [Fact]
+    public async Task ANamesakeInAPromptThatDescribesTheCharacterIsBlockedAndTheSameNameInAnotherSceneIsNot()
+    {
+        // ADR-052: the one-word alias alone stays in review; with the character described around it, it blocks.
+        var world = await (await postgres.SharedAppAsync()).NewWorldAsync();
+        var (id, _) = await CharacterAsync(world, "Tram Phantom", new
+        {
+            aliases = new[] { "Havana" },
+            description = "A ghostly tram conductor made of swirling blue mist, with a brass lantern and a silver bell, who haunts the last night tram.",
+            examplePrompts = new[] { "a ghost tram conductor of blue mist ringing a silver bell on an empty night tram", "a misty blue phantom holding a brass lantern aboard a midnight tram" },
+        });
+
+        var described = await world.ScreenAsync("Havana, a ghostly conductor of swirling blue mist, rings her silver bell on the empty night tram, brass lantern glowing");
+        var elsewhere = await world.ScreenAsync("a family picnic in a park in Havana on a sunny afternoon");
+
+        Assert.Equal("block", described["outcome"]!.GetValue<string>());
+        var reason = ReasonFor(described, id)!;
+        Assert.Equal("described-namesake-character-blocks", reason["rule"]!.GetValue<string>());
+        Assert.True(reason["signal"]!["evidence"]!["similarity"]!.GetValue<double>() >= 0.64);
+        Assert.NotEqual("block", elsewhere["outcome"]!.GetValue<string>());
+        Assert.Contains(ReasonFor(elsewhere, id)?["rule"]?.GetValue<string>(), new[] { null, "unlikely-character-allows", "namesake-character-review" });
+    }
+
     [Theory]
     [InlineData("""{"canonicalName":"Bad Examples","examplePrompts":[""]}""")]
     [InlineData("""{"canonicalName":"Bad Language","localizedAliases":{"not a tag!":["x"]}}""")]

@@ -80,6 +80,10 @@ switch (command)
         // --except-common-words: the follow-up experiment (a catalog-independent "distinctive"), validation only.
         CorroborationGate.Choose(bench, Fusion(), Console.Out, Split.Validation, args.Contains("--except-common-words"));
         break;
+    case "namesake-gate":
+        // namesake-gate: ADR-052's similarity gate for described-namesake-character-blocks, chosen on train and validation only.
+        NamesakeGate.Choose(bench, Fusion(), Console.Out);
+        break;
     case "margin":
         // margin: the model's probability for a description-only candidate (no name) by similarity and margin over the
         // next character: how much it leans on the margin, e.g. when two near-identical characters are registered.
@@ -118,7 +122,7 @@ switch (command)
 
         break;
     default:
-        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate [train|validation|test|fresh] | gate | corroboration | long [train|validation|test] | explain PROMPT... [--model DIR] [--clauses]");
+        Console.Error.WriteLine("usage: train [--extra FILE.tsv ...] | evaluate [train|validation|test|fresh] | gate | corroboration | namesake-gate | long [train|validation|test] | explain PROMPT... [--model DIR] [--clauses]");
         return 2;
 }
 
