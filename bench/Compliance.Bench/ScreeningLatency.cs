@@ -40,7 +40,7 @@ internal static partial class ScreeningLatency
         Calls = pieceIndex ? 2_000 : Calls;
         // "2000v": a different 2,000-character prompt each call (ADR-049), the row the prompt-tail target is read from.
         int[] sizes = [1_000, 100_000];
-        (string Length, Guard Guard)[] variants = [("100", Guard.Inline), ("2000", Guard.Inline), ("2000", Guard.TaskRun), ("2000v", Guard.Inline)];
+        (string Length, Guard Guard)[] variants = [("100", Guard.Inline), ("2000", Guard.Inline), ("2000", Guard.TaskRun), ("2000v", Guard.Inline), ("2000u", Guard.Inline)];
         var rows = sizes.SelectMany(size => variants.Where(v => v.Guard == Guard.Inline).Select(v => FormattableString.Invariant($"{size}x{v.Length}"))).ToArray();
         if (only is not null && !rows.Contains(only))
         {
@@ -88,6 +88,11 @@ internal static partial class ScreeningLatency
                         gcs = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
                     }
 
+                    if ((i + Calls) % prompts.Length == 0 && i > -Calls && length.EndsWith('u'))
+                    {
+                        prompts = Prompts(entities, length); // new words, never seen (outside the timed call)
+                    }
+
                     var cpuStart = ThreadCpu.Now();
                     var start = Stopwatch.GetTimestamp();
                     // As the prompt gate runs it: under the classifier guard, inline for the lexical classifier (ADR-022), or
@@ -121,7 +126,7 @@ internal static partial class ScreeningLatency
 
     /// <summary>A row's prompt length as the table shows it: "2,000", or "2,000 varied" for "2000v".</summary>
     private static string Label(string length) => FormattableString.Invariant(
-        $"{int.Parse(length.TrimEnd('v'), CultureInfo.InvariantCulture):N0}{(length.EndsWith('v') ? " varied" : string.Empty)}");
+        $"{int.Parse(length.TrimEnd('v', 'u'), CultureInfo.InvariantCulture):N0}{(length.EndsWith('v') ? " varied" : length.EndsWith('u') ? " unseen words" : string.Empty)}");
 
     /// <summary>
     /// The inline screening path of one prompt in a loop for <paramref name="seconds"/>, for a profiler attached with
@@ -139,6 +144,11 @@ internal static partial class ScreeningLatency
         long calls = 0;
         while (Stopwatch.GetTimestamp() < until)
         {
+            if (calls % prompts.Length == 0 && calls > 0 && length.EndsWith('u'))
+            {
+                prompts = Prompts(entities, length);
+            }
+
             _ = Screen(classifier, policies, prompts[calls % prompts.Length]);
             calls++;
         }
@@ -162,8 +172,48 @@ internal static partial class ScreeningLatency
     /// <see cref="VariedPrompts"/> of 2,000 characters (a different one each call).</summary>
     internal static string[] Prompts(IReadOnlyList<Compliance.Classifiers.Text.NamedEntity> entities, string length)
     {
-        var chars = int.Parse(length.TrimEnd('v'), CultureInfo.InvariantCulture);
-        return length.EndsWith('v') ? VariedPrompts(entities, chars) : [Prompt(entities, chars)];
+        var chars = int.Parse(length.TrimEnd('v', 'u'), CultureInfo.InvariantCulture);
+        return length.EndsWith('v') ? VariedPrompts(entities, chars)
+            : length.EndsWith('u') ? UnseenWordPrompts(entities, chars, Interlocked.Increment(ref _unseenSeed))
+            : [Prompt(entities, chars)];
+    }
+
+    private static int _unseenSeed;
+    private static int _unseenWords;
+
+    /// <summary>
+    /// <paramref name="count"/> prompts of <paramref name="length"/> characters that name the same two characters as
+    /// <see cref="Prompt"/> and go on with lower-case letter strings of 6–10 letters, each made unique by a count: no word
+    /// repeats (within a round or across rounds), so nothing remembered per word (ADR-053) is ever used again — the
+    /// worst case for the word memo, and unlike any real prompt's vocabulary.
+    /// </summary>
+    internal static string[] UnseenWordPrompts(IReadOnlyList<Compliance.Classifiers.Text.NamedEntity> entities, int length, int seed, int count = 2_048)
+    {
+        var random = new Random(seed);
+        var head = $"{entities[entities.Count / 3].CanonicalName} meets {entities[entities.Count / 2].Aliases[0].Replace('o', '0')} ";
+        return [.. Enumerable.Range(0, count).Select(_ =>
+        {
+            var builder = new System.Text.StringBuilder(head, length + 16);
+            while (builder.Length < length)
+            {
+                // 1–5 random letters, then the process's word count in five base-26 letters: 6–10 letters, and no two
+                // words of a process alike before 26^5 (11.9 million) words.
+                var letters = random.Next(1, 6);
+                for (var i = 0; i < letters; i++)
+                {
+                    builder.Append((char)('a' + random.Next(26)));
+                }
+
+                for (int i = 0, n = Interlocked.Increment(ref _unseenWords); i < 5; i++, n /= 26)
+                {
+                    builder.Append((char)('a' + (n % 26)));
+                }
+
+                builder.Append(random.Next(8) == 0 ? ". " : " ");
+            }
+
+            return builder.ToString(0, length);
+        })];
     }
 
     private static string Stages(NameClassifier classifier, PolicySet policies, string prompt, string label)

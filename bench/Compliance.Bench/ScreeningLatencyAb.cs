@@ -69,8 +69,10 @@ internal static class ScreeningLatencyAb
         servers.ForEach(v => v.Round(length, 20_000));
         var results = new List<RoundResult[]>();
         Console.WriteLine();
-        var varied = length.EndsWith('v');
-        Print($"**{size:N0} characters × {length.TrimEnd('v')}-character {(varied ? "prompts, a different one each call (varied corpus text)" : "prompt (one sentence repeated)")}**, load average {LoadAverage()} at the start");
+        var kind = length.EndsWith('v') ? "prompts, a different one each call (varied corpus text)"
+            : length.EndsWith('u') ? "prompts of random letter strings, no word ever seen before (the word memo's worst case)"
+            : "prompt (one sentence repeated)";
+        Print($"**{size:N0} characters × {length.TrimEnd('v', 'u')}-character {kind}**, load average {LoadAverage()} at the start");
         Console.WriteLine($"| round | order | {string.Join(" | ", servers.Select(v => $"{v.Name} thread CPU µs p50 / p99"))} | {string.Join(" | ", servers.Skip(1).Select(v => $"{v.Name} p50 / p99 ratio"))} |");
         Console.WriteLine($"|---:|---|{string.Concat(Enumerable.Repeat("---|", servers.Count))}{string.Concat(Enumerable.Repeat("---:|", servers.Count - 1))}");
         for (var r = 0; r < rounds; r++)
@@ -133,6 +135,11 @@ internal static class ScreeningLatencyAb
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             for (var i = 0; i < calls; i++)
             {
+                if (i % prompts.Length == 0 && i > 0 && lengthText.EndsWith('u'))
+                {
+                    prompts = ScreeningLatency.Prompts(entities, lengthText); // new words, never seen
+                }
+
                 var prompt = prompts[i % prompts.Length];
                 var cpuStart = ThreadCpu.Now();
                 // As the prompt gate runs the lexical classifier: under the inline classifier guard (ADR-022).

@@ -66,6 +66,11 @@ public sealed class NameMatcher
     // The fuzzy-index keys (skeleton hashes) of the patterns that have a one-part eligible alias: a one-part window,
     // which can only match such an alias, none of whose keys is here has no candidate to look up (ADR-048).
     private readonly FingerprintFilter? _onePartKeys;
+
+    // What the filters above answered for a prompt word, by the word's skeleton hash (ADR-053): the same word in the
+    // next prompt costs one read of a table that stays in the core's cache instead of one to a few dozen filter lines
+    // scattered over megabytes. Per catalog: a new matcher starts empty.
+    private readonly WordMemo? _wordMemo;
     private readonly bool _wordBounds;
     private readonly int _fuzzyMinLength;
     private readonly int _fuzzyMaxLength;
@@ -75,7 +80,7 @@ public sealed class NameMatcher
     private readonly int _distance2MinLength;
     private readonly int _distance2MaxLength;
 
-    private NameMatcher(NameMatcherOptions options, NamedEntity[] entities, BuildState state, bool pieceIndex, bool wordBounds)
+    private NameMatcher(NameMatcherOptions options, NamedEntity[] entities, BuildState state, bool pieceIndex, bool wordBounds, bool memoizeWords)
     {
         _options = options;
         _pieceIndex = pieceIndex;
@@ -136,6 +141,7 @@ public sealed class NameMatcher
 
         _trie = new SkeletonTrie(patterns);
         (_fuzzy, _pieces, _aliasWords, _nearWords, _nearWords2, _onePartKeys, _fuzzyMinLength, _fuzzyMaxLength, _distance2MinLength, _distance2MaxLength) = BuildFuzzyIndex(patterns);
+        _wordMemo = _fuzzy is null || !memoizeWords ? null : new WordMemo();
         Version = ComputeVersion(options, entities);
     }
 
@@ -165,9 +171,10 @@ public sealed class NameMatcher
     /// </summary>
     /// <remarks>
     /// <paramref name="wordBounds"/> false probes every multi-word window as before ADR-048, for the tests that compare the
-    /// two and for the benchmark's same-run baseline.
+    /// two and for the benchmark's same-run baseline. <paramref name="memoizeWords"/> false asks the filters for every
+    /// prompt word every time, as before ADR-053 (the same answers), for the same tests and the benchmark.
     /// </remarks>
-    internal static NameMatcher Build(IEnumerable<NamedEntity> entities, NameMatcherOptions? options, bool pieceIndex, bool wordBounds = true)
+    internal static NameMatcher Build(IEnumerable<NamedEntity> entities, NameMatcherOptions? options, bool pieceIndex, bool wordBounds = true, bool memoizeWords = true)
     {
         ArgumentNullException.ThrowIfNull(entities);
         options ??= NameMatcherOptions.Default;
@@ -201,7 +208,7 @@ public sealed class NameMatcher
             }
         }
 
-        return new NameMatcher(options, list, state, pieceIndex, wordBounds);
+        return new NameMatcher(options, list, state, pieceIndex, wordBounds, memoizeWords);
     }
 
     /// <summary>Finds the catalog names in <paramref name="text"/>, ordered by position.</summary>
@@ -307,6 +314,9 @@ public sealed class NameMatcher
         public List<int> WordStarts { get; } = new(512);
 
         public List<bool> Common { get; } = new(512);
+
+        /// <summary>Per word, its skeleton hash (the <see cref="WordMemo"/> key).</summary>
+        public List<ulong> WordHashes { get; } = new(512);
 
         /// <summary>Per word, a lower bound on its edits to any alias word: 0 (an alias word), 1, 2, 3 ("three or more");
         /// -2 for "two or more" before the two-deletion check; -1 until needed (ADR-048).</summary>
@@ -459,11 +469,14 @@ public sealed class NameMatcher
         var scratch = Scratch.Fuzzy;
         var wordStarts = scratch.WordStarts;
         var common = scratch.Common;
+        var wordHashes = scratch.WordHashes;
+        var memo = _wordMemo;
         var edits = scratch.Edits;
         var exactSpans = scratch.ExactSpans;
         var candidates = scratch.Candidates;
         wordStarts.Clear();
         common.Clear();
+        wordHashes.Clear();
         edits.Clear();
         exactSpans.Clear();
         for (var i = 0; i < skeleton.Length; i++)
@@ -486,7 +499,15 @@ public sealed class NameMatcher
         {
             var hash = SkeletonHash.OfRange(prefix, power, wordStarts[w], wordStarts[w + 1] - wordStarts[w]);
             common.Add(CommonWords.ContainsHash(hash));
-            edits.Add(_aliasWords!.Contains(SkeletonHash.Fingerprint(hash)) ? (sbyte)0 : (sbyte)-1);
+            wordHashes.Add(hash);
+            var aliasWord = memo?.Get(hash, WordMemo.AliasWord) ?? -1;
+            if (aliasWord < 0)
+            {
+                aliasWord = _aliasWords!.Contains(SkeletonHash.Fingerprint(hash)) ? 1 : 0;
+                memo?.Set(hash, WordMemo.AliasWord, aliasWord == 1);
+            }
+
+            edits.Add(aliasWord == 1 ? (sbyte)0 : (sbyte)-1);
         }
 
         foreach (var hit in hits)
@@ -542,7 +563,7 @@ public sealed class NameMatcher
                         var w = summed + 1;
                         if (edits[w] == -1)
                         {
-                            edits[w] = VariantsMayMeet(scratch, _nearWords!, prefix, power, wordStarts[w], wordStarts[w + 1] - wordStarts[w], 1) ? (sbyte)1 : (sbyte)-2;
+                            edits[w] = Memoized(memo, wordHashes[w], WordMemo.NearOne, scratch, _nearWords!, prefix, power, wordStarts[w], wordStarts[w + 1] - wordStarts[w], 1) ? (sbyte)1 : (sbyte)-2;
                         }
 
                         editSum += Math.Abs(edits[w]);
@@ -552,7 +573,7 @@ public sealed class NameMatcher
                     if (editSum <= budget && editSum >= 2)
                     {
                         // Within budget only if a word that is "two or more" edits away is not three or more.
-                        editSum += SettleTwoOrMore(scratch, edits, wordStarts, first, last, prefix, power);
+                        editSum += SettleTwoOrMore(scratch, edits, wordStarts, first, last, prefix, power, memo, wordHashes);
                     }
 
                     if (editSum > budget)
@@ -591,8 +612,9 @@ public sealed class NameMatcher
                 }
 
                 var twoEdits = !oneEdit && maxDistance >= 2 && window.Length >= _distance2MinLength && window.Length - 2 <= _distance2MaxLength;
+                // The window is the word: its hash is the word's (twoEdits follows from its length alone).
                 if (count == 1 && parts == 1 && bounded && _onePartKeys is { } onePart
-                    && !VariantsMayMeet(scratch, onePart, prefix, power, start, window.Length, twoEdits ? 2 : 1))
+                    && !Memoized(memo, wordHashes[first], WordMemo.OnePart, scratch, onePart, prefix, power, start, window.Length, twoEdits ? 2 : 1))
                 {
                     continue;
                 }
@@ -681,6 +703,21 @@ public sealed class NameMatcher
         return false;
     }
 
+    /// <summary><see cref="VariantsMayMeet"/> for a whole prompt word, answered from <paramref name="memo"/> when this word
+    /// was asked before (the answer depends only on its symbols, keyed by its hash <paramref name="word"/>).</summary>
+    private static bool Memoized(WordMemo? memo, ulong word, int answer, Scratch scratch, FingerprintFilter keys, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, int start, int length, int deletions)
+    {
+        var known = memo?.Get(word, answer) ?? -1;
+        if (known >= 0)
+        {
+            return known == 1;
+        }
+
+        var meets = VariantsMayMeet(scratch, keys, prefix, power, start, length, deletions);
+        memo?.Set(word, answer, meets);
+        return meets;
+    }
+
     /// <summary>The longest prompt word whose "two or more" is settled to 2 or 3; a longer one stays 2, so the filter of
     /// alias words' two-symbol deletions holds only alias words of up to this many symbols plus two (ADR-048).</summary>
     private const int MaxSettledWordLength = 12;
@@ -691,7 +728,7 @@ public sealed class NameMatcher
     /// returns what that adds to the window's sum. Asked only when the sum is within budget counting such a word as 2,
     /// so at most one of them stands in the window.
     /// </summary>
-    private int SettleTwoOrMore(Scratch scratch, List<sbyte> edits, List<int> wordStarts, int first, int last, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power)
+    private int SettleTwoOrMore(Scratch scratch, List<sbyte> edits, List<int> wordStarts, int first, int last, ReadOnlySpan<ulong> prefix, ReadOnlySpan<ulong> power, WordMemo? memo, List<ulong> wordHashes)
     {
         var added = 0;
         for (var w = first; w <= last; w++)
@@ -699,7 +736,7 @@ public sealed class NameMatcher
             if (edits[w] == -2)
             {
                 var length = wordStarts[w + 1] - wordStarts[w];
-                edits[w] = length > MaxSettledWordLength || VariantsMayMeet(scratch, _nearWords2!, prefix, power, wordStarts[w], length, 2) ? (sbyte)2 : (sbyte)3;
+                edits[w] = length > MaxSettledWordLength || Memoized(memo, wordHashes[w], WordMemo.NearTwo, scratch, _nearWords2!, prefix, power, wordStarts[w], length, 2) ? (sbyte)2 : (sbyte)3;
                 added += edits[w] - 2;
             }
         }

@@ -458,3 +458,61 @@ internal sealed class OsaWindow
         return 0;
     }
 }
+
+/// <summary>
+/// What a catalog's word filters answered for a prompt word, keyed by the word's 64-bit skeleton hash (ADR-053): four
+/// yes/no answers that depend only on the word's symbols and the catalog (<see cref="AliasWord"/>, <see cref="NearOne"/>,
+/// <see cref="NearTwo"/>, <see cref="OnePart"/>). A direct-mapped table of 32,768 words, 256 KiB, small enough to stay
+/// in the core's cache where the filters it saves reads of span tens of megabytes.
+/// </summary>
+/// <remarks>
+/// Each slot is one 64-bit word, written and read whole (atomic on every 64-bit .NET platform): the word's hash above its
+/// low 8 bits, then two bits per answer (known, value). The slot's index is the hash's low 15 bits, so a slot whose high
+/// bits equal a hash's high bits holds that very hash. Threads race on slots without locks: a write may drop another
+/// thread's answers for the same word or evict another word (both are then asked of the filters again), but every bit
+/// written is the filters' answer for that exact hash, so no answer is ever wrong. Two words share an answer only if
+/// their 64-bit skeleton hashes are equal.
+/// </remarks>
+internal sealed class WordMemo
+{
+    internal const int AliasWord = 0;
+    internal const int NearOne = 2;
+    internal const int NearTwo = 4;
+    internal const int OnePart = 6;
+
+    private const ulong AnswerBits = 0xFF;
+
+    private readonly ulong[] _slots;
+    private readonly int _mask;
+
+    /// <param name="slotBits">log2 of the slots (at least 8, so that a slot's index covers the answer bits).</param>
+    internal WordMemo(int slotBits = 15)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(slotBits, 8);
+        _slots = new ulong[1 << slotBits];
+        _mask = (1 << slotBits) - 1;
+    }
+
+    /// <returns>1 or 0 when <paramref name="answer"/> is known for the word <paramref name="hash"/>, -1 when not.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int Get(ulong hash, int answer)
+    {
+        var slot = Volatile.Read(ref _slots[(int)hash & _mask]);
+        if ((slot & ~AnswerBits) != (hash & ~AnswerBits))
+        {
+            return -1;
+        }
+
+        var bits = (int)(slot >> answer) & 3;
+        return (bits & 1) == 0 ? -1 : bits >> 1;
+    }
+
+    /// <summary>Records the filters' <paramref name="value"/> of <paramref name="answer"/> for the word <paramref name="hash"/>.</summary>
+    internal void Set(ulong hash, int answer, bool value)
+    {
+        ref var slot = ref _slots[(int)hash & _mask];
+        var current = Volatile.Read(ref slot);
+        var kept = (current & ~AnswerBits) == (hash & ~AnswerBits) ? current & AnswerBits & ~(3UL << answer) : 0;
+        Volatile.Write(ref slot, (hash & ~AnswerBits) | kept | ((value ? 3UL : 1UL) << answer));
+    }
+}
