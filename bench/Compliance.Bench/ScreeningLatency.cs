@@ -40,7 +40,7 @@ internal static partial class ScreeningLatency
         Calls = pieceIndex ? 2_000 : Calls;
         // "2000v": a different 2,000-character prompt each call (ADR-049), the row the prompt-tail target is read from.
         int[] sizes = [1_000, 100_000];
-        (string Length, Guard Guard)[] variants = [("100", Guard.Inline), ("2000", Guard.Inline), ("2000", Guard.TaskRun), ("2000v", Guard.Inline), ("2000u", Guard.Inline)];
+        (string Length, Guard Guard)[] variants = [("100", Guard.Inline), ("2000", Guard.Inline), ("2000", Guard.TaskRun), ("2000v", Guard.Inline), ("2000s", Guard.Inline), ("2000u", Guard.Inline)];
         var rows = sizes.SelectMany(size => variants.Where(v => v.Guard == Guard.Inline).Select(v => FormattableString.Invariant($"{size}x{v.Length}"))).ToArray();
         if (only is not null && !rows.Contains(only))
         {
@@ -88,7 +88,7 @@ internal static partial class ScreeningLatency
                         gcs = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
                     }
 
-                    if ((i + Calls) % prompts.Length == 0 && i > -Calls && length.EndsWith('u'))
+                    if ((i + Calls) % prompts.Length == 0 && i > -Calls && (length.EndsWith('u') || length.EndsWith('s')))
                     {
                         prompts = Prompts(entities, length); // new words, never seen (outside the timed call)
                     }
@@ -126,7 +126,7 @@ internal static partial class ScreeningLatency
 
     /// <summary>A row's prompt length as the table shows it: "2,000", or "2,000 varied" for "2000v".</summary>
     private static string Label(string length) => FormattableString.Invariant(
-        $"{int.Parse(length.TrimEnd('v', 'u'), CultureInfo.InvariantCulture):N0}{(length.EndsWith('v') ? " varied" : length.EndsWith('u') ? " unseen words" : string.Empty)}");
+        $"{int.Parse(length.TrimEnd('v', 'u', 's'), CultureInfo.InvariantCulture):N0}{(length.EndsWith('v') ? " varied" : length.EndsWith('u') ? " unseen words" : length.EndsWith('s') ? " shuffled words" : string.Empty)}");
 
     /// <summary>
     /// The inline screening path of one prompt in a loop for <paramref name="seconds"/>, for a profiler attached with
@@ -144,7 +144,7 @@ internal static partial class ScreeningLatency
         long calls = 0;
         while (Stopwatch.GetTimestamp() < until)
         {
-            if (calls % prompts.Length == 0 && calls > 0 && length.EndsWith('u'))
+            if (calls % prompts.Length == 0 && calls > 0 && (length.EndsWith('u') || length.EndsWith('s')))
             {
                 prompts = Prompts(entities, length);
             }
@@ -172,8 +172,9 @@ internal static partial class ScreeningLatency
     /// <see cref="VariedPrompts"/> of 2,000 characters (a different one each call).</summary>
     internal static string[] Prompts(IReadOnlyList<Compliance.Classifiers.Text.NamedEntity> entities, string length)
     {
-        var chars = int.Parse(length.TrimEnd('v', 'u'), CultureInfo.InvariantCulture);
+        var chars = int.Parse(length.TrimEnd('v', 'u', 's'), CultureInfo.InvariantCulture);
         return length.EndsWith('v') ? VariedPrompts(entities, chars)
+            : length.EndsWith('s') ? VariedPrompts(entities, chars, shuffleSeed: Interlocked.Increment(ref _unseenSeed))
             : length.EndsWith('u') ? UnseenWordPrompts(entities, chars, Interlocked.Increment(ref _unseenSeed))
             : [Prompt(entities, chars)];
     }
@@ -248,7 +249,10 @@ internal static partial class ScreeningLatency
     /// vocabulary). Unlike <see cref="Prompt"/>, which repeats one sentence, consecutive calls do not look up the same
     /// keys, so the fuzzy index's lines are not all in the cache and the branch history does not repeat.
     /// </summary>
-    internal static string[] VariedPrompts(IReadOnlyList<Compliance.Classifiers.Text.NamedEntity> entities, int length, int count = 256)
+    /// <param name="shuffleSeed">When set ("2000s", ADR-053): the same corpus lines with their words in a random order
+    /// drawn from this seed, new for every call of this method — the corpus's vocabulary, but word sequences that
+    /// (almost) never repeat, so what is remembered per window is not met again.</param>
+    internal static string[] VariedPrompts(IReadOnlyList<Compliance.Classifiers.Text.NamedEntity> entities, int length, int count = 256, int? shuffleSeed = null)
     {
         var root = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(root, "tests/Compliance.Classifiers.Tests/Data/ordinary-prompts.txt")))
@@ -261,14 +265,22 @@ internal static partial class ScreeningLatency
             .Concat(Directory.GetFiles(Path.Combine(root, "data/text-fusion"), "*.tsv").SelectMany(File.ReadLines)
                 .Select(l => l.Split('\t')).Where(c => c.Length == 4 && c[0] != "group").Select(c => c[3]))
             .ToArray();
-        var random = new Random(12);
+        var random = new Random(shuffleSeed ?? 12);
         var head = $"{entities[entities.Count / 3].CanonicalName} meets {entities[entities.Count / 2].Aliases[0].Replace('o', '0')} ";
         return [.. Enumerable.Range(0, count).Select(_ =>
         {
             var builder = new System.Text.StringBuilder(head, length + 200);
             while (builder.Length < length)
             {
-                builder.Append(lines[random.Next(lines.Length)]).Append(". ");
+                var line = lines[random.Next(lines.Length)];
+                if (shuffleSeed is not null)
+                {
+                    var words = line.Split(' ');
+                    random.Shuffle(words);
+                    line = string.Join(' ', words);
+                }
+
+                builder.Append(line).Append(". ");
             }
 
             return builder.ToString(0, length);

@@ -71,6 +71,10 @@ public sealed class NameMatcher
     // next prompt costs one read of a table that stays in the core's cache instead of one to a few dozen filter lines
     // scattered over megabytes. Per catalog: a new matcher starts empty.
     private readonly WordMemo? _wordMemo;
+
+    // The windows (symbols, parts, probed in full or one edit away) that were probed and verified and gave no match
+    // (ADR-053): skipped the next time. A window that gave a match is always probed and verified again.
+    private readonly WordMemo? _windowMemo;
     private readonly bool _wordBounds;
     private readonly int _fuzzyMinLength;
     private readonly int _fuzzyMaxLength;
@@ -142,6 +146,7 @@ public sealed class NameMatcher
         _trie = new SkeletonTrie(patterns);
         (_fuzzy, _pieces, _aliasWords, _nearWords, _nearWords2, _onePartKeys, _fuzzyMinLength, _fuzzyMaxLength, _distance2MinLength, _distance2MaxLength) = BuildFuzzyIndex(patterns);
         _wordMemo = _fuzzy is null || !memoizeWords ? null : new WordMemo();
+        _windowMemo = _fuzzy is null || !memoizeWords ? null : new WordMemo();
         Version = ComputeVersion(options, entities);
     }
 
@@ -619,6 +624,17 @@ public sealed class NameMatcher
                     continue;
                 }
 
+                // ADR-053: a window that gave no match before gives none now. Its hits follow from its symbols (the hash,
+                // which covers the length), its parts, whether it is probed one edit away only, and the catalog.
+                var windowMemo = _pieces is null ? _windowMemo : null;
+                var noHitAnswer = oneEdit ? WordMemo.WindowNoHitOneEdit : WordMemo.WindowNoHit;
+                var windowKey = windowMemo is null ? 0 : SkeletonHash.OfRange(prefix, power, start, window.Length) ^ ((ulong)parts * 0x9E3779B97F4A7C15);
+                if (windowMemo is not null && windowMemo.Get(windowKey, noHitAnswer) == 1)
+                {
+                    continue;
+                }
+
+                var hitsBefore = hits.Count;
                 candidates.Clear();
                 // The window and its one-symbol deletions, and its two-symbol deletions where a match two edits away may
                 // need them: those (length L - 2) are needed only for a match in which both edits take a symbol out of the
@@ -672,6 +688,8 @@ public sealed class NameMatcher
                         }
                     }
                 }
+
+                windowMemo?.Set(windowKey, noHitAnswer, hits.Count == hitsBefore);
             }
         }
     }

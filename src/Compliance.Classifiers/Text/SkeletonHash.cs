@@ -460,10 +460,12 @@ internal sealed class OsaWindow
 }
 
 /// <summary>
-/// What a catalog's word filters answered for a prompt word, keyed by the word's 64-bit skeleton hash (ADR-053): four
-/// yes/no answers that depend only on the word's symbols and the catalog (<see cref="AliasWord"/>, <see cref="NearOne"/>,
-/// <see cref="NearTwo"/>, <see cref="OnePart"/>). A direct-mapped table of 32,768 words, 256 KiB, small enough to stay
-/// in the core's cache where the filters it saves reads of span tens of megabytes.
+/// Yes/no answers that depend only on a prompt word's or window's symbols and the catalog, keyed by a 64-bit skeleton
+/// hash (ADR-053). As the word memo: what the word filters answered (<see cref="AliasWord"/>, <see cref="NearOne"/>,
+/// <see cref="NearTwo"/>, <see cref="OnePart"/>); as the window memo (a second table, keyed by the window's hash mixed with
+/// its parts): whether the window gave no match (<see cref="WindowNoHit"/>, <see cref="WindowNoHitOneEdit"/>). A
+/// direct-mapped table of 32,768 keys, 256 KiB, small enough to stay in the core's cache where the filters and the index
+/// it saves reads of span megabytes to a gigabyte.
 /// </summary>
 /// <remarks>
 /// Each slot is one 64-bit word, written and read whole (atomic on every 64-bit .NET platform): the word's hash above its
@@ -479,6 +481,8 @@ internal sealed class WordMemo
     internal const int NearOne = 2;
     internal const int NearTwo = 4;
     internal const int OnePart = 6;
+    internal const int WindowNoHit = 0;
+    internal const int WindowNoHitOneEdit = 2;
 
     private const ulong AnswerBits = 0xFF;
 

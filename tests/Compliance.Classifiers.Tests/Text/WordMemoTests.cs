@@ -4,8 +4,9 @@ using Compliance.TextFusion;
 namespace Compliance.Classifiers.Tests.Text;
 
 /// <summary>
-/// ADR-053: the word filters' answers are remembered per prompt word. Remembered answers must be the filters' answers:
-/// a matcher that remembers finds exactly what one that asks every time finds, cold or warm, on one thread or many.
+/// ADR-053: the word filters' answers are remembered per prompt word, and windows that gave no match per window.
+/// Remembered answers must be the answers: a matcher that remembers finds exactly what one that asks every time finds,
+/// cold or warm, on one thread or many.
 /// </summary>
 public sealed class WordMemoTests
 {
