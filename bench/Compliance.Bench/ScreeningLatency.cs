@@ -90,7 +90,7 @@ internal static partial class ScreeningLatency
 
                     if ((i + Calls) % prompts.Length == 0 && i > -Calls && (length.EndsWith('u') || length.EndsWith('s')))
                     {
-                        prompts = Prompts(entities, length); // new words, never seen (outside the timed call)
+                        prompts = Prompts(entities, length); // new prompts, outside the timed call
                     }
 
                     var cpuStart = ThreadCpu.Now();
@@ -250,8 +250,8 @@ internal static partial class ScreeningLatency
     /// keys, so the fuzzy index's lines are not all in the cache and the branch history does not repeat.
     /// </summary>
     /// <param name="shuffleSeed">When set ("2000s", ADR-053): the same corpus lines with their words in a random order
-    /// drawn from this seed, new for every call of this method — the corpus's vocabulary, but word sequences that
-    /// (almost) never repeat, so what is remembered per window is not met again.</param>
+    /// drawn from this seed, new for every call of this method — the corpus's vocabulary with its phrases broken: single
+    /// words recur as often as in the varied row, windows of two or more words far less often.</param>
     internal static string[] VariedPrompts(IReadOnlyList<Compliance.Classifiers.Text.NamedEntity> entities, int length, int count = 256, int? shuffleSeed = null)
     {
         var root = AppContext.BaseDirectory;

@@ -71,7 +71,7 @@ internal static class ScreeningLatencyAb
         Console.WriteLine();
         var kind = length.EndsWith('v') ? "prompts, a different one each call (varied corpus text)"
             : length.EndsWith('u') ? "prompts of random letter strings, no word ever seen before (the word memo's worst case)"
-            : length.EndsWith('s') ? "prompts of the varied corpus lines with their words shuffled, new orders every 256 calls (words repeat, phrases do not)"
+            : length.EndsWith('s') ? "prompts of the varied corpus lines with their words shuffled, new orders every 256 calls (words recur, phrases are broken)"
             : "prompt (one sentence repeated)";
         Print($"**{size:N0} characters × {length.TrimEnd('v', 'u', 's')}-character {kind}**, load average {LoadAverage()} at the start");
         Console.WriteLine($"| round | order | {string.Join(" | ", servers.Select(v => $"{v.Name} thread CPU µs p50 / p99"))} | {string.Join(" | ", servers.Skip(1).Select(v => $"{v.Name} p50 / p99 ratio"))} |");
