@@ -88,7 +88,7 @@ internal static partial class ScreeningLatency
                         gcs = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
                     }
 
-                    if ((i + Calls) % prompts.Length == 0 && i > -Calls && (length.EndsWith('u') || length.EndsWith('s')))
+                    if ((i + Calls) % prompts.Length == 0 && i > -Calls && MakesNewPrompts(length))
                     {
                         prompts = Prompts(entities, length); // new prompts, outside the timed call
                     }
@@ -126,7 +126,7 @@ internal static partial class ScreeningLatency
 
     /// <summary>A row's prompt length as the table shows it: "2,000", or "2,000 varied" for "2000v".</summary>
     private static string Label(string length) => FormattableString.Invariant(
-        $"{int.Parse(length.TrimEnd('v', 'u', 's'), CultureInfo.InvariantCulture):N0}{(length.EndsWith('v') ? " varied" : length.EndsWith('u') ? " unseen words" : length.EndsWith('s') ? " shuffled words" : string.Empty)}");
+        $"{Characters(length):N0}{(length.EndsWith('v') ? " varied" : length.EndsWith('u') ? " unseen words" : length.EndsWith('s') ? " shuffled words" : string.Empty)}");
 
     /// <summary>
     /// The inline screening path of one prompt in a loop for <paramref name="seconds"/>, for a profiler attached with
@@ -144,7 +144,7 @@ internal static partial class ScreeningLatency
         long calls = 0;
         while (Stopwatch.GetTimestamp() < until)
         {
-            if (calls % prompts.Length == 0 && calls > 0 && (length.EndsWith('u') || length.EndsWith('s')))
+            if (calls % prompts.Length == 0 && calls > 0 && MakesNewPrompts(length))
             {
                 prompts = Prompts(entities, length);
             }
@@ -172,12 +172,19 @@ internal static partial class ScreeningLatency
     /// <see cref="VariedPrompts"/> of 2,000 characters (a different one each call).</summary>
     internal static string[] Prompts(IReadOnlyList<Compliance.Classifiers.Text.NamedEntity> entities, string length)
     {
-        var chars = int.Parse(length.TrimEnd('v', 'u', 's'), CultureInfo.InvariantCulture);
+        var chars = Characters(length);
         return length.EndsWith('v') ? VariedPrompts(entities, chars)
             : length.EndsWith('s') ? VariedPrompts(entities, chars, shuffleSeed: Interlocked.Increment(ref _unseenSeed))
             : length.EndsWith('u') ? UnseenWordPrompts(entities, chars, Interlocked.Increment(ref _unseenSeed))
             : [Prompt(entities, chars)];
     }
+
+    /// <summary>The prompt characters of a row's length ("2000", "2000v", "2000s", "2000u").</summary>
+    internal static int Characters(string length) => int.Parse(length.TrimEnd('v', 'u', 's'), CultureInfo.InvariantCulture);
+
+    /// <summary>Whether <see cref="Prompts"/> gives new prompts at every call for this row ("2000s", "2000u"), so a caller
+    /// that has used them all asks again instead of cycling.</summary>
+    internal static bool MakesNewPrompts(string length) => length.EndsWith('s') || length.EndsWith('u');
 
     private static int _unseenSeed;
     private static int _unseenWords;

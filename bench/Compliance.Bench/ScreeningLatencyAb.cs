@@ -73,7 +73,7 @@ internal static class ScreeningLatencyAb
             : length.EndsWith('u') ? "prompts of random letter strings, no word ever seen before (the word memo's worst case)"
             : length.EndsWith('s') ? "prompts of the varied corpus lines with their words shuffled, new orders every 256 calls (words recur, phrases are broken)"
             : "prompt (one sentence repeated)";
-        Print($"**{size:N0} characters × {length.TrimEnd('v', 'u', 's')}-character {kind}**, load average {LoadAverage()} at the start");
+        Print($"**{size:N0} characters × {ScreeningLatency.Characters(length)}-character {kind}**, load average {LoadAverage()} at the start");
         Console.WriteLine($"| round | order | {string.Join(" | ", servers.Select(v => $"{v.Name} thread CPU µs p50 / p99"))} | {string.Join(" | ", servers.Skip(1).Select(v => $"{v.Name} p50 / p99 ratio"))} |");
         Console.WriteLine($"|---:|---|{string.Concat(Enumerable.Repeat("---|", servers.Count))}{string.Concat(Enumerable.Repeat("---:|", servers.Count - 1))}");
         for (var r = 0; r < rounds; r++)
@@ -136,7 +136,7 @@ internal static class ScreeningLatencyAb
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             for (var i = 0; i < calls; i++)
             {
-                if (i % prompts.Length == 0 && i > 0 && (lengthText.EndsWith('u') || lengthText.EndsWith('s')))
+                if (i % prompts.Length == 0 && i > 0 && ScreeningLatency.MakesNewPrompts(lengthText))
                 {
                     prompts = ScreeningLatency.Prompts(entities, lengthText); // new words, never seen
                 }

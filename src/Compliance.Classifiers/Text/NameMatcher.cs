@@ -146,7 +146,8 @@ public sealed class NameMatcher
         _trie = new SkeletonTrie(patterns);
         (_fuzzy, _pieces, _aliasWords, _nearWords, _nearWords2, _onePartKeys, _fuzzyMinLength, _fuzzyMaxLength, _distance2MinLength, _distance2MaxLength) = BuildFuzzyIndex(patterns);
         _wordMemo = _fuzzy is null || !memoizeWords ? null : new WordMemo();
-        _windowMemo = _fuzzy is null || !memoizeWords ? null : new WordMemo();
+        // The piece index (ADR-033) adds candidates the window memo's key does not cover: no window memo with it.
+        _windowMemo = _fuzzy is null || !memoizeWords || pieceIndex ? null : new WordMemo();
         Version = ComputeVersion(options, entities);
     }
 
@@ -626,7 +627,7 @@ public sealed class NameMatcher
 
                 // ADR-053: a window that gave no match before gives none now. Its hits follow from its symbols (the hash,
                 // which covers the length), its parts, whether it is probed one edit away only, and the catalog.
-                var windowMemo = _pieces is null ? _windowMemo : null;
+                var windowMemo = _windowMemo;
                 var noHitAnswer = oneEdit ? WordMemo.WindowNoHitOneEdit : WordMemo.WindowNoHit;
                 var windowKey = windowMemo is null ? 0 : SkeletonHash.OfRange(prefix, power, start, window.Length) ^ ((ulong)parts * 0x9E3779B97F4A7C15);
                 if (windowMemo is not null && windowMemo.Get(windowKey, noHitAnswer) == 1)
